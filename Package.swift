@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Versions are pinned exactly: packages come from a local mirror, and WasmKit's
+// resource-limiter SPI is used, which may change between releases.
+let package = Package(
+    name: "EnclaveOS",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "enclave-os", targets: ["enclave-os"]),
+        .executable(name: "enclave", targets: ["enclave"]),
+        .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2"),
+    ],
+    targets: [
+        // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
+        .target(name: "EnclaveProtocol"),
+        // Our Component Model layer over WasmKit's core-module API.
+        .target(
+            name: "Components",
+            dependencies: [.product(name: "WasmKit", package: "WasmKit")]
+        ),
+        // TLS listener, connection handling, dispatcher, app registry, call executor.
+        .target(
+            name: "EnclaveServer",
+            dependencies: [
+                "EnclaveProtocol", "Components",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // Client library: connect over TLS, send management messages.
+        .target(
+            name: "EnclaveClient",
+            dependencies: [
+                "EnclaveProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "enclave-os",
+            dependencies: [
+                "EnclaveServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "enclave",
+            dependencies: [
+                "EnclaveClient", "EnclaveProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EnclaveProtocolTests", dependencies: ["EnclaveProtocol"]),
+        .testTarget(
+            name: "ComponentsTests",
+            dependencies: ["Components"]
+        ),
+        .testTarget(
+            name: "EnclaveServerTests",
+            dependencies: ["EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,35 @@
+// The public surface of the component layer that the server builds on.
+// Keep these signatures stable; the implementation behind them grows (issue 3).
+
+/// Limits applied to one call of a component function, across all of its core instances.
+public struct ExecutionLimits: Sendable, Hashable {
+    /// Fuel units; one per executed operator, as wasmtime charges.
+    public var fuel: UInt64
+    /// Cap on the sum of all linear memories of the instance, in bytes.
+    public var maxMemoryBytes: Int
+
+    public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20) {
+        self.fuel = fuel
+        self.maxMemoryBytes = maxMemoryBytes
+    }
+
+    /// 10,000,000 fuel and 64 MiB of linear memory.
+    public static let `default` = ExecutionLimits()
+}
+
+/// A function exported by a component, root-level (`name`) or inside an exported interface
+/// (`interface/name`).
+public struct ExportedFunction: Sendable, Hashable {
+    /// The name clients call it by.
+    public var name: String
+    /// Its WIT signature.
+    public var type: WITFunctionType
+    /// Documentation from the component's WIT docs custom section, if present.
+    public var docs: String?
+
+    public init(name: String, type: WITFunctionType, docs: String? = nil) {
+        self.name = name
+        self.type = type
+        self.docs = docs
+    }
+}

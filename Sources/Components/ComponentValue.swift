@@ -1,0 +1,26 @@
+/// A component-level value: what a component function takes and returns.
+///
+/// Values carry no type of their own beyond their shape; they are always interpreted against a
+/// `WITType` (the canonical ABI and the JSON conversion both walk the type alongside the value).
+public indirect enum ComponentValue: Sendable, Hashable {
+    case bool(Bool)
+    case s8(Int8), u8(UInt8), s16(Int16), u16(UInt16)
+    case s32(Int32), u32(UInt32), s64(Int64), u64(UInt64)
+    case f32(Float), f64(Double)
+    case char(Unicode.Scalar)
+    case string(String)
+    case list([ComponentValue])
+    /// Record field values in declaration order.
+    case record([ComponentValue])
+    case tuple([ComponentValue])
+    /// The index of the case in the variant type, and its payload if the case has one.
+    case variant(caseIndex: Int, payload: ComponentValue?)
+    /// The index of the case in the enum type.
+    case `enum`(caseIndex: Int)
+    case option(ComponentValue?)
+    case result(isError: Bool, payload: ComponentValue?)
+    /// One boolean per flag name, in declaration order.
+    case flags([Bool])
+    /// A resource handle (an index into the instance's handle table).
+    case handle(UInt32)
+}

@@ -1,0 +1,136 @@
+/// A management message carried inside `Data` (SPEC §3).
+public enum ManagementRequest: Hashable, Sendable {
+    case load(LoadRequest)
+    case call(CallRequest)
+    case list
+    case unload(name: String)
+    case schema(app: String)
+
+    /// The message keys, in the order they are checked (compat: call, load, unload, list).
+    public static let messageKeys = ["wasm_call", "wasm_load", "wasm_unload", "wasm_list", "wasm_schema"]
+
+    /// Decodes an inner document; the error names the field that is wrong.
+    public static func decode(_ inner: [UInt8]) -> Result<ManagementRequest, ManagementError> {
+        let json: JSON
+        do {
+            json = try JSON.parse(inner)
+        } catch {
+            return .failure(ManagementError("invalid JSON in Data: \(error)"))
+        }
+        guard let object = json.objectValue else {
+            return .failure(ManagementError("expected a JSON object with one of \(messageKeys.joined(separator: ", "))"))
+        }
+        do throws(ManagementError) {
+            if let body = object["wasm_call"] { return .success(.call(try CallRequest(body))) }
+            if let body = object["wasm_load"] { return .success(.load(try LoadRequest(body))) }
+            if let body = object["wasm_unload"] {
+                return .success(.unload(name: try FieldReader(body, "wasm_unload").requiredName("name")))
+            }
+            if object["wasm_list"] != nil { return .success(.list) }
+            if let body = object["wasm_schema"] {
+                return .success(.schema(app: try FieldReader(body, "wasm_schema").requiredName("app")))
+            }
+        } catch {
+            return .failure(error)
+        }
+        let found = object.keys.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+        return .failure(ManagementError("unknown message \(found.isEmpty ? "{}" : found): expected one of \(messageKeys.joined(separator: ", "))"))
+    }
+
+    /// The inner JSON document for this message (what a client sends).
+    public func json() -> JSON {
+        switch self {
+        case .load(let load): return .object(["wasm_load": load.json()])
+        case .call(let call): return .object(["wasm_call": call.json()])
+        case .list: return .object(["wasm_list": .object([:])])
+        case .unload(let name): return .object(["wasm_unload": .object(["name": .string(name)])])
+        case .schema(let app): return .object(["wasm_schema": .object(["app": .string(app)])])
+        }
+    }
+}
+
+/// A malformed management message; `message` is sent back as `{"status":"error","message":…}`.
+public struct ManagementError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `wasm_load`: upload a component.
+public struct LoadRequest: Hashable, Sendable {
+    public var name: String
+    /// The component binary, from an integer array (compat) or a base64 string.
+    public var bytes: [UInt8]
+    public var hostname: String?
+    /// 64 hex characters (BYOK), validated by the server with the compat error texts.
+    public var encryptionKey: String?
+    /// A per-app fuel budget overriding the server default.
+    public var maxFuel: UInt64?
+    /// Whether `bytes` was sent as base64 (a client preference kept for `json()`).
+    public var base64: Bool
+
+    public init(name: String, bytes: [UInt8], hostname: String? = nil, encryptionKey: String? = nil,
+                maxFuel: UInt64? = nil, base64: Bool = false) {
+        self.name = name
+        self.bytes = bytes
+        self.hostname = hostname
+        self.encryptionKey = encryptionKey
+        self.maxFuel = maxFuel
+        self.base64 = base64
+    }
+
+    init(_ body: JSON) throws(ManagementError) {
+        let fields = try FieldReader(body, "wasm_load")
+        name = try fields.requiredName("name")
+        guard let raw = body["bytes"] else { throw fields.error("bytes", "missing (expected an array of integers 0-255 or a base64 string)") }
+        if let array = raw.byteArray() {
+            bytes = array
+            base64 = false
+        } else if let text = raw.stringValue, let decoded = Base64.decode(text) {
+            bytes = decoded
+            base64 = true
+        } else {
+            throw fields.error("bytes", "expected an array of integers 0-255 or a base64 string")
+        }
+        hostname = try fields.optionalString("hostname")
+        encryptionKey = try fields.optionalString("encryption_key")
+        maxFuel = try fields.optionalUInt64("max_fuel")
+    }
+
+    func json() -> JSON {
+        var object = JSONObject(["name": .string(name), "bytes": base64 ? .string(Base64.encode(bytes)) : .bytes(bytes)])
+        if let hostname { object.append("hostname", .string(hostname)) }
+        if let encryptionKey { object.append("encryption_key", .string(encryptionKey)) }
+        if let maxFuel { object.append("max_fuel", .uint(maxFuel)) }
+        return .object(object)
+    }
+}
+
+/// `wasm_call`: call an export with typed parameters.
+public struct CallRequest: Hashable, Sendable {
+    public var app: String
+    public var function: String
+    /// Typed values `{"type":T,"value":V}`, checked by the server against the signature.
+    public var params: [JSON]
+
+    public init(app: String, function: String, params: [JSON]) {
+        self.app = app
+        self.function = function
+        self.params = params
+    }
+
+    init(_ body: JSON) throws(ManagementError) {
+        let fields = try FieldReader(body, "wasm_call")
+        app = try fields.requiredString("app")
+        function = try fields.requiredString("function")
+        switch body["params"] {
+        case nil, .null?: params = []
+        case .array(let list)?: params = list
+        default: throw fields.error("params", "expected an array of typed values")
+        }
+    }
+
+    func json() -> JSON {
+        .object(["app": .string(app), "function": .string(function), "params": .array(params)])
+    }
+}

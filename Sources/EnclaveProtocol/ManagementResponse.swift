@@ -1,0 +1,99 @@
+/// A management response carried inside `Data` (SPEC §3), written with the original's key order.
+public enum ManagementResponse: Hashable, Sendable {
+    case loaded(AppInfo)
+    case ok(returns: [JSON])
+    case apps([AppInfo])
+    case unloaded(String)
+    case notFound(String)
+    case schema(app: String, functions: [JSON])
+    case error(String)
+
+    /// The inner JSON document.
+    public func json() -> JSON {
+        switch self {
+        case .loaded(let app): return .object(["status": "loaded", "app": app.json()])
+        case .ok(let returns): return .object(["status": "ok", "returns": .array(returns)])
+        case .apps(let apps): return .object(["status": "apps", "apps": .array(apps.map { $0.json() })])
+        case .unloaded(let name): return .object(["status": "unloaded", "name": .string(name)])
+        case .notFound(let name): return .object(["status": "not_found", "name": .string(name)])
+        case .schema(let app, let functions):
+            return .object(["status": "schema", "app": .string(app), "functions": .array(functions)])
+        case .error(let message): return .object(["status": "error", "message": .string(message)])
+        }
+    }
+
+    /// The compact encoding of `json()`.
+    public func encoded() -> [UInt8] { json().serialized() }
+}
+
+/// What the server reports about a loaded app.
+public struct AppInfo: Hashable, Sendable {
+    public var name: String
+    /// The SNI name of the app's own certificate (defaults to `name`).
+    public var hostname: String
+    /// Lowercase hex SHA-256 of the uploaded bytes.
+    public var codeHash: String
+    /// `generated` or `byok:<hex sha256 of the key>`.
+    public var keySource: String
+    /// Exported functions, sorted by name.
+    public var exports: [ExportSummary]
+
+    public init(name: String, hostname: String, codeHash: String, keySource: String, exports: [ExportSummary]) {
+        self.name = name
+        self.hostname = hostname
+        self.codeHash = codeHash
+        self.keySource = keySource
+        self.exports = exports
+    }
+
+    /// The app object, keys in the original's order.
+    public func json() -> JSON {
+        .object([
+            "name": .string(name),
+            "hostname": .string(hostname),
+            "code_hash": .string(codeHash),
+            "key_source": .string(keySource),
+            "exports": .array(exports.map { $0.json() }),
+        ])
+    }
+
+    /// Reads an app object (client side); nil if a field is missing or mistyped.
+    public init?(json: JSON) {
+        guard let name = json["name"]?.stringValue, let hostname = json["hostname"]?.stringValue,
+              let codeHash = json["code_hash"]?.stringValue, let keySource = json["key_source"]?.stringValue,
+              let exports = json["exports"]?.arrayValue
+        else { return nil }
+        let summaries = exports.compactMap(ExportSummary.init(json:))
+        guard summaries.count == exports.count else { return nil }
+        self.init(name: name, hostname: hostname, codeHash: codeHash, keySource: keySource, exports: summaries)
+    }
+}
+
+/// One exported function in an app listing.
+public struct ExportSummary: Hashable, Sendable {
+    public var name: String
+    public var paramCount: Int
+    public var resultCount: Int
+
+    public init(name: String, paramCount: Int, resultCount: Int) {
+        self.name = name
+        self.paramCount = paramCount
+        self.resultCount = resultCount
+    }
+
+    public func json() -> JSON {
+        .object(["name": .string(name), "param_count": .int(Int64(paramCount)), "result_count": .int(Int64(resultCount))])
+    }
+
+    public init?(json: JSON) {
+        guard let name = json["name"]?.stringValue,
+              let params = json["param_count"]?.numberValue?.int64,
+              let results = json["result_count"]?.numberValue?.int64
+        else { return nil }
+        self.init(name: name, paramCount: Int(params), resultCount: Int(results))
+    }
+}
+
+extension JSON: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}
