@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/swiftwasm/WasmKit.git", exact: "0.4.2"),
+        // Carries its own SQLite, so neither the enclave image nor a fresh machine needs a system library.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
     ],
     targets: [
         // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
@@ -27,6 +30,23 @@ let package = Package(
         .target(
             name: "Components",
             dependencies: [.product(name: "WasmKit", package: "WasmKit")]
+        ),
+        // Per-app keys, encryption layout, SQLite backend (SPEC §7).
+        .target(
+            name: "SealedStore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+        // Quote providers, report data, certificate extensions, verification (SPEC §8).
+        .target(
+            name: "Attestation",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         // TLS listener, connection handling, dispatcher, app registry, call executor.
         .target(
@@ -48,6 +68,7 @@ let package = Package(
                 "EnclaveProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -67,12 +88,30 @@ let package = Package(
         ),
         .testTarget(name: "EnclaveProtocolTests", dependencies: ["EnclaveProtocol"]),
         .testTarget(
+            name: "EnclaveClientTests",
+            dependencies: [
+                "EnclaveClient", "EnclaveProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(name: "SealedStoreTests", dependencies: ["SealedStore"]),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation"]),
+        .testTarget(
             name: "ComponentsTests",
-            dependencies: ["Components"]
+            dependencies: ["Components"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "EnclaveServerTests",
-            dependencies: ["EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components"]
+            dependencies: [
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -5,7 +5,8 @@
 public struct ExecutionLimits: Sendable, Hashable {
     /// Fuel units; one per executed operator, as wasmtime charges.
     public var fuel: UInt64
-    /// Cap on the sum of all linear memories of the instance, in bytes.
+    /// Cap on each linear memory of the instance, in bytes. (WasmKit's limiter does not say
+    /// which memory grows, so components with several memories may use this much per memory.)
     public var maxMemoryBytes: Int
 
     public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20) {

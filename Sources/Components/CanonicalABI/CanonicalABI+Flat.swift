@@ -1,0 +1,170 @@
+import WasmKit
+
+/// A cursor over flat core values being lifted; traps on a type mismatch instead of crashing.
+struct FlatCursor {
+    var values: [Value]
+    var index = 0
+
+    init(_ values: [Value]) { self.values = values }
+
+    mutating func next(_ want: ValueType) throws -> Value {
+        guard index < values.count else { throw ComponentError.trap("canonical ABI: too few core values") }
+        let value = values[index]
+        index += 1
+        guard CanonicalABI.type(of: value) == want else {
+            throw ComponentError.trap("canonical ABI: expected a core \(want), got \(value)")
+        }
+        return value
+    }
+}
+
+// Flat lifting and lowering (definitions.py `lift_flat` / `lower_flat`), including the variant
+// payload coercions between joined flat types.
+extension CanonicalABI {
+    static func type(of value: Value) -> ValueType? {
+        switch value {
+        case .i32: return .i32
+        case .i64: return .i64
+        case .f32: return .f32
+        case .f64: return .f64
+        default: return nil
+        }
+    }
+
+    static func zero(_ type: ValueType) -> Value {
+        switch type {
+        case .i64: return .i64(0)
+        case .f32: return .f32(0)
+        case .f64: return .f64(0)
+        default: return .i32(0)
+        }
+    }
+
+    private static func i32(_ cursor: inout FlatCursor) throws -> UInt32 {
+        guard case .i32(let raw) = try cursor.next(.i32) else { return 0 }
+        return raw
+    }
+
+    /// Lifts one value of `type` from flat core values.
+    static func liftFlat(_ access: GuestAccess, _ cursor: inout FlatCursor, _ type: WITType) throws -> ComponentValue {
+        switch type {
+        case .bool: return .bool(try i32(&cursor) != 0)
+        case .s8: return .s8(Int8(truncatingIfNeeded: try i32(&cursor)))
+        case .u8: return .u8(UInt8(truncatingIfNeeded: try i32(&cursor)))
+        case .s16: return .s16(Int16(truncatingIfNeeded: try i32(&cursor)))
+        case .u16: return .u16(UInt16(truncatingIfNeeded: try i32(&cursor)))
+        case .s32: return .s32(Int32(bitPattern: try i32(&cursor)))
+        case .u32: return .u32(try i32(&cursor))
+        case .s64, .u64:
+            guard case .i64(let raw) = try cursor.next(.i64) else { return .u64(0) }
+            return type == .s64 ? .s64(Int64(bitPattern: raw)) : .u64(raw)
+        case .f32:
+            guard case .f32(let raw) = try cursor.next(.f32) else { return .f32(0) }
+            return .f32(float32(bits: raw))
+        case .f64:
+            guard case .f64(let raw) = try cursor.next(.f64) else { return .f64(0) }
+            return .f64(float64(bits: raw))
+        case .char: return .char(try char(try i32(&cursor)))
+        case .string:
+            let pointer = try i32(&cursor)
+            return try loadString(access, pointer: pointer, length: try i32(&cursor))
+        case .list(let element):
+            let pointer = try i32(&cursor)
+            return try loadList(access, element: element, pointer: pointer, length: try i32(&cursor))
+        case .flags(_, let names):
+            let raw = names.isEmpty ? 0 : try i32(&cursor)
+            return .flags((0..<names.count).map { raw >> UInt32($0) & 1 == 1 })
+        case .own, .borrow:
+            throw ComponentError.unsupported("resource handles")
+        case .record, .tuple:
+            let values = try (fieldTypes(type) ?? []).map { try liftFlat(access, &cursor, $0) }
+            if case .record = type { return .record(values) }
+            return .tuple(values)
+        case .variant, .enum, .option, .result:
+            let cases = variantCases(type) ?? []
+            let joined = Array(flatten(type).dropFirst())
+            let discriminant = Int(try i32(&cursor))
+            guard discriminant < cases.count else {
+                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
+            }
+            var raw: [Value] = []
+            for want in joined { raw.append(try cursor.next(want)) }
+            var payload: ComponentValue?
+            if let payloadType = cases[discriminant] {
+                let wanted = flatten(payloadType)
+                var coerced = FlatCursor(zip(raw, wanted).map { narrow($0.0, to: $0.1) })
+                payload = try liftFlat(access, &coerced, payloadType)
+            }
+            return makeVariant(type, discriminant, payload)
+        }
+    }
+
+    /// Reinterprets a joined flat value as the payload's own flat type.
+    static func narrow(_ value: Value, to want: ValueType) -> Value {
+        switch (value, want) {
+        case (.i32(let raw), .f32): return .f32(raw)
+        case (.i64(let raw), .i32): return .i32(UInt32(truncatingIfNeeded: raw))
+        case (.i64(let raw), .f32): return .f32(UInt32(truncatingIfNeeded: raw))
+        case (.i64(let raw), .f64): return .f64(raw)
+        default: return value
+        }
+    }
+
+    /// Widens a payload's flat value to the variant's joined flat type.
+    static func widen(_ value: Value, to want: ValueType) -> Value {
+        switch (value, want) {
+        case (.f32(let raw), .i32): return .i32(raw)
+        case (.i32(let raw), .i64): return .i64(UInt64(raw))
+        case (.f32(let raw), .i64): return .i64(UInt64(raw))
+        case (.f64(let raw), .i64): return .i64(raw)
+        default: return value
+        }
+    }
+
+    /// Lowers one value of `type` to flat core values (strings and lists allocate in the guest).
+    static func lowerFlat(_ access: GuestAccess, _ value: ComponentValue, _ type: WITType) throws -> [Value] {
+        switch (type, value) {
+        case (.bool, .bool(let v)): return [.i32(v ? 1 : 0)]
+        case (.s8, .s8(let v)): return [.i32(UInt32(bitPattern: Int32(v)))]
+        case (.u8, .u8(let v)): return [.i32(UInt32(v))]
+        case (.s16, .s16(let v)): return [.i32(UInt32(bitPattern: Int32(v)))]
+        case (.u16, .u16(let v)): return [.i32(UInt32(v))]
+        case (.s32, .s32(let v)): return [.i32(UInt32(bitPattern: v))]
+        case (.u32, .u32(let v)): return [.i32(v)]
+        case (.s64, .s64(let v)): return [.i64(UInt64(bitPattern: v))]
+        case (.u64, .u64(let v)): return [.i64(v)]
+        case (.f32, .f32(let v)): return [.f32(bits(v))]
+        case (.f64, .f64(let v)): return [.f64(bits(v))]
+        case (.char, .char(let v)): return [.i32(v.value)]
+        case (.string, .string(let v)):
+            let (pointer, length) = try storeString(access, v)
+            return [.i32(pointer), .i32(length)]
+        case (.list(let element), .list(let items)):
+            let (pointer, length) = try storeList(access, items, element: element)
+            return [.i32(pointer), .i32(length)]
+        case (.flags(_, let names), .flags(let bits)):
+            guard !names.isEmpty else { return [] }
+            var raw: UInt32 = 0
+            for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt32(index) }
+            return [.i32(raw)]
+        case (.record(_, let fields), .record(let values)):
+            return try zip(values, fields).flatMap { try lowerFlat(access, $0.0, $0.1.type) }
+        case (.tuple(let types), .tuple(let values)):
+            return try zip(values, types).flatMap { try lowerFlat(access, $0.0, $0.1) }
+        case (.variant, _), (.enum, _), (.option, _), (.result, _):
+            let cases = variantCases(type) ?? []
+            let joined = Array(flatten(type).dropFirst())
+            let (index, payload) = variantParts(value)
+            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
+            var flat: [Value] = []
+            if let payloadType = cases[index], let payload {
+                flat = try lowerFlat(access, payload, payloadType)
+            }
+            flat = zip(flat, joined).map { widen($0.0, to: $0.1) }
+            flat += joined.dropFirst(flat.count).map(zero)
+            return [.i32(UInt32(index))] + flat
+        default:
+            throw ComponentError.badArguments("expected a value of type \(type)")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+// Strings in the three canonical encodings (definitions.py `load_string` / `store_string`).
+// The tagged length of latin1+utf16 marks UTF-16 content with bit 31.
+
+extension CanonicalABI {
+    static let utf16Tag: UInt32 = 1 << 31
+
+    /// Lifts a string from `(pointer, tagged code-unit length)` in guest memory.
+    static func loadString(_ access: GuestAccess, pointer: UInt32, length: UInt32) throws -> ComponentValue {
+        switch access.encoding {
+        case .utf8:
+            try access.charge(Int(length))
+            let bytes = try access.readBytes(Int(pointer), Int(length), "string")
+            guard let string = String(validating: bytes, as: UTF8.self) else {
+                throw ComponentError.trap("string is not valid UTF-8")
+            }
+            return .string(string)
+        case .utf16:
+            return .string(try loadUTF16(access, pointer: pointer, units: length))
+        case .latin1utf16:
+            if length & utf16Tag != 0 {
+                return .string(try loadUTF16(access, pointer: pointer, units: length ^ utf16Tag))
+            }
+            try access.charge(Int(length))
+            let bytes = try access.readBytes(Int(pointer), Int(length), "string")
+            return .string(String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })))
+        }
+    }
+
+    private static func loadUTF16(_ access: GuestAccess, pointer: UInt32, units: UInt32) throws -> String {
+        try access.checkAlignment(Int(pointer), 2, "string")
+        let byteCount = Int(units) * 2
+        try access.charge(byteCount)
+        let bytes = try access.readBytes(Int(pointer), byteCount, "string")
+        let codeUnits = stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
+        guard let string = String(validating: codeUnits, as: UTF16.self) else {
+            throw ComponentError.trap("string is not valid UTF-16")
+        }
+        return string
+    }
+
+    /// Stores a string into freshly allocated guest memory; returns (pointer, tagged length).
+    static func storeString(_ access: GuestAccess, _ string: String) throws -> (UInt32, UInt32) {
+        switch access.encoding {
+        case .utf8:
+            let bytes = Array(string.utf8)
+            let pointer = try access.allocate(size: bytes.count, alignment: 1, "string")
+            try access.writeBytes(pointer, bytes, "string")
+            return (UInt32(pointer), UInt32(bytes.count))
+        case .utf16:
+            return try storeUTF16(access, string, tag: 0)
+        case .latin1utf16:
+            guard string.unicodeScalars.allSatisfy({ $0.value <= 0xff }) else {
+                return try storeUTF16(access, string, tag: utf16Tag)
+            }
+            let bytes = string.unicodeScalars.map { UInt8($0.value) }
+            let pointer = try access.allocate(size: bytes.count, alignment: 2, "string")
+            try access.writeBytes(pointer, bytes, "string")
+            return (UInt32(pointer), UInt32(bytes.count))
+        }
+    }
+
+    private static func storeUTF16(_ access: GuestAccess, _ string: String, tag: UInt32) throws -> (UInt32, UInt32) {
+        let units = Array(string.utf16)
+        guard UInt32(units.count) < utf16Tag else { throw ComponentError.trap("string too long for the guest") }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(units.count * 2)
+        for unit in units { bytes += [UInt8(truncatingIfNeeded: unit), UInt8(truncatingIfNeeded: unit >> 8)] }
+        let pointer = try access.allocate(size: bytes.count, alignment: 2, "string")
+        try access.writeBytes(pointer, bytes, "string")
+        return (UInt32(pointer), UInt32(units.count) | tag)
+    }
+}

@@ -1,0 +1,93 @@
+import WasmKit
+
+/// The guest memory and allocator one lift/lower operation works against, with every access
+/// bounds-checked: pointers and lengths come from the guest and are hostile.
+final class GuestAccess {
+    let memory: Memory?
+    let realloc: Function?
+    /// How strings are encoded in this guest's memory.
+    let encoding: StringEncoding
+    /// Bytes of component values still allowed to be lifted in this call; stops a guest from
+    /// returning a small list whose elements all point at the same huge string.
+    var liftBudget: Int
+
+    init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8, liftBudget: Int = 256 << 20) {
+        self.memory = memory
+        self.realloc = realloc
+        self.encoding = encoding
+        self.liftBudget = liftBudget
+    }
+
+    private func requireMemory() throws -> Memory {
+        guard let memory else { throw ComponentError.trap("canonical ABI: no memory option for a value that needs memory") }
+        return memory
+    }
+
+    /// Traps unless `[pointer, pointer + count)` lies inside linear memory.
+    func check(_ pointer: Int, _ count: Int, _ what: String) throws {
+        let size = try requireMemory().byteCount
+        guard pointer >= 0, count >= 0, pointer <= size, count <= size - pointer else {
+            throw ComponentError.trap("\(what) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
+        }
+    }
+
+    /// Traps unless `pointer` is a multiple of `alignment`.
+    func checkAlignment(_ pointer: Int, _ alignment: Int, _ what: String) throws {
+        guard pointer % alignment == 0 else {
+            throw ComponentError.trap("\(what): address \(pointer) is not \(alignment)-byte aligned")
+        }
+    }
+
+    /// Charges `bytes` against the lift budget.
+    func charge(_ bytes: Int) throws {
+        liftBudget -= bytes
+        guard liftBudget >= 0 else { throw ComponentError.trap("canonical ABI: lifted values exceed the per-call limit") }
+    }
+
+    func readBytes(_ pointer: Int, _ count: Int, _ what: String) throws -> [UInt8] {
+        try check(pointer, count, what)
+        guard count > 0 else { return [] }
+        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: count) { Array($0) }
+    }
+
+    func writeBytes(_ pointer: Int, _ bytes: [UInt8], _ what: String) throws {
+        try check(pointer, bytes.count, what)
+        guard !bytes.isEmpty else { return }
+        try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: bytes.count) { buffer in
+            buffer.copyBytes(from: bytes)
+        }
+    }
+
+    /// Little-endian load of `size` bytes (1, 2, 4 or 8) as an unsigned 64-bit integer.
+    func load(_ pointer: Int, size: Int, _ what: String) throws -> UInt64 {
+        try check(pointer, size, what)
+        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: size) { buffer in
+            var value: UInt64 = 0
+            for index in (0..<size).reversed() { value = value << 8 | UInt64(buffer[index]) }
+            return value
+        }
+    }
+
+    /// Little-endian store of the low `size` bytes of `value`.
+    func store(_ pointer: Int, size: Int, _ value: UInt64, _ what: String) throws {
+        try check(pointer, size, what)
+        try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: size) { buffer in
+            for index in 0..<size { buffer[index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+        }
+    }
+
+    /// Allocates guest memory through `cabi_realloc(0, 0, align, size)`. Called even for size 0,
+    /// as the canonical ABI does (some guests rely on that call).
+    func allocate(size: Int, alignment: Int, _ what: String) throws -> Int {
+        guard let realloc else { throw ComponentError.trap("\(what): no realloc option to allocate guest memory") }
+        guard size <= Int(UInt32.max) else { throw ComponentError.trap("\(what): \(size) bytes do not fit in 32-bit memory") }
+        let results = try realloc.invoke([.i32(0), .i32(0), .i32(UInt32(alignment)), .i32(UInt32(size))])
+        guard results.count == 1, case .i32(let raw) = results[0] else {
+            throw ComponentError.trap("\(what): cabi_realloc returned \(results) instead of one i32")
+        }
+        let pointer = Int(raw)
+        try checkAlignment(pointer, alignment, "\(what): cabi_realloc result")
+        try check(pointer, size, "\(what): cabi_realloc result")
+        return pointer
+    }
+}

@@ -1,0 +1,38 @@
+extension ComponentValue {
+    /// Whether this value has the shape of `type` (recursively), so lowering cannot fail on it.
+    func matches(_ type: WITType) -> Bool {
+        switch (type, self) {
+        case (.bool, .bool), (.s8, .s8), (.u8, .u8), (.s16, .s16), (.u16, .u16),
+             (.s32, .s32), (.u32, .u32), (.s64, .s64), (.u64, .u64),
+             (.f32, .f32), (.f64, .f64), (.char, .char), (.string, .string):
+            return true
+        case (.list(let element), .list(let items)):
+            return items.allSatisfy { $0.matches(element) }
+        case (.record(_, let fields), .record(let values)):
+            return fields.count == values.count && zip(values, fields).allSatisfy { $0.0.matches($0.1.type) }
+        case (.tuple(let types), .tuple(let values)):
+            return types.count == values.count && zip(values, types).allSatisfy { $0.0.matches($0.1) }
+        case (.flags(_, let names), .flags(let bits)):
+            return names.count == bits.count
+        case (.enum(_, let cases), .enum(let index)):
+            return index >= 0 && index < cases.count
+        case (.variant(_, let cases), .variant(let index, let payload)):
+            guard index >= 0, index < cases.count else { return false }
+            return Self.payload(payload, matches: cases[index].type)
+        case (.option(let inner), .option(let payload)):
+            return payload.map { $0.matches(inner) } ?? true
+        case (.result(let ok, let err), .result(let isError, let payload)):
+            return Self.payload(payload, matches: isError ? err : ok)
+        default:
+            return false
+        }
+    }
+
+    private static func payload(_ payload: ComponentValue?, matches type: WITType?) -> Bool {
+        switch (payload, type) {
+        case (nil, nil): return true
+        case (let value?, let type?): return value.matches(type)
+        default: return false
+        }
+    }
+}

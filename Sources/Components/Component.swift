@@ -1,0 +1,90 @@
+import WasmKit
+
+/// A validated WebAssembly component, ready to be called. Immutable and safe to share between
+/// threads: every call runs in its own fresh instance.
+public final class Component: Sendable {
+    /// The exported functions, sorted by name.
+    public let exports: [ExportedFunction]
+
+    /// The resolved link plan: parsed core modules and how to wire them. Never mutated.
+    private let plan: LinkPlan
+    /// Shared by all calls: WasmKit's engine holds only immutable configuration and a
+    /// synchronised type interner.
+    private let engine: Engine
+
+    private init(plan: LinkPlan, engine: Engine) {
+        self.plan = plan
+        self.engine = engine
+        self.exports = plan.exports
+            .map { ExportedFunction(name: $0.key, type: $0.value.type) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// The engine configuration every component uses: fuel metering on, so calls can be bounded.
+    static func makeEngine() -> Engine {
+        Engine(configuration: EngineConfiguration(fuelMetering: true))
+    }
+
+    /// Parses and validates a component binary.
+    /// - Throws: `ComponentError` naming what is wrong (not a component, malformed, unsupported,
+    ///   a missing import).
+    public static func load(_ bytes: [UInt8]) throws -> Component {
+        try load(bytes, imports: .none)
+    }
+
+    /// Parses and validates a component binary, binding its imports to `imports`.
+    ///
+    /// Besides decoding and resolving every index, this instantiates the component once (with
+    /// the default limits) so that link errors between its core modules surface here rather
+    /// than on the first call.
+    public static func load(_ bytes: [UInt8], imports: HostImports) throws -> Component {
+        let ast = try ComponentParser.parse(bytes)
+        let plan = try ComponentLinker.link(ast, hostImports: imports)
+        let component = Component(plan: plan, engine: makeEngine())
+        do {
+            // Eager translation validates every function body now; calls then use the lazy engine.
+            let validating = Engine(configuration: EngineConfiguration(compilationMode: .eager, fuelMetering: true))
+            let trial = try ComponentInstance(plan: plan, engine: validating, limits: .default)
+            try trial.validate(plan.exports)
+        } catch let error as ComponentError {
+            throw error
+        } catch {
+            let mapped = ErrorMapping.map(error, limiter: nil, fuelLeft: nil)
+            if case .trap(let reason) = mapped, !String(describing: error).hasPrefix("Trap") {
+                throw ComponentError.malformed("instantiation: \(reason)")
+            }
+            throw mapped
+        }
+        return component
+    }
+
+    /// The export named `name`, if any.
+    public func export(named name: String) -> ExportedFunction? {
+        exports.first { $0.name == name }
+    }
+
+    /// Calls an export in a fresh instance. Arguments must already match the export's WIT
+    /// parameter types (the server checks typed JSON against `exports` first).
+    /// - Throws: `ComponentError` whose description is the reason shown to clients after
+    ///   `call failed: `, e.g. `out of fuel`.
+    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default) throws -> [ComponentValue] {
+        guard let lifted = plan.exports[name] else { throw ComponentError.noSuchExport(name) }
+        let params = lifted.type.params
+        guard arguments.count == params.count else {
+            throw ComponentError.badArguments("\(name) expects \(params.count) argument\(params.count == 1 ? "" : "s"), got \(arguments.count)")
+        }
+        for (index, (argument, param)) in zip(arguments, params).enumerated() where !argument.matches(param.type) {
+            let label = param.name.isEmpty ? "#\(index + 1)" : "'\(param.name)'"
+            throw ComponentError.badArguments("parameter \(label) of \(name): expected \(param.type)")
+        }
+        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        var instance: ComponentInstance?
+        do {
+            let fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter)
+            instance = fresh
+            return try fresh.call(lifted, arguments)
+        } catch {
+            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: instance?.store.fuel?.remaining)
+        }
+    }
+}

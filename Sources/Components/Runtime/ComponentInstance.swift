@@ -1,0 +1,159 @@
+@_spi(Fuzzing) import WasmKit
+
+/// Caps each linear memory of one instance and remembers that a growth was refused, so that a
+/// trap which follows can be reported as the memory limit rather than as a bare trap.
+final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
+    let maxBytes: Int
+    /// Set when a growth was denied; read after the call on the same thread.
+    private(set) var refused = false
+
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func limitMemoryGrowth(to desired: Int) throws -> Bool {
+        guard desired <= maxBytes else {
+            refused = true
+            return false
+        }
+        return true
+    }
+
+    func limitTableGrowth(to desired: Int) throws -> Bool {
+        desired <= 1 << 20
+    }
+}
+
+/// One live instantiation of a component: a fresh `Store` holding every core instance, built by
+/// replaying the plan's core instance definitions in order. Used for exactly one call and then
+/// dropped, so no guest state survives between calls.
+final class ComponentInstance {
+    let plan: LinkPlan
+    let store: Store
+    let limiter: MemoryCapLimiter
+    private var coreInstances: [CoreInstanceValue] = []
+    private var functionCache: [Int: Function] = [:]
+
+    enum CoreInstanceValue {
+        case module(Instance)
+        case inline([String: ExternalValue])
+
+        func export(_ name: String) -> ExternalValue? {
+            switch self {
+            case .module(let instance): return instance.export(name)
+            case .inline(let items): return items[name]
+            }
+        }
+    }
+
+    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil) throws {
+        self.plan = plan
+        self.store = Store(engine: engine)
+        self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        store.resourceLimiter = self.limiter
+        store.fuel = Fuel(remaining: limits.fuel)
+        for definition in plan.coreInstances {
+            coreInstances.append(try instantiate(definition))
+        }
+    }
+
+    private func instantiate(_ definition: CoreInstanceDef) throws -> CoreInstanceValue {
+        switch definition {
+        case .instantiate(let module, let args):
+            var imports = Imports()
+            for (name, index) in args {
+                switch coreInstances[index] {
+                case .module(let instance): imports.define(module: name, instance.exports)
+                case .inline(let items):
+                    for (itemName, value) in items { imports.define(module: name, name: itemName, value) }
+                }
+            }
+            return .module(try plan.modules[module].instantiate(store: store, imports: imports))
+        case .inline(let items):
+            var values: [String: ExternalValue] = [:]
+            for (name, item) in items {
+                switch item {
+                case .function(let index): values[name] = .function(try function(index))
+                case .memory(let index): values[name] = .memory(try memory(index))
+                case .table(let index): values[name] = try export(plan.coreTables[index])
+                case .global(let index): values[name] = try export(plan.coreGlobals[index])
+                }
+            }
+            return .inline(values)
+        }
+    }
+
+    private func export(_ ref: CoreExportRef) throws -> ExternalValue {
+        guard ref.instance < coreInstances.count, let value = coreInstances[ref.instance].export(ref.name) else {
+            throw ComponentError.trap("core instance \(ref.instance) has no export '\(ref.name)'")
+        }
+        return value
+    }
+
+    func memory(_ index: Int) throws -> Memory {
+        guard case .memory(let memory) = try export(plan.coreMemories[index]) else {
+            throw ComponentError.trap("core memory \(index) is not a memory")
+        }
+        return memory
+    }
+
+    /// The core function at `index`, creating host trampolines for lowered imports on first use.
+    func function(_ index: Int) throws -> Function {
+        if let cached = functionCache[index] { return cached }
+        let function: Function
+        switch plan.coreFunctions[index] {
+        case .export(let instance, let name):
+            guard case .function(let exported) = try export(CoreExportRef(instance: instance, name: name)) else {
+                throw ComponentError.trap("core export '\(name)' is not a function")
+            }
+            function = exported
+        case .lowered(let lowered):
+            function = makeHostFunction(lowered)
+        }
+        functionCache[index] = function
+        return function
+    }
+
+    /// The guest memory/realloc view for a set of canonical options.
+    func access(_ options: CanonOptions) throws -> GuestAccess {
+        GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), encoding: options.encoding)
+    }
+
+    /// A core function that lifts the guest's arguments, calls the Swift host function and
+    /// lowers its results. Captures the instance weakly: the Store owns this closure, and a strong
+    /// reference back would keep the whole Store alive forever.
+    private func makeHostFunction(_ lowered: LoweredFunction) -> Function {
+        let signature = CanonicalABI.coreSignature(lowered.type, lifting: false)
+        return Function(store: store, parameters: signature.params, results: signature.results) { [weak self] _, arguments in
+            guard let self else { throw ComponentError.trap("host function called after its instance ended") }
+            return try self.callHost(lowered, arguments)
+        }
+    }
+
+    private func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
+        let access = try access(lowered.options)
+        let paramTypes = lowered.type.params.map(\.type)
+        let resultTypes = lowered.type.results.map(\.type)
+        var cursor = FlatCursor(arguments)
+        var values: [ComponentValue]
+        if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
+            guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+            let tuple = WITType.tuple(paramTypes)
+            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(lowered.name) arguments")
+            guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+            values = loaded
+        } else {
+            values = try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+        }
+        let results = try lowered.host.body(values)
+        guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
+            throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
+        }
+        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+            guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+            let tuple = WITType.tuple(resultTypes)
+            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(lowered.name) results")
+            try CanonicalABI.store(access, .tuple(results), tuple, at: Int(pointer))
+            return []
+        }
+        return try zip(results, resultTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+    }
+}

@@ -1,0 +1,94 @@
+import WasmKit
+
+extension ComponentInstance {
+    /// Calls a lifted export: lowers the arguments into the guest, invokes the core function,
+    /// lifts the results, then runs `post-return` (definitions.py `canon_lift`).
+    func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue]) throws -> [ComponentValue] {
+        let access = try access(lifted.options)
+        let core = try function(lifted.coreFunction)
+        let paramTypes = lifted.type.params.map(\.type)
+        let resultTypes = lifted.type.results.map(\.type)
+
+        var flatArguments: [Value]
+        if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
+            let tuple = WITType.tuple(paramTypes)
+            let pointer = try access.allocate(size: CanonicalABI.size(tuple), alignment: CanonicalABI.alignment(tuple), "arguments")
+            try CanonicalABI.store(access, .tuple(arguments), tuple, at: pointer)
+            flatArguments = [.i32(UInt32(pointer))]
+        } else {
+            flatArguments = try zip(arguments, paramTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+        }
+
+        let expected = CanonicalABI.coreSignature(lifted.type, lifting: true)
+        let actual = core.type
+        guard actual.parameters == expected.params, actual.results == expected.results else {
+            throw ComponentError.trap("core function has type \(actual.parameters) -> \(actual.results), but the WIT signature needs \(expected.params) -> \(expected.results)")
+        }
+        let coreResults = try core.invoke(flatArguments)
+
+        var results: [ComponentValue]
+        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+            guard coreResults.count == 1, case .i32(let pointer) = coreResults[0] else {
+                throw ComponentError.trap("expected a return pointer from the core function")
+            }
+            let tuple = WITType.tuple(resultTypes)
+            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "return area")
+            guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+            results = loaded
+        } else {
+            var cursor = FlatCursor(coreResults)
+            results = try resultTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+        }
+
+        if let postReturn = lifted.options.postReturn {
+            try function(postReturn).invoke(coreResults)
+        }
+        return results
+    }
+}
+
+/// Turns whatever a call threw into the `ComponentError` clients see.
+enum ErrorMapping {
+    static func map(_ error: Error, limiter: MemoryCapLimiter?, fuelLeft: UInt64?) -> ComponentError {
+        if let componentError = error as? ComponentError {
+            if case .trap = componentError, let limiter, limiter.refused { return .memoryLimit(limiter.maxBytes) }
+            return componentError
+        }
+        // WasmKit's trap reason is not public; its description is "Trap: <reason>\n<backtrace>".
+        var reason = String(describing: error)
+        if let newline = reason.firstIndex(of: "\n") { reason = String(reason[..<newline]) }
+        if reason.hasPrefix("Trap: ") { reason = String(reason.dropFirst(6)) }
+        if reason == "out of fuel" || fuelLeft == 0 { return .outOfFuel }
+        if let limiter, limiter.refused || reason.contains("exceeds the resource limit") {
+            return .memoryLimit(limiter.maxBytes)
+        }
+        if reason.hasPrefix("call stack exhausted") { return .trap("call stack exhausted") }
+        return .trap(reason.isEmpty ? "unknown trap" : reason)
+    }
+}
+
+extension ComponentInstance {
+    /// Checks, once at load, that each lifted export's core function, realloc and post-return
+    /// have the core types the canonical ABI requires (Binary.md's `canon lift` validation).
+    func validate(_ exports: [String: LiftedFunction]) throws {
+        for (name, lifted) in exports {
+            let expected = CanonicalABI.coreSignature(lifted.type, lifting: true)
+            let actual = try function(lifted.coreFunction).type
+            guard actual.parameters == expected.params, actual.results == expected.results else {
+                throw ComponentError.malformed("canon lift of '\(name)': core function type \(actual.parameters) -> \(actual.results) does not match the flattened WIT type \(expected.params) -> \(expected.results)")
+            }
+            if let realloc = lifted.options.realloc {
+                let type = try function(realloc).type
+                guard type.parameters == [.i32, .i32, .i32, .i32], type.results == [.i32] else {
+                    throw ComponentError.malformed("canon lift of '\(name)': realloc must have type (i32, i32, i32, i32) -> i32")
+                }
+            }
+            if let postReturn = lifted.options.postReturn {
+                let type = try function(postReturn).type
+                guard type.parameters == expected.results, type.results.isEmpty else {
+                    throw ComponentError.malformed("canon lift of '\(name)': post-return must take the core results \(expected.results) and return nothing")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+import EnclaveProtocol
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A TLS 1.3 connection to an EnclaveOS server, speaking the length-prefixed JSON protocol.
+///
+/// The API is blocking (SwiftNIO runs underneath), which suits command-line tools: never call
+/// it from an event-loop thread. Async overloads exist for use from Swift concurrency. Requests
+/// may be sent from several threads; responses are matched to requests in order.
+///
+/// - Important: the server certificate is **not verified** yet (see ``TLSVerification``).
+public final class EnclaveConnection: @unchecked Sendable {
+    // @unchecked: all mutable state lives in the handler, confined to the channel's event loop.
+
+    /// The host this connection was opened to.
+    public let host: String
+    /// The TCP port this connection was opened to.
+    public let port: Int
+    /// How long to wait for each response before closing the connection; nil waits forever.
+    public let responseTimeout: TimeAmount?
+
+    private let channel: Channel
+    private let handler: NIOLoopBound<FrameChannelHandler>
+
+    private init(host: String, port: Int, responseTimeout: TimeAmount?, channel: Channel, handler: NIOLoopBound<FrameChannelHandler>) {
+        self.host = host
+        self.port = port
+        self.responseTimeout = responseTimeout
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Opens a connection and completes the TLS handshake.
+    /// - Parameters:
+    ///   - host: a host name or IP address.
+    ///   - port: the server's port (EnclaveOS listens on 8443 by default).
+    ///   - serverName: the SNI to send (an app's hostname selects its per-app certificate);
+    ///     defaults to `host` unless it is an IP address (SNI cannot carry IP addresses).
+    ///   - verification: how to check the certificate; only `.noVerification` exists yet.
+    ///   - connectTimeout: limit for TCP connect plus TLS handshake.
+    ///   - responseTimeout: limit per response (a call may legitimately run ~30 s server-side).
+    ///   - group: the event loop group to use; defaults to NIO's shared singleton.
+    /// - Throws: ``EnclaveClientError`` naming `host:port` when the server cannot be reached.
+    public static func connect(
+        host: String = "127.0.0.1",
+        port: Int = 8443,
+        serverName: String? = nil,
+        verification: TLSVerification = .noVerification,
+        connectTimeout: TimeAmount = .seconds(10),
+        responseTimeout: TimeAmount? = .seconds(300),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws -> EnclaveConnection {
+        try makeConnection(host: host, port: port, serverName: serverName, verification: verification,
+                           connectTimeout: connectTimeout, responseTimeout: responseTimeout, group: group).wait()
+    }
+
+    /// Async variant of ``connect(host:port:serverName:verification:connectTimeout:responseTimeout:group:)``.
+    public static func connect(
+        host: String = "127.0.0.1",
+        port: Int = 8443,
+        serverName: String? = nil,
+        verification: TLSVerification = .noVerification,
+        connectTimeout: TimeAmount = .seconds(10),
+        responseTimeout: TimeAmount? = .seconds(300),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> EnclaveConnection {
+        try await makeConnection(host: host, port: port, serverName: serverName, verification: verification,
+                                 connectTimeout: connectTimeout, responseTimeout: responseTimeout, group: group).get()
+    }
+
+    private static func makeConnection(
+        host: String, port: Int, serverName: String?, verification: TLSVerification,
+        connectTimeout: TimeAmount, responseTimeout: TimeAmount?, group: EventLoopGroup
+    ) -> EventLoopFuture<EnclaveConnection> {
+        let eventLoop = group.next()
+        guard (0...65535).contains(port) else {
+            return eventLoop.makeFailedFuture(EnclaveClientError.invalidArgument("port \(port) is out of range 0-65535"))
+        }
+        let sslContext: NIOSSLContext
+        do {
+            sslContext = try NIOSSLContext(configuration: tlsConfiguration(for: verification))
+        } catch {
+            return eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: "\(error)"))
+        }
+        let sni = serverName ?? (isIPAddress(host) ? nil : host)
+        let handshake = eventLoop.makePromise(of: Void.self)
+        let closed = EnclaveClientError.connectionClosed(host: host, port: port)
+
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                do {
+                    let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: sni)
+                    let frames = FrameChannelHandler(handshake: handshake, closedError: closed, maxPayload: Frame.maxPayload)
+                    try channel.pipeline.syncOperations.addHandlers([tls, frames])
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+
+        let timeout = eventLoop.scheduleTask(in: connectTimeout) {
+            handshake.fail(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: "timed out"))
+        }
+        return bootstrap.connect(host: host, port: port)
+            .flatMapErrorThrowing { error in
+                handshake.fail(error)
+                throw EnclaveClientError.connectionFailed(host: host, port: port, reason: describeConnectError(error))
+            }
+            .flatMap { channel in
+                handshake.futureResult.flatMapError { error in
+                    channel.close(promise: nil)
+                    let reason = (error as? EnclaveClientError).map { "\($0)" } ?? "\(error)"
+                    if case EnclaveClientError.tlsHandshakeFailed = error { return channel.eventLoop.makeFailedFuture(error) }
+                    return channel.eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: reason))
+                }
+                .flatMapThrowing { _ -> EnclaveConnection in
+                    let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
+                    return EnclaveConnection(host: host, port: port, responseTimeout: responseTimeout, channel: channel,
+                                             handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                }
+            }
+            .always { _ in timeout.cancel() }
+    }
+
+    /// The NIOSSL configuration: TLS 1.3 only, as the protocol requires.
+    static func tlsConfiguration(for verification: TLSVerification) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        switch verification {
+        case .noVerification:
+            configuration.certificateVerification = .none
+        }
+        return configuration
+    }
+
+    /// Sends one raw frame payload and returns the raw response payload. Useful for protocol
+    /// tests (e.g. deliberately malformed JSON); most callers want ``send(request:)``.
+    public func sendRaw(_ payload: [UInt8]) throws -> [UInt8] {
+        try rawFuture(payload).wait()
+    }
+
+    /// Async variant of ``sendRaw(_:)``.
+    public func sendRaw(_ payload: [UInt8]) async throws -> [UInt8] {
+        try await rawFuture(payload).get()
+    }
+
+    /// Sends an outer request and returns the decoded outer response.
+    public func send(request: Request) throws -> Response {
+        try Self.decodeResponse(try sendRaw(request.encoded()))
+    }
+
+    /// Async variant of ``send(request:)``.
+    public func send(request: Request) async throws -> Response {
+        try Self.decodeResponse(try await sendRaw(request.encoded()))
+    }
+
+    /// Closes the connection. Outstanding requests fail with `connectionClosed`.
+    public func close() {
+        try? channel.close().wait()
+    }
+
+    /// Async variant of ``close()``.
+    public func close() async {
+        try? await channel.close().get()
+    }
+
+    deinit {
+        channel.close(promise: nil)
+    }
+
+    private func rawFuture(_ payload: [UInt8]) -> EventLoopFuture<[UInt8]> {
+        let eventLoop = channel.eventLoop
+        guard payload.count <= Frame.maxPayload else {
+            return eventLoop.makeFailedFuture(EnclaveClientError.invalidArgument(
+                "request of \(payload.count) bytes exceeds the \(Frame.maxPayload)-byte frame limit"))
+        }
+        let response = eventLoop.makePromise(of: [UInt8].self)
+        channel.writeAndFlush(PendingRequest(payload: payload, response: response)).whenFailure { error in
+            response.fail(error)  // no-op if the handler already failed it
+        }
+        if let responseTimeout {
+            let handler = self.handler
+            let error = EnclaveClientError.timedOut(host: host, port: port, seconds: Double(responseTimeout.nanoseconds) / 1e9)
+            let task = eventLoop.scheduleTask(in: responseTimeout) { handler.value.abort(with: error) }
+            response.futureResult.whenComplete { _ in task.cancel() }
+        }
+        return response.futureResult
+    }
+
+    static func decodeResponse(_ payload: [UInt8]) throws -> Response {
+        guard let response = Response.decode(payload) else {
+            let preview = String(decoding: payload.prefix(200), as: UTF8.self)
+            throw EnclaveClientError.malformedResponse("not a Pong/Ok/Data/Error envelope: \(preview)")
+        }
+        return response
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
+    /// A short reason for a failed connect ("connection refused"), not NIO's nested dump.
+    static func describeConnectError(_ error: Error) -> String {
+        if let connectError = error as? NIOConnectionError {
+            if connectError.dnsAAAAError != nil && connectError.dnsAError != nil && connectError.connectionErrors.isEmpty {
+                return "cannot resolve host name"
+            }
+            if let first = connectError.connectionErrors.first { return describeConnectError(first.error) }
+            return "no address to connect to"
+        }
+        if let ioError = error as? IOError {
+            switch ioError.errnoCode {
+            case 111: return "connection refused"  // ECONNREFUSED (Linux)
+            case 61: return "connection refused"  // ECONNREFUSED (Darwin)
+            case 110, 60: return "connection timed out"
+            case 113, 65: return "no route to host"
+            case 101, 51: return "network is unreachable"
+            default: return "\(ioError)"
+            }
+        }
+        if case ChannelError.connectTimeout = error { return "connect timed out" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,125 @@
+import Crypto
+import EnclaveProtocol
+import NIOCore
+
+/// Turns one request frame into one response frame (SPEC §2), off the event loop.
+///
+/// Parsing runs on the executor's request threads (a 16 MiB integer-array upload takes
+/// seconds to parse), and calls on its call threads; the event loop only moves bytes.
+public final class Dispatcher: Sendable {
+    private let configuration: ServerConfiguration
+    private let service: ManagementService
+    private let executor: CallExecutor
+
+    /// The `Data` payload of the compat smoke test, and its answer.
+    static let helloPayload = Array("hello".utf8)
+    static let worldPayload = Array("world".utf8)
+
+    /// Creates a dispatcher over a registry; `executor` provides the threads.
+    public init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor) {
+        self.configuration = configuration
+        self.service = ManagementService(registry: registry, configuration: configuration)
+        self.executor = executor
+    }
+
+    /// Handles a frame payload; the future completes on `eventLoop` and never fails.
+    public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
+        let executor = self.executor
+        return executor.runRequest(on: eventLoop) { self.firstStep(payload) }
+            .flatMap { step -> EventLoopFuture<DispatchResult> in
+                switch step {
+                case .done(let result):
+                    return eventLoop.makeSucceededFuture(result)
+                case .call(let prepared):
+                    return executor.runCall(on: eventLoop) {
+                        DispatchResult(response: .data(prepared.run().encoded()))
+                    }
+                }
+            }
+            .recover { error in
+                // Only reachable when the thread pools are stopped (server shutting down).
+                return DispatchResult(response: .error("server is shutting down: \(error)"))
+            }
+    }
+
+    private enum FirstStep: Sendable {
+        case done(DispatchResult)
+        case call(PreparedCall)
+    }
+
+    /// Everything except executing a call: envelope, smoke test, shutdown, management messages.
+    private func firstStep(_ payload: [UInt8]) -> FirstStep {
+        switch Request.decode(payload) {
+        case .ping:
+            return .done(DispatchResult(response: .pong))
+        case .invalid:
+            return .done(DispatchResult(response: .error(Response.invalidJSONMessage)))
+        case .shutdown(let token):
+            return .done(authorizeShutdown(token))
+        case .data(let inner):
+            if inner == Self.helloPayload {
+                return .done(DispatchResult(response: .data(Self.worldPayload)))
+            }
+            switch ManagementRequest.decode(inner) {
+            case .failure(let error):
+                return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded())))
+            case .success(let request):
+                switch service.handle(request) {
+                case .respond(let response):
+                    return .done(DispatchResult(response: .data(response.encoded())))
+                case .call(let prepared):
+                    return .call(prepared)
+                }
+            }
+        }
+    }
+
+    /// `Shutdown` is for the operator only (SPEC §2, improve): the server must have been
+    /// started with a token, and the request must carry the same one.
+    private func authorizeShutdown(_ token: String?) -> DispatchResult {
+        guard let expected = configuration.operatorToken else {
+            return DispatchResult(response: .error("Shutdown refused: this server was started without an operator token, so it cannot be shut down over the wire"))
+        }
+        guard let token else {
+            return DispatchResult(response: .error(#"Shutdown refused: an operator token is required; send {"Shutdown":{"token":"<token>"}}"#))
+        }
+        guard Self.constantTimeEqual(token, expected) else {
+            return DispatchResult(response: .error("Shutdown refused: wrong operator token"))
+        }
+        return DispatchResult(response: .ok, action: .shutdownServer)
+    }
+
+    /// Compares the SHA-256 digests of both strings without an early exit, so neither the
+    /// token's content nor its length leaks through response timing.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = Array(SHA256.hash(data: Array(a.utf8)))
+        let right = Array(SHA256.hash(data: Array(b.utf8)))
+        var difference: UInt8 = 0
+        for index in 0..<left.count { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+}
+
+/// The answer to one frame, and what the connection must do once it is written.
+public struct DispatchResult: Sendable {
+    /// The outer response.
+    public var response: Response
+    /// What happens after the response has been written.
+    public var action: PostWriteAction
+
+    /// A response followed by `action`.
+    public init(response: Response, action: PostWriteAction = .none) {
+        self.response = response
+        self.action = action
+    }
+}
+
+/// What a connection does after writing a response.
+public enum PostWriteAction: Sendable {
+    /// Keep serving.
+    case none
+    /// Close this connection (the byte stream cannot be trusted any more).
+    case closeConnection
+    /// Shut the whole server down gracefully (an authorised `Shutdown`).
+    case shutdownServer
+}

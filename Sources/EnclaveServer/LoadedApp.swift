@@ -1,0 +1,52 @@
+import Components
+import Crypto
+import EnclaveProtocol
+
+/// One app as the registry holds it: identity, code, key and limits. Immutable once loaded.
+public struct LoadedApp: Sendable {
+    /// The unique name clients address it by.
+    public let name: String
+    /// The TLS server name (SNI) it answers to; defaults to `name`.
+    public let hostname: String
+    /// Lowercase hex SHA-256 of the bytes exactly as uploaded.
+    public let codeHash: String
+    /// The app's data key and where it came from.
+    public let key: AppKey
+    /// The parsed, validated component.
+    public let component: Component
+    /// Fuel and memory limits for each call.
+    public let limits: ExecutionLimits
+
+    /// Assembles a loaded app.
+    public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component, limits: ExecutionLimits) {
+        self.name = name
+        self.hostname = hostname
+        self.codeHash = codeHash
+        self.key = key
+        self.component = component
+        self.limits = limits
+    }
+
+    /// Lowercase hex SHA-256 of `bytes`: the app's `code_hash`.
+    public static func codeHash(of bytes: [UInt8]) -> String {
+        Hex.encode(SHA256.hash(data: bytes))
+    }
+
+    /// The export called `name`, if any.
+    public func export(named name: String) -> ExportedFunction? {
+        component.exports.first { $0.name == name }
+    }
+
+    /// Export names sorted, as listed in responses and error messages.
+    public var exportNames: [String] {
+        component.exports.map(\.name).sorted()
+    }
+
+    /// The app object of `loaded` and `apps` responses.
+    public var info: AppInfo {
+        let exports = component.exports
+            .sorted { $0.name < $1.name }
+            .map { ExportSummary(name: $0.name, paramCount: $0.type.params.count, resultCount: $0.type.results.count) }
+        return AppInfo(name: name, hostname: hostname, codeHash: codeHash, keySource: key.keySource, exports: exports)
+    }
+}

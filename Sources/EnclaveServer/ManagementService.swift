@@ -1,0 +1,129 @@
+import Components
+import EnclaveProtocol
+
+/// Answers the management messages of SPEC §3 against the registry.
+///
+/// Everything here may block (component validation, argument conversion), so it runs on the
+/// executor's threads; a `wasm_call` is split in two: `prepareCall` (cheap checks, on a request
+/// thread) and `PreparedCall.run` (the call itself, on a call thread).
+struct ManagementService: Sendable {
+    let registry: AppRegistry
+    let configuration: ServerConfiguration
+
+    /// What a management message turns into: a finished response, or a call still to run.
+    enum Step: Sendable {
+        case respond(ManagementResponse)
+        case call(PreparedCall)
+    }
+
+    /// Handles a decoded message up to the point where a call must execute.
+    func handle(_ request: ManagementRequest) -> Step {
+        switch request {
+        case .load(let load):
+            return .respond(self.load(load))
+        case .call(let call):
+            switch prepareCall(call) {
+            case .success(let prepared): return .call(prepared)
+            case .failure(let refusal): return .respond(.error(refusal.message))
+            }
+        case .list:
+            return .respond(.apps(registry.all().map(\.info)))
+        case .unload(let name):
+            return .respond(registry.remove(named: name) == nil ? .notFound(name) : .unloaded(name))
+        case .schema(let app):
+            guard let loaded = registry.app(named: app) else { return .respond(.error(Self.unknownApp(app))) }
+            let functions = loaded.component.exports
+                .sorted { $0.name < $1.name }
+                .map { TypedValueCodec.schema(of: $0) }
+            return .respond(.schema(app: app, functions: functions))
+        }
+    }
+
+    /// `wasm_load`: validates the key, the name and the component, then registers the app.
+    /// Checks run cheapest first, so a bad key or a taken name costs no component parsing.
+    func load(_ request: LoadRequest) -> ManagementResponse {
+        let key: AppKey
+        if let hex = request.encryptionKey {
+            do {
+                key = try AppKey.byok(hex: hex)
+            } catch {
+                return .error(error.description)
+            }
+        } else {
+            key = .generate()
+        }
+        if registry.contains(request.name) {
+            return .error(RegistryError.alreadyLoaded(request.name).description)
+        }
+        let component: Component
+        do {
+            component = try Component.load(request.bytes)
+        } catch let error as ComponentError {
+            return .error("invalid component: \(error.description)")
+        } catch {
+            return .error("invalid component: \(error)")
+        }
+        guard !component.exports.isEmpty else {
+            return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
+        }
+        var limits = ExecutionLimits(fuel: configuration.defaultFuel, maxMemoryBytes: configuration.maxMemoryBytes)
+        if let fuel = request.maxFuel { limits.fuel = fuel }
+        let app = LoadedApp(
+            name: request.name,
+            hostname: request.hostname ?? request.name,
+            codeHash: LoadedApp.codeHash(of: request.bytes),
+            key: key,
+            component: component,
+            limits: limits
+        )
+        do {
+            try registry.insert(app)
+        } catch {
+            // Another connection loaded the same name while we were parsing.
+            return .error(error.description)
+        }
+        return .loaded(app.info)
+    }
+
+    /// `wasm_call` up to execution: finds the app and export, converts the typed arguments.
+    func prepareCall(_ request: CallRequest) -> Result<PreparedCall, ManagementError> {
+        guard let app = registry.app(named: request.app) else {
+            return .failure(ManagementError(Self.unknownApp(request.app)))
+        }
+        guard let function = app.export(named: request.function) else {
+            let available = app.exportNames.joined(separator: ", ")
+            return .failure(ManagementError("app '\(request.app)' has no export '\(request.function)'. Available: [\(available)]"))
+        }
+        do throws(TypedValueError) {
+            let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
+            return .success(PreparedCall(app: app, function: function, arguments: arguments))
+        } catch {
+            return .failure(ManagementError("call failed: \(error.description)"))
+        }
+    }
+
+    /// The compat text for a call or schema request naming an app that is not loaded.
+    static func unknownApp(_ name: String) -> String {
+        "unknown app: '\(name)'"
+    }
+}
+
+/// A call whose app, export and arguments have been checked; `run` executes it (blocking).
+struct PreparedCall: Sendable {
+    let app: LoadedApp
+    let function: ExportedFunction
+    let arguments: [ComponentValue]
+
+    /// Calls the export in a fresh instance and converts the results to typed JSON.
+    /// Never throws: every failure is a `call failed: <reason>` response.
+    func run() -> ManagementResponse {
+        do {
+            let results = try app.component.call(function.name, arguments, limits: app.limits)
+            return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
+        } catch let error as ComponentError {
+            return .error("call failed: \(error.description)")
+        } catch {
+            return .error("call failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import EnclaveProtocol
+import NIOCore
+
+/// Answers the frames of one connection, one response per request, in request order.
+///
+/// Requests of a connection are processed one after another (a pipelined `wasm_call` must see
+/// the `wasm_load` sent before it), each off the event loop through the `Dispatcher`; a promise
+/// chain keeps the order. Different connections progress independently. When too many requests
+/// (or too many request bytes: 32 pipelined 16 MiB frames would be 512 MiB) are queued the
+/// handler stops reading from the socket, so a client cannot make us buffer without bound.
+final class RequestHandler: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let dispatcher: Dispatcher
+    private let requestShutdown: @Sendable () -> Void
+    private let maxQueued: Int
+    private let maxQueuedBytes: Int
+
+    /// Completes when every response queued so far has been written (or dropped).
+    private var tail: EventLoopFuture<Void>?
+    private var queued = 0
+    private var queuedBytes = 0
+    private var readHeld = false
+    /// Set once the connection is going away: later frames are ignored.
+    private var closing = false
+
+    /// - Parameters:
+    ///   - dispatcher: answers each frame.
+    ///   - maxQueued: requests queued before reading pauses.
+    ///   - maxQueuedBytes: request payload bytes queued before reading pauses.
+    ///   - requestShutdown: called after an authorised `Shutdown` has been answered.
+    init(dispatcher: Dispatcher, maxQueued: Int = 32, maxQueuedBytes: Int = 32 << 20,
+         requestShutdown: @escaping @Sendable () -> Void) {
+        self.dispatcher = dispatcher
+        self.maxQueued = maxQueued
+        self.maxQueuedBytes = maxQueuedBytes
+        self.requestShutdown = requestShutdown
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let loop = context.eventLoop
+        let dispatcher = self.dispatcher
+        let work: @Sendable () -> EventLoopFuture<DispatchResult>
+        let size: Int
+        switch unwrapInboundIn(data) {
+        case .request(let payload):
+            size = payload.count
+            work = { dispatcher.handle(payload, on: loop) }
+        case .oversized(let error):
+            closing = true
+            size = 0
+            work = { loop.makeSucceededFuture(DispatchResult(response: .error(error.description), action: .closeConnection)) }
+        }
+        enqueue(work, size: size, context: context)
+    }
+
+    private func enqueue(_ work: @escaping @Sendable () -> EventLoopFuture<DispatchResult>, size: Int, context: ChannelHandlerContext) {
+        queued += 1
+        queuedBytes += size
+        let loop = context.eventLoop
+        let previous = tail ?? loop.makeSucceededVoidFuture()
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let next = previous.flatMap { () -> EventLoopFuture<DispatchResult> in
+            // Don't start work for a connection that is already gone.
+            guard bound.value.1.channel.isActive else {
+                return loop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+            }
+            return work()
+        }.flatMap { result -> EventLoopFuture<PostWriteAction> in
+            let (handler, context) = bound.value
+            return handler.write(result, context: context)
+        }.map { action in
+            let (handler, context) = bound.value
+            handler.perform(action, context: context)
+        }.always { _ in
+            let (handler, context) = bound.value
+            handler.requestFinished(size: size, context: context)
+        }
+        tail = next.recover { _ in }
+    }
+
+    /// Writes one framed response; the future gives the action once the bytes are written.
+    private func write(_ result: DispatchResult, context: ChannelHandlerContext) -> EventLoopFuture<PostWriteAction> {
+        let payload = result.response.encoded()
+        var buffer = context.channel.allocator.buffer(capacity: 4 + payload.count)
+        buffer.writeInteger(UInt32(truncatingIfNeeded: payload.count), endianness: .big)
+        buffer.writeBytes(payload)
+        return context.writeAndFlush(wrapOutboundOut(buffer)).map { result.action }
+    }
+
+    private func perform(_ action: PostWriteAction, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .closeConnection:
+            closing = true
+            context.close(promise: nil)
+        case .shutdownServer:
+            requestShutdown()
+        }
+    }
+
+    private var queueIsFull: Bool {
+        queued >= maxQueued || queuedBytes >= maxQueuedBytes
+    }
+
+    private func requestFinished(size: Int, context: ChannelHandlerContext) {
+        queued -= 1
+        queuedBytes -= size
+        if readHeld, !queueIsFull {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure: leave bytes in the kernel while the queue is full.
+        if queueIsFull {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // TLS failures, resets: nothing useful can be sent any more.
+        closing = true
+        context.close(promise: nil)
+    }
+}

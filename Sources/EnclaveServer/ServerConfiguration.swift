@@ -1,0 +1,41 @@
+import Components
+
+/// Everything an `EnclaveServer` needs to know before it starts listening.
+///
+/// A plain value: build one from the command line (or in a test), hand it to `EnclaveServer`.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind; `127.0.0.1` keeps the server local unless the operator asks otherwise.
+    public var host: String
+    /// TCP port; `0` lets the kernel pick one (tests), read it back from `EnclaveServer.start()`.
+    public var port: Int
+    /// Secret an operator must send with `{"Shutdown":{"token":…}}`. `nil` means nobody may shut
+    /// the server down over the wire.
+    public var operatorToken: String?
+    /// Fuel per call when the app did not set its own `max_fuel` at load.
+    public var defaultFuel: UInt64
+    /// Cap on the sum of an instance's linear memories, in bytes.
+    public var maxMemoryBytes: Int
+    /// How many calls may execute at once across all connections; further calls wait their turn.
+    public var maxConcurrentCalls: Int
+    /// Number of event-loop threads for network I/O (calls never run on them).
+    public var eventLoopThreads: Int
+
+    /// Creates a configuration; every default matches SPEC §2 and §5.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8443,
+        operatorToken: String? = nil,
+        defaultFuel: UInt64 = ExecutionLimits.default.fuel,
+        maxMemoryBytes: Int = ExecutionLimits.default.maxMemoryBytes,
+        maxConcurrentCalls: Int = 8,
+        eventLoopThreads: Int = 1
+    ) {
+        self.host = host
+        self.port = port
+        self.operatorToken = operatorToken
+        self.defaultFuel = defaultFuel
+        self.maxMemoryBytes = maxMemoryBytes
+        self.maxConcurrentCalls = maxConcurrentCalls
+        self.eventLoopThreads = eventLoopThreads
+    }
+}

@@ -1,0 +1,40 @@
+import NIOSSL
+
+/// The seam through which the listener gets its TLS identity.
+///
+/// The listener asks for a context once per accepted connection, never caches it, so a provider
+/// that rotates its certificate (RA-TLS: new evidence when apps are loaded or unloaded) takes
+/// effect for the very next connection. Swapping the whole `NIOSSLContext` (not just the
+/// certificate) matters: NIOSSL contexts issue session tickets, and a resumed session would
+/// otherwise keep presenting the old certificate.
+public protocol ServerIdentityProvider: Sendable {
+    /// The TLS context for a connection that has just been accepted.
+    /// - Throws: if no usable identity can be produced; the connection is then closed.
+    func currentContext() throws -> NIOSSLContext
+}
+
+/// A certificate chain and its private key, turned into a TLS 1.3-only server context.
+public struct ServerIdentity: Sendable {
+    /// Leaf first, then any intermediates.
+    public var certificateChain: [NIOSSLCertificate]
+    /// The leaf certificate's private key.
+    public var privateKey: NIOSSLPrivateKey
+
+    /// Pairs a chain with its key.
+    public init(certificateChain: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+
+    /// Builds the server context. TLS 1.3 only (SPEC §2): older versions are refused during the
+    /// handshake rather than negotiated down.
+    public func makeContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificateChain.map { .certificate($0) },
+            privateKey: .privateKey(privateKey)
+        )
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.maximumTLSVersion = .tlsv13
+        return try NIOSSLContext(configuration: configuration)
+    }
+}

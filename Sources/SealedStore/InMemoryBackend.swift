@@ -1,0 +1,99 @@
+import Foundation
+
+/// A volatile backend: for tests of the crypto layer and for servers run with no data directory.
+/// It holds exactly what a disk backend would (HMACs and ciphertext), so it also lets tests act
+/// as a malicious host through `rawRows` / `setRawValue`.
+public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
+    private struct RowKey: Hashable {
+        let namespace: [UInt8]
+        let name: [UInt8]
+    }
+
+    // Guards both dictionaries.
+    private let lock = NSLock()
+    private var rows: [RowKey: (sealedName: [UInt8], value: [UInt8])] = [:]
+    private var apps: [[UInt8]: [UInt8]] = [:]
+
+    /// An empty store.
+    public init() {}
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// The sealed value of row `name` in `namespace`, or nil.
+    public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
+        locked { rows[RowKey(namespace: namespace, name: name)]?.value }
+    }
+
+    /// Applies `writes` under one lock hold (atomic for readers of this process).
+    public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
+        locked {
+            for write in writes {
+                switch write {
+                case .put(let name, let sealedName, let value):
+                    rows[RowKey(namespace: namespace, name: name)] = (sealedName, value)
+                case .delete(let name):
+                    rows[RowKey(namespace: namespace, name: name)] = nil
+                }
+            }
+        }
+    }
+
+    /// Every row name of `namespace` with its sealed logical name.
+    public func names(namespace: [UInt8]) throws -> [StoredName] {
+        locked {
+            rows.compactMap { key, row in
+                key.namespace == namespace ? StoredName(name: key.name, sealedName: row.sealedName) : nil
+            }
+        }
+    }
+
+    /// The number of rows in `namespace`.
+    public func count(namespace: [UInt8]) throws -> Int {
+        locked { rows.keys.filter { $0.namespace == namespace }.count }
+    }
+
+    /// The sealed app record stored under `id`, or nil.
+    public func appRecord(id: [UInt8]) throws -> [UInt8]? {
+        locked { apps[id] }
+    }
+
+    /// Inserts or replaces a sealed app record.
+    public func putAppRecord(id: [UInt8], record: [UInt8]) throws {
+        locked { apps[id] = record }
+    }
+
+    /// Every sealed app record.
+    public func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])] {
+        locked { apps.map { (id: $0.key, record: $0.value) } }
+    }
+
+    /// Removes app record `id` and optionally its rows.
+    public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
+        locked {
+            let removed = apps.removeValue(forKey: id) != nil
+            if let namespace {
+                rows = rows.filter { $0.key.namespace != namespace }
+            }
+            return removed
+        }
+    }
+
+    // MARK: - Hostile-host hooks for tests
+
+    /// Every stored row as (namespace, name, sealed name, sealed value).
+    public func rawRows() -> [(namespace: [UInt8], name: [UInt8], sealedName: [UInt8], value: [UInt8])] {
+        locked { rows.map { ($0.key.namespace, $0.key.name, $0.value.sealedName, $0.value.value) } }
+    }
+
+    /// Overwrites the sealed value of an existing row, as a malicious host could.
+    public func setRawValue(namespace: [UInt8], name: [UInt8], value: [UInt8]) {
+        locked {
+            let key = RowKey(namespace: namespace, name: name)
+            if let row = rows[key] { rows[key] = (row.sealedName, value) }
+        }
+    }
+}

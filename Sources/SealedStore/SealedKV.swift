@@ -1,0 +1,200 @@
+import Foundation
+
+/// Size caps for what a guest may store; guests are hostile, so every input is bounded.
+public struct SealedKVLimits: Sendable, Equatable {
+    /// Longest logical key in bytes (a `fs:` path under PATH_MAX fits).
+    public var maxKeyBytes: Int
+    /// Largest value in bytes.
+    public var maxValueBytes: Int
+    /// Most writes in one atomic batch.
+    public var maxBatchWrites: Int
+
+    /// Defaults: 4 KiB keys, 16 MiB values (the wire frame cap), 1024 writes per batch.
+    public static let `default` = SealedKVLimits(maxKeyBytes: 4096, maxValueBytes: 16 << 20, maxBatchWrites: 1024)
+
+    /// Explicit limits.
+    public init(maxKeyBytes: Int, maxValueBytes: Int, maxBatchWrites: Int) {
+        self.maxKeyBytes = maxKeyBytes
+        self.maxValueBytes = maxValueBytes
+        self.maxBatchWrites = maxBatchWrites
+    }
+}
+
+/// One app's encrypted key-value namespace (SPEC §7). Synchronous and thread-safe: the WASI host
+/// calls it from inside a WebAssembly call on a worker thread.
+///
+/// Listing and its leakage trade-off: stored names are HMACs, so a listing cannot be answered from
+/// them. Each row therefore also carries its logical name sealed under a separate index key
+/// (padded to 32-byte buckets). `keys(withPrefix:)` reads the app's rows' sealed names (not the
+/// values) and filters after decryption: O(entries of this app) per listing, no extra write per
+/// put, and no single index blob whose rewrite would make every put O(n) or could be torn.
+/// What the host learns: which rows belong to the same (app, key) pair (the namespace column,
+/// which it could infer from access patterns anyway), the number of entries, each value's size
+/// and each name's size bucket, and when rows change. It never learns names, values, or which
+/// rows share a directory. Rollback of the whole file, or deletion of rows, is not detectable
+/// (no freshness counter); a row moved, swapped, truncated or altered is.
+public final class SealedKV: @unchecked Sendable {
+    /// One change in an atomic batch.
+    public enum Mutation: Sendable, Equatable {
+        /// Set `key` to `value`.
+        case put(key: [UInt8], value: [UInt8])
+        /// Remove `key` if present.
+        case delete(key: [UInt8])
+    }
+
+    /// The app this namespace belongs to.
+    public let appName: String
+    /// The caps enforced on every call.
+    public let limits: SealedKVLimits
+    private let backend: any StorageBackend
+    // Guards `keys`; nil once the app has been removed and its key destroyed.
+    private let lock = NSLock()
+    private var keys: DerivedAppKeys?
+
+    /// A handle on `appName`'s entries under `appKey`. Prefer `SealedStore.kv(for:)`, which shares
+    /// one handle per app and closes it when the app is removed.
+    public init(appName: String, appKey: AppKey, backend: any StorageBackend, limits: SealedKVLimits = .default) throws {
+        try AppNameRule.validate(appName)
+        self.appName = appName
+        self.limits = limits
+        self.backend = backend
+        self.keys = DerivedAppKeys(appKey: appKey, appName: appName)
+    }
+
+    /// Drops the derived keys (their storage is wiped when the last copy goes); later calls throw
+    /// `appRemoved`.
+    public func close() {
+        lock.lock()
+        keys = nil
+        lock.unlock()
+    }
+
+    private func currentKeys() throws -> DerivedAppKeys {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let keys else { throw SealedStoreError.appRemoved(appName) }
+        return keys
+    }
+
+    /// The namespace id of this handle (an HMAC, safe to compare); throws once closed.
+    func namespaceID() throws -> [UInt8] {
+        try currentKeys().namespace
+    }
+
+    private func check(key: [UInt8]) throws {
+        guard !key.isEmpty else { throw SealedStoreError.invalidInput("key must not be empty") }
+        guard key.count <= limits.maxKeyBytes else {
+            throw SealedStoreError.invalidInput("key is \(key.count) bytes; the limit is \(limits.maxKeyBytes)")
+        }
+    }
+
+    private func check(value: [UInt8]) throws {
+        guard value.count <= limits.maxValueBytes else {
+            throw SealedStoreError.invalidInput("value is \(value.count) bytes; the limit is \(limits.maxValueBytes)")
+        }
+    }
+
+    /// The value stored under `key`, or nil if there is none.
+    /// - Throws: `integrity` if the stored bytes were altered, truncated or moved.
+    public func get(_ key: [UInt8]) throws -> [UInt8]? {
+        try check(key: key)
+        let keys = try currentKeys()
+        guard let sealed = try backend.value(namespace: keys.namespace, name: keys.rowName(for: key)) else {
+            return nil
+        }
+        return try keys.openValue(sealed, key: key)
+    }
+
+    /// Stores `value` under `key`, replacing any previous value, in one atomic commit.
+    public func put(_ key: [UInt8], _ value: [UInt8]) throws {
+        try apply([.put(key: key, value: value)])
+    }
+
+    /// Removes `key`. Returns whether it existed.
+    @discardableResult
+    public func delete(_ key: [UInt8]) throws -> Bool {
+        try check(key: key)
+        let keys = try currentKeys()
+        let name = keys.rowName(for: key)
+        guard try backend.value(namespace: keys.namespace, name: name) != nil else { return false }
+        try backend.apply(namespace: keys.namespace, writes: [.delete(name: name)])
+        return true
+    }
+
+    /// Applies every mutation or none (one transaction): lets the filesystem layer rename or
+    /// create a file together with its directory marker without a torn state after a crash.
+    public func apply(_ mutations: [Mutation]) throws {
+        guard mutations.count <= limits.maxBatchWrites else {
+            throw SealedStoreError.invalidInput("batch has \(mutations.count) writes; the limit is \(limits.maxBatchWrites)")
+        }
+        let keys = try currentKeys()
+        var writes: [StorageWrite] = []
+        writes.reserveCapacity(mutations.count)
+        for mutation in mutations {
+            switch mutation {
+            case .put(let key, let value):
+                try check(key: key)
+                try check(value: value)
+                let name = keys.rowName(for: key)
+                writes.append(.put(name: name, sealedName: try keys.sealName(key, rowName: name),
+                                   value: try keys.sealValue(value, key: key)))
+            case .delete(let key):
+                try check(key: key)
+                writes.append(.delete(name: keys.rowName(for: key)))
+            }
+        }
+        try backend.apply(namespace: keys.namespace, writes: writes)
+    }
+
+    /// Every logical key starting with `prefix` (bytewise), sorted bytewise. An empty prefix lists
+    /// all keys. Cost is O(entries of this app); see the type's comment for what the host learns.
+    /// - Throws: `integrity` if any stored name was altered or moved (never silently skipped, so
+    ///   a listing cannot be quietly censored by corrupting names).
+    public func keys(withPrefix prefix: [UInt8]) throws -> [[UInt8]] {
+        guard prefix.count <= limits.maxKeyBytes else {
+            throw SealedStoreError.invalidInput("prefix is \(prefix.count) bytes; the limit is \(limits.maxKeyBytes)")
+        }
+        let keys = try currentKeys()
+        var result: [[UInt8]] = []
+        for stored in try backend.names(namespace: keys.namespace) {
+            let name = try keys.openName(stored.sealedName, rowName: stored.name)
+            if name.starts(with: prefix) { result.append(name) }
+        }
+        return result.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The number of entries of this app.
+    public func count() throws -> Int {
+        try backend.count(namespace: currentKeys().namespace)
+    }
+
+    // MARK: - String conveniences (keys are UTF-8)
+
+    /// `get` with a UTF-8 key.
+    public func get(_ key: String) throws -> [UInt8]? { try get(Array(key.utf8)) }
+    /// `put` with a UTF-8 key.
+    public func put(_ key: String, _ value: [UInt8]) throws { try put(Array(key.utf8), value) }
+    /// `delete` with a UTF-8 key.
+    @discardableResult
+    public func delete(_ key: String) throws -> Bool { try delete(Array(key.utf8)) }
+    /// `keys(withPrefix:)` with UTF-8 keys; keys that are not valid UTF-8 are decoded lossily.
+    public func keys(withPrefix prefix: String) throws -> [String] {
+        try keys(withPrefix: Array(prefix.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// What an app name may be: non-empty, at most 255 UTF-8 bytes, no control characters.
+enum AppNameRule {
+    static let maxBytes = 255
+
+    static func validate(_ name: String) throws {
+        let count = name.utf8.count
+        guard count > 0 else { throw SealedStoreError.invalidInput("app name must not be empty") }
+        guard count <= maxBytes else {
+            throw SealedStoreError.invalidInput("app name is \(count) bytes; the limit is \(maxBytes)")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw SealedStoreError.invalidInput("app name contains a control character")
+        }
+    }
+}

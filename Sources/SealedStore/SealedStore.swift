@@ -1,0 +1,122 @@
+import Foundation
+
+/// The server's sealed storage: the persisted app registry plus one `SealedKV` per app, over one
+/// backend (SPEC §7). Thread-safe.
+public final class SealedStore: @unchecked Sendable {
+    /// The SQLite file name inside the data directory.
+    public static let databaseFileName = "enclave-os.sqlite"
+
+    /// Where ciphertext lives.
+    public let backend: any StorageBackend
+    /// The provider of the key that seals app records.
+    public let sealingKeyProvider: any SealingKeyProvider
+    /// Caps applied to every app's `SealedKV`.
+    public let limits: SealedKVLimits
+    private let sealer: AppRecordSealer
+    // Guards `handles`: one shared SealedKV per app name, so removal can close the one in use.
+    private let lock = NSLock()
+    private var handles: [String: SealedKV] = [:]
+
+    /// A store over any backend.
+    public init(backend: any StorageBackend, sealingKeyProvider: any SealingKeyProvider,
+                limits: SealedKVLimits = .default) throws {
+        self.backend = backend
+        self.sealingKeyProvider = sealingKeyProvider
+        self.limits = limits
+        self.sealer = AppRecordSealer(sealingKey: try sealingKeyProvider.sealingKey())
+    }
+
+    /// Opens the default layout: `<dataDirectory>/enclave-os.sqlite`, sealed with
+    /// `sealingKeyProvider` or, if nil, a `SimulatedSealingKey` in the same directory.
+    public static func open(dataDirectory: String, sealingKeyProvider: (any SealingKeyProvider)? = nil,
+                            durability: SQLiteBackend.Durability = .full,
+                            limits: SealedKVLimits = .default) throws -> SealedStore {
+        try DataDirectory.ensure(dataDirectory)
+        let provider = try sealingKeyProvider ?? SimulatedSealingKey(directory: dataDirectory)
+        let path = (dataDirectory as NSString).appendingPathComponent(databaseFileName)
+        let backend = try SQLiteBackend(path: path, durability: durability)
+        return try SealedStore(backend: backend, sealingKeyProvider: provider, limits: limits)
+    }
+
+    // MARK: - App registry
+
+    /// Persists `record` (insert or replace) in one atomic commit.
+    public func saveApp(_ record: AppRecord) throws {
+        try AppNameRule.validate(record.name)
+        let (id, sealed) = try sealer.seal(record)
+        try backend.putAppRecord(id: id, record: sealed)
+    }
+
+    /// Persists `record` only if no app of that name is stored.
+    /// - Throws: `appAlreadyExists` (its text is the compat `app '<name>' is already loaded`).
+    public func addApp(_ record: AppRecord) throws {
+        try AppNameRule.validate(record.name)
+        guard try backend.appRecord(id: sealer.id(forApp: record.name)) == nil else {
+            throw SealedStoreError.appAlreadyExists(record.name)
+        }
+        try saveApp(record)
+    }
+
+    /// The stored record of app `name`, or nil.
+    public func app(named name: String) throws -> AppRecord? {
+        let id = sealer.id(forApp: name)
+        guard let sealed = try backend.appRecord(id: id) else { return nil }
+        return try sealer.open(id: id, sealed: sealed)
+    }
+
+    /// Every stored app, sorted by name (call at start to restore loaded apps).
+    /// - Throws: `integrity` if any record was tampered with or sealed under another platform key
+    ///   (e.g. the sealing-key file was replaced): better to refuse to start than to drop apps.
+    public func loadApps() throws -> [AppRecord] {
+        try backend.allAppRecords()
+            .map { try sealer.open(id: $0.id, sealed: $0.record) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// Removes app `name` and destroys its key: the record (which holds the key) is deleted and
+    /// the shared `SealedKV` handle is closed. Rows written under a generated key are deleted in
+    /// the same transaction (they could never be read again); BYOK rows stay, so loading the app
+    /// again with the same name and key reads them. Returns whether the app was stored.
+    @discardableResult
+    public func removeApp(named name: String) throws -> Bool {
+        closeHandle(named: name)
+        let id = sealer.id(forApp: name)
+        var namespace: [UInt8]?
+        // A record that fails to open can still be removed (that is how an operator clears it);
+        // its rows, if any, are then left behind, unreadable without the lost key.
+        if let sealed = try backend.appRecord(id: id),
+           let record = try? sealer.open(id: id, sealed: sealed), record.key.isGenerated {
+            namespace = DerivedAppKeys(appKey: record.key, appName: name).namespace
+        }
+        return try backend.removeApp(id: id, deletingNamespace: namespace)
+    }
+
+    // MARK: - Per-app key-value access
+
+    /// The shared `SealedKV` of `record`'s app.
+    public func kv(for record: AppRecord) throws -> SealedKV {
+        try kv(appName: record.name, key: record.key)
+    }
+
+    /// The shared `SealedKV` of app `appName` under `key`. A cached handle under a different key
+    /// (the app was re-added) is closed and replaced.
+    public func kv(appName: String, key: AppKey) throws -> SealedKV {
+        let namespace = DerivedAppKeys(appKey: key, appName: appName).namespace
+        lock.lock()
+        defer { lock.unlock() }
+        if let handle = handles[appName], (try? handle.namespaceID()) == namespace {
+            return handle
+        }
+        handles[appName]?.close()
+        let handle = try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits)
+        handles[appName] = handle
+        return handle
+    }
+
+    private func closeHandle(named name: String) {
+        lock.lock()
+        let handle = handles.removeValue(forKey: name)
+        lock.unlock()
+        handle?.close()
+    }
+}

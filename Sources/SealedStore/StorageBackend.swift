@@ -1,0 +1,46 @@
+/// One change to a namespace, applied with others atomically by `StorageBackend.apply`.
+public enum StorageWrite: Sendable, Equatable {
+    /// Insert or replace row `name` with its sealed logical name and sealed value.
+    case put(name: [UInt8], sealedName: [UInt8], value: [UInt8])
+    /// Remove row `name` if present.
+    case delete(name: [UInt8])
+}
+
+/// A row as listed by `StorageBackend.names(namespace:)`: values are not read when listing.
+public struct StoredName: Sendable, Equatable {
+    /// The HMAC'd row name.
+    public let name: [UInt8]
+    /// The sealed logical name stored beside it.
+    public let sealedName: [UInt8]
+
+    /// Plain memberwise initializer for backends.
+    public init(name: [UInt8], sealedName: [UInt8]) {
+        self.name = name
+        self.sealedName = sealedName
+    }
+}
+
+/// Where ciphertext lives. Implementations see only HMACs and sealed bytes, never plaintext;
+/// they must make each `apply` / `removeApp` all-or-nothing, and be safe to call from many
+/// threads (the WASI host calls synchronously from worker threads).
+public protocol StorageBackend: AnyObject, Sendable {
+    /// The sealed value of row `name` in `namespace`, or nil.
+    func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]?
+    /// Applies all `writes` to `namespace` in one atomic transaction.
+    func apply(namespace: [UInt8], writes: [StorageWrite]) throws
+    /// Every row of `namespace` (name and sealed name), in unspecified order.
+    func names(namespace: [UInt8]) throws -> [StoredName]
+    /// The number of rows in `namespace` (used by tests and metrics).
+    func count(namespace: [UInt8]) throws -> Int
+
+    /// The sealed app record stored under `id`, or nil.
+    func appRecord(id: [UInt8]) throws -> [UInt8]?
+    /// Inserts or replaces a sealed app record.
+    func putAppRecord(id: [UInt8], record: [UInt8]) throws
+    /// Every sealed app record, in unspecified order.
+    func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])]
+    /// Removes app record `id` and, when `namespace` is given, all of its rows — atomically, so a
+    /// crash never leaves a registered app without data or orphaned rows of a removed app.
+    /// Returns whether a record was removed.
+    func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Dispatch
+import EnclaveServer
+import Foundation
+
+/// `enclave-os`: serve EnclaveOS over TLS 1.3 until shut down.
+@main
+struct EnclaveOSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enclave-os",
+        abstract: "Run WebAssembly component apps behind a TLS 1.3 framed-JSON protocol."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "TCP port to listen on (0 picks a free one).")
+    var port: Int = 8443
+
+    @Option(name: .customLong("operator-token"),
+            help: "Secret that authorises a Shutdown request (also read from ENCLAVE_OPERATOR_TOKEN). Without one, Shutdown is refused.")
+    var operatorToken: String?
+
+    @Option(name: .customLong("max-fuel"), help: "Fuel per call for apps that set no max_fuel of their own.")
+    var maxFuel: UInt64 = 10_000_000
+
+    @Option(name: .customLong("max-memory-mib"), help: "Linear memory cap per instance, in MiB.")
+    var maxMemoryMiB: Int = 64
+
+    @Option(name: .customLong("max-concurrent-calls"), help: "Calls executing at once; more wait their turn.")
+    var maxConcurrentCalls: Int = 8
+
+    mutating func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
+        guard maxMemoryMiB > 0, maxMemoryMiB <= 4096 else { throw ValidationError("--max-memory-mib must be between 1 and 4096") }
+        guard maxConcurrentCalls > 0 else { throw ValidationError("--max-concurrent-calls must be positive") }
+        if let token = operatorToken, token.isEmpty { throw ValidationError("--operator-token must not be empty") }
+    }
+
+    func run() async throws {
+        let environmentToken = ProcessInfo.processInfo.environment["ENCLAVE_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration = ServerConfiguration(
+            host: host,
+            port: port,
+            operatorToken: operatorToken ?? environmentToken,
+            defaultFuel: maxFuel,
+            maxMemoryBytes: maxMemoryMiB << 20,
+            maxConcurrentCalls: maxConcurrentCalls,
+            eventLoopThreads: ProcessInfo.processInfo.activeProcessorCount
+        )
+        let server = EnclaveServer(configuration: configuration, identity: try SelfSignedIdentity())
+        let address = try await server.start()
+        let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
+        log("enclave-os listening on \(shown) (TLS 1.3 only)")
+        log("attestation: simulated — no TEE; the certificate is self-signed and NOT hardware-attested")
+        log(configuration.operatorToken == nil
+            ? "operator shutdown: disabled (no --operator-token / ENCLAVE_OPERATOR_TOKEN)"
+            : "operator shutdown: enabled")
+        let signals = installSignalHandlers { await server.shutdown() }
+        await server.waitUntilClosed()
+        signals.forEach { $0.cancel() }
+        log("enclave-os stopped")
+    }
+
+    /// SIGINT / SIGTERM shut the server down gracefully instead of killing it mid-write.
+    private func installSignalHandlers(_ onSignal: @escaping @Sendable () async -> Void) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                log("signal \(number): shutting down")
+                Task { await onSignal() }
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// One line to standard error, so standard output stays free for tooling.
+func log(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import EnclaveClient
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `enclave`: the command-line client for an EnclaveOS server.
+@main
+struct EnclaveCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enclave",
+        abstract: "Talk to an EnclaveOS server: load, call, list and unload WebAssembly component apps.",
+        discussion: """
+            The server certificate is NOT verified yet (attestation verification is a later \
+            feature): only use this against servers on networks you trust.
+            """,
+        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self]
+    )
+}
+
+/// Where to connect and how to print; shared by every subcommand.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Server host name or IP address.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Server TCP port.")
+    var port: Int = 8443
+
+    @Option(name: .customLong("server-name"), help: "TLS SNI to send (an app's hostname selects its certificate).")
+    var serverName: String?
+
+    @Flag(name: .long, help: "Print the raw inner JSON response instead of human-readable output.")
+    var json = false
+}
+
+/// A subcommand that runs against a ``Session`` (its own, or the shell's).
+protocol SessionCommand: ParsableCommand {
+    var options: ConnectionOptions { get }
+    /// Performs the command and prints its result; throws on any failure.
+    func execute(in session: Session, json: Bool) throws
+}
+
+extension SessionCommand {
+    /// Standalone run: connect, execute, and turn errors into a message on stderr + exit 1.
+    func run() throws {
+        do {
+            let session = try Session.connect(options)
+            defer { session.close() }
+            try execute(in: session, json: options.json)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Terminal.printError(error)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Tiny stdout/stderr helpers (no Foundation needed).
+enum Terminal {
+    /// Writes `error: <message>` to stderr.
+    static func printError(_ error: Error) {
+        fputs("error: \(error)\n", stderr)
+    }
+
+    /// Whether standard input is an interactive terminal (prompts only make sense then).
+    static var stdinIsTTY: Bool { isatty(0) != 0 }
+}

@@ -1,0 +1,47 @@
+import EnclaveClient
+import EnclaveProtocol
+
+/// A connection plus per-connection caches, used by one-shot subcommands and by the shell.
+final class Session {
+    let connection: EnclaveConnection
+    /// Export signatures by app, so repeated `call`s in the shell fetch each schema once.
+    private var schemas: [String: AppSchema] = [:]
+
+    init(connection: EnclaveConnection) {
+        self.connection = connection
+    }
+
+    /// Connects as `options` say.
+    static func connect(_ options: ConnectionOptions) throws -> Session {
+        Session(connection: try EnclaveConnection.connect(host: options.host, port: options.port, serverName: options.serverName))
+    }
+
+    func close() {
+        connection.close()
+    }
+
+    /// The signature of `app`, cached; nil if the server has no `wasm_schema` for it.
+    func schema(app: String) throws -> AppSchema {
+        if let cached = schemas[app] { return cached }
+        let schema = try connection.schema(app: app)
+        schemas[app] = schema
+        return schema
+    }
+
+    /// Forgets what was cached about `app` (after load/unload, its exports may differ).
+    func invalidate(app: String) {
+        schemas[app] = nil
+    }
+
+    /// Sends a management document and returns the inner response; a `status: error` answer
+    /// is printed (raw if `json`) and thrown so the command exits non-zero.
+    func management(_ message: JSON, json: Bool) throws -> JSON {
+        let response = try connection.management(message)
+        if response["status"]?.stringValue == "error" {
+            if json { print(response.serializedString) }
+            throw EnclaveClientError.requestFailed(response["message"]?.stringValue ?? "error without a message")
+        }
+        if json { print(response.serializedString) }
+        return response
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+
+@testable import Attestation
+
+/// Builders for synthetic evidence and temp directories standing in for devices.
+enum Fixtures {
+    /// A fresh temporary directory, removed at the end of the test.
+    static func tempDirectory(_ test: XCTestCase) throws -> String {
+        let path = NSTemporaryDirectory() + "attest-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    static func write(_ bytes: [UInt8], _ path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// An SGX DCAP v3 quote layout: header, report body with the given fields, and a fake signature tail.
+    static func sgxQuote(reportData: [UInt8], mrenclave: [UInt8] = Array(repeating: 0xe1, count: 32)) -> [UInt8] {
+        var quote = [UInt8](repeating: 0, count: 48 + 384 + 64)
+        quote[0] = 3  // version 3, little-endian
+        quote[2] = 2  // attestation key type ECDSA-P256
+        quote.replaceSubrange(48 + 64 ..< 48 + 96, with: mrenclave)
+        quote.replaceSubrange(48 + 320 ..< 48 + 384, with: reportData)
+        return quote
+    }
+
+    /// A TDX quote (v4 or v5) with the given MRTD and report data.
+    static func tdxQuote(reportData: [UInt8], version: UInt8 = 4, mrtd: [UInt8] = Array(repeating: 0x7d, count: 48)) -> [UInt8] {
+        let body = version == 5 ? 54 : 48
+        var quote = [UInt8](repeating: 0, count: body + 584 + 64)
+        quote[0] = version
+        quote[4] = 0x81  // TEE type TDX
+        if version == 5 { quote[48] = 2; quote[50] = 0x48; quote[51] = 0x02 }  // body type 2, size 584
+        quote.replaceSubrange(body + 136 ..< body + 184, with: mrtd)
+        quote.replaceSubrange(body + 520 ..< body + 584, with: reportData)
+        return quote
+    }
+
+    /// An SEV-SNP attestation report (1184 bytes).
+    static func snpReport(reportData: [UInt8], measurement: [UInt8] = Array(repeating: 0x5e, count: 48)) -> [UInt8] {
+        var report = [UInt8](repeating: 0, count: 0x4A0)
+        report[0] = 2  // version
+        report.replaceSubrange(0x50 ..< 0x90, with: reportData)
+        report.replaceSubrange(0x90 ..< 0xC0, with: measurement)
+        return report
+    }
+
+    static let egressHash = [UInt8](repeating: 0xaa, count: 32)
+
+    static func hash(_ byte: UInt8) -> [UInt8] { [UInt8](repeating: byte, count: 32) }
+}
+
+/// A provider that wraps report data into synthetic hardware evidence, to test the
+/// verifier's hardware path (binding and measurements) without hardware.
+struct SyntheticHardwareProvider: AttestationProvider {
+    var format: EvidenceFormat
+    var kind: AttestationKind { format == .sgxQuote ? .gramineSGX : .tsm }
+    var isHardware: Bool { true }
+
+    func evidence(reportData: [UInt8]) throws -> Evidence {
+        switch format {
+        case .sgxQuote: return Evidence(format: format, bytes: Fixtures.sgxQuote(reportData: reportData))
+        case .tdxQuote: return Evidence(format: format, bytes: Fixtures.tdxQuote(reportData: reportData))
+        case .sevSnpReport: return Evidence(format: format, bytes: Fixtures.snpReport(reportData: reportData))
+        case .simulated: return try SimulatedProvider().evidence(reportData: reportData)
+        }
+    }
+}

@@ -1,0 +1,454 @@
+"""Verify EnclaveOS RA-TLS certificates from Python.
+
+EnclaveOS serves a TLS certificate whose extensions carry TEE evidence (an SGX or
+TDX quote, an SEV-SNP report, or -- on machines without a TEE -- simulated
+``MOCK_QUOTE:`` evidence) bound to the certificate's key, plus hashes of the
+loaded apps and configuration. This module performs the same checks, with the
+same check names, as the Swift ``AttestationVerifier`` (see docs/attestation.md).
+
+Usage::
+
+    import enclaveos_verify as ev
+
+    der = ev.fetch_peer_certificate("127.0.0.1", 8443, sni="test-app")
+    report = ev.verify_certificate(
+        der,
+        code_hash=bytes.fromhex("<sha256 of the app's .wasm>"),
+        allow_simulated=True,            # only for development servers
+    )
+    print(report)                        # one PASS/FAIL line per check
+    if not report.passed:
+        raise SystemExit(1)
+
+Command line::
+
+    python3 enclaveos_verify.py --host 127.0.0.1 --port 8443 --sni test-app \\
+        --expect-code-hash <hex> --allow-simulated
+    python3 enclaveos_verify.py --pem cert.pem --nonce <hex> --json
+
+What is NOT checked: hardware evidence is checked for report-data binding only.
+The quote/report signature, its chain to Intel (DCAP PCK) or AMD (VCEK/ASK/ARK),
+TCB status and revocation are not verified, and measurements read from the
+evidence are therefore unauthenticated. Python's ``ssl`` cannot send the
+ClientHello extension 0xFFBB, so challenge-mode certificates must be obtained
+with another client; ``--nonce`` then verifies them.
+
+Requires the ``cryptography`` package (tested with 48).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import socket
+import ssl
+import struct
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+
+# --- OIDs (mirror of Sources/Attestation/AttestationOID.swift) -----------------
+OID_SGX_QUOTE = "1.2.840.113741.1.13.1.0"
+OID_TDX_QUOTE = "1.2.840.113741.1.5.5.1.6"
+OID_SEV_SNP_REPORT = "1.3.6.1.4.1.65230.4.1"  # EnclaveOS-defined
+OID_CONFIG_ROOT = "1.3.6.1.4.1.65230.1.1"
+OID_EGRESS_CA_BUNDLE_HASH = "1.3.6.1.4.1.65230.2.1"
+OID_APPS_HASH = "1.3.6.1.4.1.65230.2.3"
+OID_APP_CONFIG_ROOT = "1.3.6.1.4.1.65230.3.1"
+OID_APP_CODE_HASH = "1.3.6.1.4.1.65230.3.2"
+OID_APP_KEY_SOURCE = "1.3.6.1.4.1.65230.3.4"
+EVIDENCE_OIDS = (OID_SGX_QUOTE, OID_TDX_QUOTE, OID_SEV_SNP_REPORT)
+
+MOCK_PREFIX = b"MOCK_QUOTE:"
+SERVER_ROOT_DOMAIN = "enclaveos/config-root/v1"
+APP_ROOT_DOMAIN = "enclaveos/app-config-root/v1"
+
+SIMULATED, SGX_QUOTE, TDX_QUOTE, SEV_SNP_REPORT = "simulated", "sgx-quote", "tdx-quote", "sev-snp-report"
+
+
+# --- Hashes ----------------------------------------------------------------------
+def minute_timestamp(when: _dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MMZ`` of ``when`` in UTC, truncated to the minute."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return when.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def report_data(spki_der: bytes, binding: bytes) -> bytes:
+    """SHA-512(SHA-256(SubjectPublicKeyInfo DER) || binding): the 64 bytes in the evidence."""
+    return hashlib.sha512(hashlib.sha256(spki_der).digest() + binding).digest()
+
+
+def apps_hash(apps: Iterable[Tuple[str, bytes]]) -> bytes:
+    """SHA-256(name1 || hash1 || ...) over (name, 32-byte code hash), sorted by UTF-8 name bytes."""
+    h = hashlib.sha256()
+    for name, code_hash in sorted(((n.encode("utf-8"), c) for n, c in apps), key=lambda a: a[0]):
+        if len(code_hash) != 32:
+            raise ValueError("code hash of %r must be 32 bytes" % name)
+        h.update(name + code_hash)
+    return h.digest()
+
+
+def config_root(domain: str, leaves: Sequence[Tuple[str, bytes]]) -> bytes:
+    """SHA-256(lp(domain) || lp(label1) || lp(value1) || ...), lp = 4-byte BE length || bytes."""
+    def lp(b: bytes) -> bytes:
+        return struct.pack(">I", len(b)) + b
+
+    return hashlib.sha256(lp(domain.encode()) + b"".join(lp(l.encode()) + lp(v) for l, v in leaves)).digest()
+
+
+def server_config_root(egress_ca_bundle_hash: bytes, apps_sha256: bytes) -> bytes:
+    """The server config root (extension 1.3.6.1.4.1.65230.1.1)."""
+    return config_root(SERVER_ROOT_DOMAIN, [("egress-ca-bundle-sha256", egress_ca_bundle_hash), ("apps-sha256", apps_sha256)])
+
+
+def app_config_root(hostname: str, code_hash: bytes, key_source: str, egress_ca_bundle_hash: bytes) -> bytes:
+    """The per-app config root (extension 1.3.6.1.4.1.65230.3.1)."""
+    return config_root(APP_ROOT_DOMAIN, [
+        ("hostname", hostname.encode()),
+        ("code-sha256", code_hash),
+        ("key-source", key_source.encode()),
+        ("egress-ca-bundle-sha256", egress_ca_bundle_hash),
+    ])
+
+
+# --- DER and evidence --------------------------------------------------------------
+def _der_element(data: bytes, offset: int) -> Tuple[int, int, int]:
+    """Returns (tag, content start, end) of the DER element at ``offset``."""
+    if offset + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag, first = data[offset], data[offset + 1]
+    start = offset + 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[start:start + count], "big")
+        start += count
+    if start + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, start, start + length
+
+
+def subject_public_key_info_der(cert_der: bytes) -> bytes:
+    """The SubjectPublicKeyInfo exactly as encoded in the certificate."""
+    _, cert_start, _ = _der_element(cert_der, 0)
+    _, tbs_start, tbs_end = _der_element(cert_der, cert_start)
+    offset, fields = tbs_start, []
+    while offset < tbs_end:
+        tag, _, end = _der_element(cert_der, offset)
+        fields.append((tag, offset, end))
+        offset = end
+    if fields and fields[0][0] == 0xA0:  # [0] version
+        fields = fields[1:]
+    if len(fields) < 6:
+        raise ValueError("TBSCertificate has too few fields")
+    _, start, end = fields[5]
+    return cert_der[start:end]
+
+
+def evidence_format(oid: str, data: bytes) -> Optional[str]:
+    """Classifies evidence found under ``oid`` (the SGX OID also carries simulated evidence)."""
+    if oid == OID_SGX_QUOTE:
+        return SIMULATED if data.startswith(MOCK_PREFIX) else SGX_QUOTE
+    return {OID_TDX_QUOTE: TDX_QUOTE, OID_SEV_SNP_REPORT: SEV_SNP_REPORT}.get(oid)
+
+
+def parse_evidence(fmt: str, data: bytes) -> Tuple[bytes, List[Tuple[str, bytes]]]:
+    """Returns (report data, [(measurement name, value)]) at the documented offsets. No signature check."""
+    if fmt == SIMULATED:
+        if not data.startswith(MOCK_PREFIX) or len(data) != len(MOCK_PREFIX) + 64:
+            raise ValueError("simulated evidence must be MOCK_QUOTE: followed by 64 bytes, got %d bytes" % len(data))
+        return data[len(MOCK_PREFIX):], []
+    if fmt == SGX_QUOTE:
+        if len(data) < 48 + 384:
+            raise ValueError("sgx-quote evidence is %d bytes, needs at least 432" % len(data))
+        if int.from_bytes(data[0:2], "little") != 3:
+            raise ValueError("sgx-quote version is not 3")
+        b = 48
+        return data[b + 320:b + 384], [("MRENCLAVE", data[b + 64:b + 96]), ("MRSIGNER", data[b + 128:b + 160])]
+    if fmt == TDX_QUOTE:
+        if len(data) < 48:
+            raise ValueError("tdx-quote evidence is %d bytes, needs at least 48" % len(data))
+        version, tee = int.from_bytes(data[0:2], "little"), int.from_bytes(data[4:8], "little")
+        if tee != 0x81:
+            raise ValueError("tdx-quote TEE type 0x%x, expected 0x81" % tee)
+        if version not in (4, 5):
+            raise ValueError("tdx-quote version %d, expected 4 or 5" % version)
+        b = 48 if version == 4 else 54
+        if len(data) < b + 584:
+            raise ValueError("tdx-quote evidence is %d bytes, needs at least %d" % (len(data), b + 584))
+        ms = [("MRTD", data[b + 136:b + 184])] + [("RTMR%d" % i, data[b + 328 + 48 * i:b + 376 + 48 * i]) for i in range(4)]
+        return data[b + 520:b + 584], ms
+    if fmt == SEV_SNP_REPORT:
+        if len(data) < 0x4A0:
+            raise ValueError("sev-snp-report evidence is %d bytes, needs at least 1184" % len(data))
+        return data[0x50:0x90], [("MEASUREMENT", data[0x90:0xC0])]
+    raise ValueError("unknown evidence format %r" % fmt)
+
+
+# --- Report ------------------------------------------------------------------------
+@dataclass
+class Check:
+    """One named check; names match the Swift verifier's."""
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class VerificationReport:
+    """Every check performed, plus what the verifier does not establish."""
+    checks: List[Check] = field(default_factory=list)
+    evidence_format: Optional[str] = None
+    measurements: List[Tuple[str, bytes]] = field(default_factory=list)
+    not_checked: List[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> List[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def check(self, name: str) -> Optional[Check]:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def record(self, name: str, passed: bool, detail: str) -> None:
+        self.checks.append(Check(name, bool(passed), detail))
+
+    def to_json(self) -> Dict:
+        return {
+            "passed": self.passed,
+            "evidence_format": self.evidence_format,
+            "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
+            "measurements": {n: v.hex() for n, v in self.measurements},
+            "not_checked": self.not_checked,
+        }
+
+    def __str__(self) -> str:
+        lines = ["%s %s: %s" % ("PASS" if c.passed else "FAIL", c.name, c.detail) for c in self.checks]
+        lines += ["INFO measurement %s = %s" % (n, v.hex()) for n, v in self.measurements]
+        lines += ["NOT CHECKED " + item for item in self.not_checked]
+        lines.append("RESULT: verified" if self.passed else "RESULT: FAILED (%s)" % ", ".join(c.name for c in self.failures))
+        return "\n".join(lines)
+
+
+# --- Certificate access --------------------------------------------------------------
+def load_certificate(data: bytes) -> bytes:
+    """Returns DER for a PEM or DER certificate."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import Encoding
+        return x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
+    return data
+
+
+def fetch_peer_certificate(host: str, port: int = 8443, sni: Optional[str] = None, timeout: float = 10.0) -> bytes:
+    """Connects with TLS 1.3 and returns the server's leaf certificate (DER).
+
+    Chain validation is off on purpose: the certificate is self-signed and is
+    trusted only through :func:`verify_certificate`. Do not send data over this
+    connection; it is closed before returning.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        with ctx.wrap_socket(sock, server_hostname=sni or host) as tls:
+            der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ValueError("server at %s:%d presented no certificate" % (host, port))
+    return der
+
+
+def _extension_values(cert: x509.Certificate) -> Dict[str, bytes]:
+    values = {}
+    for ext in cert.extensions:
+        if isinstance(ext.value, x509.UnrecognizedExtension):
+            values[ext.oid.dotted_string] = ext.value.value
+    return values
+
+
+# --- Verification --------------------------------------------------------------------
+def verify_certificate(
+    cert_der: bytes,
+    nonce: Optional[bytes] = None,
+    allow_simulated: bool = False,
+    accepted_formats: Optional[Iterable[str]] = None,
+    code_hash: Optional[bytes] = None,
+    extensions: Optional[Dict[str, bytes]] = None,
+    measurements: Optional[Dict[str, bytes]] = None,
+    apps: Optional[Iterable[Tuple[str, bytes]]] = None,
+    now: Optional[_dt.datetime] = None,
+) -> VerificationReport:
+    """Verifies an EnclaveOS leaf certificate; never raises for bad input.
+
+    nonce: challenge mode (the nonce sent in ClientHello 0xFFBB); None = deterministic
+    (binding = the certificate's NotBefore as YYYY-MM-DDTHH:MMZ).
+    extensions: {dotted OID: expected raw value}. apps: [(name, code hash)] expected loaded.
+    """
+    report = VerificationReport()
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        spki = subject_public_key_info_der(cert_der)
+        values = _extension_values(cert)
+        report.record("certificate.parse", True, "X.509 v3, %d bytes" % len(cert_der))
+    except Exception as exc:  # any parse failure is a failed check, not a crash
+        report.record("certificate.parse", False, "not a DER X.509 certificate: %s" % exc)
+        return report
+
+    try:
+        cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        report.record("certificate.self-signature", True, "signed by its own key")
+    except (InvalidSignature, TypeError, ValueError, AttributeError) as exc:
+        report.record("certificate.self-signature", False, "signature does not verify with the certificate's key (%s)" % type(exc).__name__)
+    if now is not None:
+        nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
+        report.record("certificate.validity", nb <= now <= na, "valid %s … %s, now %s" % (nb, na, now))
+
+    found = [(oid, values[oid]) for oid in EVIDENCE_OIDS if oid in values]
+    if len(found) != 1:
+        report.record("evidence.present", False, "no evidence extension" if not found else "%d evidence extensions, expected exactly one" % len(found))
+        return report
+    oid, data = found[0]
+    fmt = evidence_format(oid, data)
+    report.record("evidence.present", True, "%s, %d bytes under %s" % (fmt, len(data), oid))
+    report.evidence_format = fmt
+    if fmt != SIMULATED:
+        report.record("evidence.hardware", True, "%s evidence from TEE hardware (claimed; signature not verified)" % fmt)
+        report.not_checked = [
+            "evidence signature and its certificate chain to %s: hardware evidence is checked for report-data binding only"
+            % ("AMD (VCEK/ASK/ARK)" if fmt == SEV_SNP_REPORT else "Intel (DCAP PCK chain)"),
+            "TCB status, platform revocation and QE identity",
+            "measurements are read from unauthenticated evidence; compare them only together with a signature check",
+        ]
+    else:
+        report.record("evidence.hardware", allow_simulated,
+                      "SIMULATED evidence accepted because simulated attestation is allowed — it proves nothing about the platform or code"
+                      if allow_simulated else
+                      "SIMULATED evidence (MOCK_QUOTE): no TEE attests this server; allow simulated attestation only for development")
+        report.not_checked = ["everything about the platform: simulated evidence is not produced by a TEE"]
+    if accepted_formats is not None:
+        accepted = sorted(set(accepted_formats))
+        report.record("evidence.kind", fmt in accepted, "%s; accepted: %s" % (fmt, ", ".join(accepted)))
+    try:
+        rd, ms = parse_evidence(fmt, data)
+        report.record("evidence.structure", True, "report data and %d measurement(s) read at documented offsets" % len(ms))
+        report.measurements = ms
+    except ValueError as exc:
+        report.record("evidence.structure", False, str(exc))
+        return report
+
+    if nonce is None:
+        label = "NotBefore " + minute_timestamp(cert.not_valid_before_utc)
+        binding = minute_timestamp(cert.not_valid_before_utc).encode()
+    else:
+        label, binding = "nonce " + nonce.hex(), nonce
+    expected_rd = report_data(spki, binding)
+    report.record("report-data.binding", expected_rd == rd,
+                  "SHA-512(SHA-256(SPKI) ‖ %s) matches the evidence" % label if expected_rd == rd else
+                  "evidence carries %s…, recomputed with %s gives %s…" % (rd[:16].hex(), label, expected_rd[:16].hex()))
+
+    for name, value in (measurements or {}).items():
+        got = dict(ms).get(name)
+        report.record("measurement." + name, got == value,
+                      "found %s, expected %s" % (got.hex(), value.hex()) if got is not None else "evidence has no " + name)
+
+    _check_config_root(cert, values, report)
+    if code_hash is not None:
+        _compare(report, "code-hash", values.get(OID_APP_CODE_HASH), code_hash, OID_APP_CODE_HASH)
+    if apps is not None:
+        try:
+            _compare(report, "apps-hash", values.get(OID_APPS_HASH), apps_hash(apps), OID_APPS_HASH)
+        except ValueError as exc:
+            report.record("apps-hash", False, "expected apps list is invalid: %s" % exc)
+    for ext_oid, value in (extensions or {}).items():
+        _compare(report, "extension " + ext_oid, values.get(ext_oid), value, ext_oid)
+    return report
+
+
+def _compare(report: VerificationReport, name: str, found: Optional[bytes], expected: bytes, oid: str) -> None:
+    if found is None:
+        report.record(name, False, "extension %s missing, expected %s" % (oid, expected.hex()))
+    else:
+        report.record(name, found == expected, found.hex() if found == expected else "found %s, expected %s" % (found.hex(), expected.hex()))
+
+
+def _check_config_root(cert: x509.Certificate, values: Dict[str, bytes], report: VerificationReport) -> None:
+    name = "config-root.consistency"
+    if OID_CONFIG_ROOT in values:
+        root = values[OID_CONFIG_ROOT]
+        if OID_EGRESS_CA_BUNDLE_HASH not in values or OID_APPS_HASH not in values:
+            report.record(name, False, "server config root present but egress bundle hash or apps hash extension missing")
+            return
+        again = server_config_root(values[OID_EGRESS_CA_BUNDLE_HASH], values[OID_APPS_HASH])
+        report.record(name, again == root, "server root %s %s recomputed %s" % (root.hex(), "=" if again == root else "≠", again.hex()))
+    elif OID_APP_CONFIG_ROOT in values:
+        root = values[OID_APP_CONFIG_ROOT]
+        try:
+            san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            san = []
+        needed = (OID_APP_CODE_HASH, OID_APP_KEY_SOURCE, OID_EGRESS_CA_BUNDLE_HASH)
+        if any(o not in values for o in needed) or len(san) != 1:
+            report.record(name, False, "app config root present but code hash, key source, egress hash or the single DNS name is missing")
+            return
+        again = app_config_root(san[0], values[OID_APP_CODE_HASH], values[OID_APP_KEY_SOURCE].decode("utf-8", "replace"), values[OID_EGRESS_CA_BUNDLE_HASH])
+        report.record(name, again == root, "app root %s %s recomputed %s" % (root.hex(), "=" if again == root else "≠", again.hex()))
+    else:
+        report.record(name, False, "no config root extension (%s or %s)" % (OID_CONFIG_ROOT, OID_APP_CONFIG_ROOT))
+
+
+# --- Command line ----------------------------------------------------------------------
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """CLI: prints every check; exit status 0 only if all pass."""
+    p = argparse.ArgumentParser(description="Verify an EnclaveOS RA-TLS certificate.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--host", help="server to connect to")
+    src.add_argument("--pem", help="read the certificate from a PEM or DER file instead")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--sni", help="server name to send (a loaded app's hostname selects its certificate)")
+    p.add_argument("--nonce", help="hex nonce of a challenge-mode certificate (default: deterministic binding)")
+    p.add_argument("--expect-code-hash", help="hex SHA-256 of the app's .wasm")
+    p.add_argument("--expect-oid", action="append", default=[], metavar="OID=HEX", help="expected raw extension value")
+    p.add_argument("--allow-simulated", action="store_true", help="accept MOCK_QUOTE evidence (development only)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = p.parse_args(argv)
+    try:
+        if args.pem:
+            with open(args.pem, "rb") as f:
+                der = load_certificate(f.read())
+        else:
+            der = fetch_peer_certificate(args.host, args.port, args.sni)
+        expected = {}
+        for item in args.expect_oid:
+            oid, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError("--expect-oid %r: expected OID=HEX" % item)
+            expected[oid] = bytes.fromhex(value)
+        report = verify_certificate(
+            der,
+            nonce=bytes.fromhex(args.nonce) if args.nonce else None,
+            allow_simulated=args.allow_simulated,
+            code_hash=bytes.fromhex(args.expect_code_hash) if args.expect_code_hash else None,
+            extensions=expected,
+        )
+    except (OSError, ValueError) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_json(), indent=2) if args.json else report)
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
