@@ -22,6 +22,7 @@ let package = Package(
         // Carries its own SQLite, so neither the enclave image nor a fresh machine needs a system library.
         .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
@@ -48,11 +49,30 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // WASI 0.2 and enclave-os host interfaces, each in its own file (SPEC §6).
+        .target(
+            name: "HostInterfaces",
+            dependencies: [
+                "Components", "SealedStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // HTTPS egress for apps: TLS terminates in our process (SPEC §6 https).
+        .target(
+            name: "Egress",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // TLS listener, connection handling, dispatcher, app registry, call executor.
         .target(
             name: "EnclaveServer",
             dependencies: [
-                "EnclaveProtocol", "Components",
+                "EnclaveProtocol", "Components", "HostInterfaces", "SealedStore", "Attestation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -65,7 +85,7 @@ let package = Package(
         .target(
             name: "EnclaveClient",
             dependencies: [
-                "EnclaveProtocol",
+                "EnclaveProtocol", "Attestation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -82,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "enclave",
             dependencies: [
-                "EnclaveClient", "EnclaveProtocol",
+                "EnclaveClient", "EnclaveProtocol", "Attestation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,6 +116,20 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .testTarget(name: "HostInterfacesTests", dependencies: ["HostInterfaces", "Components", "SealedStore"]),
+        // Our component layer vs wasmtime (PyPI) on the same components and inputs.
+        .testTarget(name: "DifferentialTests", dependencies: ["Components"], exclude: ["Guests"]),
+        .testTarget(
+            name: "EgressTests",
+            dependencies: [
+                "Egress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "SealedStoreTests", dependencies: ["SealedStore"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation"]),
         .testTarget(
@@ -106,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore", "Attestation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -15,8 +15,9 @@ public final class Component: Sendable {
     private init(plan: LinkPlan, engine: Engine) {
         self.plan = plan
         self.engine = engine
+        // Resources the component defines are shown under the name they are exported by.
         self.exports = plan.exports
-            .map { ExportedFunction(name: $0.key, type: $0.value.type) }
+            .map { ExportedFunction(name: $0.key, type: $0.value.type.renamingResources(plan.resourceDisplayNames)) }
             .sorted { $0.name < $1.name }
     }
 
@@ -64,10 +65,42 @@ public final class Component: Sendable {
     }
 
     /// Calls an export in a fresh instance. Arguments must already match the export's WIT
-    /// parameter types (the server checks typed JSON against `exports` first).
+    /// parameter types (the server checks typed JSON against `exports` first). `session` is
+    /// handed to every host function the call reaches (`HostCallContext.session`).
+    ///
+    /// Resource handles cross as `.handle(rep)`: an `own<R>` or `borrow<R>` argument of a host
+    /// resource R is entered in the guest's handle table (a borrow must be dropped by the guest
+    /// before it returns); an `own<R>` result leaves the table and is returned as its `rep`.
     /// - Throws: `ComponentError` whose description is the reason shown to clients after
     ///   `call failed: `, e.g. `out of fuel`.
-    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default) throws -> [ComponentValue] {
+    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
+        let lifted = try checkedExport(name, arguments)
+        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        var instance: ComponentInstance?
+        do {
+            let fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+            instance = fresh
+            return try fresh.call(lifted, arguments, name: name)
+        } catch {
+            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: instance?.store.fuel?.remaining)
+        }
+    }
+
+    /// Instantiates the component once for several calls that share guest state (memory,
+    /// globals, handle table), e.g. to construct an exported resource and then call its
+    /// methods. Fuel and memory limits cover all calls of the session together.
+    public func instantiate(limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> ComponentSession {
+        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        do {
+            let instance = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+            return ComponentSession(component: self, instance: instance)
+        } catch {
+            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
+        }
+    }
+
+    /// The export `name`, after checking the arguments against its WIT parameters.
+    func checkedExport(_ name: String, _ arguments: [ComponentValue]) throws -> LiftedFunction {
         guard let lifted = plan.exports[name] else { throw ComponentError.noSuchExport(name) }
         let params = lifted.type.params
         guard arguments.count == params.count else {
@@ -75,16 +108,9 @@ public final class Component: Sendable {
         }
         for (index, (argument, param)) in zip(arguments, params).enumerated() where !argument.matches(param.type) {
             let label = param.name.isEmpty ? "#\(index + 1)" : "'\(param.name)'"
-            throw ComponentError.badArguments("parameter \(label) of \(name): expected \(param.type)")
+            let shown = param.type.renamingResources(plan.resourceDisplayNames)
+            throw ComponentError.badArguments("parameter \(label) of \(name): expected \(shown)")
         }
-        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        var instance: ComponentInstance?
-        do {
-            let fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter)
-            instance = fresh
-            return try fresh.call(lifted, arguments)
-        } catch {
-            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: instance?.store.fuel?.remaining)
-        }
+        return lifted
     }
 }

@@ -3,18 +3,49 @@
 /// The component layer lifts the guest's arguments to `ComponentValue`s (by the WIT type the
 /// component declares for the import), calls `body`, and lowers its results back. Throwing a
 /// `ComponentError` ends the whole call with that error (e.g. `.trap("exit")`).
+///
+/// Resource handles cross as `.handle(rep)`: for a `borrow<R>` or `own<R>` parameter the layer
+/// has already looked the guest's handle up (trapping on a bad one) and passes the host's `rep`;
+/// an `own<R>` result is a host-chosen `rep` that the layer enters in the guest's handle table.
 public struct HostFunction: Sendable {
-    /// The implementation: arguments in, results out (one element per WIT result).
-    public var body: @Sendable ([ComponentValue]) throws -> [ComponentValue]
+    /// The implementation: the call's context and arguments in, results out (one element per
+    /// WIT result).
+    public var body: @Sendable (HostCallContext, [ComponentValue]) throws -> [ComponentValue]
 
-    /// Wraps a Swift closure as a host function.
-    public init(_ body: @escaping @Sendable ([ComponentValue]) throws -> [ComponentValue]) {
+    /// Wraps a Swift closure that needs the call's context (session, fuel, handle table).
+    public init(_ body: @escaping @Sendable (HostCallContext, [ComponentValue]) throws -> [ComponentValue]) {
         self.body = body
+    }
+
+    /// Wraps a context-free Swift closure.
+    public init(_ body: @escaping @Sendable ([ComponentValue]) throws -> [ComponentValue]) {
+        self.body = { _, arguments in try body(arguments) }
+    }
+
+    /// Calls the function outside any component (a detached context with `session`): for
+    /// testing host implementations directly.
+    public func invoke(_ arguments: [ComponentValue], session: AnyObject? = nil) throws -> [ComponentValue] {
+        try body(HostCallContext(session: session), arguments)
+    }
+}
+
+/// A resource type the host implements (e.g. `wasi:io/streams@0.2.0#output-stream`): the guest
+/// holds handles to host-chosen `rep`s, and dropping an owned handle calls `destructor`.
+public struct HostResource: Sendable {
+    /// Called with the `rep` when the guest drops its last owned handle (`resource.drop`).
+    /// Not called for handles still held when the call ends: the host cleans up per-call state
+    /// through its session object.
+    public var destructor: @Sendable (HostCallContext, UInt32) throws -> Void
+
+    /// A host resource with the given destructor.
+    public init(destructor: @escaping @Sendable (HostCallContext, UInt32) throws -> Void) {
+        self.destructor = destructor
     }
 }
 
 /// The registry of what the host provides to components: root-level functions by import name,
-/// and interface instances (e.g. `wasi:random/random@0.2.0`) as maps of function names.
+/// interface instances (e.g. `wasi:random/random@0.2.0`) as maps of function names, and the
+/// resource types those interfaces export.
 ///
 /// A component importing anything not registered here fails at load with
 /// `ComponentError.missingImport` naming the import.
@@ -23,6 +54,9 @@ public struct HostImports: Sendable {
     public var functions: [String: HostFunction] = [:]
     /// Instance imports, by interface name, then function name.
     public var instances: [String: [String: HostFunction]] = [:]
+    /// Resource types, by `interface#resource` (or the bare import name of a root-level
+    /// resource import).
+    public var resources: [String: HostResource] = [:]
 
     /// An empty registry.
     public init() {}
@@ -40,17 +74,60 @@ public struct HostImports: Sendable {
         instances[instance, default: [:]][name] = function
     }
 
+    /// Registers a host resource type by its full name, `interface#resource`, e.g.
+    /// `wasi:io/streams@0.2.0#output-stream`. Its constructor and methods are ordinary functions
+    /// of the interface (`[constructor]output-stream`, `[method]output-stream.write`, …).
+    public mutating func define(resource name: String, destructor: @escaping @Sendable (HostCallContext, UInt32) throws -> Void) {
+        resources[name] = HostResource(destructor: destructor)
+        // An interface that only exports resources is still an instance the component can import.
+        if let hash = name.lastIndex(of: "#") {
+            let interface = String(name[..<hash])
+            if instances[interface] == nil { instances[interface] = [:] }
+        }
+    }
+
+    /// Registers a host resource type of an interface, e.g. (`wasi:io/streams@0.2.0`, `output-stream`).
+    public mutating func define(instance: String, resource: String, destructor: @escaping @Sendable (HostCallContext, UInt32) throws -> Void) {
+        define(resource: "\(instance)#\(resource)", destructor: destructor)
+    }
+
     /// Finds an interface by its import name. An exact match wins; otherwise a registration of
     /// the same package and interface with another `0.2.x`-style patch version is accepted.
     func instance(named name: String) -> [String: HostFunction]? {
-        if let exact = instances[name] { return exact }
-        guard let (base, version) = Self.splitVersion(name) else { return nil }
-        let wantedMinor = version.split(separator: ".").prefix(2)
-        for (candidate, functions) in instances {
-            guard let (otherBase, otherVersion) = Self.splitVersion(candidate), otherBase == base else { continue }
-            if otherVersion.split(separator: ".").prefix(2) == wantedMinor { return functions }
+        guard let key = Self.match(name, in: instances.keys) else { return nil }
+        return instances[key]
+    }
+
+    /// The registered name a resource import `interface#resource` binds to (itself, or the same
+    /// interface at another patch version). The layer names the resource type by this key, so
+    /// hosts always see the names they registered.
+    func resourceKey(named name: String) -> String? {
+        if resources[name] != nil { return name }
+        guard let hash = name.lastIndex(of: "#") else { return nil }
+        let interface = String(name[..<hash])
+        let local = name[name.index(after: hash)...]
+        let candidates = resources.keys.compactMap { key -> String? in
+            guard let keyHash = key.lastIndex(of: "#"), key[key.index(after: keyHash)...] == local else { return nil }
+            return String(key[..<keyHash])
         }
-        return nil
+        guard let matched = Self.match(interface, in: candidates) else { return nil }
+        return "\(matched)#\(local)"
+    }
+
+    /// The registered key that `name` binds to: itself, or the same interface at another patch
+    /// version of the same major.minor.
+    private static func match<Keys: Sequence>(_ name: String, in keys: Keys) -> String? where Keys.Element == String {
+        var fallback: String?
+        guard let (base, version) = splitVersion(name) else {
+            return keys.contains(name) ? name : nil
+        }
+        let wantedMinor = version.split(separator: ".").prefix(2)
+        for candidate in keys {
+            if candidate == name { return candidate }
+            guard let (otherBase, otherVersion) = splitVersion(candidate), otherBase == base else { continue }
+            if otherVersion.split(separator: ".").prefix(2) == wantedMinor { fallback = candidate }
+        }
+        return fallback
     }
 
     /// Splits `ns:pkg/iface@1.2.3` into (`ns:pkg/iface`, `1.2.3`).

@@ -9,7 +9,8 @@ import NIOSSL
 /// it from an event-loop thread. Async overloads exist for use from Swift concurrency. Requests
 /// may be sent from several threads; responses are matched to requests in order.
 ///
-/// - Important: the server certificate is **not verified** yet (see ``TLSVerification``).
+/// - Important: the server certificate is verified only with `verification: .attested(…)`
+///   (see ``TLSVerification``).
 public final class EnclaveConnection: @unchecked Sendable {
     // @unchecked: all mutable state lives in the handler, confined to the channel's event loop.
 
@@ -37,7 +38,7 @@ public final class EnclaveConnection: @unchecked Sendable {
     ///   - port: the server's port (EnclaveOS listens on 8443 by default).
     ///   - serverName: the SNI to send (an app's hostname selects its per-app certificate);
     ///     defaults to `host` unless it is an IP address (SNI cannot carry IP addresses).
-    ///   - verification: how to check the certificate; only `.noVerification` exists yet.
+    ///   - verification: how to check the certificate (`.attested(…)` refuses an unverified server).
     ///   - connectTimeout: limit for TCP connect plus TLS handshake.
     ///   - responseTimeout: limit per response (a call may legitimately run ~30 s server-side).
     ///   - group: the event loop group to use; defaults to NIO's shared singleton.
@@ -117,6 +118,14 @@ public final class EnclaveConnection: @unchecked Sendable {
                     return channel.eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: reason))
                 }
                 .flatMapThrowing { _ -> EnclaveConnection in
+                    // RA-TLS: check the attested certificate before a single request is sent.
+                    let peer = try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+                    do {
+                        try verification.check(peerCertificateDER: try peer?.toDERBytes())
+                    } catch {
+                        channel.close(promise: nil)
+                        throw error
+                    }
                     let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
                     return EnclaveConnection(host: host, port: port, responseTimeout: responseTimeout, channel: channel,
                                              handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
@@ -129,10 +138,10 @@ public final class EnclaveConnection: @unchecked Sendable {
     static func tlsConfiguration(for verification: TLSVerification) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
-        switch verification {
-        case .noVerification:
-            configuration.certificateVerification = .none
-        }
+        // No CA vouches for an RA-TLS certificate: `.attested` checks its evidence after the
+        // handshake (``TLSVerification/check(peerCertificateDER:)``), so NIOSSL's own chain
+        // check is off in both modes.
+        configuration.certificateVerification = .none
         return configuration
     }
 

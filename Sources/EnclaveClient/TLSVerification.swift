@@ -1,14 +1,48 @@
+import Attestation
+
 /// How the client checks the server's TLS certificate.
 ///
-/// **There is no verification yet.** An EnclaveOS server presents a self-signed RA-TLS
-/// certificate whose trust comes from the attestation evidence inside it, not from a CA, so
-/// ordinary chain verification cannot succeed. Verifying that evidence (quote kind,
-/// measurements, ReportData binding, code-hash OIDs — SPEC §8) is a separate piece of work;
-/// it will be added here as a new case (e.g. `.attested(policy)`), and `connect` will run it
-/// on the peer certificate after the handshake. Until then every connection is
-/// **unauthenticated**: confidential against passive observers, not against an active
-/// man-in-the-middle.
-public enum TLSVerification: Sendable, Hashable {
-    /// Accept any certificate. The only mode today; see the type's documentation.
+/// An EnclaveOS server presents a self-signed RA-TLS certificate whose trust comes from the
+/// attestation evidence inside it, not from a CA, so ordinary chain verification cannot
+/// succeed. `.attested` runs ``AttestationVerifier`` on the peer certificate right after the
+/// handshake, before a single request is sent, and refuses the connection on any failed check
+/// (SPEC §8). `.noVerification` accepts anything: confidential against passive observers, not
+/// against an active man-in-the-middle.
+public enum TLSVerification: Sendable {
+    /// Accept any certificate (development; the CLI's default without `--verify`).
     case noVerification
+    /// Require an attested certificate meeting `expectations` (deterministic binding: NIOSSL
+    /// cannot send the `0xFFBB` challenge nonce, see ``ChallengeClient``).
+    case attested(VerificationExpectations)
+
+    /// Checks the certificate the server presented.
+    /// - Parameter certificateDER: the peer's leaf certificate, nil when none was shown.
+    /// - Returns: the verification report (nil for `.noVerification`).
+    /// - Throws: ``AttestationRefused`` naming every failed check.
+    @discardableResult
+    public func check(peerCertificateDER certificateDER: [UInt8]?) throws -> VerificationReport? {
+        guard case .attested(let expectations) = self else { return nil }
+        guard let certificateDER else { throw AttestationRefused.noCertificate }
+        let report = AttestationVerifier(expectations: expectations).verify(certificateDER: certificateDER)
+        guard report.passed else { throw AttestationRefused.failed(report) }
+        return report
+    }
+}
+
+/// The server's certificate did not pass attestation verification; nothing was sent to it.
+public enum AttestationRefused: Error, CustomStringConvertible {
+    /// The handshake completed without a peer certificate (e.g. a resumed session).
+    case noCertificate
+    /// At least one check failed; the report lists all of them.
+    case failed(VerificationReport)
+
+    public var description: String {
+        switch self {
+        case .noCertificate:
+            return "attestation verification failed: the server presented no certificate"
+        case .failed(let report):
+            let failed = report.failures.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ")
+            return "attestation verification failed, refusing to talk to this server: \(failed)"
+        }
+    }
 }

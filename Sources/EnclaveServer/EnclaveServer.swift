@@ -49,6 +49,15 @@ public final class EnclaveServer: Sendable {
             return true
         }
         guard claimed else { throw ServerError.alreadyStarted }
+        // Open the sealed store and restore its apps before binding, so the first client
+        // already sees them; an unusable data directory fails the start with its reason.
+        do {
+            let store = try ServerStoreOpener.open(configuration)
+            try registry.attach(store, restoring: AppRestorer(configuration: configuration))
+        } catch {
+            await shutdown()
+            throw error
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(maxConcurrentCalls: configuration.maxConcurrentCalls)
         let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor)
@@ -74,8 +83,8 @@ public final class EnclaveServer: Sendable {
         }
     }
 
-    /// Sets up one accepted connection: TLS with the provider's current context, then framing
-    /// and request handling.
+    /// Sets up one accepted connection: the ClientHello reader (which starts TLS with the
+    /// context the provider picks for that ClientHello), then framing and request handling.
     private func initializeConnection(_ channel: Channel, dispatcher: Dispatcher) -> EventLoopFuture<Void> {
         let accepted = state.withLock { state -> Bool in
             guard state.phase == .running else { return false }
@@ -87,12 +96,14 @@ public final class EnclaveServer: Sendable {
             _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
         }
         do {
-            let context = try identity.currentContext()
             let requestShutdown: @Sendable () -> Void = { [self] in
                 Task { await self.shutdown() }
             }
+            // TLS is not added here: the ClientHelloReader reads SNI and the 0xFFBB challenge
+            // nonce first, asks the identity provider for the matching context, and inserts
+            // the NIOSSL handler itself (RA-TLS per-app and per-challenge certificates).
             try channel.pipeline.syncOperations.addHandlers(
-                NIOSSLServerHandler(context: context),
+                ClientHelloReader(identity: identity),
                 FrameDecoderHandler(),
                 RequestHandler(dispatcher: dispatcher, requestShutdown: requestShutdown)
             )
@@ -127,6 +138,8 @@ public final class EnclaveServer: Sendable {
             try? await connection.close()
         }
         await executor?.shutdown()
+        // No call runs any more: close the store so the data directory can be opened again.
+        registry.detachStore()
         try? await group?.shutdownGracefully()
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.phase = .stopped

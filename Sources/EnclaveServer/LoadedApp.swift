@@ -1,8 +1,10 @@
 import Components
 import Crypto
 import EnclaveProtocol
+import SealedStore
 
-/// One app as the registry holds it: identity, code, key and limits. Immutable once loaded.
+/// One app as the registry holds it: identity, code, key, limits and its sealed key-value
+/// store. Immutable once loaded.
 public struct LoadedApp: Sendable {
     /// The unique name clients address it by.
     public let name: String
@@ -16,20 +18,38 @@ public struct LoadedApp: Sendable {
     public let component: Component
     /// Fuel and memory limits for each call.
     public let limits: ExecutionLimits
+    /// The app's own sealed key-value store (SPEC §7), shared by all its calls; closed when the
+    /// app is unloaded. The WASI filesystem is built over it.
+    public let kv: SealedKV
 
     /// Assembles a loaded app.
-    public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component, limits: ExecutionLimits) {
+    public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
+                limits: ExecutionLimits, kv: SealedKV) {
         self.name = name
         self.hostname = hostname
         self.codeHash = codeHash
         self.key = key
         self.component = component
         self.limits = limits
+        self.kv = kv
+    }
+
+    /// The app described by its persisted `record`, with its parsed component.
+    public init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV) {
+        self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
+                  component: component, limits: limits, kv: kv)
     }
 
     /// Lowercase hex SHA-256 of `bytes`: the app's `code_hash`.
     public static func codeHash(of bytes: [UInt8]) -> String {
-        Hex.encode(SHA256.hash(data: bytes))
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: bytes) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The export called `name`, if any.

@@ -1,5 +1,6 @@
 import Components
 import EnclaveProtocol
+import SealedStore
 
 /// Answers the management messages of SPEC §3 against the registry.
 ///
@@ -29,7 +30,11 @@ struct ManagementService: Sendable {
         case .list:
             return .respond(.apps(registry.all().map(\.info)))
         case .unload(let name):
-            return .respond(registry.remove(named: name) == nil ? .notFound(name) : .unloaded(name))
+            do {
+                return .respond(try registry.unload(named: name) ? .unloaded(name) : .notFound(name))
+            } catch {
+                return .respond(.error(error.description))
+            }
         case .schema(let app):
             guard let loaded = registry.app(named: app) else { return .respond(.error(Self.unknownApp(app))) }
             let functions = loaded.component.exports
@@ -39,15 +44,17 @@ struct ManagementService: Sendable {
         }
     }
 
-    /// `wasm_load`: validates the key, the name and the component, then registers the app.
-    /// Checks run cheapest first, so a bad key or a taken name costs no component parsing.
+    /// `wasm_load`: validates the key, the name and the component, persists the app, then
+    /// registers it. Checks run cheapest first, so a bad key or a taken name costs no component
+    /// parsing; the response says `loaded` only once the app's record is committed.
     func load(_ request: LoadRequest) -> ManagementResponse {
         let key: AppKey
         if let hex = request.encryptionKey {
             do {
-                key = try AppKey.byok(hex: hex)
+                key = try AppKey.fromHex(hex)
             } catch {
-                return .error(error.description)
+                // SealedStoreError's texts for bad keys are the compat ones.
+                return .error("\(error)")
             }
         } else {
             key = .generate()
@@ -57,7 +64,7 @@ struct ManagementService: Sendable {
         }
         let component: Component
         do {
-            component = try Component.load(request.bytes)
+            component = try AppHost.load(request.bytes)
         } catch let error as ComponentError {
             return .error("invalid component: \(error.description)")
         } catch {
@@ -66,23 +73,19 @@ struct ManagementService: Sendable {
         guard !component.exports.isEmpty else {
             return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
         }
-        var limits = ExecutionLimits(fuel: configuration.defaultFuel, maxMemoryBytes: configuration.maxMemoryBytes)
-        if let fuel = request.maxFuel { limits.fuel = fuel }
-        let app = LoadedApp(
-            name: request.name,
-            hostname: request.hostname ?? request.name,
-            codeHash: LoadedApp.codeHash(of: request.bytes),
-            key: key,
-            component: component,
-            limits: limits
-        )
+        // Only an explicit max_fuel is stored: apps without one follow the server's default,
+        // even when a later start changes it.
+        let record = AppRecord(name: request.name, hostname: request.hostname, code: request.bytes, key: key,
+                               limits: AppLimits(maxFuel: request.maxFuel))
         do {
-            try registry.insert(app)
+            let app = try registry.load(record, component: component,
+                                        limits: configuration.executionLimits(for: record.limits))
+            return .loaded(app.info)
         } catch {
-            // Another connection loaded the same name while we were parsing.
+            // Another connection loaded the same name while we were parsing, or the store
+            // refused the commit: either way the app is not loaded.
             return .error(error.description)
         }
-        return .loaded(app.info)
     }
 
     /// `wasm_call` up to execution: finds the app and export, converts the typed arguments.
@@ -96,7 +99,7 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(PreparedCall(app: app, function: function, arguments: arguments))
+            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -113,12 +116,14 @@ struct PreparedCall: Sendable {
     let app: LoadedApp
     let function: ExportedFunction
     let arguments: [ComponentValue]
+    /// Where the guest's stdout/stderr lines go, tagged with the app's name.
+    let log: @Sendable (String) -> Void
 
     /// Calls the export in a fresh instance and converts the results to typed JSON.
     /// Never throws: every failure is a `call failed: <reason>` response.
     func run() -> ManagementResponse {
         do {
-            let results = try app.component.call(function.name, arguments, limits: app.limits)
+            let results = try AppHost.call(app, function, arguments, log: log)
             return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
         } catch let error as ComponentError {
             return .error("call failed: \(error.description)")

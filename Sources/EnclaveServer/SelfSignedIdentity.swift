@@ -4,8 +4,9 @@ import NIOSSL
 import SwiftASN1
 import X509
 
-/// A fresh, self-signed ECDSA P-256 identity made at start-up: the identity of the simulated
-/// (no-TEE) mode until attestation providers plug in through `ServerIdentityProvider`.
+/// A fresh, self-signed ECDSA P-256 identity with **no attestation at all**. `enclave-os` no
+/// longer uses it (it serves ``RATLSIdentity``, whose simulated mode is at least verifiable as
+/// simulated); it remains for protocol tests that do not care about the certificate.
 ///
 /// The certificate is CN `enclave-os`, valid for `localhost` and `127.0.0.1`, for about a year.
 /// It proves nothing about the code running; clients must not treat it as attested.

@@ -1,4 +1,5 @@
 import Components
+import Foundation
 
 /// Everything an `EnclaveServer` needs to know before it starts listening.
 ///
@@ -19,6 +20,15 @@ public struct ServerConfiguration: Sendable {
     public var maxConcurrentCalls: Int
     /// Number of event-loop threads for network I/O (calls never run on them).
     public var eventLoopThreads: Int
+    /// Where loaded apps and their sealed data are kept (created 0700 if missing), so they survive
+    /// a restart (SPEC §7). `nil` keeps everything in memory, for tests and embedding; the
+    /// `enclave-os` command always passes one (`--data-dir`, default `./enclave-data`).
+    public var dataDirectory: String? = nil
+    /// Receives operator-facing start-up messages: where the store is, whether the sealing key is
+    /// SIMULATED, which apps were restored or skipped. Standard error by default.
+    public var log: @Sendable (String) -> Void = { message in
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
 
     /// Creates a configuration; every default matches SPEC §2 and §5.
     public init(

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 
 /// The seam through which the listener gets its TLS identity.
@@ -11,6 +12,22 @@ public protocol ServerIdentityProvider: Sendable {
     /// The TLS context for a connection that has just been accepted.
     /// - Throws: if no usable identity can be produced; the connection is then closed.
     func currentContext() throws -> NIOSSLContext
+
+    /// The TLS context for a connection whose ClientHello has been read: the listener reads
+    /// the ClientHello before TLS starts (``ClientHelloReader``) so a provider can choose a
+    /// certificate by SNI or bind one to the client's challenge nonce.
+    ///
+    /// Called on `eventLoop`; slow work (evidence from a TEE) must run elsewhere and complete
+    /// the returned future later. The default ignores the ClientHello and returns
+    /// ``currentContext()``.
+    func context(for hello: ClientHelloSummary, on eventLoop: EventLoop) -> EventLoopFuture<NIOSSLContext>
+}
+
+extension ServerIdentityProvider {
+    /// One context for every client: ``currentContext()``.
+    public func context(for hello: ClientHelloSummary, on eventLoop: EventLoop) -> EventLoopFuture<NIOSSLContext> {
+        eventLoop.makeCompletedFuture { try currentContext() }
+    }
 }
 
 /// A certificate chain and its private key, turned into a TLS 1.3-only server context.

@@ -30,17 +30,32 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-calls"), help: "Calls executing at once; more wait their turn.")
     var maxConcurrentCalls: Int = 8
 
+    @Option(name: .customLong("data-dir"),
+            help: "Directory of the sealed store: loaded apps, their keys and data survive restarts there (created 0700 if missing).")
+    var dataDir: String = "./enclave-data"
+
+    @Option(help: "Attestation backend: \(AttestationSetup.providerNames.joined(separator: ", ")). Default: detect (Gramine's /dev/attestation, then configfs-tsm, else simulated), logged loudly.")
+    var attestation: String?
+
+    @Option(name: .customLong("egress-ca-bundle"),
+            help: "PEM trust bundle for apps' HTTPS egress; its SHA-256 is attested in every certificate (OID 1.3.6.1.4.1.65230.2.1). Default: none (the hash of the empty bundle).")
+    var egressCABundle: String?
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
         guard maxMemoryMiB > 0, maxMemoryMiB <= 4096 else { throw ValidationError("--max-memory-mib must be between 1 and 4096") }
         guard maxConcurrentCalls > 0 else { throw ValidationError("--max-concurrent-calls must be positive") }
+        if let name = attestation, !AttestationSetup.providerNames.contains(name) {
+            throw ValidationError("--attestation must be one of \(AttestationSetup.providerNames.joined(separator: ", ")), got '\(name)'")
+        }
         if let token = operatorToken, token.isEmpty { throw ValidationError("--operator-token must not be empty") }
+        guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
     }
 
     func run() async throws {
         let environmentToken = ProcessInfo.processInfo.environment["ENCLAVE_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host,
             port: port,
             operatorToken: operatorToken ?? environmentToken,
@@ -49,11 +64,14 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             maxConcurrentCalls: maxConcurrentCalls,
             eventLoopThreads: ProcessInfo.processInfo.activeProcessorCount
         )
-        let server = EnclaveServer(configuration: configuration, identity: try SelfSignedIdentity())
+        configuration.dataDirectory = dataDir
+        let registry = AppRegistry()
+        let setup = AttestationSetup(providerName: attestation, egressCABundlePath: egressCABundle, hostnames: ["localhost"])
+        let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
+        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
         let address = try await server.start()
         let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
         log("enclave-os listening on \(shown) (TLS 1.3 only)")
-        log("attestation: simulated — no TEE; the certificate is self-signed and NOT hardware-attested")
         log(configuration.operatorToken == nil
             ? "operator shutdown: disabled (no --operator-token / ENCLAVE_OPERATOR_TOKEN)"
             : "operator shutdown: enabled")

@@ -13,10 +13,10 @@ struct EnclaveCLI: ParsableCommand {
         commandName: "enclave",
         abstract: "Talk to an EnclaveOS server: load, call, list and unload WebAssembly component apps.",
         discussion: """
-            The server certificate is NOT verified yet (attestation verification is a later \
-            feature): only use this against servers on networks you trust.
+            The server's RA-TLS certificate is verified only with --verify (or by `enclave verify`); \
+            without it, only use this against servers on networks you trust.
             """,
-        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self]
+        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self, Verify.self]
     )
 }
 
@@ -33,6 +33,18 @@ struct ConnectionOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print the raw inner JSON response instead of human-readable output.")
     var json = false
+
+    @Flag(name: .long, help: "Verify the server's attested (RA-TLS) certificate first; refuse to talk to it if any check fails.")
+    var verify = false
+
+    @OptionGroup var expected: ExpectationOptions
+
+    /// How to check the server: `.attested` with `--verify` (implied by an `--expect-…`
+    /// option, so an expectation is never silently ignored), else none.
+    func verification() throws -> TLSVerification {
+        guard verify || expected.expectCodeHash != nil || !expected.expectOID.isEmpty else { return .noVerification }
+        return .attested(try expected.expectations(binding: .deterministic))
+    }
 }
 
 /// A subcommand that runs against a ``Session`` (its own, or the shell's).

@@ -13,7 +13,8 @@ final class Session {
 
     /// Connects as `options` say.
     static func connect(_ options: ConnectionOptions) throws -> Session {
-        Session(connection: try EnclaveConnection.connect(host: options.host, port: options.port, serverName: options.serverName))
+        Session(connection: try EnclaveConnection.connect(
+            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification()))
     }
 
     func close() {

@@ -1,5 +1,6 @@
 import EnclaveProtocol
 import EnclaveServer
+import SealedStore
 import XCTest
 
 /// Management messages whose behaviour does not depend on a working component layer (SPEC §3).
@@ -69,7 +70,7 @@ final class ManagementTests: XCTestCase {
     }
 
     func testKeyHelpers() throws {
-        XCTAssertEqual(try AppKey.byok(hex: String(repeating: "00", count: 32)).keySource,
+        XCTAssertEqual(try AppKey.fromHex(String(repeating: "00", count: 32)).keySource,
                        "byok:66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")
         XCTAssertEqual(AppKey.generate().keySource, "generated")
         XCTAssertEqual(LoadedApp.codeHash(of: Array("abc".utf8)),

@@ -1,5 +1,6 @@
 import EnclaveProtocol
 import EnclaveServer
+import Foundation
 import NIOCore
 import NIOPosix
 import XCTest
@@ -11,19 +12,46 @@ final class ServerHarness: @unchecked Sendable {
     let server: EnclaveServer
     let address: SocketAddress
     let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// The server's start-up log lines (kept out of the test output).
+    let log: LogCapture
+    /// The temp data directory this harness created, removed by `stop()`; nil when the caller
+    /// passed its own (a restart test reuses it) or configured none.
+    private let ownedDataDirectory: String?
 
-    private init(server: EnclaveServer, address: SocketAddress) {
+    private init(server: EnclaveServer, address: SocketAddress, log: LogCapture, ownedDataDirectory: String?) {
         self.server = server
         self.address = address
+        self.log = log
+        self.ownedDataDirectory = ownedDataDirectory
     }
 
-    /// Starts a server; `configure` adjusts the defaults (port 0, an operator token).
-    static func start(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> ServerHarness {
+    /// Starts a server; `configure` adjusts the defaults (port 0, an operator token, a fresh
+    /// temp data directory unless `dataDirectory` names one to reuse).
+    static func start(dataDirectory: String? = nil,
+                      _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> ServerHarness {
+        let owned = dataDirectory == nil ? try makeTempDirectory() : nil
+        let log = LogCapture()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, operatorToken: operatorToken)
+        configuration.dataDirectory = dataDirectory ?? owned
+        configuration.log = { log.append($0) }
         configure(&configuration)
         let server = EnclaveServer(configuration: configuration, identity: try SelfSignedIdentity())
-        let address = try await server.start()
-        return ServerHarness(server: server, address: address)
+        do {
+            let address = try await server.start()
+            return ServerHarness(server: server, address: address, log: log, ownedDataDirectory: owned)
+        } catch {
+            if let owned { try? FileManager.default.removeItem(atPath: owned) }
+            throw error
+        }
+    }
+
+    /// A new empty directory under the system temp directory (mode 0700).
+    static func makeTempDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("enclaveos-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return path
     }
 
     /// A new TLS connection to the server.
@@ -35,6 +63,28 @@ final class ServerHarness: @unchecked Sendable {
     func stop() async {
         await server.shutdown()
         try? await clientGroup.shutdownGracefully()
+        if let ownedDataDirectory { try? FileManager.default.removeItem(atPath: ownedDataDirectory) }
+    }
+}
+
+/// Collects log lines from any thread.
+final class LogCapture: @unchecked Sendable {
+    // @unchecked: `lines` is only touched under `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    /// Records one line.
+    func append(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    /// Everything recorded so far.
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }
 

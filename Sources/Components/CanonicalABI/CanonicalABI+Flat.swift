@@ -74,8 +74,8 @@ extension CanonicalABI {
         case .flags(_, let names):
             let raw = names.isEmpty ? 0 : try i32(&cursor)
             return .flags((0..<names.count).map { raw >> UInt32($0) & 1 == 1 })
-        case .own, .borrow:
-            throw ComponentError.unsupported("resource handles")
+        case .own(let resource): return .handle(try access.requireHandles().liftOwn(try i32(&cursor), resource))
+        case .borrow(let resource): return .handle(try access.requireHandles().liftBorrow(try i32(&cursor), resource))
         case .record, .tuple:
             let values = try (fieldTypes(type) ?? []).map { try liftFlat(access, &cursor, $0) }
             if case .record = type { return .record(values) }
@@ -147,6 +147,8 @@ extension CanonicalABI {
             var raw: UInt32 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt32(index) }
             return [.i32(raw)]
+        case (.own(let resource), .handle(let rep)): return [.i32(try access.requireHandles().lowerOwn(rep, resource))]
+        case (.borrow(let resource), .handle(let rep)): return [.i32(try access.requireHandles().lowerBorrow(rep, resource))]
         case (.record(_, let fields), .record(let values)):
             return try zip(values, fields).flatMap { try lowerFlat(access, $0.0, $0.1.type) }
         case (.tuple(let types), .tuple(let values)):

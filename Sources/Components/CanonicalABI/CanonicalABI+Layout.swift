@@ -163,8 +163,25 @@ enum CanonicalABI {
         if (written.contains(where: needsMemory) || (lifting && flatParams > maxFlatParams)) && options.realloc == nil {
             throw ComponentError.malformed("\(context): passing strings or lists into the guest needs the realloc option")
         }
+        // Borrows only flow into a call: a result carrying one could outlive its lender.
+        if let borrowing = results.first(where: containsBorrow) {
+            throw ComponentError.malformed("\(context): a function result of type \(borrowing) contains a borrow handle")
+        }
         if !lifting && options.postReturn != nil {
             throw ComponentError.malformed("\(context): post-return is only allowed on canon lift")
+        }
+    }
+
+    /// Whether `type` contains a `borrow<R>` anywhere.
+    static func containsBorrow(_ type: WITType) -> Bool {
+        switch type {
+        case .borrow: return true
+        case .list(let element), .option(let element): return containsBorrow(element)
+        case .record(_, let fields): return fields.contains { containsBorrow($0.type) }
+        case .tuple(let elements): return elements.contains(where: containsBorrow)
+        case .variant(_, let cases): return cases.contains { $0.type.map(containsBorrow) ?? false }
+        case .result(let ok, let err): return (ok.map(containsBorrow) ?? false) || (err.map(containsBorrow) ?? false)
+        default: return false
         }
     }
 }

@@ -72,8 +72,8 @@ extension CanonicalABI {
         case .flags(_, let names):
             let raw = names.isEmpty ? 0 : try int(flagsSize(names.count))
             return .flags((0..<names.count).map { raw >> UInt64($0) & 1 == 1 })
-        case .own, .borrow:
-            throw ComponentError.unsupported("resource handles")
+        case .own(let resource): return .handle(try access.requireHandles().liftOwn(UInt32(truncatingIfNeeded: try int(4)), resource))
+        case .borrow(let resource): return .handle(try access.requireHandles().liftBorrow(UInt32(truncatingIfNeeded: try int(4)), resource))
         case .record, .tuple:
             let fields = fieldTypes(type) ?? []
             let values = try zip(fields, fieldOffsets(fields)).map { try load(access, $0.0, at: pointer + $0.1) }
@@ -150,6 +150,8 @@ extension CanonicalABI {
             var raw: UInt64 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt64(index) }
             try put(flagsSize(names.count), raw)
+        case (.own(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerOwn(rep, resource)))
+        case (.borrow(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)))
         case (.record(_, let fields), .record(let values)):
             let types = fields.map(\.type)
             for (offset, (fieldValue, fieldType)) in zip(fieldOffsets(types), zip(values, types)) {

@@ -10,12 +10,20 @@ final class GuestAccess {
     /// Bytes of component values still allowed to be lifted in this call; stops a guest from
     /// returning a small list whose elements all point at the same huge string.
     var liftBudget: Int
+    /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
+    var handles: HandleScope?
 
     init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8, liftBudget: Int = 256 << 20) {
         self.memory = memory
         self.realloc = realloc
         self.encoding = encoding
         self.liftBudget = liftBudget
+    }
+
+    /// The handle operations, or a trap when a resource value appears where none can be mapped.
+    func requireHandles() throws -> HandleScope {
+        guard let handles else { throw ComponentError.trap("canonical ABI: a resource handle where no handle table is available") }
+        return handles
     }
 
     private func requireMemory() throws -> Memory {

@@ -4,7 +4,8 @@ extension ComponentValue {
         switch (type, self) {
         case (.bool, .bool), (.s8, .s8), (.u8, .u8), (.s16, .s16), (.u16, .u16),
              (.s32, .s32), (.u32, .u32), (.s64, .s64), (.u64, .u64),
-             (.f32, .f32), (.f64, .f64), (.char, .char), (.string, .string):
+             (.f32, .f32), (.f64, .f64), (.char, .char), (.string, .string),
+             (.own, .handle), (.borrow, .handle):
             return true
         case (.list(let element), .list(let items)):
             return items.allSatisfy { $0.matches(element) }

@@ -29,8 +29,8 @@ struct NestedComponent: Sendable {
 /// evaluates nested components (wit-component's shims for exported interfaces). Core modules and
 /// core instances are supported at the top level only.
 struct ComponentLinker {
-    private(set) var plan = LinkPlan()
-    private let hostImports: HostImports
+    var plan = LinkPlan()
+    let hostImports: HostImports
     /// Definitions processed so far across all nesting levels (bounds nested instantiation work).
     private var work = 0
 
@@ -92,6 +92,8 @@ struct ComponentLinker {
                 scope.instances.append(try instance(expr, &scope))
             case .alias(let alias):
                 try self.alias(alias, &scope)
+            case .type(.resource(let destructor)):
+                scope.types.current.append(try defineResource(destructor: destructor, scope))
             case .type(let def):
                 scope.types.current.append(try scope.types.typeDef(def, "type section"))
             case .canon(let canon):
@@ -302,8 +304,8 @@ struct ComponentLinker {
             case .lifted:
                 throw ComponentError.unsupported("\(context): lowering a function the component itself lifted")
             }
-        case .resourceNew, .resourceDrop, .resourceRep:
-            throw ComponentError.unsupported("\(context): resource.new/drop/rep (resources) are not supported yet")
+        case .resourceNew(let type), .resourceDrop(let type), .resourceRep(let type):
+            try canonResource(canon, type: type, scope)
         }
     }
 
@@ -329,7 +331,19 @@ struct ComponentLinker {
             guard let item = arguments[name] else {
                 throw ComponentError.malformed("\(context): nested component import '\(name)' is not supplied")
             }
-            if case .type = item, case .type = desc { append(.type(type), to: &scope); return }
+            if case .type(let supplied) = item, case .type(let bound) = desc {
+                // A `(sub resource)` import takes on the supplied resource's identity; an `eq`
+                // bound already resolved to it through the declared type.
+                if case .subResource = bound {
+                    guard case .resource = supplied else {
+                        throw ComponentError.malformed("\(context): nested component import '\(name)' needs a resource type")
+                    }
+                    append(.type(supplied), to: &scope)
+                } else {
+                    append(.type(type), to: &scope)
+                }
+                return
+            }
             append(item, to: &scope)
             return
         }
@@ -337,8 +351,14 @@ struct ComponentLinker {
         case .function(let functionType):
             guard let host = hostImports.functions[name] else { throw ComponentError.missingImport(name) }
             scope.functions.append(.imported(name: name, host: host, type: functionType))
-        case .instance(let exports):
-            guard let provided = hostImports.instance(named: name) else { throw ComponentError.missingImport(name) }
+        case .instance(let declared):
+            // An interface that only defines types (wit-bindgen imports these for shared
+            // records/enums) needs nothing from the host; one with functions must be provided.
+            let registered = hostImports.instance(named: name)
+            let declaresFunctions = declared.contains { if case .function = $0.1 { return true } else { return false } }
+            if registered == nil, declaresFunctions { throw ComponentError.missingImport(name) }
+            let provided = registered ?? [:]
+            let exports = try bindHostResources(instance: name, declared)
             var items: [(String, ComponentItem)] = []
             for (exportName, exportType) in exports {
                 switch exportType {
@@ -350,7 +370,13 @@ struct ComponentLinker {
                 }
             }
             scope.instances.append(InstanceValue(exports: items))
-        case .value, .resource:
+        case .resource(let placeholder):
+            guard let key = hostImports.resourceKey(named: name), let host = hostImports.resources[key] else {
+                throw ComponentError.missingImport(name)
+            }
+            plan.resources[key] = .host(host)
+            scope.types.current.append(type.renamingResources([placeholder: key]))
+        case .value:
             scope.types.current.append(type)
         case .component, .module:
             throw ComponentError.unsupported("\(context): importing a \(type.kindName) ('\(name)')")
@@ -369,9 +395,13 @@ struct ComponentLinker {
                 switch innerItem {
                 case .function(.lifted(let lifted)): plan.exports["\(name)/\(inner)"] = lifted
                 case .function(.imported): throw ComponentError.unsupported("export '\(name)/\(inner)' re-exports a host import")
+                case .type(.resource(let resource)) where TypeBudget.isPlaceholder(resource):
+                    plan.resourceDisplayNames[resource] = "\(name)#\(inner)"
                 default: continue
                 }
             }
+        case .type(.resource(let resource)) where TypeBudget.isPlaceholder(resource):
+            plan.resourceDisplayNames[resource] = name
         default:
             break
         }

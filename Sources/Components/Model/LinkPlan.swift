@@ -48,6 +48,26 @@ enum ComponentFunction: Sendable {
 enum CoreFunctionDef: Sendable {
     case export(instance: Int, name: String)
     case lowered(LoweredFunction)
+    /// `canon resource.new R`: `(rep: i32) -> handle: i32`, R defined by this component.
+    case resourceNew(resource: String)
+    /// `canon resource.rep R`: `(handle: i32) -> rep: i32`, R defined by this component.
+    case resourceRep(resource: String)
+    /// `canon resource.drop R`: `(handle: i32) -> ()`, runs R's destructor for an owned handle.
+    case resourceDrop(resource: String)
+}
+
+/// Who implements a resource type, and so what dropping an owned handle of it does.
+enum ResourceImpl: Sendable {
+    /// Imported from the host: its destructor is a Swift closure.
+    case host(HostResource)
+    /// Defined by the component (`(type (resource (rep i32) (dtor f)))`): `destructor` indexes
+    /// `LinkPlan.coreFunctions`.
+    case guest(destructor: Int?)
+
+    var isGuest: Bool {
+        if case .guest = self { return true }
+        return false
+    }
 }
 
 /// A reference to an export of a core instance (memories, tables, globals).
@@ -78,4 +98,10 @@ struct LinkPlan: Sendable {
     var coreGlobals: [CoreExportRef] = []
     /// Callable exports by client-visible name (`f` or `iface/f`).
     var exports: [String: LiftedFunction] = [:]
+    /// Every resource type the component can hold handles to, by its unique name (the names
+    /// `WITType.own/borrow(resource:)` carry inside this plan).
+    var resources: [String: ResourceImpl] = [:]
+    /// Display names for resources defined by the component and exported (internal name →
+    /// e.g. `test:res/iface#counter`); applied to `Component.exports` only.
+    var resourceDisplayNames: [String: String] = [:]
 }

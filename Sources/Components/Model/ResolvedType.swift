@@ -27,6 +27,8 @@ indirect enum ResolvedType: Sendable {
 /// Counts type nodes resolved across a whole component, shared by all scopes.
 final class TypeBudget: @unchecked Sendable {
     private var used = 0
+    /// Resource types named so far (see `freshResourceName`).
+    var resourceCounter = 0
 
     func charge(_ nodes: Int, _ context: String) throws {
         used += nodes
@@ -139,10 +141,8 @@ struct TypeScopes {
 
     /// Gives a named type export its name (records, variants, enums, flags, resources).
     static func named(_ type: ResolvedType, _ name: String) -> ResolvedType {
-        guard case .value(let wit, let nodes, let depth) = type else {
-            if case .resource = type { return .resource(name: name) }
-            return type
-        }
+        // A resource keeps its identity (its unique name) whatever name it is exported under.
+        guard case .value(let wit, let nodes, let depth) = type else { return type }
         switch wit {
         case .record(_, let fields): return .value(.record(name: name, fields: fields), nodes: nodes, depth: depth)
         case .variant(_, let cases): return .value(.variant(name: name, cases: cases), nodes: nodes, depth: depth)
@@ -163,7 +163,7 @@ struct TypeScopes {
             return .function(type)
         case .value: throw ComponentError.unsupported("\(context): value imports/exports")
         case .type(.eq(let index)): return Self.named(try lookup(index, context), name)
-        case .type(.subResource): return .resource(name: name)
+        case .type(.subResource): return .resource(name: budget.freshResourceName(name))
         case .component(let index):
             let type = try lookup(index, context)
             guard case .component = type else { throw ComponentError.malformed("\(context): '\(name)' type \(index) is not a component type") }
@@ -181,7 +181,7 @@ struct TypeScopes {
         switch def {
         case .value(let value): return try defValType(value, context)
         case .function(let function): return .function(try funcType(function, context))
-        case .resource: return .resource(name: "resource")
+        case .resource: return .resource(name: budget.freshResourceName("resource"))
         case .instance(let decls):
             let (_, exports) = try declarations(decls, context)
             return .instance(exports)

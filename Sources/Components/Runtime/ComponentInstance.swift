@@ -23,12 +23,17 @@ final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
 }
 
 /// One live instantiation of a component: a fresh `Store` holding every core instance, built by
-/// replaying the plan's core instance definitions in order. Used for exactly one call and then
-/// dropped, so no guest state survives between calls.
+/// replaying the plan's core instance definitions in order, and the component's resource handle
+/// table. Used for one call (or one `ComponentSession`) and then dropped, so no guest state
+/// survives between calls.
 final class ComponentInstance {
     let plan: LinkPlan
     let store: Store
     let limiter: MemoryCapLimiter
+    /// The component's handle table (one per instance, as the spec's `inst.table`).
+    let handles = HandleTable()
+    /// Passed to every host function and host destructor this instance calls.
+    let context: HostCallContext
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
 
@@ -44,12 +49,14 @@ final class ComponentInstance {
         }
     }
 
-    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil) throws {
+    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
+        self.context = HostCallContext(session: session)
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
+        context.instance = self
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
@@ -107,14 +114,57 @@ final class ComponentInstance {
             function = exported
         case .lowered(let lowered):
             function = makeHostFunction(lowered)
+        case .resourceNew(let resource):
+            function = makeResourceBuiltin(resource, results: [.i32]) { instance, value in
+                [.i32(try instance.handles.add(HandleEntry(resource: resource, rep: value, own: true), "resource.new of \(resource)"))]
+            }
+        case .resourceRep(let resource):
+            function = makeResourceBuiltin(resource, results: [.i32]) { instance, handle in
+                [.i32(try instance.handles.rep(handle, resource, "resource.rep"))]
+            }
+        case .resourceDrop(let resource):
+            function = makeResourceBuiltin(resource, results: []) { instance, handle in
+                try instance.dropHandle(handle, resource)
+                return []
+            }
         }
         functionCache[index] = function
         return function
     }
 
-    /// The guest memory/realloc view for a set of canonical options.
-    func access(_ options: CanonOptions) throws -> GuestAccess {
-        GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), encoding: options.encoding)
+    /// The guest memory/realloc view for a set of canonical options; `operation` names the
+    /// call in trap messages about handles.
+    func access(_ options: CanonOptions, _ operation: String) throws -> GuestAccess {
+        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), encoding: options.encoding)
+        access.handles = HandleScope(table: handles, resources: plan.resources, context: operation)
+        return access
+    }
+
+    /// A core function `(i32) -> results` implementing a resource built-in. Weak for the same
+    /// reason as `makeHostFunction`.
+    private func makeResourceBuiltin(_ resource: String, results: [ValueType], _ body: @escaping (ComponentInstance, UInt32) throws -> [Value]) -> Function {
+        Function(store: store, parameters: [.i32], results: results) { [weak self] _, arguments in
+            guard let self else { throw ComponentError.trap("resource built-in called after its instance ended") }
+            guard arguments.count == 1, case .i32(let value) = arguments[0] else {
+                throw ComponentError.trap("resource built-in for \(resource) called with \(arguments)")
+            }
+            return try body(self, value)
+        }
+    }
+
+    /// `canon resource.drop`: removes the handle and, for an owned one, destroys the resource
+    /// through its implementation's destructor.
+    func dropHandle(_ handle: UInt32, _ resource: String) throws {
+        let entry = try handles.drop(handle, resource, "resource.drop of \(plan.resourceDisplayNames[resource] ?? resource)")
+        guard entry.own else { return }
+        switch plan.resources[resource] {
+        case .host(let host):
+            try host.destructor(context, entry.rep)
+        case .guest(let destructor?):
+            try function(destructor).invoke([.i32(entry.rep)])
+        case .guest(nil), nil:
+            break
+        }
     }
 
     /// A core function that lifts the guest's arguments, calls the Swift host function and
@@ -129,7 +179,10 @@ final class ComponentInstance {
     }
 
     private func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
-        let access = try access(lowered.options)
+        let access = try access(lowered.options, lowered.name)
+        // Borrows lent to the host last exactly as long as the host call (spec: lenders are
+        // released when the subtask returns).
+        defer { access.handles?.releaseLenders() }
         let paramTypes = lowered.type.params.map(\.type)
         let resultTypes = lowered.type.results.map(\.type)
         var cursor = FlatCursor(arguments)
@@ -143,7 +196,7 @@ final class ComponentInstance {
         } else {
             values = try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
         }
-        let results = try lowered.host.body(values)
+        let results = try lowered.host.body(context, values)
         guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
         }

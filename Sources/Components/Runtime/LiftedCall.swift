@@ -3,8 +3,8 @@ import WasmKit
 extension ComponentInstance {
     /// Calls a lifted export: lowers the arguments into the guest, invokes the core function,
     /// lifts the results, then runs `post-return` (definitions.py `canon_lift`).
-    func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue]) throws -> [ComponentValue] {
-        let access = try access(lifted.options)
+    func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String = "export") throws -> [ComponentValue] {
+        let access = try access(lifted.options, name)
         let core = try function(lifted.coreFunction)
         let paramTypes = lifted.type.params.map(\.type)
         let resultTypes = lifted.type.results.map(\.type)
@@ -43,6 +43,7 @@ extension ComponentInstance {
         if let postReturn = lifted.options.postReturn {
             try function(postReturn).invoke(coreResults)
         }
+        try handles.checkBorrowsReleased(name)
         return results
     }
 }
@@ -71,6 +72,14 @@ extension ComponentInstance {
     /// Checks, once at load, that each lifted export's core function, realloc and post-return
     /// have the core types the canonical ABI requires (Binary.md's `canon lift` validation).
     func validate(_ exports: [String: LiftedFunction]) throws {
+        // Guest resource destructors are called with the rep: `(i32) -> ()`.
+        for (name, impl) in plan.resources {
+            guard case .guest(let destructor?) = impl else { continue }
+            let type = try function(destructor).type
+            guard type.parameters == [.i32], type.results.isEmpty else {
+                throw ComponentError.malformed("destructor of resource \(plan.resourceDisplayNames[name] ?? name) must have type (i32) -> (), not \(type.parameters) -> \(type.results)")
+            }
+        }
         for (name, lifted) in exports {
             let expected = CanonicalABI.coreSignature(lifted.type, lifting: true)
             let actual = try function(lifted.coreFunction).type

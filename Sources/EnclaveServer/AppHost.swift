@@ -1,0 +1,33 @@
+import Components
+import HostInterfaces
+
+/// What the server offers apps (SPEC §6) and the per-call state behind it: the one place that
+/// decides which imports a component may use and how each call gets a fresh WASI session.
+enum AppHost {
+    /// Every interface the server implements. A component importing anything else fails to
+    /// load with the missing interface named. Built once: the registry is immutable.
+    static let imports: HostImports = WASIHost.imports
+
+    /// Parses and validates `bytes` against the server's imports.
+    static func load(_ bytes: [UInt8]) throws -> Component {
+        try Component.load(bytes, imports: imports)
+    }
+
+    /// Calls `function` of `app` in a fresh instance with a fresh WASI session over the app's
+    /// sealed store. The session is always finished, so files the guest wrote are sealed back
+    /// even when the call traps (what it wrote before the trap was written).
+    static func call(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
+                     log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
+        let name = app.name
+        let session = WASISession(kv: app.kv) { channel, line in log("app \(name) \(channel): \(line)") }
+        let results: [ComponentValue]
+        do {
+            results = try app.component.call(function.name, arguments, limits: app.limits, session: session)
+        } catch {
+            try? session.finish()
+            throw error
+        }
+        try session.finish()
+        return results
+    }
+}

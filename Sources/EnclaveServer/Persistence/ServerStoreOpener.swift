@@ -1,0 +1,49 @@
+import Foundation
+import SealedStore
+
+/// Opens the server's sealed store as the configuration says, and tells the operator what it
+/// opened: where the SQLite file is, and whether the sealing key is SIMULATED.
+enum ServerStoreOpener {
+    /// A store in `configuration.dataDirectory` (created 0700 if missing), or an in-memory one
+    /// when the configuration names no directory.
+    /// - Throws: `PersistenceError.dataDirectory` or `.storeUnavailable`, naming the path.
+    static func open(_ configuration: ServerConfiguration) throws -> SealedStore {
+        let log = configuration.log
+        guard let directory = configuration.dataDirectory else {
+            log("storage: in memory only (no data directory); loaded apps and their data are lost when the server stops")
+            do {
+                return try SealedStore(backend: InMemoryBackend(), sealingKeyProvider: EphemeralSealingKey())
+            } catch {
+                throw PersistenceError.storeUnavailable(path: "(memory)", reason: "\(error)")
+            }
+        }
+        if let warning = try ServerDataDirectory.prepare(directory) {
+            log("warning: \(warning)")
+        }
+        let store: SealedStore
+        do {
+            store = try SealedStore.open(dataDirectory: directory)
+        } catch {
+            throw PersistenceError.storeUnavailable(path: directory, reason: "\(error)")
+        }
+        let shown = URL(fileURLWithPath: directory).standardizedFileURL.path
+        log("storage: \(shown)/\(SealedStore.databaseFileName) (sealed SQLite store)")
+        let provider = store.sealingKeyProvider
+        if provider.isSimulated {
+            // Said loudly on every start: the key file sits next to the data it seals, so it
+            // protects nothing against whoever can read the data directory.
+            let kind = provider.kind == "simulated" ? "" : " (\(provider.kind))"
+            log("sealing key: SIMULATED\(kind) — a key file in \(shown), not bound to any TEE; "
+                + "stored apps and keys are only as safe as that directory")
+        } else {
+            log("sealing key: \(provider.kind)")
+        }
+        return store
+    }
+
+    /// Closes the SQLite file behind `store`, if it has one, so another server in the same
+    /// process (a restart in a test) or another process opens it cleanly.
+    static func close(_ store: SealedStore) {
+        (store.backend as? SQLiteBackend)?.close()
+    }
+}

@@ -1,0 +1,77 @@
+/// A normalised path inside an app's sealed filesystem: the components below the preopen `/`,
+/// with no `.`, `..` or empty components left. The root is the empty list.
+///
+/// Storage keys (SPEC §6): a file is the entry `fs:/a/b.txt`; a directory is a marker entry
+/// with a trailing slash, `fs:/a/`. The root's marker, `fs:/`, is implicit and never stored.
+/// Because a directory's marker is also the key prefix of everything below it, listing a
+/// directory is one prefix query.
+public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
+    /// Longest accepted path in UTF-8 bytes (PATH_MAX); keeps every key well under the sealed
+    /// store's key cap.
+    public static let maxPathBytes = 1024
+    /// Longest accepted component (NAME_MAX).
+    public static let maxComponentBytes = 255
+    /// Deepest accepted nesting; bounds the work of any one path walk.
+    public static let maxDepth = 64
+
+    /// The components, root first; empty for the root.
+    public let components: [String]
+
+    /// The root of the app's filesystem (the preopen `/`).
+    public static let root = FileSystemPath(components: [])
+
+    init(components: [String]) {
+        self.components = components
+    }
+
+    /// True for the preopen itself.
+    public var isRoot: Bool { components.isEmpty }
+
+    /// `/a/b`; `/` for the root.
+    public var description: String { "/" + components.joined(separator: "/") }
+
+    /// The last component (the entry's name in its directory); empty for the root.
+    public var name: String { components.last ?? "" }
+
+    /// The containing directory; the root is its own parent.
+    public var parent: FileSystemPath { FileSystemPath(components: Array(components.dropLast())) }
+
+    /// The storage key of a file at this path: `fs:/a/b`.
+    public var fileKey: String { "fs:" + description }
+
+    /// The storage key of a directory marker at this path, also the prefix of everything
+    /// below it: `fs:/a/b/`, and `fs:/` for the root.
+    public var directoryKey: String { isRoot ? "fs:/" : "fs:" + description + "/" }
+
+    /// Resolves a guest-supplied `path` relative to the directory `base`.
+    ///
+    /// WASI paths are relative to a descriptor: an absolute path, or any `..` that climbs above
+    /// `base` (even if it comes back down), is `not-permitted`, as the WASI filesystem spec
+    /// requires; so `../x`, `/abs/../..` and `a/../../b` are all refused. The check is lexical,
+    /// which is exact here because the store has no symbolic links.
+    /// - Throws: `noEntry` for an empty path, `notPermitted` for escapes, `nameTooLong` for
+    ///   over-long paths or components, `illegalByteSequence` for a NUL byte, `invalid` for a
+    ///   path nested deeper than `maxDepth`.
+    public static func resolve(_ path: String, from base: FileSystemPath = .root) throws(WASIErrorCode) -> FileSystemPath {
+        guard !path.isEmpty else { throw .noEntry }
+        guard path.utf8.count <= maxPathBytes else { throw .nameTooLong }
+        guard !path.utf8.contains(0) else { throw .illegalByteSequence }
+        guard !path.hasPrefix("/") else { throw .notPermitted }
+        var result = base.components
+        let floor = base.components.count
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch component {
+            case ".":
+                continue
+            case "..":
+                guard result.count > floor else { throw .notPermitted }
+                result.removeLast()
+            default:
+                guard component.utf8.count <= maxComponentBytes else { throw .nameTooLong }
+                result.append(String(component))
+                guard result.count <= maxDepth else { throw .invalid }
+            }
+        }
+        return FileSystemPath(components: result)
+    }
+}

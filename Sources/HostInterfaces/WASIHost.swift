@@ -1,0 +1,64 @@
+import Components
+
+/// The WASI 0.2 host of SPEC §6: registers every interface we provide into a `HostImports`.
+///
+/// Per-call state lives in a `WASISession` that the server creates for each call and passes as
+/// `Component.call(…, session:)`; every host function finds it in `HostCallContext.session`.
+/// After the call the server must call `session.finish()` (it persists dirty files and flushes
+/// output for handles the guest still held: the component layer does not run destructors then).
+public enum WASIHost {
+    /// Every interface, in WIT order (`wit/world.wit`).
+    public static let interfaces: [WASIInterface] = [
+        RandomInterface.interface, InsecureRandomInterface.interface, InsecureSeedInterface.interface,
+        WallClockInterface.interface, MonotonicClockInterface.interface,
+        IOErrorInterface.interface, PollInterface.interface, StreamsInterface.interface,
+        FilesystemTypesInterface.interface, PreopensInterface.interface,
+        CLIEnvironmentInterface.interface, CLIExitInterface.interface,
+        CLIStdioInterfaces.stdin, CLIStdioInterfaces.stdout, CLIStdioInterfaces.stderr,
+    ]
+
+    /// Adds every WASI function and resource type to `imports`.
+    public static func register(into imports: inout HostImports) {
+        for interface in interfaces {
+            for (name, function) in interface.functions {
+                imports.define(instance: interface.name, function: name, HostFunction { context, arguments in
+                    try run { try function(session(of: context), arguments) }
+                })
+            }
+            for (resource, destructor) in interface.resources {
+                imports.define(instance: interface.name, resource: resource) { context, rep in
+                    try run { try destructor(session(of: context), rep) }
+                }
+            }
+        }
+    }
+
+    /// A registry with WASI only (what a server without other host interfaces uses).
+    public static var imports: HostImports {
+        var imports = HostImports()
+        register(into: &imports)
+        return imports
+    }
+
+    /// The call's `WASISession`. Without one (e.g. the load-time trial instantiation calls a
+    /// WASI function from a start function) the call traps with a clear reason.
+    static func session(of context: HostCallContext) throws -> WASISession {
+        guard let session = context.session as? WASISession else {
+            throw ComponentError.trap("wasi: this call has no WASI session (WASI functions cannot run during instantiation)")
+        }
+        return session
+    }
+
+    /// Turns host faults into traps whose reason the client sees; `ComponentError`s pass.
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ComponentError {
+            throw error
+        } catch let fault as WASIHostFault {
+            throw ComponentError.trap(fault.description)
+        } catch {
+            throw ComponentError.trap("wasi: \(error)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import XCTest
+@testable import HostInterfaces
+
+final class FileSystemPathTests: XCTestCase {
+    private func resolve(_ path: String, from base: [String] = []) throws -> String {
+        try FileSystemPath.resolve(path, from: FileSystemPath(components: base)).description
+    }
+
+    private func assertCode(_ path: String, _ code: WASIErrorCode, from base: [String] = [], line: UInt = #line) {
+        XCTAssertThrowsError(try resolve(path, from: base), "path \(path)", line: line) { error in
+            XCTAssertEqual(error as? WASIErrorCode, code, "path \(path)", line: line)
+        }
+    }
+
+    func testNormalisesDotsAndSlashes() throws {
+        XCTAssertEqual(try resolve("a/b.txt"), "/a/b.txt")
+        XCTAssertEqual(try resolve("./a//b/./c/"), "/a/b/c")
+        XCTAssertEqual(try resolve("a/x/../b"), "/a/b")
+        XCTAssertEqual(try resolve("."), "/")
+        XCTAssertEqual(try resolve("a/.."), "/")
+        XCTAssertEqual(try resolve("c", from: ["a", "b"]), "/a/b/c")
+        XCTAssertEqual(try resolve("c/..", from: ["a"]), "/a")
+    }
+
+    func testEscapesAreNotPermitted() {
+        for path in ["..", "../x", "a/../../b", "/abs", "/abs/../..", "/", "./../x", "a/b/../../../c"] {
+            assertCode(path, .notPermitted)
+        }
+        // Relative to a subdirectory, climbing above it is an escape even if it stays under `/`.
+        assertCode("../sibling", .notPermitted, from: ["a"])
+    }
+
+    func testRejectsEmptyNulAndOverlong() {
+        assertCode("", .noEntry)
+        assertCode("a\u{0}b", .illegalByteSequence)
+        assertCode(String(repeating: "x", count: 256), .nameTooLong)
+        assertCode(String(repeating: "a/", count: 600), .nameTooLong)
+        assertCode(String(repeating: "a/", count: 65), .invalid)
+    }
+
+    func testStorageKeys() throws {
+        let path = try FileSystemPath.resolve("dir/file.txt")
+        XCTAssertEqual(path.fileKey, "fs:/dir/file.txt")
+        XCTAssertEqual(path.parent.directoryKey, "fs:/dir/")
+        XCTAssertEqual(FileSystemPath.root.directoryKey, "fs:/")
+        XCTAssertEqual(path.name, "file.txt")
+    }
+
+    func testErrorCodeIndicesFollowTheWIT() {
+        XCTAssertEqual(WASIErrorCode.allCases.count, 37)
+        XCTAssertEqual(WASIErrorCode.witNames.count, 37)
+        XCTAssertEqual(WASIErrorCode.noEntry.rawValue, 20)
+        XCTAssertEqual(WASIErrorCode.notPermitted.rawValue, 31)
+        XCTAssertEqual(WASIErrorCode.crossDevice.witName, "cross-device")
+        XCTAssertEqual(WASIErrorCode(witName: "is-directory"), .isDirectory)
+    }
+}
