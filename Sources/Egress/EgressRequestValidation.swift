@@ -67,6 +67,9 @@ enum EgressErrorMapping {
             return .tlsFailed(host: host, detail: text)
         }
         if let error = error as? NIOSSLExtraError {
+            if error == .failedToValidateHostname {
+                return .certificateVerifyFailed(host: host, detail: "the certificate is not valid for this host name")
+            }
             return .certificateVerifyFailed(host: host, detail: "\(error)")
         }
         if error is NIOConnectionError || error is IOError || error is ChannelError || error is SocketAddressError {

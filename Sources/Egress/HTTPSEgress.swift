@@ -57,6 +57,9 @@ public final class HTTPSEgress: Sendable {
         tls.trustRoots = .certificates(bundle.certificates)
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
+        // NIOSSL waits 5 s for the peer's close_notify by default; a server that never sends it
+        // would hold a connection (and delay shutdown) that long.
+        tls.shutdownTimeout = .seconds(1)
         var clientConfiguration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
@@ -169,6 +172,7 @@ public final class HTTPSEgress: Sendable {
                 var perRequest = TLSConfiguration.makeClientConfiguration()
                 perRequest.trustRoots = .certificates(try EgressTrustBundle.parseDERRoots(trustRoots))
                 perRequest.minimumTLSVersion = .tlsv12
+                perRequest.shutdownTimeout = .seconds(1)
                 tls = perRequest
             }
             let request: HTTPClient.Request

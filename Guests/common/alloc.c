@@ -1,4 +1,4 @@
-// Minimal runtime for the Embedded Swift test guest: a bump allocator that
+// Minimal runtime shared by our Embedded Swift guests: a bump allocator that
 // backs both the canonical ABI's `cabi_realloc` and Embedded Swift's malloc
 // needs, plus the handful of libc symbols the Swift compiler may emit calls to.
 // Memory is never freed: every call runs in a fresh instance, so a bump
@@ -89,12 +89,3 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
     if (old && old_size) memcpy(p, old, old_size < new_size ? old_size : new_size);
     return p;
 }
-
-/// `memory.grow` for the `grow` export (Swift has no intrinsic for it).
-int32_t guest_memory_grow(uint32_t pages) {
-    return (int32_t)__builtin_wasm_memory_grow(0, pages);
-}
-
-/// An opaque store the optimiser cannot remove, so `spin` really loops.
-volatile uint32_t guest_spin_counter = 0;
-void guest_spin_step(void) { guest_spin_counter = guest_spin_counter + 1; }
