@@ -1,5 +1,4 @@
 import Components
-import Crypto
 import EnclaveProtocol
 import SealedStore
 
@@ -38,18 +37,6 @@ public struct LoadedApp: Sendable {
     public init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV) {
         self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
                   component: component, limits: limits, kv: kv)
-    }
-
-    /// Lowercase hex SHA-256 of `bytes`: the app's `code_hash`.
-    public static func codeHash(of bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in SHA256.hash(data: bytes) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The export called `name`, if any.

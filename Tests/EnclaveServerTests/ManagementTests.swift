@@ -73,7 +73,8 @@ final class ManagementTests: XCTestCase {
         XCTAssertEqual(try AppKey.fromHex(String(repeating: "00", count: 32)).keySource,
                        "byok:66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")
         XCTAssertEqual(AppKey.generate().keySource, "generated")
-        XCTAssertEqual(LoadedApp.codeHash(of: Array("abc".utf8)),
+        // code_hash comes from the persisted record: lowercase hex SHA-256 of the bytes as received.
+        XCTAssertEqual(AppRecord(name: "n", code: Array("abc".utf8), key: .generate()).codeHash,
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }
