@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "EnclaveServer",
             dependencies: [
-                "EnclaveProtocol", "Components", "HostInterfaces", "SealedStore", "Attestation",
+                "EnclaveProtocol", "Components", "HostInterfaces", "SealedStore", "Attestation", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-os",
             dependencies: [
-                "EnclaveServer",
+                "EnclaveServer", "Egress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -141,11 +141,12 @@ let package = Package(
         .testTarget(
             name: "EnclaveServerTests",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore", "Attestation",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore", "Attestation", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
     ],

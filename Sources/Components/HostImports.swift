@@ -12,9 +12,34 @@ public struct HostFunction: Sendable {
     /// WIT result).
     public var body: @Sendable (HostCallContext, [ComponentValue]) throws -> [ComponentValue]
 
+    /// For an import name with several known WIT shapes (SPEC §6 `https.fetch`): picks the
+    /// implementation for the type the component declares, once, when the component loads.
+    /// Nil means `body` serves every declared type.
+    private var binder: (@Sendable (WITFunctionType) -> HostFunction?)?
+
     /// Wraps a Swift closure that needs the call's context (session, fuel, handle table).
     public init(_ body: @escaping @Sendable (HostCallContext, [ComponentValue]) throws -> [ComponentValue]) {
         self.body = body
+    }
+
+    /// A function whose implementation depends on the type the component declares for it.
+    /// `binding` runs at load for each import bound to this function and returns the
+    /// implementation for that type, or nil when the host does not support it: the component is
+    /// then refused with the declared type named (instead of trapping on its first call).
+    public init(binding: @escaping @Sendable (WITFunctionType) -> HostFunction?) {
+        self.body = { _, _ in throw ComponentError.trap("host function called without being bound to its declared type") }
+        self.binder = binding
+    }
+
+    /// The implementation for an import `name` declared with `type`.
+    /// - Throws: `ComponentError.unsupported` naming the import and its type when a binding
+    ///   function refuses it.
+    func bound(to type: WITFunctionType, name: String) throws -> HostFunction {
+        guard let binder else { return self }
+        guard let chosen = binder(type) else {
+            throw ComponentError.unsupported("import \(name) is declared as \(type), a shape this host does not implement")
+        }
+        return chosen
     }
 
     /// Wraps a context-free Swift closure.

@@ -95,11 +95,21 @@ public struct WITParameter: Sendable, Hashable {
 ///
 /// The component model allows either one unnamed result or a list of named results; both are
 /// kept as a list here, unnamed results with an empty name.
-public struct WITFunctionType: Sendable, Hashable {
+public struct WITFunctionType: Sendable, Hashable, CustomStringConvertible {
     public var params: [WITParameter]
     public var results: [WITParameter]
     public init(params: [WITParameter], results: [WITParameter]) {
         self.params = params
         self.results = results
+    }
+
+    /// WIT syntax, e.g. `func(url: string) -> result<string, string>`.
+    public var description: String {
+        let parameters = params.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        switch results.count {
+        case 0: return "func(\(parameters))"
+        case 1 where results[0].name.isEmpty: return "func(\(parameters)) -> \(results[0].type)"
+        default: return "func(\(parameters)) -> (\(results.map { "\($0.name): \($0.type)" }.joined(separator: ", ")))"
+        }
     }
 }

@@ -1,15 +1,29 @@
 import Components
+import Egress
 import HostInterfaces
 
 /// What the server offers apps (SPEC §6) and the per-call state behind it: the one place that
 /// decides which imports a component may use and how each call gets a fresh WASI session.
-enum AppHost {
-    /// Every interface the server implements. A component importing anything else fails to
-    /// load with the missing interface named. Built once: the registry is immutable.
-    static let imports: HostImports = WASIHost.imports
+struct AppHost: Sendable {
+    /// Every interface the server implements: WASI 0.2 and `privasys:enclave-os/https`. A
+    /// component importing anything else fails to load with the missing interface named.
+    let imports: HostImports
+
+    /// The host of a server whose apps reach the web through `egress` (nil: every fetch
+    /// answers that egress is unavailable).
+    init(egress: HTTPSEgress?) {
+        var imports = WASIHost.imports
+        HTTPSFetchInterface.register(into: &imports, egress: egress)
+        self.imports = imports
+    }
+
+    /// The host a server with `configuration` offers.
+    init(_ configuration: ServerConfiguration) {
+        self.init(egress: configuration.egress)
+    }
 
     /// Parses and validates `bytes` against the server's imports.
-    static func load(_ bytes: [UInt8]) throws -> Component {
+    func load(_ bytes: [UInt8]) throws -> Component {
         try Component.load(bytes, imports: imports)
     }
 

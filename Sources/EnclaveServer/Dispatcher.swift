@@ -16,9 +16,9 @@ public final class Dispatcher: Sendable {
     static let worldPayload = Array("world".utf8)
 
     /// Creates a dispatcher over a registry; `executor` provides the threads.
-    public init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor) {
+    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration)
+        self.service = ManagementService(registry: registry, configuration: configuration, host: host)
         self.executor = executor
     }
 

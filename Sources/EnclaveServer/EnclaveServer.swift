@@ -49,18 +49,19 @@ public final class EnclaveServer: Sendable {
             return true
         }
         guard claimed else { throw ServerError.alreadyStarted }
+        let host = AppHost(configuration)
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
         do {
             let store = try ServerStoreOpener.open(configuration)
-            try registry.attach(store, restoring: AppRestorer(configuration: configuration))
+            try registry.attach(store, restoring: AppRestorer(configuration: configuration, host: host))
         } catch {
             await shutdown()
             throw error
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(maxConcurrentCalls: configuration.maxConcurrentCalls)
-        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor)
+        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host)
         state.withLock {
             $0.group = group
             $0.executor = executor

@@ -10,6 +10,15 @@ import SealedStore
 struct ManagementService: Sendable {
     let registry: AppRegistry
     let configuration: ServerConfiguration
+    /// The imports apps are linked against; built once per server.
+    let host: AppHost
+
+    /// A service over `registry`; `host` defaults to the one `configuration` describes.
+    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil) {
+        self.registry = registry
+        self.configuration = configuration
+        self.host = host ?? AppHost(configuration)
+    }
 
     /// What a management message turns into: a finished response, or a call still to run.
     enum Step: Sendable {
@@ -64,7 +73,7 @@ struct ManagementService: Sendable {
         }
         let component: Component
         do {
-            component = try AppHost.load(request.bytes)
+            component = try host.load(request.bytes)
         } catch let error as ComponentError {
             return .error("invalid component: \(error.description)")
         } catch {

@@ -1,4 +1,5 @@
 import Components
+import Egress
 import Foundation
 
 /// Everything an `EnclaveServer` needs to know before it starts listening.
@@ -24,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// a restart (SPEC §7). `nil` keeps everything in memory, for tests and embedding; the
     /// `enclave-os` command always passes one (`--data-dir`, default `./enclave-data`).
     public var dataDirectory: String? = nil
+    /// The HTTPS client behind apps' `privasys:enclave-os/https` imports (SPEC §6), shared by
+    /// every app. `nil`: apps importing it still load, and every fetch answers that egress is
+    /// unavailable. The server does not shut it down: whoever created it does, after the server.
+    public var egress: HTTPSEgress? = nil
     /// Receives operator-facing start-up messages: where the store is, whether the sealing key is
     /// SIMULATED, which apps were restored or skipped. Standard error by default.
     public var log: @Sendable (String) -> Void = { message in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import EnclaveServer
+import Egress
 import Foundation
 
 /// `enclave-os`: serve EnclaveOS over TLS 1.3 until shut down.
@@ -38,8 +39,13 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     var attestation: String?
 
     @Option(name: .customLong("egress-ca-bundle"),
-            help: "PEM trust bundle for apps' HTTPS egress; its SHA-256 is attested in every certificate (OID 1.3.6.1.4.1.65230.2.1). Default: none (the hash of the empty bundle).")
+            help: "PEM trust anchors for apps' HTTPS egress, read once at start; their SHA-256 is attested in every certificate (OID 1.3.6.1.4.1.65230.2.1). Default: the system's Mozilla bundle.")
     var egressCABundle: String?
+
+    @Option(name: .customLong("egress-resolve"),
+            help: ArgumentHelp("Connect apps' HTTPS requests for HOST:PORT to ADDR:PORT instead (like curl --resolve; TLS still checks HOST). Repeatable.",
+                               valueName: "HOST:PORT=ADDR:PORT"))
+    var egressResolve: [String] = []
 
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
@@ -65,10 +71,13 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             eventLoopThreads: ProcessInfo.processInfo.activeProcessorCount
         )
         configuration.dataDirectory = dataDir
+        let egress = try makeEgress()
+        configuration.egress = egress
         let registry = AppRegistry()
-        let setup = AttestationSetup(providerName: attestation, egressCABundlePath: egressCABundle, hostnames: ["localhost"])
+        let setup = AttestationSetup(providerName: attestation, egressTrust: egress?.trustBundle, hostnames: ["localhost"])
         let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
         let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
+        defer { try? egress?.syncShutdown() }
         let address = try await server.start()
         let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
         log("enclave-os listening on \(shown) (TLS 1.3 only)")
@@ -79,6 +88,27 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         await server.waitUntilClosed()
         signals.forEach { $0.cancel() }
         log("enclave-os stopped")
+    }
+
+    /// The HTTPS client of apps' egress. A bad `--egress-ca-bundle` or `--egress-resolve` stops
+    /// the start; a machine without a system CA bundle (and no option) runs without egress, loudly.
+    private func makeEgress() throws -> HTTPSEgress? {
+        let resolve: [String: EgressResolveTarget]
+        do {
+            resolve = try EgressConfiguration.parseResolve(egressResolve)
+        } catch {
+            throw ValidationError("--egress-resolve: \(error)")
+        }
+        do {
+            let egress = try HTTPSEgress(configuration: EgressConfiguration(caBundlePath: egressCABundle, resolve: resolve))
+            log("egress: HTTPS only, \(egress.trustBundle.certificates.count) trust anchor(s) from \(egress.trustBundle.path)"
+                + resolve.sorted { $0.key < $1.key }.map { ", \($0.key) -> \($0.value.host):\($0.value.port)" }.joined())
+            return egress
+        } catch {
+            if egressCABundle != nil { throw ValidationError("--egress-ca-bundle: \(error)") }
+            log("WARNING: egress disabled: \(error). Apps' https fetch calls will fail until a bundle is given with --egress-ca-bundle")
+            return nil
+        }
     }
 
     /// SIGINT / SIGTERM shut the server down gracefully instead of killing it mid-write.

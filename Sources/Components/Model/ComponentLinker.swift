@@ -350,7 +350,7 @@ struct ComponentLinker {
         switch type {
         case .function(let functionType):
             guard let host = hostImports.functions[name] else { throw ComponentError.missingImport(name) }
-            scope.functions.append(.imported(name: name, host: host, type: functionType))
+            scope.functions.append(.imported(name: name, host: try host.bound(to: functionType, name: name), type: functionType))
         case .instance(let declared):
             // An interface that only defines types (wit-bindgen imports these for shared
             // records/enums) needs nothing from the host; one with functions must be provided.
@@ -364,7 +364,8 @@ struct ComponentLinker {
                 switch exportType {
                 case .function(let functionType):
                     guard let host = provided[exportName] else { throw ComponentError.missingImport("\(name)#\(exportName)") }
-                    items.append((exportName, .function(.imported(name: "\(name)#\(exportName)", host: host, type: functionType))))
+                    let path = "\(name)#\(exportName)"
+                    items.append((exportName, .function(.imported(name: path, host: try host.bound(to: functionType, name: path), type: functionType))))
                 case .instance: throw ComponentError.unsupported("\(context): nested instance in import '\(name)'")
                 default: items.append((exportName, .type(exportType)))
                 }

@@ -20,6 +20,13 @@ public struct SkippedApp: Sendable, Equatable {
 /// over what may be a bug in this build. Unloading it by name removes it for good.
 struct AppRestorer {
     let configuration: ServerConfiguration
+    let host: AppHost
+
+    /// A restorer linking apps against `host` (by default the one `configuration` describes).
+    init(configuration: ServerConfiguration, host: AppHost? = nil) {
+        self.configuration = configuration
+        self.host = host ?? AppHost(configuration)
+    }
 
     /// The apps to serve again, and the ones that could not be.
     struct Outcome {
@@ -55,7 +62,7 @@ struct AppRestorer {
     }
 
     private func restore(_ record: AppRecord, store: SealedStore) throws -> LoadedApp {
-        let component = try AppHost.load(record.code)
+        let component = try host.load(record.code)
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }

@@ -1,5 +1,6 @@
 import Attestation
 import Crypto
+import Egress
 import Foundation
 
 /// Start-up choices for RA-TLS, turned into a ``RATLSIdentity``: which attestation backend,
@@ -11,17 +12,18 @@ public struct AttestationSetup: Sendable {
 
     /// `--attestation`: a provider name, or nil to detect (Gramine, then configfs-tsm, else simulated).
     public var providerName: String?
-    /// `--egress-ca-bundle`: the PEM trust bundle for apps' HTTPS egress. It is read once, here,
-    /// and its SHA-256 goes into every certificate (`65230.2.1`); nil attests the empty bundle
-    /// (SHA-256 of zero bytes: no egress trust roots).
-    public var egressCABundlePath: String?
+    /// The trust anchors apps' HTTPS egress actually uses (`--egress-ca-bundle`, else the
+    /// system's Mozilla bundle), as loaded once by `HTTPSEgress`: its SHA-256 goes into every
+    /// certificate (`65230.2.1`), so what is attested is exactly what is trusted. Nil (no egress
+    /// anchors at all) attests the empty bundle, SHA-256 of zero bytes.
+    public var egressTrust: EgressTrustBundle?
     /// DNS names of the default certificate.
     public var hostnames: [String]
 
     /// Creates the choices; every argument optional.
-    public init(providerName: String? = nil, egressCABundlePath: String? = nil, hostnames: [String] = ["localhost"]) {
+    public init(providerName: String? = nil, egressTrust: EgressTrustBundle? = nil, hostnames: [String] = ["localhost"]) {
         self.providerName = providerName
-        self.egressCABundlePath = egressCABundlePath
+        self.egressTrust = egressTrust
         self.hostnames = hostnames
     }
 
@@ -29,28 +31,18 @@ public struct AttestationSetup: Sendable {
     public enum SetupError: Error, CustomStringConvertible {
         /// `--attestation` named no provider.
         case unknownProvider(String)
-        /// The egress CA bundle could not be read.
-        case unreadableBundle(path: String, reason: String)
 
         public var description: String {
             switch self {
             case .unknownProvider(let name):
                 return "--attestation '\(name)' is not one of \(AttestationSetup.providerNames.joined(separator: ", "))"
-            case .unreadableBundle(let path, let reason):
-                return "--egress-ca-bundle \(path) cannot be read: \(reason)"
             }
         }
     }
 
-    /// The SHA-256 of the egress bundle as loaded (the exact bytes of the file).
-    /// - Throws: ``SetupError/unreadableBundle(path:reason:)``.
-    public func egressCABundleHash() throws -> [UInt8] {
-        guard let path = egressCABundlePath else { return Array(SHA256.hash(data: [UInt8]())) }
-        do {
-            return Array(SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))))
-        } catch {
-            throw SetupError.unreadableBundle(path: path, reason: "\(error.localizedDescription)")
-        }
+    /// The SHA-256 attested as the egress CA bundle hash.
+    public var egressCABundleHash: [UInt8] {
+        egressTrust?.sha256 ?? Array(SHA256.hash(data: [UInt8]()))
     }
 
     /// Chooses the provider, logs loudly which one and why, and issues the first certificates.
@@ -76,8 +68,8 @@ public struct AttestationSetup: Sendable {
             log("attestation: SIMULATED — certificates carry MOCK_QUOTE evidence: NOT hardware attestation; "
                 + "verifiers reject it unless told to allow simulated attestation")
         }
-        let bundleHash = try egressCABundleHash()
-        log("attestation: egress CA bundle \(egressCABundlePath ?? "(none: empty bundle)") sha256 \(Attestation.Hex.encode(bundleHash))")
+        let bundleHash = egressCABundleHash
+        log("attestation: egress CA bundle \(egressTrust?.path ?? "(none: empty bundle, egress has no trust anchors)") sha256 \(Attestation.Hex.encode(bundleHash))")
         return try RATLSIdentity(provider: provider, egressCABundleHash: bundleHash, registry: registry, hostnames: hostnames, log: log)
     }
 }

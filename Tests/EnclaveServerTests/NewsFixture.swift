@@ -1,0 +1,1 @@
+../EgressTests/NewsFixture.swift
