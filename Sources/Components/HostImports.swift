@@ -82,6 +82,10 @@ public struct HostImports: Sendable {
     /// Resource types, by `interface#resource` (or the bare import name of a root-level
     /// resource import).
     public var resources: [String: HostResource] = [:]
+    /// Per interface, the function that serves every function name not registered by name
+    /// (usually a `HostFunction(binding:)` that answers by the declared type, e.g. an interface
+    /// the host refuses as a whole).
+    public var fallbacks: [String: HostFunction] = [:]
 
     /// An empty registry.
     public init() {}
@@ -97,6 +101,19 @@ public struct HostImports: Sendable {
     /// Registers one function of an imported interface instance.
     public mutating func define(instance: String, function name: String, _ function: HostFunction) {
         instances[instance, default: [:]][name] = function
+    }
+
+    /// Registers the function serving every function of `instance` not registered by name; the
+    /// interface itself then counts as provided.
+    public mutating func define(instance: String, fallback: HostFunction) {
+        fallbacks[instance] = fallback
+        if instances[instance] == nil { instances[instance] = [:] }
+    }
+
+    /// The fallback of the interface an import `name` binds to (same rules as `instance(named:)`).
+    public func fallback(forInstance name: String) -> HostFunction? {
+        guard let key = Self.match(name, in: fallbacks.keys) else { return nil }
+        return fallbacks[key]
     }
 
     /// Registers a host resource type by its full name, `interface#resource`, e.g.

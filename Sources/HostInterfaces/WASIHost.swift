@@ -15,10 +15,12 @@ public enum WASIHost {
         FilesystemTypesInterface.interface, PreopensInterface.interface,
         CLIEnvironmentInterface.interface, CLIExitInterface.interface,
         CLIStdioInterfaces.stdin, CLIStdioInterfaces.stdout, CLIStdioInterfaces.stderr,
-    ]
+    ] + CLITerminalInterfaces.all
 
-    /// Adds every WASI function and resource type to `imports`.
+    /// Adds every WASI function and resource type to `imports`, and `wasi:sockets` refused as a
+    /// whole (`SocketsRefusal`).
     public static func register(into imports: inout HostImports) {
+        SocketsRefusal.register(into: &imports)
         for interface in interfaces {
             for (name, function) in interface.functions {
                 imports.define(instance: interface.name, function: name, HostFunction { context, arguments in

@@ -40,13 +40,14 @@ final class BindingTests: XCTestCase {
         }
         let registered = Dictionary(uniqueKeysWithValues: WASIHost.interfaces.map { ($0.name, Set($0.functions.keys)) })
         let registeredResources = Dictionary(uniqueKeysWithValues: WASIHost.interfaces.map { ($0.name, Set($0.resources.keys)) })
-        XCTAssertEqual(declared.count, 15)
-        XCTAssertEqual(registered, declared)
+        XCTAssertEqual(declared.count + declaredResources.keys.filter { declared[$0] == nil }.count, 20)
+        XCTAssertEqual(registered.filter { !$0.value.isEmpty }, declared)
         XCTAssertEqual(registeredResources.filter { !$0.value.isEmpty }, declaredResources)
         var imports = HostImports()
         WASIHost.register(into: &imports)
-        XCTAssertEqual(imports.instances.count, 15)
-        XCTAssertEqual(imports.resources.count, declaredResources.values.map(\.count).reduce(0, +))
+        // Plus the seven wasi:sockets interfaces and their six resource types, refused as a whole.
+        XCTAssertEqual(imports.instances.count, 20 + SocketsRefusal.interfaces.count)
+        XCTAssertEqual(imports.resources.count, declaredResources.values.map(\.count).reduce(0, +) + SocketsRefusal.resources.count)
     }
 
     private func function(_ interface: String, _ name: String) throws -> WASIFunction {
@@ -104,5 +105,30 @@ final class BindingTests: XCTestCase {
         XCTAssertEqual(try function("wasi:filesystem/preopens@0.2.0", "get-directories")(session, []), [.list([])])
         let seed = try function("wasi:random/insecure-seed@0.2.0", "insecure-seed")
         XCTAssertEqual(try seed(session, []), try seed(session, []))
+        for stream in ["stdin", "stdout", "stderr"] {
+            XCTAssertEqual(try function("wasi:cli/terminal-\(stream)@0.2.0", "get-terminal-\(stream)")(session, []), [.option(nil)])
+        }
+    }
+
+    /// wasi:sockets links (at any 0.2.x) but grants nothing: sockets and lookups are refused with
+    /// `access-denied`, anything else traps with the reason.
+    func testSocketsAreRefusedByDeclaredType() throws {
+        let errorCode = WITType.enum(name: "error-code", cases: ["unknown", "access-denied", "not-supported"])
+        let create = WITFunctionType(
+            params: [WITParameter(name: "address-family", type: .enum(name: nil, cases: ["ipv4", "ipv6"]))],
+            results: [WITParameter(name: "", type: .result(ok: .own(resource: "wasi:sockets/tcp@0.2.0#tcp-socket"), err: errorCode))])
+        XCTAssertEqual(try SocketsRefusal.refusal(for: create).invoke([.enum(caseIndex: 0)]),
+                       [.result(isError: true, payload: .enum(caseIndex: 1))])
+        let network = WITFunctionType(params: [], results: [WITParameter(name: "", type: .own(resource: "wasi:sockets/network@0.2.0#network"))])
+        XCTAssertEqual(try SocketsRefusal.refusal(for: network).invoke([]), [.handle(0)])
+        let listening = WITFunctionType(params: [WITParameter(name: "self", type: .borrow(resource: "x#tcp-socket"))],
+                                        results: [WITParameter(name: "", type: .bool)])
+        XCTAssertThrowsError(try SocketsRefusal.refusal(for: listening).invoke([.handle(1)])) { error in
+            XCTAssertEqual(error as? ComponentError, .trap(SocketsRefusal.reason))
+        }
+        var imports = HostImports()
+        WASIHost.register(into: &imports)
+        XCTAssertNotNil(imports.fallback(forInstance: "wasi:sockets/tcp-create-socket@0.2.9"), "any 0.2.x patch binds")
+        XCTAssertNil(imports.fallback(forInstance: "wasi:sockets/tcp-create-socket@0.3.0"))
     }
 }

@@ -363,7 +363,9 @@ struct ComponentLinker {
             for (exportName, exportType) in exports {
                 switch exportType {
                 case .function(let functionType):
-                    guard let host = provided[exportName] else { throw ComponentError.missingImport("\(name)#\(exportName)") }
+                    guard let host = provided[exportName] ?? hostImports.fallback(forInstance: name) else {
+                        throw ComponentError.missingImport("\(name)#\(exportName)")
+                    }
                     let path = "\(name)#\(exportName)"
                     items.append((exportName, .function(.imported(name: path, host: try host.bound(to: functionType, name: path), type: functionType))))
                 case .instance: throw ComponentError.unsupported("\(context): nested instance in import '\(name)'")
