@@ -27,7 +27,7 @@ enum SocketsRefusal {
             imports.define(resource: resource) { _, _ in }
         }
         for interface in interfaces {
-            imports.define(instance: interface, fallback: HostFunction(binding: refusal))
+            imports.define(instance: interface, fallback: HostFunction(binding: { refusal(for: $0) }))
         }
     }
 
