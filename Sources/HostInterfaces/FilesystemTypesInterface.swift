@@ -14,9 +14,30 @@ enum FilesystemTypesInterface {
         method(name) { session, args in [try WITValue.result { try body(session, args) }] }
     }
 
-    /// `descriptor-stat`: no timestamps are kept, so all three are `none`.
+    /// `descriptor-stat`: access times are not kept (`none`); a file's modification and
+    /// status-change times are, when known (`FileTimes`).
     private static func stat(_ stat: SealedFileSystem.Stat) -> ComponentValue {
-        .record([WITValue.type(stat.type), .u64(1), .u64(stat.size), .option(nil), .option(nil), .option(nil)])
+        .record([WITValue.type(stat.type), .u64(1), .u64(stat.size), .option(nil),
+                 .option(stat.times.map { WITValue.datetime($0.modified) }),
+                 .option(stat.times.map { WITValue.datetime($0.changed) })])
+    }
+
+    /// A `new-timestamp` argument as the modification time to set: nil for `no-change`.
+    private static func newTimestamp(_ args: Arguments, _ index: Int) throws -> Clocks.DateTime? {
+        guard index < args.values.count, case .variant(let tag, let payload) = args.values[index] else {
+            throw WASIHostFault.protocolViolation("\(args.function): argument \(index + 1) is not a new-timestamp")
+        }
+        switch (tag, payload) {
+        case (0, _): return nil
+        case (1, _): return Clocks.wallNow()
+        case (2, .record(let fields)?) where fields.count == 2:
+            guard case .u64(let seconds) = fields[0], case .u32(let nanoseconds) = fields[1], nanoseconds < 1_000_000_000 else {
+                throw WASIErrorCode.invalid
+            }
+            return Clocks.DateTime(seconds: seconds, nanoseconds: nanoseconds)
+        default:
+            throw WASIHostFault.protocolViolation("\(args.function): argument \(index + 1) is not a new-timestamp")
+        }
     }
 
     private static func hash(_ value: (lower: UInt64, upper: UInt64)) -> ComponentValue {
@@ -36,9 +57,12 @@ enum FilesystemTypesInterface {
             fallible("get-flags") { s, a in .flags(try s.flags(a.handle(0)).bools) },
             fallible("get-type") { s, a in WITValue.type(try s.type(a.handle(0))) },
             fallible("set-size") { s, a in try s.setSize(a.handle(0), a.u64(1)); return nil },
-            // No timestamps are stored (stat reports none), so setting them is a successful no-op.
-            fallible("set-times") { s, a in _ = try s.descriptor(a.handle(0)); return nil },
-            fallible("set-times-at") { s, a in _ = try s.statAt(a.handle(0), path: a.string(2)); return nil },
+            // Access times are not kept, so only the modification time (argument 2) is applied.
+            fallible("set-times") { s, a in try s.setTimes(a.handle(0), modified: newTimestamp(a, 2)); return nil },
+            fallible("set-times-at") { s, a in
+                try s.setTimesAt(a.handle(0), path: a.string(2), modified: newTimestamp(a, 4))
+                return nil
+            },
             fallible("read") { s, a in
                 let (bytes, end) = try s.read(a.handle(0), length: a.u64(1), offset: a.u64(2))
                 return .tuple([WITValue.bytes(bytes), .bool(end)])

@@ -39,12 +39,15 @@ public final class SealedFileSystem: @unchecked Sendable {
         case file, directory
     }
 
-    /// The attributes we keep: no timestamps (the store records none) and one link per entry.
+    /// The attributes we keep: type, size, a file's modification/status-change times (see
+    /// `FileTimes`; directories and files stored before times existed have none), one link.
     public struct Stat: Sendable, Equatable {
         /// File or directory.
         public var type: EntryType
         /// File size in bytes; 0 for directories.
         public var size: UInt64
+        /// A file's times, when known.
+        public var times: FileTimes? = nil
     }
 
     /// The cached contents of one open file, shared by every descriptor and stream on it so
@@ -58,6 +61,10 @@ public final class SealedFileSystem: @unchecked Sendable {
         public internal(set) var dirty = false
         /// True once the file was unlinked: its data is no longer written back.
         public internal(set) var unlinked = false
+        /// The file's times: set by every change, loaded from the store on first `stat`.
+        public internal(set) var times: FileTimes?
+        /// Whether `times` is current (changed here, or loaded).
+        var timesLoaded = false
         /// Descriptors and streams holding this node.
         var holders = 0
 
@@ -77,7 +84,7 @@ public final class SealedFileSystem: @unchecked Sendable {
     public let kv: SealedKV
     /// The caps in force.
     public let limits: Limits
-    private var nodes: [FileSystemPath: FileNode] = [:]
+    private(set) var nodes: [FileSystemPath: FileNode] = [:]
     private var cachedBytes = 0
 
     /// A filesystem over `kv`. The file cap is also held under the store's own value cap.
@@ -103,10 +110,10 @@ public final class SealedFileSystem: @unchecked Sendable {
 
     /// Attributes of `path`. - Throws: `noEntry` when nothing is there.
     public func stat(at path: FileSystemPath) throws -> Stat {
-        if let node = nodes[path], !node.unlinked { return Stat(type: .file, size: UInt64(node.data.count)) }
+        if let node = nodes[path], !node.unlinked { return Stat(type: .file, size: UInt64(node.data.count), times: try times(of: node)) }
         if path.isRoot { return Stat(type: .directory, size: 0) }
         return try WASIErrorCode.mapping {
-            if let data = try kv.get(path.fileKey) { return Stat(type: .file, size: UInt64(data.count)) }
+            if let data = try kv.get(path.fileKey) { return Stat(type: .file, size: UInt64(data.count), times: try storedTimes(at: path)) }
             if try kv.get(path.directoryKey) != nil { return Stat(type: .directory, size: 0) }
             throw WASIErrorCode.noEntry
         }
@@ -181,7 +188,7 @@ public final class SealedFileSystem: @unchecked Sendable {
             node.unlinked = true
             node.dirty = false
         }
-        try WASIErrorCode.mapping { _ = try kv.delete(path.fileKey) }
+        try WASIErrorCode.mapping { try kv.apply([.delete(key: Array(path.fileKey.utf8)), .delete(key: Array(FileTimes.key(for: path).utf8))]) }
     }
 
     /// Renames a file or directory (with everything below it) in one atomic batch.
@@ -216,13 +223,16 @@ public final class SealedFileSystem: @unchecked Sendable {
                 if targetType == .file { batch.append(.delete(key: Array(target.fileKey.utf8))) }
                 batch.append(.put(key: Array(target.fileKey.utf8), value: data))
                 batch.append(.delete(key: Array(source.fileKey.utf8)))
+                batch += try renamedTimes(from: source, to: target)
             } else {
                 if targetType == .directory { batch.append(.delete(key: Array(target.directoryKey.utf8))) }
                 let oldPrefix = source.directoryKey, newPrefix = target.directoryKey
-                for key in try kv.keys(withPrefix: oldPrefix) {
-                    let value = try kv.get(key) ?? []
-                    batch.append(.put(key: Array((newPrefix + key.dropFirst(oldPrefix.count)).utf8), value: value))
-                    batch.append(.delete(key: Array(key.utf8)))
+                for (old, new) in [(oldPrefix, newPrefix), (FileTimes.keyPrefix(below: source), FileTimes.keyPrefix(below: target))] {
+                    for key in try kv.keys(withPrefix: old) {
+                        let value = try kv.get(key) ?? []
+                        batch.append(.put(key: Array((new + key.dropFirst(old.count)).utf8), value: value))
+                        batch.append(.delete(key: Array(key.utf8)))
+                    }
                 }
             }
             guard batch.count <= kv.limits.maxBatchWrites else { throw WASIErrorCode.insufficientMemory }
@@ -241,6 +251,8 @@ public final class SealedFileSystem: @unchecked Sendable {
             let newPath = FileSystemPath(components: target.components + oldPath.components.dropFirst(source.components.count))
             node.path = newPath
             nodes[newPath] = node
+            // The renamed file's status changed (POSIX ctime), as `renamedTimes` stored.
+            if oldPath == source, node.timesLoaded { node.times?.changed = Clocks.wallNow() }
         }
     }
 
@@ -266,14 +278,21 @@ public final class SealedFileSystem: @unchecked Sendable {
             if directory { throw WASIErrorCode.notDirectory }
             if truncate && !write { throw WASIErrorCode.invalid }
             let node = try acquireNode(at: path)
-            if truncate && !node.data.isEmpty { try replaceData(of: node, with: []) }
+            if truncate && !node.data.isEmpty { replaceData(of: node, with: []) }
             return .file(node)
         case nil:
             guard create else { throw WASIErrorCode.noEntry }
             if path.isRoot { throw WASIErrorCode.isDirectory }
             try requireParentDirectory(of: path)
-            try WASIErrorCode.mapping { try kv.put(path.fileKey, []) }
-            return .file(try acquireNode(at: path))
+            let times = FileTimes.now()
+            try WASIErrorCode.mapping {
+                try kv.apply([.put(key: Array(path.fileKey.utf8), value: []),
+                              .put(key: Array(FileTimes.key(for: path).utf8), value: times.encoded)])
+            }
+            let node = try acquireNode(at: path)
+            node.times = times
+            node.timesLoaded = true
+            return .file(node)
         }
     }
 
@@ -310,7 +329,10 @@ public final class SealedFileSystem: @unchecked Sendable {
     /// Writes `node` back if it changed (`sync`, `sync-data`).
     public func flush(_ node: FileNode) throws {
         guard node.dirty, !node.unlinked else { return }
-        try WASIErrorCode.mapping { try kv.put(node.path.fileKey, node.data) }
+        // Data and times in one transaction: a crash never pairs new bytes with old times.
+        var batch: [SealedKV.Mutation] = [.put(key: Array(node.path.fileKey.utf8), value: node.data)]
+        if let times = node.times { batch.append(.put(key: Array(FileTimes.key(for: node.path).utf8), value: times.encoded)) }
+        try WASIErrorCode.mapping { try kv.apply(batch) }
         node.dirty = false
     }
 
@@ -343,7 +365,7 @@ public final class SealedFileSystem: @unchecked Sendable {
         let start = Int(offset), end = start + bytes.count
         if end > node.data.count { try grow(node, to: end) }
         node.data.replaceSubrange(start..<end, with: bytes)
-        node.dirty = true
+        touch(node)
         return UInt64(bytes.count)
     }
 
@@ -357,7 +379,7 @@ public final class SealedFileSystem: @unchecked Sendable {
             cachedBytes -= node.data.count - newCount
             node.data.removeSubrange(newCount...)
         }
-        node.dirty = true
+        touch(node)
     }
 
     private func grow(_ node: FileNode, to count: Int) throws {
@@ -367,10 +389,11 @@ public final class SealedFileSystem: @unchecked Sendable {
         cachedBytes += extra
     }
 
-    private func replaceData(of node: FileNode, with data: [UInt8]) throws {
+    /// Replaces the cached contents, written back like any other change: flushing here would let
+    /// a crash between `open-at(truncate)` and the write-back leave an empty file (KillDuringWritesTests).
+    private func replaceData(of node: FileNode, with data: [UInt8]) {
         cachedBytes += data.count - node.data.count
         node.data = data
-        node.dirty = true
-        try flush(node)
+        touch(node)
     }
 }

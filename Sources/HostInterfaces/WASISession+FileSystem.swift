@@ -114,8 +114,22 @@ extension WASISession {
     public func stat(_ rep: UInt32) throws -> SealedFileSystem.Stat {
         switch try descriptor(rep).target {
         case .directory: return SealedFileSystem.Stat(type: .directory, size: 0)
-        case .file(let node): return SealedFileSystem.Stat(type: .file, size: UInt64(node.data.count))
+        case .file(let node): return SealedFileSystem.Stat(type: .file, size: UInt64(node.data.count), times: try store().times(of: node))
         }
+    }
+
+    /// `set-times`: a file's modification time (nil: unchanged; status-change becomes now);
+    /// a no-op on directories, which keep no times.
+    public func setTimes(_ rep: UInt32, modified: Clocks.DateTime?) throws {
+        if case .file(let node) = try descriptor(rep).target { try store().setTimes(of: node, modified: modified) }
+    }
+
+    /// `set-times-at`: as `setTimes` for `path` under directory `rep`, which must be mutable.
+    /// - Throws: `noEntry` when nothing is there.
+    public func setTimesAt(_ rep: UInt32, path: String, modified: Clocks.DateTime?) throws {
+        let target = try resolve(rep, path)
+        try requireMutable(rep)
+        try store().setTimes(at: target, modified: modified)
     }
 
     /// `stat-at`: `no-entry` when nothing is at `path`.

@@ -81,7 +81,12 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         database.close()
+        directoryLock?.release()
     }
+
+    /// The data-directory lock this backend holds (see `SealedStore.open(…exclusive:)`),
+    /// released by `close()` so a restarted server in the same process can take it again.
+    var directoryLock: DataDirectoryLock?
 
     // Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. IMMEDIATE takes the
     // write lock up front, so a transaction never fails half-way on a lock upgrade.

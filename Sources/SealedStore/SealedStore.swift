@@ -28,13 +28,19 @@ public final class SealedStore: @unchecked Sendable {
 
     /// Opens the default layout: `<dataDirectory>/enclave-os.sqlite`, sealed with
     /// `sealingKeyProvider` or, if nil, a `SimulatedSealingKey` in the same directory.
+    /// `exclusive` (what a server uses) first takes the `DataDirectoryLock`, held until the
+    /// backend is closed: a second exclusive opener, in any process, is refused.
+    /// - Throws: `DataDirectoryLock.Failure.inUse` naming the holder's PID.
     public static func open(dataDirectory: String, sealingKeyProvider: (any SealingKeyProvider)? = nil,
                             durability: SQLiteBackend.Durability = .full,
-                            limits: SealedKVLimits = .default) throws -> SealedStore {
+                            limits: SealedKVLimits = .default, exclusive: Bool = false) throws -> SealedStore {
         try DataDirectory.ensure(dataDirectory)
+        // Before anything reads or creates the key file or database: the holder owns them.
+        let directoryLock = try exclusive ? DataDirectoryLock(directory: dataDirectory) : nil
         let provider = try sealingKeyProvider ?? SimulatedSealingKey(directory: dataDirectory)
         let path = (dataDirectory as NSString).appendingPathComponent(databaseFileName)
         let backend = try SQLiteBackend(path: path, durability: durability)
+        backend.directoryLock = directoryLock
         return try SealedStore(backend: backend, sealingKeyProvider: provider, limits: limits)
     }
 

@@ -72,7 +72,12 @@ final class BindingTests: XCTestCase {
         let stat = try function(types, "[method]descriptor.stat-at")(session, [.handle(root), .flags([false]), .string("nope")])
         XCTAssertEqual(stat, [.result(isError: true, payload: .enum(caseIndex: 20))], "no-entry is case 20")
         let fileStat = try function(types, "[method]descriptor.stat")(session, [.handle(fd)])
-        XCTAssertEqual(fileStat, [.result(isError: false, payload: .record([.enum(caseIndex: 6), .u64(1), .u64(3), .option(nil), .option(nil), .option(nil)]))])
+        // No access time; modification and status-change times as `datetime` records.
+        guard case .result(false, .record(let fields)?)? = fileStat.first, fields.count == 6,
+              case .option(.record(let modified)?) = fields[4], case .option(.record(let changed)?) = fields[5],
+              case .u64(let seconds) = modified.first, changed.count == 2 else { return XCTFail("stat: \(fileStat)") }
+        XCTAssertEqual(Array(fields[0..<4]), [.enum(caseIndex: 6), .u64(1), .u64(3), .option(nil)])
+        XCTAssertEqual(Double(seconds), Date().timeIntervalSince1970, accuracy: 5)
         let escape = try openAt(session, [.handle(root), .flags([false]), .string("../x"), .flags([true, false, false, false]), .flags([true, true, false, false, false, false])])
         XCTAssertEqual(escape, [.result(isError: true, payload: .enum(caseIndex: WASIErrorCode.notPermitted.rawValue))])
         // A stream error carries an `error` resource that maps back to the filesystem code.

@@ -22,7 +22,7 @@ enum ServerStoreOpener {
         }
         let store: SealedStore
         do {
-            store = try SealedStore.open(dataDirectory: directory)
+            store = try SealedStore.open(dataDirectory: directory, exclusive: true)
         } catch {
             throw PersistenceError.storeUnavailable(path: directory, reason: "\(error)")
         }
