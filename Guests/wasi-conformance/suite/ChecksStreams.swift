@@ -150,4 +150,13 @@ func checkStdio() {
     withPath("wasi-suite: stderr line\n") { outputWrite(stderr, $0, $1, ret) }
     check("stderr.get-stderr accepts a line", ok(ret))
     dropOutputStream(stderr)
+    ret.storeBytes(of: 7, toByteOffset: 0, as: UInt8.self)
+    getTerminalStdin(ret)
+    check("terminal-stdin.get-terminal-stdin is none", ret.u8(0) == 0)
+    ret.storeBytes(of: 7, toByteOffset: 0, as: UInt8.self)
+    getTerminalStdout(ret)
+    check("terminal-stdout.get-terminal-stdout is none", ret.u8(0) == 0)
+    ret.storeBytes(of: 7, toByteOffset: 0, as: UInt8.self)
+    getTerminalStderr(ret)
+    check("terminal-stderr.get-terminal-stderr is none", ret.u8(0) == 0)
 }

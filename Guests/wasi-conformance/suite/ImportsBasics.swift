@@ -77,3 +77,15 @@ func getStdin() -> Int32
 func getStdout() -> Int32
 @_extern(wasm, module: "wasi:cli/stderr@0.2.0", name: "get-stderr") @_extern(c)
 func getStderr() -> Int32
+
+// MARK: wasi:cli/terminal-{stdin,stdout,stderr}@0.2.0
+
+/// get-terminal-stdin() -> option<own<terminal-input>>: tag @0, handle @4.
+@_extern(wasm, module: "wasi:cli/terminal-stdin@0.2.0", name: "get-terminal-stdin") @_extern(c)
+func getTerminalStdin(_ ret: UnsafeMutableRawPointer)
+/// get-terminal-stdout() -> option<own<terminal-output>>: tag @0, handle @4.
+@_extern(wasm, module: "wasi:cli/terminal-stdout@0.2.0", name: "get-terminal-stdout") @_extern(c)
+func getTerminalStdout(_ ret: UnsafeMutableRawPointer)
+/// get-terminal-stderr() -> option<own<terminal-output>>: tag @0, handle @4.
+@_extern(wasm, module: "wasi:cli/terminal-stderr@0.2.0", name: "get-terminal-stderr") @_extern(c)
+func getTerminalStderr(_ ret: UnsafeMutableRawPointer)
