@@ -124,6 +124,15 @@ final class EgressAppTests: XCTestCase {
             let mismatch = try await probe(client, app, "https://other.example/")
             XCTAssertEqual(mismatch, "error: certificate verify failed for other.example: the certificate is not valid for this host name", app)
         }
+        // The cap's boundary: exactly 2 MiB arrives whole (through the canonical ABI), one more byte fails.
+        for app in ["positional", "record"] {
+            let started = Date()
+            let whole = try await probe(client, app, "https://www.lemonde.fr/bytes/2097152")
+            print("egress: a 2 MiB body through \(app) fetch took \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            XCTAssertTrue(whole.hasPrefix("HTTP 200, ") && whole.contains(" 2097152 bytes: bbbb"), "\(app): \(whole.prefix(80))")
+            let over = try await probe(client, app, "https://www.lemonde.fr/bytes/2097153")
+            XCTAssertEqual(over, "error: response body exceeds 2097152 bytes", app)
+        }
         let badMethod = try await probe(client, "positional", method: 9, "https://www.lemonde.fr/")
         XCTAssertTrue(badMethod.hasPrefix("error: invalid method 9"), badMethod)
     }
