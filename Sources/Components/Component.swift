@@ -1,7 +1,9 @@
+import Foundation
 import WasmKit
 
-/// A validated WebAssembly component, ready to be called. Immutable and safe to share between
-/// threads: every call runs in its own fresh instance.
+/// A validated WebAssembly component, ready to be called. Safe to share between threads:
+/// every call runs in its own instance, which observes the state of a fresh instantiation.
+/// (Instances are reused after an exact reset when the component allows it; see `InstancePool`.)
 public final class Component: Sendable {
     /// The exported functions, sorted by name.
     public let exports: [ExportedFunction]
@@ -11,15 +13,24 @@ public final class Component: Sendable {
     /// Shared by all calls: WasmKit's engine holds only immutable configuration and a
     /// synchronised type interner.
     private let engine: Engine
+    /// Idle instances ready for reuse; nil when some core module could not be given state
+    /// exports, and every call then instantiates afresh.
+    private let pool: InstancePool?
 
     private init(plan: LinkPlan, engine: Engine) {
         self.plan = plan
         self.engine = engine
+        let reusable = !plan.moduleState.contains(where: { $0 == nil }) && !Component.freshInstancesForced
+        self.pool = reusable ? InstancePool() : nil
         // Resources the component defines are shown under the name they are exported by.
         self.exports = plan.exports
             .map { ExportedFunction(name: $0.key, type: $0.value.type.renamingResources(plan.resourceDisplayNames)) }
             .sorted { $0.name < $1.name }
     }
+
+    /// `ENCLAVEOS_FRESH_INSTANCES=1` in the environment turns instance reuse off (every call
+    /// instantiates afresh): an escape hatch for operators and for bisecting a suspected reuse bug.
+    static let freshInstancesForced = ProcessInfo.processInfo.environment["ENCLAVEOS_FRESH_INSTANCES"] == "1"
 
     /// The engine configuration every component uses: fuel metering on, so calls can be bounded.
     static func makeEngine() -> Engine {
@@ -68,6 +79,11 @@ public final class Component: Sendable {
     /// parameter types (the server checks typed JSON against `exports` first). `session` is
     /// handed to every host function the call reaches (`HostCallContext.session`).
     ///
+    /// "Fresh" is what the guest observes: when the component allows it, the instance is one
+    /// that served an earlier call and was reset to its post-instantiation snapshot (memory,
+    /// globals, tables, empty handle table; fuel charged as if instantiated anew). An instance
+    /// whose call failed, or whose memory or table grew, is never reused.
+    ///
     /// Resource handles cross as `.handle(rep)`: an `own<R>` or `borrow<R>` argument of a host
     /// resource R is entered in the guest's handle table (a borrow must be dropped by the guest
     /// before it returns); an `own<R>` result leaves the table and is returned as its `rep`.
@@ -75,15 +91,54 @@ public final class Component: Sendable {
     ///   `call failed: `, e.g. `out of fuel`.
     public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
-        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        var instance: ComponentInstance?
-        do {
-            let fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
-            instance = fresh
-            return try fresh.call(lifted, arguments, name: name)
-        } catch {
-            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: instance?.store.fuel?.remaining)
+        if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session) {
+            return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm)
         }
+        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        let fresh: ComponentInstance
+        do {
+            fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+        } catch {
+            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
+        }
+        let warm = pool == nil ? nil : WarmInstance(fresh: fresh, limits: limits)
+        return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
+    }
+
+    /// Calls an export in a newly instantiated instance that is never reused: the behaviour
+    /// `call` keeps exactly, at the cost of an instantiation. For benchmarks and tests.
+    @_spi(Benchmark)
+    public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
+        let lifted = try checkedExport(name, arguments)
+        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        let fresh: ComponentInstance
+        do {
+            fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+        } catch {
+            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
+        }
+        return try run(lifted, arguments, name: name, in: fresh, reuse: nil)
+    }
+
+    /// Whether calls reuse reset instances (every core module could be given state exports).
+    @_spi(Benchmark)
+    public var reusesInstances: Bool { pool != nil }
+
+    /// Idle reusable instances right now.
+    @_spi(Benchmark)
+    public var idleInstanceCount: Int { pool?.idleCount ?? 0 }
+
+    /// Runs one call; after a normal return, resets `reuse` and gives it back to the pool. Any
+    /// failure (trap, out of fuel, host error) drops the instance: its state is undefined.
+    private func run(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String, in instance: ComponentInstance, reuse: WarmInstance?) throws -> [ComponentValue] {
+        let results: [ComponentValue]
+        do {
+            results = try instance.call(lifted, arguments, name: name)
+        } catch {
+            throw ErrorMapping.map(error, limiter: instance.limiter, fuelLeft: instance.store.fuel?.remaining)
+        }
+        if let reuse, let pool, reuse.reset() { pool.put(reuse) }
+        return results
     }
 
     /// Instantiates the component once for several calls that share guest state (memory,

@@ -1,8 +1,8 @@
 /// What a host function (or a host resource destructor) can see of the call it serves.
 ///
-/// One context exists per component call (per fresh instance) and is passed to every host
-/// function that call reaches. It is used from the calling thread only; do not keep it after
-/// the host function returns.
+/// One context exists per component call (a reused instance gets a new one for each call) and
+/// is passed to every host function that call reaches. It is used from the calling thread
+/// only; do not keep it after the host function returns (it is detached when the call ends).
 public final class HostCallContext {
     /// The object the caller passed to `Component.call(_:_:limits:session:)`, for per-call host
     /// state such as open files, streams or an output buffer.

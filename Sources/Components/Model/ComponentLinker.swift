@@ -76,7 +76,9 @@ struct ComponentLinker {
                 guard scope.isTopLevel else { throw ComponentError.unsupported("core modules inside nested components") }
                 let bytes = Array(ast.moduleBytes[index])
                 do {
-                    plan.modules.append(try parseWasm(bytes: bytes))
+                    let loaded = try CoreModuleLoader.load(bytes)
+                    plan.modules.append(loaded.module)
+                    plan.moduleState.append(loaded.state)
                 } catch {
                     throw ComponentError.malformed("core module \(plan.modules.count): \(error)")
                 }
@@ -171,7 +173,8 @@ struct ComponentLinker {
                 }
             }
             var exports: [String: CoreSort] = [:]
-            for export in module.exports {
+            // The reserved state exports (CoreStateRewriter) are the host's, not the component's.
+            for export in module.exports where !CoreStateExports.isReserved(export.name) {
                 switch export.descriptor {
                 case .function: exports[export.name] = .function
                 case .table: exports[export.name] = .table

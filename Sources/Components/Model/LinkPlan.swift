@@ -1,6 +1,6 @@
 import WasmKit
 
-// The resolved, immutable result of linking a component at load time. Every call replays
+// The resolved, immutable result of linking a component at load time. Every instantiation replays
 // `coreInstances` in a fresh Store; nothing here is mutated after load, so it is shared freely
 // between threads.
 
@@ -91,6 +91,10 @@ enum CoreInstanceDef: Sendable {
 /// Everything needed to instantiate and call a component.
 struct LinkPlan: Sendable {
     var modules: [Module] = []
+    /// For each of `modules`, the reserved exports that reach its memories, tables and globals
+    /// (`CoreStateRewriter`), or nil when it could not be rewritten: the component is then not
+    /// resettable and every call instantiates afresh.
+    var moduleState: [CoreStateExports?] = []
     var coreInstances: [CoreInstanceDef] = []
     var coreFunctions: [CoreFunctionDef] = []
     var coreMemories: [CoreExportRef] = []

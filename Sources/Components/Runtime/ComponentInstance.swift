@@ -3,11 +3,22 @@
 /// Caps each linear memory of one instance and remembers that a growth was refused, so that a
 /// trap which follows can be reported as the memory limit rather than as a bare trap.
 final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
-    let maxBytes: Int
+    /// Per call: a reused instance gets the cap of the call it serves.
+    private(set) var maxBytes: Int
     /// Set when a growth was denied; read after the call on the same thread.
     private(set) var refused = false
+    /// How often a table was created or grown since the last `reset`. A reused instance is
+    /// only restored when no table grew (`InstanceSnapshot`): WasmKit has no public table size.
+    private(set) var tableGrowthChecks = 0
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    /// Prepares the limiter of a reused instance for its next call.
+    func reset(maxBytes: Int, refused: Bool) {
+        self.maxBytes = maxBytes
+        self.refused = refused
+        tableGrowthChecks = 0
+    }
 
     func limitMemoryGrowth(to desired: Int) throws -> Bool {
         guard desired <= maxBytes else {
@@ -18,22 +29,26 @@ final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
     }
 
     func limitTableGrowth(to desired: Int) throws -> Bool {
-        desired <= 1 << 20
+        tableGrowthChecks += 1
+        return desired <= 1 << 20
     }
 }
 
 /// One live instantiation of a component: a fresh `Store` holding every core instance, built by
 /// replaying the plan's core instance definitions in order, and the component's resource handle
-/// table. Used for one call (or one `ComponentSession`) and then dropped, so no guest state
-/// survives between calls.
+/// table. Used for one call (or one `ComponentSession`) and then dropped, or reset to its
+/// post-instantiation state before its next call (`WarmInstance`), so no guest state survives
+/// between calls.
 final class ComponentInstance {
     let plan: LinkPlan
     let store: Store
     let limiter: MemoryCapLimiter
-    /// The component's handle table (one per instance, as the spec's `inst.table`).
-    let handles = HandleTable()
-    /// Passed to every host function and host destructor this instance calls.
-    let context: HostCallContext
+    /// The component's handle table (one per instance, as the spec's `inst.table`); replaced
+    /// by an empty one when a reused instance is reset.
+    private(set) var handles = HandleTable()
+    /// Passed to every host function and host destructor this instance calls. One per call:
+    /// a reused instance gets a new one for each call (`beginCall`).
+    private(set) var context: HostCallContext
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
 
@@ -60,6 +75,30 @@ final class ComponentInstance {
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
+    }
+
+    /// Every instance of a core module with its index in `plan.modules`, in creation order.
+    var moduleInstances: [(module: Int, instance: Instance)] {
+        zip(plan.coreInstances, coreInstances).compactMap { definition, value in
+            guard case .instantiate(let module, _) = definition, case .module(let instance) = value else { return nil }
+            return (module, instance)
+        }
+    }
+
+    /// Gives a reused instance a new per-call context (carrying `session`) and an empty handle
+    /// table, as a fresh instance would have.
+    func beginCall(session: AnyObject?) {
+        handles = HandleTable()
+        context = HostCallContext(session: session)
+        context.instance = self
+    }
+
+    /// Lets go of the last call's session and handles while the instance waits for reuse.
+    func endCall() {
+        // A host that (against the rules) kept the context must not see the next call.
+        context.instance = nil
+        handles = HandleTable()
+        context = HostCallContext()
     }
 
     private func instantiate(_ definition: CoreInstanceDef) throws -> CoreInstanceValue {

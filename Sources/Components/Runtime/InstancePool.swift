@@ -1,0 +1,87 @@
+import Foundation
+import WasmKit
+
+// "A fresh instance per call" without paying for instantiation on every call: WasmKit validates
+// and translates code per instance (~0.1–1.5 ms for real guests), so a component keeps a few
+// used instances and resets them to their post-instantiation snapshot after each call. Reuse is
+// only allowed when the reset is exact (see `InstanceSnapshot`); otherwise the instance is
+// dropped and the next call builds a new one, exactly as before.
+
+/// A component instance that can serve several calls one after another, each observing the
+/// state of a freshly instantiated one. Owned by one thread at a time (the pool hands it out).
+final class WarmInstance: @unchecked Sendable {
+    let instance: ComponentInstance
+    private let snapshot: InstanceSnapshot
+    /// Fuel that instantiation itself (start functions) used; a fresh instance's call starts
+    /// with this much less than the budget, so a reused one does too.
+    private let startupFuel: UInt64
+    /// The memory cap instantiation ran under, and whether it refused a `memory.grow`.
+    private let startupCap: Int
+    private let startupRefused: Bool
+
+    /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`,
+    /// or returns nil when its state cannot be snapshotted exactly.
+    init?(fresh instance: ComponentInstance, limits: ExecutionLimits) {
+        guard let snapshot = InstanceSnapshot.capture(instance) else { return nil }
+        self.instance = instance
+        self.snapshot = snapshot
+        startupFuel = limits.fuel - min(limits.fuel, instance.store.fuel?.remaining ?? limits.fuel)
+        startupCap = limits.maxMemoryBytes
+        startupRefused = instance.limiter.refused
+        instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)
+    }
+
+    /// Readies the instance for a call under `limits`: fuel, memory cap, a new context for
+    /// `session`, an empty handle table. Returns false when a fresh instance would behave
+    /// differently under these limits (instantiation would run out of fuel, or the memory cap
+    /// would refuse or allow something it did not at instantiation); the caller then drops it.
+    func prepare(limits: ExecutionLimits, session: AnyObject?) -> Bool {
+        guard limits.fuel >= startupFuel else { return false }
+        if limits.maxMemoryBytes != startupCap {
+            guard !startupRefused, snapshot.largestMemoryBytes <= limits.maxMemoryBytes else { return false }
+        }
+        instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
+        instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)
+        instance.beginCall(session: session)
+        return true
+    }
+
+    /// After a call that returned normally (results lifted, post-return run): puts the
+    /// snapshot back. Returns false when that cannot be exact; the instance must then be dropped.
+    func reset() -> Bool {
+        instance.endCall()
+        return snapshot.restore(limiter: instance.limiter)
+    }
+}
+
+/// A bounded, thread-safe stack of idle warm instances of one component.
+final class InstancePool: @unchecked Sendable {
+    /// Idle instances kept at most: enough for every core of the machine to run a call with
+    /// one spare each; more concurrent calls build extra instances that are dropped afterwards.
+    static let defaultCapacity = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
+
+    let capacity: Int
+    private let lock = NSLock()
+    private var idle: [WarmInstance] = []
+
+    init(capacity: Int = InstancePool.defaultCapacity) {
+        self.capacity = capacity
+    }
+
+    /// An idle instance, most recently used first (its memory is likeliest still in cache).
+    func take() -> WarmInstance? {
+        lock.withLock { idle.popLast() }
+    }
+
+    /// Returns an instance after a successful reset; dropped if the pool is full.
+    func put(_ instance: WarmInstance) {
+        lock.withLock {
+            if idle.count < capacity { idle.append(instance) }
+        }
+    }
+
+    /// Idle instances right now (for tests and benchmarks).
+    var idleCount: Int {
+        lock.withLock { idle.count }
+    }
+}
