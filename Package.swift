@@ -107,6 +107,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // One release-mode benchmark command: `swift run -c release enclave-bench` (README, Performance).
+        .executableTarget(
+            name: "enclave-bench",
+            dependencies: [
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(name: "EnclaveProtocolTests", dependencies: ["EnclaveProtocol"]),
         .testTarget(
             name: "EnclaveClientTests",

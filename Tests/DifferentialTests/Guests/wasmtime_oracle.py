@@ -6,7 +6,9 @@ Usage:
   wasmtime_oracle.py COMPONENT EXPORT 'ARGS_JSON'   one call; prints {"ok": "[results]"} or {"trap": ...}
   wasmtime_oracle.py --describe COMPONENT           exports (signature as canonical text) and imports
   wasmtime_oracle.py --batch < request.json         {"component", "fuel", "calls": [{"export","args"}]}
-                                                    → {"results": [...]} (one fresh instance per call)
+                                                    → {"results": [...]} (one fresh instance per call);
+                                                    with "report_fuel": true each ok result also has
+                                                    "fuel": the units consumed, as a decimal string
 
 The JSON value encoding shared with the Swift side (DifferentialTests/Support/ValueJSON.swift),
 always read against the WIT type:
@@ -216,6 +218,10 @@ def canonical(value):
 
 
 class Oracle:
+    # Set by a --batch request with "report_fuel": true: each ok result also carries "fuel",
+    # the units consumed by instantiation plus the call (FuelParityTests).
+    report_fuel = False
+
     def __init__(self, path):
         config = wasmtime.Config()
         config.consume_fuel = True
@@ -263,7 +269,11 @@ class Oracle:
             ftype = self.exports[export]
             values = [from_json(a, t) for a, (_, t) in zip(args, ftype.params)]
             result = func(store, *values)
-            return {"ok": canonical([] if ftype.result is None else [to_json(result, ftype.result)])}
+            out = {"ok": canonical([] if ftype.result is None else [to_json(result, ftype.result)])}
+            if self.report_fuel:
+                # A string, like every other field: the Swift side reads results as [String: String].
+                out["fuel"] = str(fuel - store.get_fuel())
+            return out
         except Exception as e:  # noqa: BLE001 - traps, host-function errors: all end the call
             return {"trap": str(e).splitlines()[0] if str(e) else type(e).__name__}
 
@@ -282,6 +292,7 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "--batch":
         request = json.load(sys.stdin)
         oracle = Oracle(request["component"])
+        oracle.report_fuel = bool(request.get("report_fuel"))
         fuel = request.get("fuel", 10_000_000)
         out = {"results": [oracle.call(c["export"], c["args"], fuel) for c in request["calls"]]}
     elif len(argv) == 3 and argv[1] == "--describe":

@@ -54,6 +54,19 @@ enum Oracle {
         return results.map { r in r["ok"].map(Outcome.ok) ?? .trap(r["trap"] ?? "?") }
     }
 
+    /// Like `call`, and also the fuel wasmtime consumed for each call (instantiation included),
+    /// nil for a call that trapped.
+    static func callReportingFuel(_ component: URL, _ calls: [(export: String, argumentsJSON: String)],
+                                  fuel: UInt64) throws -> [(outcome: Outcome, fuel: UInt64?)] {
+        let list = calls.map { "{\"export\":\(ValueJSON.quote($0.export)),\"args\":\($0.argumentsJSON)}" }.joined(separator: ",")
+        let request = "{\"component\":\(ValueJSON.quote(component.path)),\"fuel\":\(fuel),\"report_fuel\":true,\"calls\":[\(list)]}"
+        let json = try runJSON(["--batch"], stdin: Data(request.utf8))
+        guard let results = json["results"] as? [[String: String]], results.count == calls.count else {
+            throw Failure(description: "oracle returned no results list")
+        }
+        return results.map { r in (r["ok"].map(Outcome.ok) ?? .trap(r["trap"] ?? "?"), r["fuel"].flatMap { UInt64($0) }) }
+    }
+
     private static func runJSON(_ arguments: [String], stdin: Data?) throws -> [String: Any] {
         let (status, out, err) = try run([script.path] + arguments, stdin: stdin)
         guard status == 0, let json = try JSONSerialization.jsonObject(with: out) as? [String: Any] else {

@@ -1,0 +1,97 @@
+import EnclaveClient
+import EnclaveProtocol
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Items 2 and 3: calls over real TLS connections to a server child process, from this process
+/// (client and server share the machine's two cores).
+enum NetworkBench {
+    /// The app whose `hello` the network items call: the reference app when the server can load
+    /// it, else the import-free bench guest (said in the metric).
+    struct Target {
+        var app: String
+        var label: String
+        var payload: [UInt8]
+    }
+
+    static func prepareTarget(_ options: Options, port: Int) async throws -> Target {
+        let connection = try await EnclaveConnection.connect(port: port)
+        defer { Task { await connection.close() } }
+        do {
+            try await ServerSideCalls.load(connection, name: "app", bytes: try options.bytes(Guests.referenceApp))
+            return Target(app: "app", label: "reference app `hello`", payload: callPayload(app: "app", function: "hello"))
+        } catch {
+            progress("  reference app did not load (\(error)); using bench-guest `hello`")
+            try await ServerSideCalls.load(connection, name: "bench", bytes: try options.bytes(Guests.benchGuest))
+            return Target(app: "bench", label: "bench-guest `hello` (reference app did not load; see notes)",
+                          payload: callPayload(app: "bench", function: "hello"))
+        }
+    }
+
+    /// The request frame payload of a `wasm_call` without arguments, as a compat client sends it.
+    static func callPayload(app: String, function: String) -> [UInt8] {
+        Request.data(ManagementMessages.call(app: app, function: function, params: []).serialized()).encoded()
+    }
+
+    static func run(_ options: Options, report: Report, roundTrip: Bool, throughput: Bool) async throws {
+        let server = try ServerProcess.launch(label: "net")
+        defer { server.stop() }
+        let target = try await prepareTarget(options, port: server.port)
+        let group = PipelinedConnection.clientGroup
+        let context = try PipelinedConnection.makeContext()
+
+        if roundTrip {
+            let connection = try await PipelinedConnection.connect(port: server.port, context: context, group: group).get()
+            _ = try await connection.run(payload: target.payload, total: 200, window: 1).get()  // warm-up
+            let result = try await connection.run(payload: target.payload, total: options.scaled(5_000, quick: 500), window: 1).get()
+            // The transport's floor: the same connection and framing, answered on a request thread
+            // without touching a component.
+            let ping = try await connection.run(payload: Request.ping.encoded(), total: options.scaled(5_000, quick: 500), window: 1).get()
+            try await connection.close().get()
+            report.add(Row(item: 2, metric: "\(target.label) round trip, one TLS connection (p50 / p99)",
+                           figure: Format.microsPair(result.latencies) + failureNote(result),
+                           target: "p50 ≤ 50 µs", met: result.failures == 0 && result.latencies.p50 <= 50_000))
+            report.add(Row(item: 2, metric: "of which the transport: `Ping` round trip on the same connection (p50 / p99)",
+                           figure: Format.microsPair(ping.latencies) + failureNote(ping), target: "—", met: nil))
+        }
+        if throughput {
+            for (connections, target20k) in [(1, false), (8, true)] {
+                let (rate, failures) = try await measureThroughput(port: server.port, context: context, group: group,
+                                                                   payload: target.payload, connections: connections,
+                                                                   seconds: options.quick ? 1 : 3)
+                report.add(Row(item: 3, metric: "throughput, \(connections) connection\(connections == 1 ? "" : "s"), pipelined (window 16), \(target.label)",
+                               figure: "\(Format.number(rate)) calls/s" + (failures > 0 ? " (\(failures) failed)" : ""),
+                               target: target20k ? "≥ 20,000 calls/s" : "—",
+                               met: target20k ? (failures == 0 && rate >= 20_000) : nil))
+            }
+        }
+    }
+
+    /// Calls per second over `connections` connections, each keeping 16 requests in flight, for
+    /// about `seconds` (a short calibration run sizes the measured one).
+    static func measureThroughput(port: Int, context: NIOSSLContext, group: EventLoopGroup, payload: [UInt8],
+                                  connections: Int, seconds: Double) async throws -> (Double, Int) {
+        var open: [PipelinedConnection] = []
+        for _ in 0..<connections {
+            open.append(try await PipelinedConnection.connect(port: port, context: context, group: group).get())
+        }
+        defer { for connection in open { connection.channel.close(promise: nil) } }
+        func round(_ perConnection: Int) async throws -> (rate: Double, failures: Int) {
+            let start = now()
+            let futures = open.map { $0.run(payload: payload, total: perConnection, window: 16) }
+            var failures = 0
+            for future in futures { failures += try await future.get().failures }
+            return (Double(perConnection * connections) / (Double(now() - start) / 1e9), failures)
+        }
+        let calibration = try await round(200)
+        let perConnection = max(200, Int(calibration.rate * seconds) / connections)
+        let measured = try await round(perConnection)
+        return (measured.rate, measured.failures + calibration.failures)
+    }
+
+    static func failureNote(_ result: PipelineResult) -> String {
+        result.failures == 0 ? "" : " — \(result.failures) failed: \(result.firstFailure ?? "?")"
+    }
+}

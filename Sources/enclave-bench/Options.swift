@@ -1,0 +1,75 @@
+import Foundation
+
+/// Command-line options of `enclave-bench`.
+struct Options {
+    /// The measurement groups, in the order they run.
+    enum Group: String, CaseIterable {
+        case calls, wasmtime, rtt, throughput, load, capacity, handshakes
+    }
+
+    /// A short smoke run: fewer iterations and shorter windows (figures are rougher).
+    var quick = false
+    /// Run only these groups (`--only calls,rtt`).
+    var only: Set<Group> = Set(Group.allCases)
+    /// `--serve --data-dir DIR`: the server child process (internal).
+    var serveDataDirectory: String?
+    /// Where the committed guests and the wasmtime helper are (the package root).
+    var root = FileManager.default.currentDirectoryPath
+
+    static let usage = """
+        usage: swift run -c release enclave-bench [--quick] [--only GROUP[,GROUP…]] [--root DIR]
+          groups: \(Group.allCases.map(\.rawValue).joined(separator: ", "))
+          Progress goes to stderr; the Markdown table to stdout. Run from the package root.
+        """
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--quick": options.quick = true
+            case "--only":
+                guard let list = iterator.next() else { throw BenchError("--only needs a group list") }
+                options.only = []
+                for name in list.split(separator: ",") {
+                    guard let group = Group(rawValue: String(name)) else { throw BenchError("unknown group '\(name)'\n\(usage)") }
+                    options.only.insert(group)
+                }
+            case "--root":
+                guard let root = iterator.next() else { throw BenchError("--root needs a directory") }
+                options.root = root
+            case "--serve": break
+            case "--data-dir":
+                guard let directory = iterator.next() else { throw BenchError("--data-dir needs a directory") }
+                options.serveDataDirectory = directory
+            case "-h", "--help":
+                print(usage)
+                exit(0)
+            default: throw BenchError("unknown argument '\(argument)'\n\(usage)")
+            }
+        }
+        return options
+    }
+
+    /// `full` normally, `quick` with `--quick`.
+    func scaled(_ full: Int, quick small: Int) -> Int { quick ? small : full }
+
+    /// A file of the package, by path relative to the root.
+    func path(_ relative: String) -> String { root + "/" + relative }
+
+    func bytes(_ relative: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path(relative)) else {
+            throw BenchError("cannot read \(path(relative)) (run from the package root, or pass --root)")
+        }
+        return [UInt8](data)
+    }
+}
+
+/// The committed components the benchmark uses.
+enum Guests {
+    static let referenceApp = "Guests/wasm-app-example/wasm-app-example.wasm"
+    static let benchGuest = "Guests/bench-guest/bench-guest.wasm"
+    static let testGuest = "Guests/test-guest/test-guest.wasm"
+    static let large100K = "Guests/bench-guest/large-100k.wasm"
+    static let large1M = "Guests/bench-guest/large-1m.wasm"
+}

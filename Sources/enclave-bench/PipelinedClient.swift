@@ -1,0 +1,218 @@
+import EnclaveProtocol
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// A minimal client for measuring the server: one TLS 1.3 connection that keeps up to `window`
+/// requests in flight (pipelining: write the next frame before the previous answer arrives) and
+/// times each answer. `EnclaveConnection` waits for each answer, so it cannot saturate a server.
+final class PipelinedConnection: @unchecked Sendable {
+    // @unchecked: the handler's state is confined to the channel's event loop.
+    let channel: Channel
+    private let handler: PipelineHandler
+
+    private init(channel: Channel, handler: PipelineHandler) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// The client side's one event loop thread (the server has its own threads, in another
+    /// process or in this one); it lives as long as the process.
+    static let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    /// One client context for every connection: TLS 1.3, no certificate check (the benchmark
+    /// measures the transport; `enclave verify` is what checks RA-TLS evidence), no session
+    /// resumption (NIOSSL clients keep no session cache), so every handshake is a full one.
+    static func makeContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.certificateVerification = .none
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// Connects and completes the TLS handshake.
+    static func connect(port: Int, context: NIOSSLContext, group: EventLoopGroup) -> EventLoopFuture<PipelinedConnection> {
+        let eventLoop = group.next()
+        let handshake = eventLoop.makePromise(of: Void.self)
+        let handler = PipelineHandler(handshake: handshake)
+        return ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                do {
+                    let tls = try NIOSSLClientHandler(context: context, serverHostname: nil)
+                    try channel.pipeline.syncOperations.addHandlers([tls, handler])
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port)
+            .flatMap { channel in
+                handshake.futureResult.map { PipelinedConnection(channel: channel, handler: handler) }
+                    .flatMapErrorThrowing { error in
+                        channel.close(promise: nil)
+                        throw error
+                    }
+            }
+    }
+
+    /// Sends `total` copies of the request `payload`, keeping `window` in flight, and completes
+    /// when every answer has arrived.
+    func run(payload: [UInt8], total: Int, window: Int) -> EventLoopFuture<PipelineResult> {
+        let frame = Frame.encode(payload)
+        return channel.eventLoop.flatSubmit { [handler, channel] in
+            handler.start(frame: frame, total: total, window: window, channel: channel)
+        }
+    }
+
+    func close() -> EventLoopFuture<Void> {
+        channel.close()
+    }
+}
+
+/// What one pipelined run observed.
+struct PipelineResult: Sendable {
+    /// First write to last answer.
+    var elapsed: UInt64
+    /// Per request: its write to its answer (answers come back in request order).
+    var latencies: Samples
+    /// Answers that were not a `Data` envelope with `"status":"ok"` in it.
+    var failures: Int
+    var firstFailure: String?
+}
+
+/// Writes frames, decodes length-prefixed answers, keeps the window full.
+private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var handshake: EventLoopPromise<Void>?
+    private var buffer = ByteBuffer()
+    private var frame = ByteBuffer()
+    private var total = 0, sent = 0, received = 0
+    private var window = 1
+    private var sendTimes: [UInt64] = []
+    private var started: UInt64 = 0
+    private var latencies = Samples()
+    private var failures = 0
+    private var firstFailure: String?
+    private var done: EventLoopPromise<PipelineResult>?
+    private var context: ChannelHandlerContext?
+
+    init(handshake: EventLoopPromise<Void>) {
+        self.handshake = handshake
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            handshake?.succeed(())
+            handshake = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func start(frame bytes: [UInt8], total: Int, window: Int, channel: Channel) -> EventLoopFuture<PipelineResult> {
+        let promise = channel.eventLoop.makePromise(of: PipelineResult.self)
+        guard let context, done == nil else {
+            promise.fail(BenchError("connection not ready"))
+            return promise.futureResult
+        }
+        frame = channel.allocator.buffer(bytes: bytes)
+        self.total = total
+        self.window = max(1, window)
+        sent = 0
+        received = 0
+        failures = 0
+        firstFailure = nil
+        sendTimes = [UInt64](repeating: 0, count: total)
+        latencies = Samples(capacity: total)
+        done = promise
+        started = now()
+        fill(context)
+        return promise.futureResult
+    }
+
+    /// Writes requests until `window` are in flight (one flush per batch).
+    private func fill(_ context: ChannelHandlerContext) {
+        var wrote = false
+        while sent < total, sent - received < window {
+            sendTimes[sent] = now()
+            context.write(wrapOutboundOut(frame), promise: nil)
+            sent += 1
+            wrote = true
+        }
+        if wrote { context.flush() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
+              buffer.readableBytes >= 4 + Int(length) {
+            buffer.moveReaderIndex(forwardBy: 4)
+            let payload = buffer.readSlice(length: Int(length))!
+            answered(payload, context: context)
+        }
+        buffer.discardReadBytes()
+    }
+
+    private func answered(_ payload: ByteBuffer, context: ChannelHandlerContext) {
+        guard done != nil, received < total else { return }
+        latencies.add(now() - sendTimes[received])
+        received += 1
+        // Only the first answer is decoded fully; the rest are checked to be a `Data` envelope
+        // of the same length, which is cheap enough not to slow the client down.
+        if received == 1 || payload.readableBytes != firstLength {
+            if let problem = Self.problem(in: payload) {
+                failures += 1
+                if firstFailure == nil { firstFailure = problem }
+            } else if received == 1 {
+                firstLength = payload.readableBytes
+            }
+        }
+        if received == total {
+            let result = PipelineResult(elapsed: now() - started, latencies: latencies, failures: failures, firstFailure: firstFailure)
+            let promise = done
+            done = nil
+            promise?.succeed(result)
+        } else {
+            fill(context)
+        }
+    }
+
+    private var firstLength = -1
+
+    /// Nil when the answer is `{"Data":…}` whose inner JSON says `"status":"ok"` (or `Pong`).
+    private static func problem(in payload: ByteBuffer) -> String? {
+        let bytes = Array(payload.readableBytesView)
+        switch Response.decode(bytes) {
+        case .pong?: return nil
+        case .data(let inner)?:
+            let text = String(decoding: inner, as: UTF8.self)
+            return text.contains("\"status\":\"ok\"") || text.contains("\"status\":\"loaded\"") ? nil : String(text.prefix(200))
+        case let other: return "unexpected answer: \(String(describing: other).prefix(200))"
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        handshake?.fail(error)
+        handshake = nil
+        done?.fail(error)
+        done = nil
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshake?.fail(BenchError("connection closed during the handshake"))
+        handshake = nil
+        done?.fail(BenchError("connection closed with \(total - received) answers outstanding"))
+        done = nil
+        context.fireChannelInactive()
+    }
+}
