@@ -5,7 +5,8 @@ import NIOCore
 /// Turns one request frame into one response frame (SPEC §2), off the event loop.
 ///
 /// Parsing runs on the executor's request threads (a 16 MiB integer-array upload takes
-/// seconds to parse), and calls on its call threads; the event loop only moves bytes.
+/// seconds to parse), and calls on its call threads; the event loop only moves bytes and
+/// decodes small pings and calls (`inlineFrameLimit`).
 public final class Dispatcher: Sendable {
     private let configuration: ServerConfiguration
     private let service: ManagementService
@@ -22,10 +23,23 @@ public final class Dispatcher: Sendable {
         self.executor = executor
     }
 
+    /// Frames up to this size that are a `Ping`, the smoke test or a `wasm_call` are decoded
+    /// on the event loop: decoding them and checking a call's arguments costs microseconds, and
+    /// it saves a hand-off to a request thread and back per call. Everything else (loads
+    /// validate components, unloads commit to disk, big frames take long to parse) is decoded
+    /// on a request thread.
+    static let inlineFrameLimit = 16 * 1024
+
     /// Handles a frame payload; the future completes on `eventLoop` and never fails.
     public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
+        let decoded: EventLoopFuture<FirstStep>
+        if payload.count <= Self.inlineFrameLimit, let step = inlineStep(payload) {
+            decoded = eventLoop.makeSucceededFuture(step)
+        } else {
+            decoded = executor.runRequest(on: eventLoop) { self.firstStep(payload) }
+        }
         let executor = self.executor
-        return executor.runRequest(on: eventLoop) { self.firstStep(payload) }
+        return decoded
             .flatMap { step -> EventLoopFuture<DispatchResult> in
                 switch step {
                 case .done(let result):
@@ -47,6 +61,21 @@ public final class Dispatcher: Sendable {
         case call(PreparedCall)
     }
 
+    /// The first step of a small frame when it is cheap enough for the event loop (see
+    /// `inlineFrameLimit`); nil sends the frame to a request thread.
+    private func inlineStep(_ payload: [UInt8]) -> FirstStep? {
+        switch Request.decode(payload) {
+        case .ping:
+            return .done(DispatchResult(response: .pong))
+        case .data(let inner):
+            if inner == Self.helloPayload { return .done(DispatchResult(response: .data(Self.worldPayload))) }
+            guard case .success(let request) = ManagementRequest.decode(inner), case .call = request else { return nil }
+            return step(for: request)
+        case .invalid, .shutdown:
+            return nil
+        }
+    }
+
     /// Everything except executing a call: envelope, smoke test, shutdown, management messages.
     private func firstStep(_ payload: [UInt8]) -> FirstStep {
         switch Request.decode(payload) {
@@ -64,13 +93,17 @@ public final class Dispatcher: Sendable {
             case .failure(let error):
                 return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded())))
             case .success(let request):
-                switch service.handle(request) {
-                case .respond(let response):
-                    return .done(DispatchResult(response: .data(response.encoded())))
-                case .call(let prepared):
-                    return .call(prepared)
-                }
+                return step(for: request)
             }
+        }
+    }
+
+    private func step(for request: ManagementRequest) -> FirstStep {
+        switch service.handle(request) {
+        case .respond(let response):
+            return .done(DispatchResult(response: .data(response.encoded())))
+        case .call(let prepared):
+            return .call(prepared)
         }
     }
 
