@@ -94,13 +94,7 @@ public final class Component: Sendable {
         if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session) {
             return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm)
         }
-        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        let fresh: ComponentInstance
-        do {
-            fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
-        } catch {
-            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
-        }
+        let fresh = try makeInstance(limits: limits, session: session)
         let warm = pool == nil ? nil : WarmInstance(fresh: fresh, limits: limits)
         return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
     }
@@ -110,14 +104,18 @@ public final class Component: Sendable {
     @_spi(Benchmark)
     public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
+        return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session), reuse: nil)
+    }
+
+    /// A new instance under `limits`; instantiation failures (e.g. a start function out of
+    /// fuel, an initial memory over the cap) are mapped like call failures.
+    private func makeInstance(limits: ExecutionLimits, session: AnyObject?) throws -> ComponentInstance {
         let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        let fresh: ComponentInstance
         do {
-            fresh = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+            return try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
         } catch {
             throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
         }
-        return try run(lifted, arguments, name: name, in: fresh, reuse: nil)
     }
 
     /// Whether calls reuse reset instances (every core module could be given state exports).
@@ -145,13 +143,7 @@ public final class Component: Sendable {
     /// globals, handle table), e.g. to construct an exported resource and then call its
     /// methods. Fuel and memory limits cover all calls of the session together.
     public func instantiate(limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> ComponentSession {
-        let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        do {
-            let instance = try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
-            return ComponentSession(component: self, instance: instance)
-        } catch {
-            throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
-        }
+        ComponentSession(component: self, instance: try makeInstance(limits: limits, session: session))
     }
 
     /// The export `name`, after checking the arguments against its WIT parameters.

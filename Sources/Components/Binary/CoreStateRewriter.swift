@@ -52,7 +52,7 @@ enum CoreStateRewriter {
     /// may appear anywhere.
     private static let sectionRank: [UInt8: Int] = [1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13]
 
-    private struct Section {
+    struct Section {
         var id: UInt8
         /// Offset of the id byte.
         var start: Int
@@ -158,7 +158,7 @@ enum CoreStateRewriter {
     }
 
     /// The module's sections, after checking the header and that the sizes tile the file.
-    private static func split(_ bytes: [UInt8]) throws -> [Section] {
+    static func split(_ bytes: [UInt8]) throws -> [Section] {
         var reader = BinaryReader(bytes: bytes, context: "core module")
         let header = try reader.readBytes(8)
         guard header.elementsEqual([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]) else {
@@ -271,7 +271,7 @@ enum CoreStateRewriter {
         throw CoreStateRewriteError.malformed("LEB128 longer than \(maxBytes) bytes")
     }
 
-    private static func appendU32(_ value: UInt32, to bytes: inout [UInt8]) {
+    static func appendU32(_ value: UInt32, to bytes: inout [UInt8]) {
         var value = value
         repeat {
             var byte = UInt8(value & 0x7F)
