@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 exec ../common/build-embedded-swift.sh wasm-app-example wasm-app-example.wasm --module-name App \
-    app.swift Imports.swift Text.swift
+    app.swift Imports.swift Memory.swift Text.swift
