@@ -6,7 +6,7 @@ import NIOCore
 ///
 /// Parsing runs on the executor's request threads (a 16 MiB integer-array upload takes
 /// seconds to parse), and calls on its call threads; the event loop only moves bytes and
-/// decodes small pings and calls (`inlineFrameLimit`).
+/// decodes small frames, answering or preparing the cheap ones (`inlineFrameLimit`).
 public final class Dispatcher: Sendable {
     private let configuration: ServerConfiguration
     private let service: ManagementService
@@ -23,23 +23,25 @@ public final class Dispatcher: Sendable {
         self.executor = executor
     }
 
-    /// Frames up to this size that are a `Ping`, the smoke test or a `wasm_call` are decoded
-    /// on the event loop: decoding them and checking a call's arguments costs microseconds, and
-    /// it saves a hand-off to a request thread and back per call. Everything else (loads
-    /// validate components, unloads commit to disk, big frames take long to parse) is decoded
-    /// on a request thread.
+    /// Frames up to this size are decoded on the event loop (microseconds), and a `Ping`, the
+    /// smoke test or a `wasm_call` among them is also answered or prepared there: that saves a
+    /// hand-off to a request thread and back per call. Everything else (loads validate
+    /// components, unloads commit to disk, big frames take long to parse) runs on a request thread.
     static let inlineFrameLimit = 16 * 1024
 
     /// Handles a frame payload; the future completes on `eventLoop` and never fails.
     public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
-        let decoded: EventLoopFuture<FirstStep>
-        if payload.count <= Self.inlineFrameLimit, let step = inlineStep(payload) {
-            decoded = eventLoop.makeSucceededFuture(step)
+        let first: EventLoopFuture<FirstStep>
+        if payload.count <= Self.inlineFrameLimit {
+            let frame = DecodedFrame(payload)
+            first = frame.isCheap
+                ? eventLoop.makeSucceededFuture(firstStep(frame))
+                : executor.runRequest(on: eventLoop) { self.firstStep(frame) }
         } else {
-            decoded = executor.runRequest(on: eventLoop) { self.firstStep(payload) }
+            first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload)) }
         }
         let executor = self.executor
-        return decoded
+        return first
             .flatMap { step -> EventLoopFuture<DispatchResult> in
                 switch step {
                 case .done(let result):
@@ -61,49 +63,53 @@ public final class Dispatcher: Sendable {
         case call(PreparedCall)
     }
 
-    /// The first step of a small frame when it is cheap enough for the event loop (see
-    /// `inlineFrameLimit`); nil sends the frame to a request thread.
-    private func inlineStep(_ payload: [UInt8]) -> FirstStep? {
-        switch Request.decode(payload) {
-        case .ping:
-            return .done(DispatchResult(response: .pong))
-        case .data(let inner):
-            if inner == Self.helloPayload { return .done(DispatchResult(response: .data(Self.worldPayload))) }
-            guard case .success(let request) = ManagementRequest.decode(inner), case .call = request else { return nil }
-            return step(for: request)
-        case .invalid, .shutdown:
-            return nil
+    /// A request frame with its envelope and, for `Data`, its management message decoded.
+    private enum DecodedFrame: Sendable {
+        case ping
+        case smokeTest
+        case invalid
+        case shutdown(token: String?)
+        case management(Result<ManagementRequest, ManagementError>)
+
+        init(_ payload: [UInt8]) {
+            switch Request.decode(payload) {
+            case .ping: self = .ping
+            case .invalid: self = .invalid
+            case .shutdown(let token): self = .shutdown(token: token)
+            case .data(let inner):
+                self = inner == Dispatcher.helloPayload ? .smokeTest : .management(ManagementRequest.decode(inner))
+            }
+        }
+
+        /// Whether the first step is cheap enough for the event loop (see `inlineFrameLimit`).
+        var isCheap: Bool {
+            switch self {
+            case .ping, .smokeTest, .management(.success(.call)): return true
+            case .invalid, .shutdown, .management: return false
+            }
         }
     }
 
     /// Everything except executing a call: envelope, smoke test, shutdown, management messages.
-    private func firstStep(_ payload: [UInt8]) -> FirstStep {
-        switch Request.decode(payload) {
+    private func firstStep(_ frame: DecodedFrame) -> FirstStep {
+        switch frame {
         case .ping:
             return .done(DispatchResult(response: .pong))
+        case .smokeTest:
+            return .done(DispatchResult(response: .data(Self.worldPayload)))
         case .invalid:
             return .done(DispatchResult(response: .error(Response.invalidJSONMessage)))
         case .shutdown(let token):
             return .done(authorizeShutdown(token))
-        case .data(let inner):
-            if inner == Self.helloPayload {
-                return .done(DispatchResult(response: .data(Self.worldPayload)))
+        case .management(.failure(let error)):
+            return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded())))
+        case .management(.success(let request)):
+            switch service.handle(request) {
+            case .respond(let response):
+                return .done(DispatchResult(response: .data(response.encoded())))
+            case .call(let prepared):
+                return .call(prepared)
             }
-            switch ManagementRequest.decode(inner) {
-            case .failure(let error):
-                return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded())))
-            case .success(let request):
-                return step(for: request)
-            }
-        }
-    }
-
-    private func step(for request: ManagementRequest) -> FirstStep {
-        switch service.handle(request) {
-        case .respond(let response):
-            return .done(DispatchResult(response: .data(response.encoded())))
-        case .call(let prepared):
-            return .call(prepared)
         }
     }
 
