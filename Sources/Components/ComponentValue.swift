@@ -24,3 +24,22 @@ public indirect enum ComponentValue: Sendable, Hashable {
     /// A resource handle (an index into the instance's handle table).
     case handle(UInt32)
 }
+
+extension ComponentValue {
+    /// A `list<u8>` value of `bytes`.
+    public static func bytes(_ bytes: [UInt8]) -> ComponentValue {
+        .list(bytes.map(ComponentValue.u8))
+    }
+
+    /// The bytes of a `list<u8>` value; nil when this is not a list of `u8`s.
+    public var byteList: [UInt8]? {
+        guard case .list(let items) = self else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(items.count)
+        for item in items {
+            guard case .u8(let byte) = item else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}

@@ -65,7 +65,7 @@ enum FilesystemTypesInterface {
             },
             fallible("read") { s, a in
                 let (bytes, end) = try s.read(a.handle(0), length: a.u64(1), offset: a.u64(2))
-                return .tuple([WITValue.bytes(bytes), .bool(end)])
+                return .tuple([ComponentValue.bytes(bytes), .bool(end)])
             },
             fallible("write") { s, a in .u64(try s.write(a.handle(0), a.bytes(1), offset: a.u64(2))) },
             fallible("read-directory") { s, a in .handle(try s.readDirectory(a.handle(0))) },

@@ -5,7 +5,7 @@ import Components
 enum InsecureRandomInterface {
     static let interface = WASIInterface(name: "wasi:random/insecure@0.2.0", functions: Dictionary(uniqueKeysWithValues: [
         WASIInterface.function("get-insecure-random-bytes") { _, args in
-            [WITValue.bytes(try RandomInterface.randomBytes(args.u64(0)))]
+            [ComponentValue.bytes(try RandomInterface.randomBytes(args.u64(0)))]
         },
         WASIInterface.function("get-insecure-random-u64") { _, _ in
             [.u64(EntropySource.u64())]

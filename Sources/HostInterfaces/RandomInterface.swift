@@ -6,7 +6,7 @@ import Components
 enum RandomInterface {
     static let interface = WASIInterface(name: "wasi:random/random@0.2.0", functions: Dictionary(uniqueKeysWithValues: [
         WASIInterface.function("get-random-bytes") { _, args in
-            [WITValue.bytes(try randomBytes(args.u64(0)))]
+            [ComponentValue.bytes(try randomBytes(args.u64(0)))]
         },
         WASIInterface.function("get-random-u64") { _, _ in
             [.u64(EntropySource.u64())]

@@ -14,7 +14,7 @@ enum StreamsInterface {
     }
 
     private static let read: @Sendable (WASISession, Arguments) throws -> [ComponentValue] = { session, args in
-        [WITValue.stream(try session.streamRead(args.handle(0), length: args.u64(1))) { WITValue.bytes($0) }]
+        [WITValue.stream(try session.streamRead(args.handle(0), length: args.u64(1))) { ComponentValue.bytes($0) }]
     }
     private static let skip: @Sendable (WASISession, Arguments) throws -> [ComponentValue] = { session, args in
         [WITValue.stream(try session.streamSkip(args.handle(0), length: args.u64(1))) { .u64($0) }]

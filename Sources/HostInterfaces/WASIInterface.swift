@@ -66,13 +66,7 @@ struct Arguments {
     }
 
     func bytes(_ index: Int) throws -> [UInt8] {
-        guard case .list(let items) = try value(index) else { throw mismatch(index, "a list<u8>") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(items.count)
-        for item in items {
-            guard case .u8(let b) = item else { throw mismatch(index, "a list<u8>") }
-            bytes.append(b)
-        }
+        guard let bytes = try value(index).byteList else { throw mismatch(index, "a list<u8>") }
         return bytes
     }
 
@@ -88,7 +82,6 @@ struct Arguments {
 // MARK: - Building results
 
 enum WITValue {
-    static func bytes(_ bytes: [UInt8]) -> ComponentValue { .list(bytes.map { .u8($0) }) }
     static func ok(_ payload: ComponentValue? = nil) -> ComponentValue { .result(isError: false, payload: payload) }
     static func err(_ code: WASIErrorCode) -> ComponentValue { .result(isError: true, payload: .enum(caseIndex: code.rawValue)) }
 

@@ -20,7 +20,7 @@ enum PositionalFetch {
 
     /// `tuple<u16, list<tuple<string,string>>, list<u8>>`.
     static func response(_ response: EgressResponse) -> ComponentValue {
-        .tuple([.u16(response.status), FetchValues.headers(response.headers), FetchValues.bytes(response.body)])
+        .tuple([.u16(response.status), FetchValues.headers(response.headers), .bytes(response.body)])
     }
 }
 
@@ -87,7 +87,7 @@ struct RecordFetch {
             switch field {
             case "status": return .u16(response.status)
             case "headers": return FetchValues.headers(response.headers)
-            default: return FetchValues.bytes(response.body)
+            default: return .bytes(response.body)
             }
         })
     }
@@ -118,14 +118,7 @@ enum FetchValues {
     }
 
     static func rawBytes(_ value: ComponentValue) throws -> [UInt8] {
-        guard case .list(let items) = value else { throw mismatch("byte list") }
-        return try items.map { item in
-            guard case .u8(let byte) = item else { throw mismatch("byte list") }
-            return byte
-        }
-    }
-
-    static func bytes(_ bytes: [UInt8]) -> ComponentValue {
-        .list(bytes.map { .u8($0) })
+        guard let bytes = value.byteList else { throw mismatch("byte list") }
+        return bytes
     }
 }

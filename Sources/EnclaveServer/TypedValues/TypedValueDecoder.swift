@@ -45,10 +45,10 @@ enum TypedValueDecoder {
             guard let s = json.stringValue else { throw fail("got \(kind(json))") }
             return .string(s)
         case .list(.u8):
-            if let bytes = json.byteArray() { return .list(bytes.map(ComponentValue.u8)) }
+            if let bytes = json.byteArray() { return .bytes(bytes) }
             if let text = json.stringValue {
                 guard let bytes = Base64.decode(text) else { throw fail("got a string that is not base64") }
-                return .list(bytes.map(ComponentValue.u8))
+                return .bytes(bytes)
             }
             return try list(json, element: .u8, at: path, fail: fail)
         case .list(let element):
