@@ -49,13 +49,8 @@ final class EgressAppTests: XCTestCase {
         return try await harness!.connect()
     }
 
-    private static func guest(_ path: String) throws -> [UInt8] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return Array(try Data(contentsOf: root.appendingPathComponent(path)))
-    }
-
     private func load(_ client: RawTLSClient, _ name: String, _ path: String) async throws {
-        let bytes = try Self.guest(path)
+        let bytes = try GuestFiles.bytes(path)
         let reply = try await client.management(#"{"wasm_load":{"name":"\#(name)","bytes":"\#(Data(bytes).base64EncodedString())"}}"#)
         XCTAssertEqual(reply["status"]?.stringValue, "loaded", reply.serializedString)
     }
@@ -139,7 +134,7 @@ final class EgressAppTests: XCTestCase {
 
     func testAFetchOfAnUnknownShapeIsRefusedAtLoad() async throws {
         let client = try await startServer(egressEnabled: false)
-        let bytes = try Self.guest("Guests/egress-probe/wrong-shape.wasm")
+        let bytes = try GuestFiles.bytes("Guests/egress-probe/wrong-shape.wasm")
         let reply = try await client.management(#"{"wasm_load":{"name":"wrong","bytes":"\#(Data(bytes).base64EncodedString())"}}"#)
         XCTAssertEqual(reply["status"]?.stringValue, "error", reply.serializedString)
         XCTAssertTrue(reply["message"]?.stringValue?.contains(

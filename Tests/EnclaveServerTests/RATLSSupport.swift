@@ -39,9 +39,7 @@ final class RATLSHarness: @unchecked Sendable {
 
     /// The committed test guest and its SHA-256.
     static func guest() throws -> (bytes: [UInt8], hash: [UInt8]) {
-        let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let bytes = Array(try Data(contentsOf: root.appendingPathComponent("Guests/test-guest/test-guest.wasm")))
+        let bytes = try GuestFiles.bytes("Guests/test-guest/test-guest.wasm")
         return (bytes, Array(SHA256.hash(data: bytes)))
     }
 

@@ -7,10 +7,7 @@ import XCTest
 /// what one call writes the next call (and the next server) reads; apps never see each other.
 final class WASIAppTests: XCTestCase {
     static func conformanceGuest() throws -> String {
-        let url = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Guests/wasi-conformance/wasi-conformance.wasm")
-        return try Data(contentsOf: url).base64EncodedString()
+        Data(try GuestFiles.bytes("Guests/wasi-conformance/wasi-conformance.wasm")).base64EncodedString()
     }
 
     private func load(_ name: String, on client: RawTLSClient, extra: String = "") async throws {

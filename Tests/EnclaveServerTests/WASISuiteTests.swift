@@ -7,10 +7,7 @@ import XCTest
 /// run with the server's own sessions, sealed SQLite store and log.
 final class WASISuiteTests: XCTestCase {
     private static func suiteBase64() throws -> String {
-        let url = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Guests/wasi-conformance/wasi-suite.wasm")
-        return try Data(contentsOf: url).base64EncodedString()
+        Data(try GuestFiles.bytes("Guests/wasi-conformance/wasi-suite.wasm")).base64EncodedString()
     }
 
     /// The strings of the call's single list<string> result.

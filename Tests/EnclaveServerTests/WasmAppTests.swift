@@ -11,12 +11,9 @@ final class WasmAppTests: XCTestCase {
     private var harness: ServerHarness!
     private var client: RawTLSClient!
 
-    /// The guest bytes, located relative to this file so tests run from any directory.
+    /// The test guest's bytes.
     static func guestBytes() throws -> [UInt8] {
-        let url = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Guests/test-guest/test-guest.wasm")
-        return Array(try Data(contentsOf: url))
+        try GuestFiles.bytes("Guests/test-guest/test-guest.wasm")
     }
 
     override func setUp() async throws {
