@@ -102,7 +102,7 @@ final class DifferentialTests: XCTestCase {
         }
         print("DIFF: all-types self-check: \(calls.count) calls, \(selfFailures) wrong")
 
-        guard Oracle.isAvailable else { return }
+        guard Oracle.requireAvailable() else { return }
         let wasmtime = try Oracle.call(DifferentialGuest.url, calls.map { ($0.export.name, $0.argumentsJSON) }, fuel: Self.limits.fuel)
         _ = compare("all-types", calls, ours: outcomes, wasmtime: wasmtime)
     }
@@ -111,7 +111,7 @@ final class DifferentialTests: XCTestCase {
 
     /// Export names and signatures as we parse them equal wasmtime's.
     func testSignaturesAgreeWithWasmtime() throws {
-        guard Oracle.isAvailable else { return }
+        guard Oracle.requireAvailable() else { return }
         for url in GuestFiles.allComponents() {
             let described = try Oracle.describe(url)
             guard !Self.usesResources(described.imports) else { continue }
@@ -127,7 +127,7 @@ final class DifferentialTests: XCTestCase {
     /// The other committed components (WAT fixtures, the Embedded Swift test guest), with host
     /// imports typed as wasmtime reports them.
     func testCommittedComponentsAgreeWithWasmtime() throws {
-        guard Oracle.isAvailable else { return }
+        guard Oracle.requireAvailable() else { return }
         var total = 0
         for url in GuestFiles.allComponents() where url != DifferentialGuest.url {
             let described = try Oracle.describe(url)

@@ -39,7 +39,7 @@ final class FuelParityTests: XCTestCase {
     }
 
     func compare(_ file: URL, _ probes: [Probe]) throws {
-        guard Oracle.isAvailable else { throw XCTSkip("PyPI wasmtime unavailable") }
+        guard Oracle.requireAvailable() else { return }
         let component = try Component.load([UInt8](try Data(contentsOf: file)))
         let theirs = try Oracle.callReportingFuel(file, probes.map { ($0.export, $0.argumentsJSON) }, fuel: Self.budget)
         for (probe, their) in zip(probes, theirs) {
