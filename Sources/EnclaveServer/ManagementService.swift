@@ -75,12 +75,9 @@ struct ManagementService: Sendable {
             return reinstate(request, quarantined: quarantined)
         }
         let component: Component
-        do {
-            component = try host.load(request.bytes)
-        } catch let error as ComponentError {
-            return .error("invalid component: \(error.description)")
-        } catch {
-            return .error("invalid component: \(error)")
+        switch parseComponent(request.bytes) {
+        case .success(let parsed): component = parsed
+        case .failure(let refusal): return .error(refusal.message)
         }
         guard !component.exports.isEmpty else {
             return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
@@ -115,12 +112,9 @@ struct ManagementService: Sendable {
             return .error("\(error)")
         }
         let component: Component
-        do {
-            component = try host.load(request.bytes)
-        } catch let error as ComponentError {
-            return .error("invalid component: \(error.description)")
-        } catch {
-            return .error("invalid component: \(error)")
+        switch parseComponent(request.bytes) {
+        case .success(let parsed): component = parsed
+        case .failure(let refusal): return .error(refusal.message)
         }
         let requested = AppRegistry.Reinstatement(keySource: keySource, hostname: request.hostname, maxFuel: request.maxFuel)
         do {
@@ -130,6 +124,18 @@ struct ManagementService: Sendable {
             return .loaded(app.info)
         } catch {
             return .error(error.description)
+        }
+    }
+
+    /// Parses and validates an upload against the server's imports; a refusal is the
+    /// `invalid component: …` text clients see.
+    private func parseComponent(_ bytes: [UInt8]) -> Result<Component, ManagementError> {
+        do {
+            return .success(try host.load(bytes))
+        } catch let error as ComponentError {
+            return .failure(ManagementError("invalid component: \(error.description)"))
+        } catch {
+            return .failure(ManagementError("invalid component: \(error)"))
         }
     }
 
