@@ -1,5 +1,6 @@
 import Components
 import Foundation
+import HostInterfaces
 import SealedStore
 
 /// The set of loaded apps, by name, kept in step with the sealed store. Thread-safe:
@@ -65,14 +66,16 @@ public final class AppRegistry: Sendable {
                 throw .persistence(app: record.name, reason: "\(error)")
             }
             let kv: SealedKV
+            let sdk: EnclaveApp
             do {
                 kv = try store.kv(for: record)
+                sdk = try sdkApp(for: record, kv: kv, store: store)
             } catch {
                 // Undo the commit, so the store never keeps an app that was reported as failed.
                 _ = try? store.removeApp(named: record.name)
                 throw .persistence(app: record.name, reason: "\(error)")
             }
-            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv)
+            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, sdk: sdk)
             apps.withLock { $0[app.name] = app }
             return app
         }
@@ -133,7 +136,7 @@ public final class AppRegistry: Sendable {
     /// for all of them); remembers the ones skipped.
     func attach(_ store: SealedStore, restoring restorer: AppRestorer) throws {
         storage.withLock { $0.store = store }
-        let outcome = try restorer.restore(from: store)
+        let outcome = try restorer.restore(from: store, registry: self)
         apps.withLock { apps in
             for app in outcome.restored { apps[app.name] = app }
         }
@@ -152,7 +155,7 @@ public final class AppRegistry: Sendable {
         if let store { ServerStoreOpener.close(store) }
     }
 
-    private func notifyObservers() {
+    func notifyObservers() {
         let current = all()
         for observer in observers.withLock({ $0 }) { observer(current) }
     }

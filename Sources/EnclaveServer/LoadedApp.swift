@@ -1,5 +1,6 @@
 import Components
 import EnclaveProtocol
+import HostInterfaces
 import SealedStore
 
 /// One app as the registry holds it: identity, code, key, limits and its sealed key-value
@@ -20,10 +21,14 @@ public struct LoadedApp: Sendable {
     /// The app's own sealed key-value store (SPEC §7), shared by all its calls; closed when the
     /// app is unloaded. The WASI filesystem is built over it.
     public let kv: SealedKV
+    /// What the SDK interfaces know of the app (sealing key, attestation extensions); nil for
+    /// an app assembled without a store's sealing root (tests), whose sealing answers `err`.
+    public var sdk: EnclaveApp?
 
     /// Assembles a loaded app.
     public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
-                limits: ExecutionLimits, kv: SealedKV) {
+                limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp? = nil) {
+        self.sdk = sdk
         self.name = name
         self.hostname = hostname
         self.codeHash = codeHash
@@ -34,9 +39,9 @@ public struct LoadedApp: Sendable {
     }
 
     /// The app described by its persisted `record`, with its parsed component.
-    public init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV) {
+    public init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp? = nil) {
         self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
-                  component: component, limits: limits, kv: kv)
+                  component: component, limits: limits, kv: kv, sdk: sdk)
     }
 
     /// The export called `name`, if any.

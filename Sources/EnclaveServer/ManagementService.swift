@@ -1,5 +1,7 @@
 import Components
+import Crypto
 import EnclaveProtocol
+import HostInterfaces
 import SealedStore
 
 /// Answers the management messages of SPEC §3 against the registry.
@@ -71,21 +73,41 @@ struct ManagementService: Sendable {
         if registry.contains(request.name) {
             return .error(RegistryError.alreadyLoaded(request.name).description)
         }
+        // Only an explicit max_fuel (or fresh_instances) is stored: apps without one follow the
+        // server's default, even when a later start changes it.
+        let limits = AppLimits(maxFuel: request.maxFuel, freshInstances: request.freshInstances)
+        // The trial instantiation's constructors see the app's store (data under a BYOK key
+        // included); what they write under a generated key is deleted if the load then fails.
+        let trialKV: SealedKV?
+        do {
+            trialKV = try registry.store?.detachedKV(appName: request.name, key: key)
+        } catch {
+            return .error("cannot open the sealed store of app '\(request.name)': \(error)")
+        }
+        defer { trialKV?.close() }
+        // Sealing works in constructors at load; attestation extensions wait for the app.
+        let trialSDK = try? registry.store.map { store in
+            EnclaveApp(name: request.name, codeHash: Array(SHA256.hash(data: request.bytes)),
+                       sealingRoot: try store.sealingKeyProvider.sealingKey())
+        }
+        func discardTrialWrites() { if key.isGenerated { try? trialKV?.removeAll() } }
         let component: Component
         do {
-            component = try host.load(request.bytes)
+            component = try host.load(request.bytes, app: request.name, kv: trialKV, sdk: trialSDK,
+                                      options: configuration.loadOptions(for: limits), log: configuration.log)
         } catch let error as ComponentError {
+            discardTrialWrites()
             return .error("invalid component: \(error.description)")
         } catch {
+            discardTrialWrites()
             return .error("invalid component: \(error)")
         }
         guard !component.exports.isEmpty else {
+            discardTrialWrites()
             return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
         }
-        // Only an explicit max_fuel is stored: apps without one follow the server's default,
-        // even when a later start changes it.
         let record = AppRecord(name: request.name, hostname: request.hostname, code: request.bytes, key: key,
-                               limits: AppLimits(maxFuel: request.maxFuel))
+                               limits: limits)
         do {
             let app = try registry.load(record, component: component,
                                         limits: configuration.executionLimits(for: record.limits))
@@ -93,6 +115,7 @@ struct ManagementService: Sendable {
         } catch {
             // Another connection loaded the same name while we were parsing, or the store
             // refused the commit: either way the app is not loaded.
+            discardTrialWrites()
             return .error(error.description)
         }
     }

@@ -1,4 +1,5 @@
 import Components
+import HostInterfaces
 import SealedStore
 
 /// One stored app that could not be served after a restart, and why.
@@ -37,7 +38,7 @@ struct AppRestorer {
     /// Reads and re-validates every stored app.
     /// - Throws: `PersistenceError.restoreFailed` when the records cannot be read at all
     ///   (tampered, or sealed under another sealing key): starting empty would hide that.
-    func restore(from store: SealedStore) throws -> Outcome {
+    func restore(from store: SealedStore, registry: AppRegistry) throws -> Outcome {
         let records: [AppRecord]
         do {
             records = try store.loadApps()
@@ -47,7 +48,7 @@ struct AppRestorer {
         var outcome = Outcome()
         for record in records {
             do {
-                outcome.restored.append(try restore(record, store: store))
+                outcome.restored.append(try restore(record, store: store, registry: registry))
             } catch {
                 let reason = Self.describe(error)
                 outcome.skipped.append(SkippedApp(name: record.name, codeHash: record.codeHash, reason: reason))
@@ -61,14 +62,16 @@ struct AppRestorer {
         return outcome
     }
 
-    private func restore(_ record: AppRecord, store: SealedStore) throws -> LoadedApp {
-        let component = try host.load(record.code)
+    private func restore(_ record: AppRecord, store: SealedStore, registry: AppRegistry) throws -> LoadedApp {
+        let kv = try store.kv(for: record)
+        let sdk = try registry.sdkApp(for: record, kv: kv, store: store)
+        let component = try host.load(record.code, app: record.name, kv: kv, sdk: sdk,
+                                      options: configuration.loadOptions(for: record.limits), log: configuration.log)
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }
         return LoadedApp(record: record, component: component,
-                         limits: configuration.executionLimits(for: record.limits),
-                         kv: try store.kv(for: record))
+                         limits: configuration.executionLimits(for: record.limits), kv: kv, sdk: sdk)
     }
 
     private static func describe(_ error: Error) -> String {
@@ -88,5 +91,11 @@ extension ServerConfiguration {
     /// in its record, so it holds after a restart), the server's defaults otherwise.
     func executionLimits(for limits: AppLimits) -> ExecutionLimits {
         ExecutionLimits(fuel: limits.maxFuel ?? defaultFuel, maxMemoryBytes: maxMemoryBytes)
+    }
+
+    /// How an app's component is prepared: its own `fresh_instances` choice or the server's,
+    /// and its trial instantiation under the limits its calls get.
+    func loadOptions(for limits: AppLimits) -> LoadOptions {
+        LoadOptions(reuseInstances: !(limits.freshInstances ?? freshInstances), trialLimits: executionLimits(for: limits))
     }
 }
