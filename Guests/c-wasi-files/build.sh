@@ -16,10 +16,17 @@ trap 'rm -rf "$work"' EXIT
 
 adapter="$("$common/preview1-adapter.sh")"
 
-# -nodefaultlibs: the Swift toolchain's clang has no wasm32 compiler-rt; Debian's is linked instead.
-"$CLANG" --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -Os -nodefaultlibs \
-    -Wl,--strip-all -o "$work/files.core.wasm" "$here/files.c" -lc "$BUILTINS"
-wasm-tools component embed "$here/wit" --world c-files "$work/files.core.wasm" -o "$work/files.embedded.wasm"
-wasm-tools component new "$work/files.embedded.wasm" --adapt "wasi_snapshot_preview1=$adapter" -o "$here/c-wasi-files.wasm"
-wasm-tools validate "$here/c-wasi-files.wasm"
-echo "built $here/c-wasi-files.wasm ($(wc -c < "$here/c-wasi-files.wasm") bytes)"
+# build NAME [CFLAGS...]: files.c → NAME.wasm
+build() {
+    local name=$1; shift
+    # -nodefaultlibs: the Swift toolchain's clang has no wasm32 compiler-rt; Debian's is linked instead.
+    "$CLANG" --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -Os -nodefaultlibs "$@" \
+        -Wl,--strip-all -o "$work/$name.core.wasm" "$here/files.c" -lc "$BUILTINS"
+    wasm-tools component embed "$here/wit" --world c-files "$work/$name.core.wasm" -o "$work/$name.embedded.wasm"
+    wasm-tools component new "$work/$name.embedded.wasm" --adapt "wasi_snapshot_preview1=$adapter" -o "$here/$name.wasm"
+    wasm-tools validate "$here/$name.wasm"
+    echo "built $here/$name.wasm ($(wc -c < "$here/$name.wasm") bytes)"
+}
+build c-wasi-files
+# The same, with a constructor that also writes a file (tests of what instantiation writes).
+build c-wasi-ctor-writes -DCONSTRUCTOR_WRITES

@@ -80,6 +80,12 @@ static void probe_at_startup(void) {
     DIR *root = opendir("/");
     root_opened = root != NULL;
     if (root) closedir(root);
+#ifdef CONSTRUCTOR_WRITES
+    // The variant c-wasi-ctor-writes.wasm also writes while being instantiated: one byte per
+    // instantiation appended to /instantiations.
+    int fd = open("/instantiations", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) { write(fd, "i", 1); close(fd); }
+#endif
 }
 
 EXPORT("startup-report")
