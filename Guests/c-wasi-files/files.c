@@ -25,13 +25,17 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
     return p;
 }
 
+// Frees an argument the host allocated through cabi_realloc: an empty one was not allocated
+// (cabi_realloc answers a zero-size request with the alignment, as wit-bindgen's glue does).
+static void free_argument(void *ptr, size_t len) { if (len) free(ptr); }
+
 // Copies (ptr, len) from the caller into a NUL-terminated string and frees the argument.
 static char *take_string(char *ptr, size_t len) {
     char *s = malloc(len + 1);
     if (!s) abort();
     memcpy(s, ptr, len);
     s[len] = 0;
-    free(ptr);
+    free_argument(ptr, len);
     return s;
 }
 
@@ -102,9 +106,9 @@ static uint8_t *write_with(char *path_ptr, size_t path_len, char *data_ptr, size
     char *path = take_string(path_ptr, path_len);
     int fd = open(path, O_WRONLY | O_CREAT | flags, 0644);
     free(path);
-    if (fd < 0) { free(data_ptr); return err_text("open"); }
+    if (fd < 0) { free_argument(data_ptr, data_len); return err_text("open"); }
     ssize_t written = write(fd, data_ptr, data_len);
-    free(data_ptr);
+    free_argument(data_ptr, data_len);
     if (written < 0) { close(fd); return err_text("write"); }
     struct stat st;
     if (report_size && fstat(fd, &st) != 0) { close(fd); return err_text("fstat"); }
