@@ -23,7 +23,7 @@ public struct LoadedApp: Sendable {
     public let kv: SealedKV
     /// What the SDK interfaces know of the app (sealing key, attestation extensions); nil for
     /// an app assembled without a store's sealing root (tests), whose sealing answers `err`.
-    public var sdk: EnclaveApp?
+    public let sdk: EnclaveApp?
 
     /// Assembles a loaded app.
     public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,

@@ -1,3 +1,4 @@
+@_spi(Benchmark) import Components
 import EnclaveProtocol
 @testable import EnclaveServer
 import Foundation
@@ -66,6 +67,39 @@ final class InstantiationWritesTests: XCTestCase {
         let loaded = String(decoding: service.load(request).encoded(), as: UTF8.self)
         XCTAssertTrue(loaded.hasPrefix(#"{"status":"loaded""#), loaded)
         XCTAssertFalse(backend.inner.rawRows().isEmpty, "a successful load keeps what its constructor wrote")
+    }
+}
+
+/// `fresh_instances` (per app, stored with it) and `--fresh-instances` (server) turn instance
+/// reuse off; by default a guest that allows it reuses reset instances.
+final class FreshInstancesOptionTests: XCTestCase {
+    private func service(_ store: SealedStore, fresh: Bool) throws -> (ManagementService, AppRegistry) {
+        var configuration = ServerConfiguration(port: 0)
+        configuration.freshInstances = fresh
+        configuration.log = { _ in }
+        let registry = AppRegistry()
+        try registry.attach(store, restoring: AppRestorer(configuration: configuration))
+        return (ManagementService(registry: registry, configuration: configuration), registry)
+    }
+
+    func testPerAppChoiceIsStoredAndTheServerOptionAppliesToEveryApp() throws {
+        let backend = InMemoryBackend()
+        let sealing = EphemeralSealingKey()
+        let bytes = try GuestFiles.bytes("Guests/test-guest/test-guest.wasm")
+        do {
+            let (service, registry) = try service(try SealedStore(backend: backend, sealingKeyProvider: sealing), fresh: false)
+            _ = service.load(LoadRequest(name: "reused", bytes: bytes))
+            _ = service.load(LoadRequest(name: "fresh", bytes: bytes, freshInstances: true))
+            XCTAssertEqual(registry.app(named: "reused")?.component.reusesInstances, true)
+            XCTAssertEqual(registry.app(named: "fresh")?.component.reusesInstances, false)
+            registry.detachStore()
+        }
+        // Restored from the same store: the app's choice holds; the server option covers the rest.
+        let (_, restored) = try service(try SealedStore(backend: backend, sealingKeyProvider: sealing), fresh: false)
+        XCTAssertEqual(restored.app(named: "fresh")?.component.reusesInstances, false)
+        XCTAssertEqual(restored.app(named: "reused")?.component.reusesInstances, true)
+        let (_, everyApp) = try service(try SealedStore(backend: backend, sealingKeyProvider: sealing), fresh: true)
+        XCTAssertEqual(everyApp.app(named: "reused")?.component.reusesInstances, false)
     }
 }
 
