@@ -14,8 +14,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../../.." && pwd)"
 OUT="${OUT:-$repo/.build/guests/componentize-py.wasm}"
 cache="${ENCLAVE_GUEST_CACHE:-$HOME/.cache/enclaveos-guests}"
-command -v componentize-py >/dev/null || { echo "componentize-py is not installed: pip install -r tests/requirements.txt" >&2; exit 1; }
-version="$(componentize-py --version | awk '{print $2}')"
+# The console script, or the module itself when pip's script directory is not on PATH.
+componentize_py() {
+    if command -v componentize-py >/dev/null; then componentize-py "$@"
+    else python3 -c 'import sys, componentize_py; sys.argv[0] = "componentize-py"; componentize_py.script()' "$@"; fi
+}
+version="$(componentize_py --version | awk '{print $2}')" || { echo "componentize-py is not installed: pip install -r tests/requirements.txt" >&2; exit 1; }
 inputs="$(cat "$here/app.py" "$here/wit/world.wit" "$repo/wit/deps/enclave-os/enclave-os.wit" | sha256sum | cut -c1-16)"
 cached="$cache/componentize-py-$version-$inputs.wasm"
 if [ ! -f "$cached" ]; then
@@ -24,7 +28,7 @@ if [ ! -f "$cached" ]; then
     mkdir -p "$work/wit/deps/enclave-os" "$cache"
     cp "$here/wit/world.wit" "$work/wit/"
     cp "$repo/wit/deps/enclave-os/enclave-os.wit" "$work/wit/deps/enclave-os/"
-    (cd "$here" && componentize-py -d "$work/wit" -w hello componentize app -o "$work/out.wasm")
+    (cd "$here" && componentize_py -d "$work/wit" -w hello componentize app -o "$work/out.wasm")
     mv "$work/out.wasm" "$cached"
     rm -rf "$work"
 fi
