@@ -66,11 +66,15 @@ public struct LoadRequest: Hashable, Sendable {
     public var encryptionKey: String?
     /// A per-app fuel budget overriding the server default.
     public var maxFuel: UInt64?
+    /// `fresh_instances`: true instantiates the app afresh for every call instead of serving
+    /// calls from a reset post-instantiation snapshot (nil: the server's default).
+    public var freshInstances: Bool?
     /// Whether `bytes` was sent as base64 (a client preference kept for `json()`).
     public var base64: Bool
 
     public init(name: String, bytes: [UInt8], hostname: String? = nil, encryptionKey: String? = nil,
-                maxFuel: UInt64? = nil, base64: Bool = false) {
+                maxFuel: UInt64? = nil, base64: Bool = false, freshInstances: Bool? = nil) {
+        self.freshInstances = freshInstances
         self.name = name
         self.bytes = bytes
         self.hostname = hostname
@@ -95,6 +99,7 @@ public struct LoadRequest: Hashable, Sendable {
         hostname = try fields.optionalString("hostname")
         encryptionKey = try fields.optionalString("encryption_key")
         maxFuel = try fields.optionalUInt64("max_fuel")
+        freshInstances = try fields.optionalBool("fresh_instances")
     }
 
     func json() -> JSON {
@@ -102,6 +107,7 @@ public struct LoadRequest: Hashable, Sendable {
         if let hostname { object.append("hostname", .string(hostname)) }
         if let encryptionKey { object.append("encryption_key", .string(encryptionKey)) }
         if let maxFuel { object.append("max_fuel", .uint(maxFuel)) }
+        if let freshInstances { object.append("fresh_instances", .bool(freshInstances)) }
         return .object(object)
     }
 }

@@ -17,6 +17,11 @@ public struct ServerConfiguration: Sendable {
     public var defaultFuel: UInt64
     /// Cap on the sum of an instance's linear memories, in bytes.
     public var maxMemoryBytes: Int
+    /// True: every call of every app instantiates the component afresh, so start functions and
+    /// constructors run before each call (an app may also ask for this at load with
+    /// `fresh_instances`). False (default): calls may run in an instance reset to its
+    /// post-instantiation snapshot; docs/instantiation.md says what an app can observe.
+    public var freshInstances = false
     /// How many calls may execute at once across all connections; further calls wait their turn.
     public var maxConcurrentCalls: Int
     /// Number of event-loop threads for network I/O (calls never run on them).

@@ -31,6 +31,10 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-calls"), help: "Calls executing at once; more wait their turn.")
     var maxConcurrentCalls: Int = 8
 
+    @Flag(name: .customLong("fresh-instances"),
+          help: "Instantiate every app afresh for every call (constructors run each time) instead of resetting a post-instantiation snapshot. Apps can ask for this themselves with wasm_load's fresh_instances.")
+    var freshInstances = false
+
     @Option(name: .customLong("data-dir"),
             help: "Directory of the sealed store: loaded apps, their keys and data survive restarts there (created 0700 if missing).")
     var dataDir: String = "./enclave-data"
@@ -71,6 +75,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             eventLoopThreads: ProcessInfo.processInfo.activeProcessorCount
         )
         configuration.dataDirectory = dataDir
+        configuration.freshInstances = freshInstances
         let egress = try makeEgress()
         configuration.egress = egress
         let registry = AppRegistry()
