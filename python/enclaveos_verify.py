@@ -53,6 +53,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+import enclaveos_evidence as evidence  # noqa: E402  (sibling module, also when run as a script)
+
 # --- OIDs (mirror of Sources/Attestation/AttestationOID.swift) -----------------
 OID_SGX_QUOTE = "1.2.840.113741.1.13.1.0"
 OID_TDX_QUOTE = "1.2.840.113741.1.5.5.1.6"
@@ -211,6 +214,8 @@ class VerificationReport:
     evidence_format: Optional[str] = None
     measurements: List[Tuple[str, bytes]] = field(default_factory=list)
     not_checked: List[str] = field(default_factory=list)
+    tcb_status: Optional[str] = None
+    advisory_ids: List[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -233,11 +238,15 @@ class VerificationReport:
             "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
             "measurements": {n: v.hex() for n, v in self.measurements},
             "not_checked": self.not_checked,
+            "tcb_status": self.tcb_status,
+            "advisory_ids": self.advisory_ids,
         }
 
     def __str__(self) -> str:
         lines = ["%s %s: %s" % ("PASS" if c.passed else "FAIL", c.name, c.detail) for c in self.checks]
         lines += ["INFO measurement %s = %s" % (n, v.hex()) for n, v in self.measurements]
+        if self.tcb_status:
+            lines.append("INFO tcb-status %s%s" % (self.tcb_status, " (%s)" % ", ".join(self.advisory_ids) if self.advisory_ids else ""))
         lines += ["NOT CHECKED " + item for item in self.not_checked]
         lines.append("RESULT: verified" if self.passed else "RESULT: FAILED (%s)" % ", ".join(c.name for c in self.failures))
         return "\n".join(lines)
@@ -290,12 +299,16 @@ def verify_certificate(
     measurements: Optional[Dict[str, bytes]] = None,
     apps: Optional[Iterable[Tuple[str, bytes]]] = None,
     now: Optional[_dt.datetime] = None,
+    collateral_dir: Optional[str] = None,
+    policy: Optional["evidence.Policy"] = None,
 ) -> VerificationReport:
     """Verifies an EnclaveOS leaf certificate; never raises for bad input.
 
     nonce: challenge mode (the nonce sent in ClientHello 0xFFBB); None = deterministic
     (binding = the certificate's NotBefore as YYYY-MM-DDTHH:MMZ).
     extensions: {dotted OID: expected raw value}. apps: [(name, code hash)] expected loaded.
+    Hardware evidence is verified to the vendor roots with the collateral in ``collateral_dir``
+    at ``now`` (default: the current time) under ``policy`` (measurements are merged into it).
     """
     report = VerificationReport()
     try:
@@ -325,13 +338,8 @@ def verify_certificate(
     report.record("evidence.present", True, "%s, %d bytes under %s" % (fmt, len(data), oid))
     report.evidence_format = fmt
     if fmt != SIMULATED:
-        report.record("evidence.hardware", True, "%s evidence from TEE hardware (claimed; signature not verified)" % fmt)
-        report.not_checked = [
-            "evidence signature and its certificate chain to %s: hardware evidence is checked for report-data binding only"
-            % ("AMD (VCEK/ASK/ARK)" if fmt == SEV_SNP_REPORT else "Intel (DCAP PCK chain)"),
-            "TCB status, platform revocation and QE identity",
-            "measurements are read from unauthenticated evidence; compare them only together with a signature check",
-        ]
+        report.record("evidence.hardware", True, "%s evidence from TEE hardware (verified to the vendor root below)" % fmt)
+        report.not_checked = evidence.not_checked(fmt)
     else:
         report.record("evidence.hardware", allow_simulated,
                       "SIMULATED evidence accepted because simulated attestation is allowed — it proves nothing about the platform or code"
@@ -359,10 +367,21 @@ def verify_certificate(
                   "SHA-512(SHA-256(SPKI) ‖ %s) matches the evidence" % label if expected_rd == rd else
                   "evidence carries %s…, recomputed with %s gives %s…" % (rd[:16].hex(), label, expected_rd[:16].hex()))
 
-    for name, value in (measurements or {}).items():
-        got = dict(ms).get(name)
-        report.record("measurement." + name, got == value,
-                      "found %s, expected %s" % (got.hex(), value.hex()) if got is not None else "evidence has no " + name)
+    if fmt != SIMULATED:
+        policy = policy or evidence.Policy()
+        merged = evidence.Policy(policy.accepted_tcb_statuses, policy.allow_debug, {**policy.measurements, **(measurements or {})}, policy.report_data)
+        at = now or _dt.datetime.now(_dt.timezone.utc)
+        try:
+            collateral = evidence.load_collateral(fmt, collateral_dir)
+        except (OSError, ValueError) as exc:
+            report.record("collateral.present", False, str(exc))
+        else:
+            evidence.verify_hardware_evidence(report, fmt, data, collateral, at, merged)
+    else:
+        for name, value in (measurements or {}).items():
+            got = dict(ms).get(name)
+            report.record("measurement." + name, got == value,
+                          "found %s, expected %s" % (got.hex(), value.hex()) if got is not None else "evidence has no " + name)
 
     _check_config_root(cert, values, report)
     if code_hash is not None:
@@ -410,44 +429,107 @@ def _check_config_root(cert: x509.Certificate, values: Dict[str, bytes], report:
 
 
 # --- Command line ----------------------------------------------------------------------
+def _parse_time(text: str) -> _dt.datetime:
+    try:
+        return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    except ValueError:
+        raise ValueError("--at %r: expected YYYY-MM-DDTHH:MM:SSZ (UTC)" % text) from None
+
+
+def _policy(args) -> "evidence.Policy":
+    """The policy file (if any) with the command-line options applied on top."""
+    if args.policy:
+        with open(args.policy, "rb") as f:
+            policy = evidence.Policy.from_json(f.read(evidence.MAX_POLICY_FILE + 1))
+    else:
+        policy = evidence.Policy()
+    if args.accept_tcb:
+        bad = [s for s in args.accept_tcb if s not in evidence.TCB_STATUSES or s == "Revoked"]
+        if bad:
+            raise ValueError("--accept-tcb %s: not an acceptable TCB status" % ", ".join(bad))
+        policy.accepted_tcb_statuses = tuple(args.accept_tcb)
+    policy.allow_debug = policy.allow_debug or args.allow_debug
+    for item in args.expect_measurement:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError("--expect-measurement %r: expected NAME=HEX" % item)
+        policy.measurements[name] = bytes.fromhex(value)
+    if args.expect_report_data:
+        policy.report_data = bytes.fromhex(args.expect_report_data)
+    return policy
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """CLI: prints every check; exit status 0 only if all pass."""
-    p = argparse.ArgumentParser(description="Verify an EnclaveOS RA-TLS certificate.")
+    p = argparse.ArgumentParser(description="Verify an EnclaveOS RA-TLS certificate, or raw hardware evidence.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--host", help="server to connect to")
     src.add_argument("--pem", help="read the certificate from a PEM or DER file instead")
+    src.add_argument("--evidence", help="verify a raw SGX/TDX quote or SEV-SNP report file instead of a certificate")
     p.add_argument("--port", type=int, default=8443)
     p.add_argument("--sni", help="server name to send (a loaded app's hostname selects its certificate)")
     p.add_argument("--nonce", help="hex nonce of a challenge-mode certificate (default: deterministic binding)")
     p.add_argument("--expect-code-hash", help="hex SHA-256 of the app's .wasm")
     p.add_argument("--expect-oid", action="append", default=[], metavar="OID=HEX", help="expected raw extension value")
     p.add_argument("--allow-simulated", action="store_true", help="accept MOCK_QUOTE evidence (development only)")
+    p.add_argument("--collateral", metavar="DIR", help="Intel PCS files or the AMD VCEK (docs/attestation.md)")
+    p.add_argument("--at", metavar="TIME", help="verification time, YYYY-MM-DDTHH:MM:SSZ (default: now)")
+    p.add_argument("--policy", metavar="FILE", help="policy file (JSON, docs/attestation.md)")
+    p.add_argument("--accept-tcb", action="append", default=[], metavar="STATUS", help="accepted TCB status (repeatable; replaces the policy's list)")
+    p.add_argument("--allow-debug", action="store_true", help="accept debug enclaves, TDs and SNP guests")
+    p.add_argument("--expect-measurement", action="append", default=[], metavar="NAME=HEX", help="required measured value, e.g. MRENCLAVE=…")
+    p.add_argument("--expect-report-data", metavar="HEX", help="required report data (raw evidence only)")
+    p.add_argument("--appraisal-url", help="also POST the evidence to an attestation server (https://)")
+    p.add_argument("--appraisal-token", help="bearer token for the attestation server")
+    p.add_argument("--appraisal-ca", metavar="FILE", help="CA bundle for the attestation server (default: system roots)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     args = p.parse_args(argv)
     try:
-        if args.pem:
-            with open(args.pem, "rb") as f:
-                der = load_certificate(f.read())
+        policy = _policy(args)
+        at = _parse_time(args.at) if args.at else _dt.datetime.now(_dt.timezone.utc)
+        if args.evidence:
+            with open(args.evidence, "rb") as f:
+                data = f.read(evidence.MAX_EVIDENCE + 1)
+            report = evidence.verify_evidence(data, args.collateral, at, policy, VerificationReport())
         else:
-            der = fetch_peer_certificate(args.host, args.port, args.sni)
-        expected = {}
-        for item in args.expect_oid:
-            oid, sep, value = item.partition("=")
-            if not sep:
-                raise ValueError("--expect-oid %r: expected OID=HEX" % item)
-            expected[oid] = bytes.fromhex(value)
-        report = verify_certificate(
-            der,
-            nonce=bytes.fromhex(args.nonce) if args.nonce else None,
-            allow_simulated=args.allow_simulated,
-            code_hash=bytes.fromhex(args.expect_code_hash) if args.expect_code_hash else None,
-            extensions=expected,
-        )
+            if args.pem:
+                with open(args.pem, "rb") as f:
+                    der = load_certificate(f.read())
+            else:
+                der = fetch_peer_certificate(args.host, args.port, args.sni)
+            expected = {}
+            for item in args.expect_oid:
+                oid, sep, value = item.partition("=")
+                if not sep:
+                    raise ValueError("--expect-oid %r: expected OID=HEX" % item)
+                expected[oid] = bytes.fromhex(value)
+            report = verify_certificate(
+                der,
+                nonce=bytes.fromhex(args.nonce) if args.nonce else None,
+                allow_simulated=args.allow_simulated,
+                code_hash=bytes.fromhex(args.expect_code_hash) if args.expect_code_hash else None,
+                extensions=expected,
+                now=at if args.at else None,  # the certificate's own validity only at an explicit time
+                collateral_dir=args.collateral,
+                policy=policy,
+            )
+            data = evidence_bytes(der)
+        if args.appraisal_url and data is not None:
+            evidence.appraise_remotely(report, data, args.appraisal_url, args.appraisal_token, args.appraisal_ca)
     except (OSError, ValueError) as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2
     print(json.dumps(report.to_json(), indent=2) if args.json else report)
     return 0 if report.passed else 1
+
+
+def evidence_bytes(cert_der: bytes) -> Optional[bytes]:
+    """The hardware evidence a certificate carries (None for none, several, or simulated)."""
+    values = _extension_values(x509.load_der_x509_certificate(cert_der))
+    found = [(oid, values[oid]) for oid in EVIDENCE_OIDS if oid in values]
+    if len(found) != 1 or evidence_format(*found[0]) == SIMULATED:
+        return None
+    return found[0][1]
 
 
 if __name__ == "__main__":
