@@ -59,8 +59,11 @@ class Policy:
         if not isinstance(allow_debug, bool):
             raise ValueError("policy file: allow_debug must be true or false")
         measurements = {}
-        for name, value in (doc.get("measurements") or {}).items():
-            measurements[name] = _hex(value, "measurements.%s" % name)
+        table = doc.get("measurements") or {}
+        if not isinstance(table, dict):
+            raise ValueError("policy file: measurements must be an object of NAME: hex")
+        for name in sorted(table):  # checked in name order, as the Swift verifier does
+            measurements[name] = _hex(table[name], "measurements.%s" % name)
         report_data = _hex(doc["report_data"], "report_data") if "report_data" in doc else None
         return cls(tuple(statuses), allow_debug, measurements, report_data)
 

@@ -111,8 +111,15 @@ def product_of(vcek: x509.Certificate) -> Optional[str]:
     return next((p for p in roots.AMD_PRODUCTS if name == "SEV-" + p), None)
 
 
-def verify_vcek_chain(vcek_der: bytes, ask_ark_pem: Optional[bytes], at: _dt.datetime) -> Tuple[Optional[str], Optional[x509.Certificate], Optional[str]]:
-    """(problem or None, VCEK, product). ARK pinned; ASK from `ask_ark_pem` or pinned for the product."""
+def verify_vcek_chain(vcek_der: bytes, ask_ark_pem: Optional[bytes], at: _dt.datetime = None) -> Tuple[Optional[str], Optional[x509.Certificate], Optional[str]]:
+    """(problem or None, VCEK, product) for the signatures (validity dates: :func:`chain_of`).
+    The ARK is pinned; the ASK comes from `ask_ark_pem` or is the pinned one of the product."""
+    why, chain, product = chain_of(vcek_der, ask_ark_pem)
+    return why, (chain[0] if chain else None), product
+
+
+def chain_of(vcek_der: bytes, ask_ark_pem: Optional[bytes]) -> Tuple[Optional[str], List[x509.Certificate], Optional[str]]:
+    """(problem or None, [VCEK, ASK, ARK] as far as they parsed, product)."""
     with warnings.catch_warnings():
         # Milan VCEKs encode a non-positive serial (RFC 5280 forbids it); cryptography warns, AMD ships them.
         warnings.filterwarnings("ignore", message=".*serial number which wasn't positive.*")
@@ -121,22 +128,22 @@ def verify_vcek_chain(vcek_der: bytes, ask_ark_pem: Optional[bytes], at: _dt.dat
     if ask_ark_pem is not None:
         given = d.pem_certificates(ask_ark_pem)
         if len(given) != 2:
-            return "ask-ark.pem holds %d certificates, expected the ASK then the ARK" % len(given), vcek, product
+            return "ask-ark.pem holds %d certificates, expected the ASK then the ARK" % len(given), [vcek], product
         ask, ark = given
     else:
         if product is None:
-            return "VCEK issuer %s names no known product line (Milan, Genoa, Turin)" % vcek.issuer.rfc4514_string(), vcek, None
+            return "VCEK issuer %s names no known product line (Milan, Genoa, Turin)" % vcek.issuer.rfc4514_string(), [vcek], None
         ask = x509.load_der_x509_certificate(roots.amd_ask(product))
         ark = x509.load_der_x509_certificate(roots.amd_ark(product))
     ark_der = ark.public_bytes(Encoding.DER)
     pinned = next((p for p in roots.AMD_PRODUCTS if roots.amd_ark(p) == ark_der), None)
     if pinned is None:
-        return "ARK %s is not a pinned AMD root (Milan, Genoa, Turin)" % _cn(ark), vcek, product
+        return "ARK %s is not a pinned AMD root (Milan, Genoa, Turin)" % _cn(ark), [vcek, ask, ark], product
     for cert, issuer in ((ark, ark), (ask, ark), (vcek, ask)):
         why = _pss_signed_by(cert, issuer)
         if why:
-            return why, vcek, product
-    return None, vcek, product
+            return why, [vcek, ask, ark], product
+    return None, [vcek, ask, ark], product
 
 
 def _int_extension(vcek: x509.Certificate, oid: str) -> Optional[int]:
@@ -195,12 +202,13 @@ def verify_report(report_obj, data: bytes, collateral: Optional[AMDCollateral], 
         report_obj.record("collateral.present", False, "no VCEK: the report's signature needs --collateral DIR with vcek.der (AMD KDS)")
     else:
         try:
-            why, vcek, product = verify_vcek_chain(collateral.vcek, collateral.ask_ark, at)
+            why, chain, product = chain_of(collateral.vcek, collateral.ask_ark)
         except ValueError as exc:
-            why, vcek, product = "VCEK or ASK/ARK does not parse: %s" % exc, None, None
-        report_obj.record("amd.chain", why is None, why or "VCEK ← %s ← pinned ARK-%s (RSASSA-PSS SHA-384)" % ("SEV-" + product, product))
-        expired = d.certificates_current([vcek], at, "collateral expired: ") if vcek is not None else "no VCEK"
-        report_obj.record("collateral.current", expired is None, expired or "VCEK valid at %s" % d._iso(at))
+            why, chain, product = "VCEK does not parse: %s" % exc, [], None
+        vcek = chain[0] if chain else None
+        report_obj.record("amd.chain", why is None, why or "VCEK ← SEV-%s ← pinned ARK-%s (RSASSA-PSS SHA-384)" % (product or "?", product or "?"))
+        expired = d.certificates_current(chain, at, "collateral expired: ") if vcek is not None else "no VCEK"
+        report_obj.record("collateral.current", expired is None, expired or "VCEK, ASK and ARK valid at %s" % d._iso(at))
         ok = vcek is not None and report_signature_ok(vcek, r)
         report_obj.record("report.signature", ok, "bytes 0x000-0x29F signed by the VCEK (ECDSA P-384, SHA-384)" if ok else "report signature does not verify with the VCEK key")
         if vcek is not None and product is not None:

@@ -25,13 +25,14 @@ Command line::
     python3 enclaveos_verify.py --host 127.0.0.1 --port 8443 --sni test-app \\
         --expect-code-hash <hex> --allow-simulated
     python3 enclaveos_verify.py --pem cert.pem --nonce <hex> --json
+    python3 enclaveos_verify.py --evidence quote.bin --collateral pcs/ --at 2025-07-01T00:00:00Z --policy policy.json
 
-What is NOT checked: hardware evidence is checked for report-data binding only.
-The quote/report signature, its chain to Intel (DCAP PCK) or AMD (VCEK/ASK/ARK),
-TCB status and revocation are not verified, and measurements read from the
-evidence are therefore unauthenticated. Python's ``ssl`` cannot send the
-ClientHello extension 0xFFBB, so challenge-mode certificates must be obtained
-with another client; ``--nonce`` then verifies them.
+Hardware evidence (SGX/TDX DCAP quotes, SEV-SNP reports) is verified to the vendor roots with the
+collateral given (``collateral_dir`` / ``--collateral DIR``) at a chosen time, under a policy
+(enclaveos_evidence.py; docs/attestation.md, "Hardware evidence", says exactly what is and is not
+verified). ``--evidence FILE`` verifies a raw quote or report. Python's ``ssl`` cannot send the
+ClientHello extension 0xFFBB, so challenge-mode certificates must be obtained with another client;
+``--nonce`` then verifies them.
 
 Requires the ``cryptography`` package (tested with 48).
 """
@@ -171,31 +172,38 @@ def parse_evidence(fmt: str, data: bytes) -> Tuple[bytes, List[Tuple[str, bytes]
         if not data.startswith(MOCK_PREFIX) or len(data) != len(MOCK_PREFIX) + 64:
             raise ValueError("simulated evidence must be MOCK_QUOTE: followed by 64 bytes, got %d bytes" % len(data))
         return data[len(MOCK_PREFIX):], []
-    if fmt == SGX_QUOTE:
-        if len(data) < 48 + 384:
-            raise ValueError("sgx-quote evidence is %d bytes, needs at least 432" % len(data))
-        if int.from_bytes(data[0:2], "little") != 3:
-            raise ValueError("sgx-quote version is not 3")
-        b = 48
-        return data[b + 320:b + 384], [("MRENCLAVE", data[b + 64:b + 96]), ("MRSIGNER", data[b + 128:b + 160])]
-    if fmt == TDX_QUOTE:
-        if len(data) < 48:
-            raise ValueError("tdx-quote evidence is %d bytes, needs at least 48" % len(data))
-        version, tee = int.from_bytes(data[0:2], "little"), int.from_bytes(data[4:8], "little")
-        if tee != 0x81:
-            raise ValueError("tdx-quote TEE type 0x%x, expected 0x81" % tee)
-        if version not in (4, 5):
-            raise ValueError("tdx-quote version %d, expected 4 or 5" % version)
-        b = 48 if version == 4 else 54
-        if len(data) < b + 584:
-            raise ValueError("tdx-quote evidence is %d bytes, needs at least %d" % (len(data), b + 584))
-        ms = [("MRTD", data[b + 136:b + 184])] + [("RTMR%d" % i, data[b + 328 + 48 * i:b + 376 + 48 * i]) for i in range(4)]
-        return data[b + 520:b + 584], ms
+    if fmt in (SGX_QUOTE, TDX_QUOTE):
+        body = _quote_body(fmt, data)
+        if fmt == TDX_QUOTE:
+            return body[520:584], evidence.dcapv.d.td_values(body)
+        return body[320:384], evidence.dcapv.d.sgx_values(body)
     if fmt == SEV_SNP_REPORT:
         if len(data) < 0x4A0:
             raise ValueError("sev-snp-report evidence is %d bytes, needs at least 1184" % len(data))
-        return data[0x50:0x90], [("MEASUREMENT", data[0x90:0xC0])]
+        return data[0x50:0x90], evidence.snp.report_values(evidence.snp.SNPReport(data[:0x4A0], 0, 0, b"", b"", 0))
     raise ValueError("unknown evidence format %r" % fmt)
+
+
+def _quote_body(fmt: str, data: bytes) -> bytes:
+    """The report body from the header alone (v3 SGX at 48; v4 at 48; v5 at 54 by its descriptor)."""
+    tdx = fmt == TDX_QUOTE
+    if len(data) < 48:
+        raise ValueError("%s evidence is %d bytes, needs at least 48" % (fmt, len(data)))
+    version, tee = int.from_bytes(data[0:2], "little"), int.from_bytes(data[4:8], "little")
+    if (tdx and tee != 0x81) or (not tdx and version != 3 and tee != 0):
+        raise ValueError("%s TEE type 0x%x, expected %s" % (fmt, tee, "0x81 (TDX)" if tdx else "0x0 (SGX)"))
+    if version == 4 or (version == 3 and not tdx):
+        offset, size = 48, 584 if tdx else 384
+    elif version == 5 and len(data) >= 54:
+        body_type = int.from_bytes(data[48:50], "little")
+        if body_type not in ((2, 3) if tdx else (1,)):
+            raise ValueError("%s v5 body type %d is not %s" % (fmt, body_type, "a TD report (2 or 3)" if tdx else "an SGX report (1)"))
+        offset, size = 54, {1: 384, 2: 584, 3: 648}[body_type]
+    else:
+        raise ValueError("%s version %d, expected %s" % (fmt, version, "4 or 5" if tdx else "3, 4 or 5"))
+    if len(data) < offset + size:
+        raise ValueError("%s evidence is %d bytes, needs at least %d" % (fmt, len(data), offset + size))
+    return data[offset:offset + size]
 
 
 # --- Report ------------------------------------------------------------------------
