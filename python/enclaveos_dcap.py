@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.serialization import Encoding
 
 import enclaveos_roots as roots
 
@@ -197,7 +198,6 @@ def verify_intel_chain(chain: Sequence[x509.Certificate], at: _dt.datetime) -> O
     """leaf ... root: each signed by the next, the last byte-equal to the pinned Intel SGX Root CA."""
     if len(chain) < 2:
         return "chain has %d certificate(s), needs a leaf and the root" % len(chain)
-    from cryptography.hazmat.primitives.serialization import Encoding
     if chain[-1].public_bytes(Encoding.DER) != roots.INTEL_SGX_ROOT_CA:
         return "root certificate %s is not the pinned Intel SGX Root CA" % _cn(chain[-1])
     for index, cert in enumerate(chain):

@@ -232,7 +232,8 @@ def _check_collateral(report, quote: d.Quote, chain, collateral: IntelCollateral
         report.record("collateral.tcb-info", False, str(exc))
         tcb_info = None
     try:
-        identity, _ = _signed_json("QE identity", collateral.qe_identity, "enclaveIdentity", collateral.qe_identity_issuer_chain, at)
+        identity, qe_signing = _signed_json("QE identity", collateral.qe_identity, "enclaveIdentity", collateral.qe_identity_issuer_chain, at)
+        signing = signing + qe_signing
         wanted = "TD_QE" if quote.is_tdx else "QE"
         if identity.get("id") != wanted:
             raise ValueError("QE identity id %s, the quote needs %s" % (identity.get("id"), wanted))
@@ -242,10 +243,12 @@ def _check_collateral(report, quote: d.Quote, chain, collateral: IntelCollateral
         identity = None
 
     root = chain[-1] if chain else None
+    # The TCB info's and the QE identity's signers below the root.
+    signing = [c for c in signing if c.public_bytes(d.Encoding.DER) != d.roots.INTEL_SGX_ROOT_CA]
     windows: List[Optional[str]] = []
     if len(chain) >= 2:
         why, pck_crl = _crl_problem(collateral.pck_crl, chain[1], [chain[0]], "PCK CRL")
-        why2, root_crl = _crl_problem(collateral.root_ca_crl, root, chain[1:-1] + signing[:-1], "root CA CRL")
+        why2, root_crl = _crl_problem(collateral.root_ca_crl, root, chain[1:-1] + signing, "root CA CRL")
         why = why or why2
         for label, crl in (("PCK CRL", pck_crl), ("root CA CRL", root_crl)):
             if crl is not None:

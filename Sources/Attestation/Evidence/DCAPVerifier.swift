@@ -85,12 +85,14 @@ private struct CollateralChecks {
             return (info, "\(wanted) TCB info v\(info.version) for FMSPC \(Hex.encode(pck.fmspc)), signed by \(IntelChain.commonName(issuers[0].subject))")
         }
         let identity: QEIdentity? = record("collateral.qe-identity", &report) {
-            let (identity, _): (QEIdentity, [Certificate]) = try signedDocument("QE identity", collateral.qeIdentity, key: "enclaveIdentity", issuers: collateral.qeIdentityIssuerChain)
+            let (identity, issuers): (QEIdentity, [Certificate]) = try signedDocument("QE identity", collateral.qeIdentity, key: "enclaveIdentity", issuers: collateral.qeIdentityIssuerChain)
+            signing += issuers
             let wanted = quote.isTDX ? "TD_QE" : "QE"
             guard identity.id == wanted else { throw EvidenceLayoutError("QE identity id \(identity.id), the quote needs \(wanted)") }
             return (identity, "\(wanted) identity v\(identity.version)")
         }
-        var windows = checkRevocation(chain: chain, signing: signing, &report)
+        // `signing`: the TCB info's and the QE identity's issuer chains (each ending in the root).
+        var windows = checkRevocation(chain: chain, signing: signing.filter { IntelChain.derBytes($0) != VendorRoots.intelSGXRootCA }, &report)
         if let tcbInfo { windows.append(window("TCB info", tcbInfo.issueDate, tcbInfo.nextUpdate)) }
         if let identity { windows.append(window("QE identity", identity.issueDate, identity.nextUpdate)) }
         windows.append(IntelChain.notCurrent(signing, at: time, expiredPrefix: "collateral expired: "))
@@ -134,7 +136,8 @@ private struct CollateralChecks {
     }
 
     /// The PCK CRL (issued by the PCK certificate's CA) and the root CA CRL: signed by their
-    /// issuers and listing none of the chains' certificates. Returns their validity problems.
+    /// issuers and listing none of the chains' certificates (`signing`: the collateral signers
+    /// below the root). Returns their validity problems.
     private func checkRevocation(chain: [Certificate], signing: [Certificate], _ report: inout VerificationReport) -> [String?] {
         guard chain.count >= 2, let root = chain.last else {
             report.record("collateral.revocation", false, "no PCK chain to check against the CRLs")
@@ -144,7 +147,7 @@ private struct CollateralChecks {
         var problem: String?
         for (label, der, issuer, subjects) in [
             ("PCK CRL", collateral.pckCRL, chain[1], [chain[0]]),
-            ("root CA CRL", collateral.rootCACRL, root, Array(chain.dropFirst().dropLast()) + signing.dropLast()),
+            ("root CA CRL", collateral.rootCACRL, root, Array(chain.dropFirst().dropLast()) + signing),
         ] {
             guard let crl = try? RevocationList(derEncoded: der) else {
                 problem = problem ?? "\(label) does not parse"
