@@ -28,6 +28,7 @@ import enclaveos_evidence as evidence  # noqa: E402
 import enclaveos_roots as roots  # noqa: E402
 import enclaveos_snp as snp  # noqa: E402
 import enclaveos_verify as ev  # noqa: E402
+from cryptography import x509  # noqa: E402
 
 VECTORS = os.path.join(os.path.dirname(HERE), "Tests", "AttestationTests", "Vectors")
 with open(os.path.join(VECTORS, "expected.json")) as _f:
@@ -123,6 +124,37 @@ class VectorCaseTests(unittest.TestCase):
         report = evidence.verify_evidence(bytes(bogus), None, at("2025-07-01T00:00:00Z"), evidence.Policy(), ev.VerificationReport())
         self.assertEqual(report.failures[0].name, "quote.structure")
         self.assertIn("runs past the end", report.failures[0].detail)
+
+
+class CertificatePathTests(unittest.TestCase):
+    """verify_certificate runs the same hardware checks on the evidence a certificate carries."""
+
+    def certificate_with(self, oid, evidence_bytes, when):
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "replayed evidence")])
+        egress, apps = bytes(32), ev.apps_hash([])
+        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(when).not_valid_after(when + dt.timedelta(days=1)))
+        for ext_oid, value in ((oid, evidence_bytes), (ev.OID_CONFIG_ROOT, ev.server_config_root(egress, apps)),
+                               (ev.OID_EGRESS_CA_BUNDLE_HASH, egress), (ev.OID_APPS_HASH, apps)):
+            builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(ext_oid), value), critical=False)
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def test_a_real_quote_in_a_certificate(self):
+        when = at("2025-07-01T00:00:00Z")
+        der = self.certificate_with(ev.OID_TDX_QUOTE, read("tdx-v4-dcap-qvl/quote.bin")[:4936], when)
+        report = ev.verify_certificate(der, now=when, collateral_dir=os.path.join(VECTORS, "tdx-v4-dcap-qvl"))
+        # The quote was not made for this certificate's key: only the binding fails.
+        self.assertEqual([c.name for c in report.failures], ["report-data.binding"], str(report))
+        self.assertTrue(report.check("tcb.status").passed)
+        self.assertEqual(report.tcb_status, "UpToDate")
+        without = ev.verify_certificate(der, now=when)
+        self.assertIn("collateral.present", [c.name for c in without.failures])
+        import enclaveos_cli
+        self.assertEqual(enclaveos_cli.evidence_bytes(der), read("tdx-v4-dcap-qvl/quote.bin")[:4936])
 
 
 class PolicyFileTests(unittest.TestCase):

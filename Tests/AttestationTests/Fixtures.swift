@@ -29,13 +29,16 @@ enum Fixtures {
 
     /// An SGX DCAP v3 quote with the full layout (header, report body, signature data with a QE
     /// section and an empty PCK chain) but made-up signatures: it parses, it never verifies.
-    static func sgxQuote(reportData: [UInt8], mrenclave: [UInt8] = Array(repeating: 0xe1, count: 32)) -> [UInt8] {
-        var quote = [UInt8](repeating: 0, count: 48 + 384)
-        quote[0] = 3  // version 3, little-endian
+    /// Version 4 has TEE type 0 (SGX); version 5 adds the body descriptor (type 1, 384 bytes).
+    static func sgxQuote(reportData: [UInt8], mrenclave: [UInt8] = Array(repeating: 0xe1, count: 32), version: UInt8 = 3) -> [UInt8] {
+        let body = version == 5 ? 54 : 48
+        var quote = [UInt8](repeating: 0, count: body + 384)
+        quote[0] = version  // little-endian
         quote[2] = 2  // attestation key type ECDSA-P256
-        quote.replaceSubrange(48 + 64 ..< 48 + 96, with: mrenclave)
-        quote.replaceSubrange(48 + 320 ..< 48 + 384, with: reportData)
-        return quote + signatureData(version: 3)
+        if version == 5 { quote[48] = 1; quote[50] = 0x80; quote[51] = 0x01 }  // body type 1, size 384
+        quote.replaceSubrange(body + 64 ..< body + 96, with: mrenclave)
+        quote.replaceSubrange(body + 320 ..< body + 384, with: reportData)
+        return quote + signatureData(version: Int(version))
     }
 
     /// A TDX quote (v4, or v5 with a TD 1.0 body) with the given MRTD and report data, laid out
