@@ -105,7 +105,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 policy=policy,
             )
             data = evidence_bytes(der)
-        if args.appraisal_url and data is not None:
+        if args.appraisal_url and data is None:
+            report.record("remote-appraisal", False, "the certificate carries no hardware evidence to appraise")
+        elif args.appraisal_url:
             evidence.appraise_remotely(report, data, args.appraisal_url, args.appraisal_token, args.appraisal_ca)
     except (OSError, ValueError) as exc:
         print("error: %s" % exc, file=sys.stderr)

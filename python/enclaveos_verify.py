@@ -55,7 +55,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
-import enclaveos_evidence as evidence  # noqa: E402  (sibling module, also when run as a script)
+import enclaveos_dcap as dcap  # noqa: E402  (sibling modules, also when run as a script)
+import enclaveos_evidence as evidence  # noqa: E402
+import enclaveos_snp as snp  # noqa: E402
 
 # --- OIDs (mirror of Sources/Attestation/AttestationOID.swift) -----------------
 OID_SGX_QUOTE = "1.2.840.113741.1.13.1.0"
@@ -175,12 +177,12 @@ def parse_evidence(fmt: str, data: bytes) -> Tuple[bytes, List[Tuple[str, bytes]
     if fmt in (SGX_QUOTE, TDX_QUOTE):
         body = _quote_body(fmt, data)
         if fmt == TDX_QUOTE:
-            return body[520:584], evidence.dcapv.d.td_values(body)
-        return body[320:384], evidence.dcapv.d.sgx_values(body)
+            return body[520:584], dcap.td_values(body)
+        return body[320:384], dcap.sgx_values(body)
     if fmt == SEV_SNP_REPORT:
         if len(data) < 0x4A0:
             raise ValueError("sev-snp-report evidence is %d bytes, needs at least 1184" % len(data))
-        return data[0x50:0x90], evidence.snp.report_values(evidence.snp.SNPReport(data[:0x4A0], 0, 0, b"", b"", 0))
+        return data[0x50:0x90], snp.report_values(snp.SNPReport(data[:0x4A0], 0, 0, b"", b"", 0))
     raise ValueError("unknown evidence format %r" % fmt)
 
 

@@ -83,8 +83,12 @@ struct Verify: ParsableCommand {
             try pem.write(toFile: savePEM, atomically: true, encoding: .utf8)
         }
         var report = AttestationVerifier(expectations: expectations).verify(certificateDER: der)
-        if let appraiser = try expected.appraiser(), let hardware = AttestationVerifier.hardwareEvidence(certificateDER: der) {
-            appraiser.appraise(evidence: hardware, into: &report)
+        if let appraiser = try expected.appraiser() {
+            if let hardware = AttestationVerifier.hardwareEvidence(certificateDER: der) {
+                appraiser.appraise(evidence: hardware, into: &report)
+            } else {
+                report.append(.init(name: "remote-appraisal", passed: false, detail: "the certificate carries no hardware evidence to appraise"))
+            }
         }
         print("certificate from \(host):\(port)\(sni.map { " (SNI \($0))" } ?? ""), \(der.count) bytes")
         print(report.description)
