@@ -117,15 +117,21 @@ public final class EnclaveConnection: @unchecked Sendable {
                     if case EnclaveClientError.tlsHandshakeFailed = error { return channel.eventLoop.makeFailedFuture(error) }
                     return channel.eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: reason))
                 }
+                .flatMapThrowing { _ -> [UInt8]? in
+                    try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate?.toDERBytes()
+                }
+                .flatMap { peer -> EventLoopFuture<Void> in
+                    // RA-TLS: check the attested certificate before a single request is sent, off the
+                    // event loop (collateral files are read, an attestation server may be asked).
+                    NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
+                        try verification.check(peerCertificateDER: peer)
+                    }.map { _ in }
+                }
+                .flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
                 .flatMapThrowing { _ -> EnclaveConnection in
-                    // RA-TLS: check the attested certificate before a single request is sent.
-                    let peer = try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
-                    do {
-                        try verification.check(peerCertificateDER: try peer?.toDERBytes())
-                    } catch {
-                        channel.close(promise: nil)
-                        throw error
-                    }
                     let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
                     return EnclaveConnection(host: host, port: port, responseTimeout: responseTimeout, channel: channel,
                                              handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
