@@ -96,6 +96,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // SHA-256 of streamed loads and chunked responses.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
