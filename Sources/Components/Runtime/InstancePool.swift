@@ -41,6 +41,7 @@ final class WarmInstance: @unchecked Sendable {
             guard !startupRefused, snapshot.largestMemoryBytes <= limits.maxMemoryBytes else { return false }
         }
         instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
+        instance.maxResultBytes = limits.maxResultBytes
         instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)
         instance.beginCall(session: session)
         return true
