@@ -19,10 +19,25 @@ final class WarmInstance: @unchecked Sendable {
     private let startupCap: Int
     private let startupRefused: Bool
 
-    /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`,
-    /// or returns nil when its state cannot be snapshotted exactly.
-    init?(fresh instance: ComponentInstance, limits: ExecutionLimits) {
-        guard let snapshot = InstanceSnapshot.capture(instance) else { return nil }
+    /// What became of a just-instantiated instance offered for reuse.
+    enum Offer {
+        case warm(WarmInstance)
+        /// Its state cannot be restored exactly: it serves its call and is dropped.
+        case notReusable
+        /// Preparing it for reuse left its memory unusable: it must not run.
+        case damaged
+    }
+
+    /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`.
+    static func offer(_ instance: ComponentInstance, limits: ExecutionLimits) -> Offer {
+        switch InstanceSnapshot.capture(instance) {
+        case .snapshot(let snapshot): return .warm(WarmInstance(instance, snapshot: snapshot, limits: limits))
+        case .notReusable: return .notReusable
+        case .damaged: return .damaged
+        }
+    }
+
+    private init(_ instance: ComponentInstance, snapshot: InstanceSnapshot, limits: ExecutionLimits) {
         self.instance = instance
         self.snapshot = snapshot
         startupFuel = limits.fuel - min(limits.fuel, instance.store.fuel?.remaining ?? limits.fuel)
