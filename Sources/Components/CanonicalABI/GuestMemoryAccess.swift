@@ -7,9 +7,24 @@ final class GuestAccess {
     let realloc: Function?
     /// How strings are encoded in this guest's memory.
     let encoding: StringEncoding
-    /// What the values lifted through this access are, in the error when they exceed
-    /// `liftLimit` (e.g. "result", "arguments of wasi:io/streams@0.2.0#…").
-    let lifted: String
+    /// What the values lifted through this access are, named in the error when they exceed
+    /// `liftLimit`.
+    enum Lifted: CustomStringConvertible {
+        /// An export's results.
+        case result
+        /// The arguments of the host-import call named (e.g. `wasi:io/streams@0.2.0#…`); its
+        /// name is only formatted when the error happens.
+        case arguments(of: String)
+
+        var description: String {
+            switch self {
+            case .result: return "result"
+            case .arguments(let name): return "arguments of \(name)"
+            }
+        }
+    }
+
+    let lifted: Lifted
     /// Host memory the values lifted through this access may take (`ExecutionLimits.maxResultBytes`):
     /// stops a guest from returning a small list whose elements all point at the same huge string.
     let liftLimit: Int
@@ -24,7 +39,7 @@ final class GuestAccess {
     static let hostBytesPerValue = 48
 
     init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8,
-         lifted: String = "result", liftLimit: Int = ExecutionLimits.default.maxResultBytes) {
+         lifted: Lifted = .result, liftLimit: Int = ExecutionLimits.default.maxResultBytes) {
         self.memory = memory
         self.realloc = realloc
         self.encoding = encoding
@@ -65,7 +80,7 @@ final class GuestAccess {
         let (total, overflow) = liftCharged.addingReportingOverflow(bytes)
         liftCharged = overflow ? Int.max : total
         guard liftCharged <= liftLimit else {
-            throw ComponentError.valuesTooLarge(what: lifted, atLeast: liftCharged, limit: liftLimit)
+            throw ComponentError.valuesTooLarge(what: lifted.description, atLeast: liftCharged, limit: liftLimit)
         }
     }
 

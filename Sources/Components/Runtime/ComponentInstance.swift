@@ -176,7 +176,7 @@ final class ComponentInstance {
 
     /// The guest memory/realloc view for a set of canonical options; `operation` names the
     /// call in trap messages about handles, `lifted` what the values it lifts are.
-    func access(_ options: CanonOptions, _ operation: String, lifted: String) throws -> GuestAccess {
+    func access(_ options: CanonOptions, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
         let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function),
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handles = HandleScope(table: handles, resources: plan.resources, context: operation)
@@ -222,7 +222,7 @@ final class ComponentInstance {
     }
 
     private func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
-        let access = try access(lowered.options, lowered.name, lifted: "arguments of \(lowered.name)")
+        let access = try access(lowered.options, lowered.name, lifted: .arguments(of: lowered.name))
         // Borrows lent to the host last exactly as long as the host call (spec: lenders are
         // released when the subtask returns).
         defer { access.handles?.releaseLenders() }
