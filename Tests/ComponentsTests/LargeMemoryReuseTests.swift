@@ -112,4 +112,17 @@ final class LargeMemoryReuseTests: XCTestCase {
         XCTAssertTrue(ProcessMaps.isReservedLinearMemory(base: base, byteCount: size))
         XCTAssertFalse(ProcessMaps.isReservedLinearMemory(base: base, byteCount: size - CopyOnWritePlatform.pageSize))
     }
+
+    /// Idle instances are bounded by count and by the memory they hold; one is always kept.
+    func testThePoolBoundsTheMemoryOfIdleInstances() {
+        func keeps(_ count: Int, _ bytes: Int, _ adding: Int) -> Bool {
+            InstancePool.keeps(idleCount: count, idleMemoryBytes: bytes, adding: adding, capacity: 4, maxIdleMemoryBytes: 128 << 20)
+        }
+        XCTAssertTrue(keeps(0, 0, 500 << 20), "a first instance is kept whatever its size")
+        XCTAssertTrue(keeps(3, 96 << 20, 32 << 20))
+        XCTAssertFalse(keeps(3, 96 << 20, (32 << 20) + 1))
+        XCTAssertFalse(keeps(4, 0, 1))
+        XCTAssertTrue(keeps(1, 64 << 20, 64 << 20))
+        XCTAssertFalse(keeps(2, 128 << 20, 64 << 20))
+    }
 }

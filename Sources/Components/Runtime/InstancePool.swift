@@ -68,6 +68,9 @@ final class WarmInstance: @unchecked Sendable {
         instance.endCall()
         return snapshot.restore(limiter: instance.limiter)
     }
+
+    /// The linear memory this instance holds (the sum of its memories' sizes).
+    var memoryBytes: Int { snapshot.totalMemoryBytes }
 }
 
 /// A bounded, thread-safe stack of idle warm instances of one component.
@@ -76,24 +79,46 @@ final class InstancePool: @unchecked Sendable {
     /// one spare each; more concurrent calls build extra instances that are dropped afterwards.
     static let defaultCapacity = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Linear memory the idle instances of one component may hold together (each keeps its
+    /// memories and their images), so an app with a large memory keeps fewer of them: a 12 MiB
+    /// CPython keeps all `defaultCapacity`, a 64 MiB app two. One instance is always kept.
+    static let defaultMaxIdleMemoryBytes = 128 << 20
+
     let capacity: Int
+    let maxIdleMemoryBytes: Int
     private let lock = NSLock()
     private var idle: [WarmInstance] = []
+    private var idleMemoryBytes = 0
 
-    init(capacity: Int = InstancePool.defaultCapacity) {
+    init(capacity: Int = InstancePool.defaultCapacity, maxIdleMemoryBytes: Int = InstancePool.defaultMaxIdleMemoryBytes) {
         self.capacity = capacity
+        self.maxIdleMemoryBytes = maxIdleMemoryBytes
     }
 
     /// An idle instance, most recently used first (its memory is likeliest still in cache).
     func take() -> WarmInstance? {
-        lock.withLock { idle.popLast() }
+        lock.withLock {
+            guard let instance = idle.popLast() else { return nil }
+            idleMemoryBytes -= instance.memoryBytes
+            return instance
+        }
     }
 
     /// Returns an instance after a successful reset; dropped if the pool is full.
     func put(_ instance: WarmInstance) {
         lock.withLock {
-            if idle.count < capacity { idle.append(instance) }
+            guard Self.keeps(idleCount: idle.count, idleMemoryBytes: idleMemoryBytes, adding: instance.memoryBytes,
+                             capacity: capacity, maxIdleMemoryBytes: maxIdleMemoryBytes) else { return }
+            idle.append(instance)
+            idleMemoryBytes += instance.memoryBytes
         }
+    }
+
+    /// Whether a pool holding `idleCount` instances of `idleMemoryBytes` keeps one more of
+    /// `adding` bytes.
+    static func keeps(idleCount: Int, idleMemoryBytes: Int, adding: Int, capacity: Int, maxIdleMemoryBytes: Int) -> Bool {
+        guard idleCount < capacity else { return false }
+        return idleCount == 0 || idleMemoryBytes + adding <= maxIdleMemoryBytes
     }
 
     /// Idle instances right now (for tests and benchmarks).

@@ -48,6 +48,9 @@ struct InstanceSnapshot {
     /// The largest linear memory, in bytes (a fresh instance needs the memory cap to allow it).
     let largestMemoryBytes: Int
 
+    /// All linear memories together, in bytes.
+    var totalMemoryBytes: Int { memories.reduce(0) { $0 + $1.byteCount } }
+
     /// Memories at least this large are mapped copy-on-write (`CopyOnWriteImage`) when the
     /// platform allows; smaller ones are copied back.
     static let copyOnWriteMinimumBytes = 1 << 20
