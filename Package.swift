@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
