@@ -35,6 +35,10 @@ struct Load: SessionCommand {
     @Flag(name: .customLong("one-frame"), help: "One frame with base64 bytes, whatever the size (at most ~9 MiB).") var oneFrame = false
     @Flag(name: .long, help: ArgumentHelp("Same as --one-frame (kept for older scripts).", visibility: .hidden)) var base64 = false
     @Option(name: .customLong("chunk-mib"), help: "Always stream, in chunks of this many MiB.") var chunkMiB: Int?
+    @Flag(name: .long, help: "Upgrade the app of this name to this component, keeping its key and data (an operator's action).")
+    var replace = false
+    @Option(name: .customLong("app-auth"), help: "A token callers must present to call the app (\"\" removes it on --replace).")
+    var appAuth: String?
     @OptionGroup var options: ConnectionOptions
 
     func validate() throws {
@@ -52,12 +56,13 @@ struct Load: SessionCommand {
         do {
             defer { display.finish() }
             app = try session.connection.load(name: name, source: source, hostname: hostname, key: key, maxFuel: maxFuel,
-                                              method: method, progress: { display.update($0) })
+                                              method: method, replace: replace, operatorToken: session.operatorToken, appAuth: appAuth,
+                                              progress: { display.update($0) })
         } catch EnclaveClientError.requestFailed(let message) where message.contains("component limit") {
             throw EnclaveClientError.requestFailed(message + "; or make the component smaller (strip debug sections: wasm-tools strip)")
         }
         session.invalidate(app: name)
-        print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: "loaded"))
+        print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: replace ? "replaced" : "loaded"))
     }
 }
 
@@ -73,12 +78,16 @@ struct Call: SessionCommand {
     )
     @Argument(help: "App name.") var app: String
     @Argument(help: "Export name, e.g. add or my-interface/add.") var function: String
+    @Option(name: .customLong("app-auth"), help: "The app's caller token, for an app loaded with one (default: $ENCLAVE_APP_AUTH).")
+    var appAuth: String?
     @Argument(parsing: .allUnrecognized, help: "Arguments, typed by the signature or as TYPE:VALUE.") var arguments: [String] = []
     @OptionGroup var options: ConnectionOptions
 
     func execute(in session: Session, json: Bool) throws {
         let params = try ArgumentTyping.typedParams(arguments, params: signature(in: session)?.params)
-        let response = try session.management(ManagementMessages.call(app: app, function: function, params: params), json: json)
+        let token = appAuth ?? ProcessInfo.processInfo.environment["ENCLAVE_APP_AUTH"].flatMap { $0.isEmpty ? nil : $0 }
+        let message = ManagementMessages.call(app: app, function: function, params: params, appAuth: token)
+        let response = try session.management(message, json: json)
         guard !json else { return }
         guard response["status"]?.stringValue == "ok", let returns = response["returns"]?.arrayValue else {
             throw EnclaveClientError.unexpectedResponse(expected: "status ok", got: response.serializedString)
@@ -123,7 +132,8 @@ struct Unload: SessionCommand {
     @OptionGroup var options: ConnectionOptions
 
     func execute(in session: Session, json: Bool) throws {
-        let response = try session.management(ManagementMessages.unload(name: name), json: json)
+        let response = try session.management(ManagementMessages.authorized(ManagementMessages.unload(name: name),
+                                                                            token: session.operatorToken), json: json)
         session.invalidate(app: name)
         switch response["status"]?.stringValue {
         case "unloaded":
@@ -146,5 +156,20 @@ struct Schema: SessionCommand {
         let response = try session.management(ManagementMessages.schema(app: app), json: json)
         guard !json else { return }
         for function in try AppSchema(json: response).functions { print(Output.signature(function)) }
+    }
+}
+
+/// `enclave shutdown`
+struct Shutdown: SessionCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask the server to shut down (needs an operator token: --token or ENCLAVE_TOKEN).")
+    @OptionGroup var options: ConnectionOptions
+
+    func execute(in session: Session, json: Bool) throws {
+        guard let token = session.operatorToken else {
+            throw EnclaveClientError.invalidArgument("enclave shutdown needs an operator token: give --token or set ENCLAVE_TOKEN")
+        }
+        try session.connection.shutdown(token: token)
+        print(json ? #""Ok""# : "\(session.connection.host):\(session.connection.port) is shutting down")
     }
 }

@@ -16,7 +16,8 @@ struct EnclaveCLI: ParsableCommand {
             The server's RA-TLS certificate is verified only with --verify (or by `enclave verify`); \
             without it, only use this against servers on networks you trust.
             """,
-        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self, Verify.self]
+        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self, Verify.self,
+                      Shutdown.self]
     )
 }
 
@@ -33,6 +34,17 @@ struct ConnectionOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print the raw inner JSON response instead of human-readable output.")
     var json = false
+
+    @Option(name: .long, help: "Operator token, for servers that require one to load, replace, unload and shut down (default: $ENCLAVE_TOKEN).")
+    var token: String?
+
+    /// `--token`, else `ENCLAVE_TOKEN` (empty counts as unset).
+    var operatorToken: String? {
+        if let token, !token.isEmpty { return token }
+        guard let value = getenv("ENCLAVE_TOKEN") else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
 
     @Flag(name: .long, help: "Verify the server's attested (RA-TLS) certificate first; refuse to talk to it if any check fails.")
     var verify = false

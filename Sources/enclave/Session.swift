@@ -4,17 +4,21 @@ import EnclaveProtocol
 /// A connection plus per-connection caches, used by one-shot subcommands and by the shell.
 final class Session {
     let connection: EnclaveConnection
+    /// The operator token sent beside loads, replaces, unloads and shutdowns (nil: none).
+    let operatorToken: String?
     /// Export signatures by app, so repeated `call`s in the shell fetch each schema once.
     private var schemas: [String: AppSchema] = [:]
 
-    init(connection: EnclaveConnection) {
+    init(connection: EnclaveConnection, operatorToken: String? = nil) {
         self.connection = connection
+        self.operatorToken = operatorToken
     }
 
     /// Connects as `options` say.
     static func connect(_ options: ConnectionOptions) throws -> Session {
         Session(connection: try EnclaveConnection.connect(
-            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification()))
+            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification()),
+                operatorToken: options.operatorToken)
     }
 
     func close() {
