@@ -1,0 +1,63 @@
+/// The canonical-ABI state of one component instance inside a `ComponentInstance` (the spec's
+/// `ComponentInstance` record): its handle table, whether it may leave (call out or use most
+/// built-ins; false while its post-return runs), the context slots of its running task, its
+/// backpressure counter, and the results `task.return` delivered for async-lifted calls.
+/// A component without nested components has exactly one.
+final class InstanceState {
+    var handles = HandleTable()
+    var mayLeave = true
+    /// `context.get/set` slots of the current task (saved and restored around each call).
+    var context: (UInt32, UInt32) = (0, 0)
+    var backpressure = 0
+    /// Async-lifted calls running in this instance, innermost last: the values `task.return`
+    /// delivered, once it has been called.
+    var tasks: [TaskRecord] = []
+
+    struct TaskRecord {
+        var resultType: WITType?
+        var results: [ComponentValue]?
+    }
+
+    /// The most backpressure increments a task may hold (the spec's counter is a u16).
+    static let maxBackpressure = 0xFFFF
+
+    /// Back to the state of a fresh instance (a reused instance between calls).
+    func reset() {
+        handles = HandleTable()
+        mayLeave = true
+        context = (0, 0)
+        backpressure = 0
+        tasks.removeAll()
+    }
+
+    /// Runs `body` as a new task of this instance: fresh context slots, restored afterwards.
+    func withTask<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = context
+        context = (0, 0)
+        defer { context = saved }
+        return try body()
+    }
+
+    /// Traps unless the instance may leave (not inside its post-return).
+    func checkMayLeave(_ what: String) throws {
+        guard mayLeave else {
+            throw ComponentError.trap("cannot leave component instance: \(what) called during post-return")
+        }
+    }
+
+    func contextSlot(_ index: Int) throws -> UInt32 {
+        switch index {
+        case 0: return context.0
+        case 1: return context.1
+        default: throw ComponentError.trap("context slot \(index) does not exist")
+        }
+    }
+
+    func setContextSlot(_ index: Int, _ value: UInt32) throws {
+        switch index {
+        case 0: context.0 = value
+        case 1: context.1 = value
+        default: throw ComponentError.trap("context slot \(index) does not exist")
+        }
+    }
+}
