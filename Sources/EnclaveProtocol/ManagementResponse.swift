@@ -2,7 +2,9 @@
 public enum ManagementResponse: Hashable, Sendable {
     case loaded(AppInfo)
     case ok(returns: [JSON])
-    case apps([AppInfo])
+    /// Served apps; stored apps that are not served (quarantined, or not restorable) follow
+    /// under `unavailable`, a key written only when there are any (compat clients never see it).
+    case apps([AppInfo], unavailable: [UnavailableApp] = [])
     case unloaded(String)
     case notFound(String)
     case schema(app: String, functions: [JSON])
@@ -13,7 +15,10 @@ public enum ManagementResponse: Hashable, Sendable {
         switch self {
         case .loaded(let app): return .object(["status": "loaded", "app": app.json()])
         case .ok(let returns): return .object(["status": "ok", "returns": .array(returns)])
-        case .apps(let apps): return .object(["status": "apps", "apps": .array(apps.map { $0.json() })])
+        case .apps(let apps, let unavailable):
+            var object = JSONObject(["status": "apps", "apps": .array(apps.map { $0.json() })])
+            if !unavailable.isEmpty { object.append("unavailable", .array(unavailable.map { $0.json() })) }
+            return .object(object)
         case .unloaded(let name): return .object(["status": "unloaded", "name": .string(name)])
         case .notFound(let name): return .object(["status": "not_found", "name": .string(name)])
         case .schema(let app, let functions):
@@ -66,6 +71,49 @@ public struct AppInfo: Hashable, Sendable {
         let summaries = exports.compactMap(ExportSummary.init(json:))
         guard summaries.count == exports.count else { return nil }
         self.init(name: name, hostname: hostname, codeHash: codeHash, keySource: keySource, exports: summaries)
+    }
+}
+
+/// A stored app the server does not serve, and why: an operator reloads (the same code) or
+/// unloads it.
+public struct UnavailableApp: Hashable, Sendable {
+    public enum State: String, Sendable {
+        /// The server stopped abnormally while this app ran; it is kept, not served.
+        case quarantined
+        /// It failed to load again when the server started (e.g. a stricter validator).
+        case notRestored = "not_restored"
+    }
+
+    public var name: String
+    public var codeHash: String
+    public var state: State
+    public var reason: String
+    /// When the quarantine began (seconds since 1970), for quarantined apps.
+    public var since: Int64?
+
+    public init(name: String, codeHash: String, state: State, reason: String, since: Int64? = nil) {
+        self.name = name
+        self.codeHash = codeHash
+        self.state = state
+        self.reason = reason
+        self.since = since
+    }
+
+    public func json() -> JSON {
+        var object = JSONObject([
+            "name": .string(name), "code_hash": .string(codeHash),
+            "state": .string(state.rawValue), "reason": .string(reason),
+        ])
+        if let since { object.append("since", .int(since)) }
+        return .object(object)
+    }
+
+    public init?(json: JSON) {
+        guard let name = json["name"]?.stringValue, let codeHash = json["code_hash"]?.stringValue,
+              let state = json["state"]?.stringValue.flatMap(State.init(rawValue:)),
+              let reason = json["reason"]?.stringValue
+        else { return nil }
+        self.init(name: name, codeHash: codeHash, state: state, reason: reason, since: json["since"]?.numberValue?.int64)
     }
 }
 

@@ -29,14 +29,18 @@ struct AppHost: Sendable {
 
     /// Calls `function` of `app` in a fresh instance with a fresh WASI session over the app's
     /// sealed store. The session is always finished, so files the guest wrote are sealed back
-    /// even when the call traps (what it wrote before the trap was written).
+    /// even when the call traps (what it wrote before the trap was written). While guest code
+    /// runs, the app's in-flight ledger records it, so that a crash of the server in it
+    /// quarantines the app on the next start instead of crashing again.
     static func call(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
                      log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
         let name = app.name
         let session = WASISession(kv: app.kv) { channel, line in log("app \(name) \(channel): \(line)") }
         let results: [ComponentValue]
         do {
-            results = try app.component.call(function.name, arguments, limits: app.limits, session: session)
+            results = try app.ledger.running(app.inFlightMark) {
+                try app.component.call(function.name, arguments, limits: app.limits, session: session)
+            }
         } catch {
             try? session.finish()
             throw error

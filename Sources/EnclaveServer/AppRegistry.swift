@@ -1,4 +1,5 @@
 import Components
+import EnclaveProtocol
 import Foundation
 import SealedStore
 
@@ -21,6 +22,7 @@ public final class AppRegistry: Sendable {
     private struct Storage {
         var store: SealedStore?
         var skipped: [SkippedApp] = []
+        var ledger: InFlightLedger?
     }
 
     /// An empty registry (the server starts with no apps). It gets its store when the server
@@ -36,6 +38,21 @@ public final class AppRegistry: Sendable {
     /// but stay stored until unloaded.
     public var skippedAtStart: [SkippedApp] {
         storage.withLock { $0.skipped }
+    }
+
+    /// The record of which apps run guest code right now (nil without a data directory).
+    var ledger: InFlightLedger? {
+        storage.withLock { $0.ledger }
+    }
+
+    /// The stored app `name` if it is not served (quarantined, or not restored).
+    func skipped(named name: String) -> SkippedApp? {
+        storage.withLock { $0.skipped.first { $0.name == name } }
+    }
+
+    /// Stored apps that are not served, sorted by name, as `wasm_list` shows them.
+    var unavailable: [UnavailableApp] {
+        storage.withLock { $0.skipped.map(\.unavailable) }.sorted { $0.name < $1.name }
     }
 
     /// Whether an app of that name is loaded now.
@@ -72,8 +89,57 @@ public final class AppRegistry: Sendable {
                 _ = try? store.removeApp(named: record.name)
                 throw .persistence(app: record.name, reason: "\(error)")
             }
-            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv)
+            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, ledger: ledger)
             apps.withLock { $0[app.name] = app }
+            return app
+        }
+        notifyObservers()
+        return app
+    }
+
+    /// What an operator's reload of a quarantined app asked for, checked against the stored
+    /// record (nil: not given, so whatever is stored).
+    struct Reinstatement {
+        var keySource: String?
+        var hostname: String?
+        var maxFuel: UInt64?
+    }
+
+    /// Serves the quarantined app `name` again: its stored record (key, hostname, limits, data)
+    /// with the quarantine cleared and saved. The caller has checked that the upload is the
+    /// stored code (lifting a quarantine re-trusts that code; it is not an upgrade) and parsed it.
+    /// - Throws: `.notQuarantined`, `.reloadDiffers` naming the field, `.noStore`, `.persistence`.
+    func reinstate(_ name: String, as requested: Reinstatement, component: Component,
+                   limits: (AppLimits) -> ExecutionLimits) throws(RegistryError) -> LoadedApp {
+        guard let store else { throw .noStore }
+        let app = try withMutationLock { () throws(RegistryError) -> LoadedApp in
+            let stored: AppRecord?
+            do {
+                stored = try store.app(named: name)
+            } catch {
+                throw .persistence(app: name, reason: "\(error)")
+            }
+            guard var record = stored, record.quarantine != nil, !contains(name) else { throw .notQuarantined(name) }
+            if let keySource = requested.keySource, keySource != record.keySource {
+                throw .reloadDiffers(app: name, field: "encryption_key", stored: record.keySource)
+            }
+            if let hostname = requested.hostname, hostname != record.hostname {
+                throw .reloadDiffers(app: name, field: "hostname", stored: record.hostname)
+            }
+            if let maxFuel = requested.maxFuel, maxFuel != record.limits.maxFuel {
+                throw .reloadDiffers(app: name, field: "max_fuel", stored: record.limits.maxFuel.map(String.init) ?? "the server default")
+            }
+            record.quarantine = nil
+            let kv: SealedKV
+            do {
+                try store.saveApp(record)
+                kv = try store.kv(for: record)
+            } catch {
+                throw .persistence(app: name, reason: "\(error)")
+            }
+            let app = LoadedApp(record: record, component: component, limits: limits(record.limits), kv: kv, ledger: ledger)
+            apps.withLock { $0[name] = app }
+            storage.withLock { $0.skipped.removeAll { $0.name == name } }
             return app
         }
         notifyObservers()
@@ -130,10 +196,14 @@ public final class AppRegistry: Sendable {
     // MARK: - Server start and stop
 
     /// Attaches the store opened at start and serves its apps again (one observer notification
-    /// for all of them); remembers the ones skipped.
-    func attach(_ store: SealedStore, restoring restorer: AppRestorer) throws {
-        storage.withLock { $0.store = store }
-        let outcome = try restorer.restore(from: store)
+    /// for all of them); remembers the ones skipped, and quarantines the ones `ledger`'s
+    /// previous process was running when it stopped abnormally.
+    func attach(_ store: SealedStore, ledger: InFlightLedger? = nil, crashed: Set<InFlightLedger.Mark> = [], restoring restorer: AppRestorer) throws {
+        storage.withLock {
+            $0.store = store
+            $0.ledger = ledger
+        }
+        let outcome = try restorer.restore(from: store, ledger: ledger, crashed: crashed)
         apps.withLock { apps in
             for app in outcome.restored { apps[app.name] = app }
         }
@@ -144,12 +214,14 @@ public final class AppRegistry: Sendable {
     /// Forgets every app and closes the store (server shutdown), so the same data directory can
     /// be opened again by the next server.
     func detachStore() {
-        let store = storage.withLock { storage -> SealedStore? in
+        let (store, ledger) = storage.withLock { storage -> (SealedStore?, InFlightLedger?) in
             defer { storage = Storage() }
-            return storage.store
+            return (storage.store, storage.ledger)
         }
         apps.withLock { $0.removeAll() }
         if let store { ServerStoreOpener.close(store) }
+        // Reached only after every call has ended: a clean stop leaves nothing to quarantine.
+        ledger?.close()
     }
 
     private func notifyObservers() {
@@ -168,6 +240,10 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case noStore
     /// The sealed store refused the change; nothing was changed.
     case persistence(app: String, reason: String)
+    /// A reload meant to lift a quarantine named an app that is not quarantined.
+    case notQuarantined(String)
+    /// A reload meant to lift a quarantine asked for something other than what is stored.
+    case reloadDiffers(app: String, field: String, stored: String)
 
     public var description: String {
         switch self {
@@ -180,6 +256,11 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the app registry has no sealed store yet: start the server before loading apps"
         case .persistence(let app, let reason):
             return "cannot persist app '\(app)', so it was not changed: \(reason)"
+        case .notQuarantined(let name):
+            return "app '\(name)' is not quarantined"
+        case .reloadDiffers(let app, let field, let stored):
+            return "app '\(app)' is quarantined; reloading it lifts the quarantine and keeps what is stored, "
+                + "but \(field) differs from the stored \(stored) (omit it, or wasm_unload the app first)"
         }
     }
 }

@@ -54,7 +54,15 @@ public final class EnclaveServer: Sendable {
         // already sees them; an unusable data directory fails the start with its reason.
         do {
             let store = try ServerStoreOpener.open(configuration)
-            try registry.attach(store, restoring: AppRestorer(configuration: configuration, host: host))
+            let (ledger, crashed): (InFlightLedger?, Set<InFlightLedger.Mark>)
+            do {
+                (ledger, crashed) = try ServerStoreOpener.openInFlightLedger(configuration)
+            } catch {
+                ServerStoreOpener.close(store)  // not attached yet, so shutdown would not close it
+                throw error
+            }
+            try registry.attach(store, ledger: ledger, crashed: crashed,
+                                restoring: AppRestorer(configuration: configuration, host: host))
         } catch {
             await shutdown()
             throw error

@@ -20,10 +20,20 @@ public struct LoadedApp: Sendable {
     /// The app's own sealed key-value store (SPEC §7), shared by all its calls; closed when the
     /// app is unloaded. The WASI filesystem is built over it.
     public let kv: SealedKV
+    /// How the in-flight record names this app while its guest code runs.
+    let inFlightMark: InFlightLedger.Mark
+    /// The server's in-flight record (nil without a data directory): calls run recorded in it.
+    let ledger: InFlightLedger?
 
     /// Assembles a loaded app.
     public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
                 limits: ExecutionLimits, kv: SealedKV) {
+        self.init(name: name, hostname: hostname, codeHash: codeHash, key: key, component: component,
+                  limits: limits, kv: kv, ledger: nil)
+    }
+
+    init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
+         limits: ExecutionLimits, kv: SealedKV, ledger: InFlightLedger?) {
         self.name = name
         self.hostname = hostname
         self.codeHash = codeHash
@@ -31,12 +41,15 @@ public struct LoadedApp: Sendable {
         self.component = component
         self.limits = limits
         self.kv = kv
+        self.inFlightMark = InFlightLedger.Mark(appName: name, codeHash: codeHash)
+        self.ledger = ledger
     }
 
-    /// The app described by its persisted `record`, with its parsed component.
-    public init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV) {
+    /// The app described by its persisted `record`, with its parsed component; its calls run
+    /// recorded in `ledger`.
+    init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV, ledger: InFlightLedger?) {
         self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
-                  component: component, limits: limits, kv: kv)
+                  component: component, limits: limits, kv: kv, ledger: ledger)
     }
 
     /// The export called `name`, if any.

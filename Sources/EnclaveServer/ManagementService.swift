@@ -37,7 +37,7 @@ struct ManagementService: Sendable {
             case .failure(let refusal): return .respond(.error(refusal.message))
             }
         case .list:
-            return .respond(.apps(registry.all().map(\.info)))
+            return .respond(.apps(registry.all().map(\.info), unavailable: registry.unavailable))
         case .unload(let name):
             do {
                 return .respond(try registry.unload(named: name) ? .unloaded(name) : .notFound(name))
@@ -71,13 +71,13 @@ struct ManagementService: Sendable {
         if registry.contains(request.name) {
             return .error(RegistryError.alreadyLoaded(request.name).description)
         }
+        if let quarantined = registry.skipped(named: request.name), quarantined.quarantine != nil {
+            return reinstate(request, quarantined: quarantined)
+        }
         let component: Component
-        do {
-            component = try host.load(request.bytes)
-        } catch let error as ComponentError {
-            return .error("invalid component: \(error.description)")
-        } catch {
-            return .error("invalid component: \(error)")
+        switch parseComponent(request.bytes) {
+        case .success(let parsed): component = parsed
+        case .failure(let refusal): return .error(refusal.message)
         }
         guard !component.exports.isEmpty else {
             return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
@@ -97,9 +97,54 @@ struct ManagementService: Sendable {
         }
     }
 
+    /// `wasm_load` under the name of a quarantined app: an operator re-trusting the same code.
+    /// The stored key, hostname, limits and data are kept; different code is refused (that
+    /// would be an upgrade, not a reload).
+    private func reinstate(_ request: LoadRequest, quarantined: SkippedApp) -> ManagementResponse {
+        guard AppRecord.codeHash(of: request.bytes) == quarantined.codeHash else {
+            return .error("app '\(request.name)' is quarantined (\(quarantined.reason)); load the same code "
+                + "(code_hash \(quarantined.codeHash)) to serve it again, or wasm_unload it first to load other code")
+        }
+        let keySource: String?
+        do {
+            keySource = try request.encryptionKey.map { try AppKey.fromHex($0).keySource }
+        } catch {
+            return .error("\(error)")
+        }
+        let component: Component
+        switch parseComponent(request.bytes) {
+        case .success(let parsed): component = parsed
+        case .failure(let refusal): return .error(refusal.message)
+        }
+        let requested = AppRegistry.Reinstatement(keySource: keySource, hostname: request.hostname, maxFuel: request.maxFuel)
+        do {
+            let app = try registry.reinstate(request.name, as: requested, component: component,
+                                             limits: configuration.executionLimits(for:))
+            configuration.log("app '\(app.name)' (code_hash \(app.codeHash)): quarantine lifted by a reload; served again")
+            return .loaded(app.info)
+        } catch {
+            return .error(error.description)
+        }
+    }
+
+    /// Parses and validates an upload against the server's imports; a refusal is the
+    /// `invalid component: …` text clients see.
+    private func parseComponent(_ bytes: [UInt8]) -> Result<Component, ManagementError> {
+        do {
+            return .success(try host.load(bytes))
+        } catch let error as ComponentError {
+            return .failure(ManagementError("invalid component: \(error.description)"))
+        } catch {
+            return .failure(ManagementError("invalid component: \(error)"))
+        }
+    }
+
     /// `wasm_call` up to execution: finds the app and export, converts the typed arguments.
     func prepareCall(_ request: CallRequest) -> Result<PreparedCall, ManagementError> {
         guard let app = registry.app(named: request.app) else {
+            if let skipped = registry.skipped(named: request.app) {
+                return .failure(ManagementError(Self.notServed(skipped)))
+            }
             return .failure(ManagementError(Self.unknownApp(request.app)))
         }
         guard let function = app.export(named: request.function) else {
@@ -117,6 +162,16 @@ struct ManagementService: Sendable {
     /// The compat text for a call or schema request naming an app that is not loaded.
     static func unknownApp(_ name: String) -> String {
         "unknown app: '\(name)'"
+    }
+
+    /// A call to a stored app that is not served: why, and what an operator can do.
+    static func notServed(_ app: SkippedApp) -> String {
+        if app.quarantine != nil {
+            return "call failed: app '\(app.name)' is quarantined: \(app.reason); an operator can load the same code "
+                + "under the same name to serve it again, or wasm_unload it"
+        }
+        return "call failed: app '\(app.name)' is stored but not served: it failed to load when the server started "
+            + "(\(app.reason)); wasm_unload it"
     }
 }
 

@@ -21,6 +21,19 @@ public struct AppLimits: Codable, Sendable, Equatable {
     }
 }
 
+/// Why a stored app is not served until an operator reloads or unloads it, and since when.
+public struct AppQuarantine: Codable, Sendable, Equatable {
+    /// What happened, for `wasm_list` and the log.
+    public var reason: String
+    /// When the quarantine began (seconds since 1970).
+    public var since: Int64
+
+    public init(reason: String, since: Int64 = Int64(Date().timeIntervalSince1970)) {
+        self.reason = reason
+        self.since = since
+    }
+}
+
 /// A loaded app as persisted in the registry, so loads survive a restart (SPEC §7).
 public struct AppRecord: Sendable {
     /// The app name (unique per server).
@@ -37,20 +50,30 @@ public struct AppRecord: Sendable {
     public let limits: AppLimits
     /// When the app was first loaded (seconds since 1970), for listing order and operators.
     public let loadedAt: Int64
+    /// Set when the server stopped abnormally while this app ran: the app is kept (with its key
+    /// and data) but not served after a restart until an operator acts.
+    public var quarantine: AppQuarantine?
 
     /// `"generated"` or `"byok:<sha256 hex>"`.
     public var keySource: String { key.keySource }
 
+    /// The code hash of an upload: lowercase hex SHA-256 of its bytes exactly as received.
+    public static func codeHash(of code: [UInt8]) -> String {
+        Hex.encode(SHA256.hash(data: code))
+    }
+
     /// A new record; `codeHash` is computed from `code`.
     public init(name: String, hostname: String? = nil, code: [UInt8], key: AppKey,
-                limits: AppLimits = AppLimits(), loadedAt: Int64 = Int64(Date().timeIntervalSince1970)) {
+                limits: AppLimits = AppLimits(), loadedAt: Int64 = Int64(Date().timeIntervalSince1970),
+                quarantine: AppQuarantine? = nil) {
         self.name = name
         self.hostname = hostname ?? name
         self.code = code
-        self.codeHash = Hex.encode(SHA256.hash(data: code))
+        self.codeHash = Self.codeHash(of: code)
         self.key = key
         self.limits = limits
         self.loadedAt = loadedAt
+        self.quarantine = quarantine
     }
 }
 
@@ -68,11 +91,14 @@ enum AppRecordCodec {
         var keySource: String
         var limits: AppLimits
         var loadedAt: Int64
+        /// Absent in records written before quarantines existed, and whenever none applies.
+        var quarantine: AppQuarantine?
     }
 
     static func encode(_ record: AppRecord) throws -> [UInt8] {
         let metadata = Metadata(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
-                                keySource: record.keySource, limits: record.limits, loadedAt: record.loadedAt)
+                                keySource: record.keySource, limits: record.limits, loadedAt: record.loadedAt,
+                                quarantine: record.quarantine)
         let json: [UInt8]
         do {
             json = Array(try JSONEncoder().encode(metadata))
@@ -110,7 +136,7 @@ enum AppRecordCodec {
         }
         let record = AppRecord(name: metadata.name, hostname: metadata.hostname,
                                code: Array(plaintext[codeStart...]), key: key,
-                               limits: metadata.limits, loadedAt: metadata.loadedAt)
+                               limits: metadata.limits, loadedAt: metadata.loadedAt, quarantine: metadata.quarantine)
         guard record.codeHash == metadata.codeHash else {
             throw SealedStoreError.integrity("app record '\(metadata.name)' (code hash mismatch)")
         }

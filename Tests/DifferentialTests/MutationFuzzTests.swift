@@ -52,6 +52,31 @@ final class MutationFuzzTests: XCTestCase {
     }
 }
 
+extension MutationFuzzTests {
+    /// The seeds themselves, with arguments that make each trapping export trap: names in and
+    /// out of range never turn a trap into anything but a call failure. (Their values are
+    /// compared with wasmtime by `DifferentialTests`, like every committed component.)
+    func testNameSectionSeedsTrapCleanly() throws {
+        var traps = 0
+        for name in ["traps-with-names.wasm", "hostile-names.wasm"] {
+            let url = GuestFiles.fuzzSeedsDirectory.appendingPathComponent(name)
+            let component = try Component.load([UInt8](Data(contentsOf: url)), imports: FuzzTarget.imports)
+            for export in component.exports {
+                do {
+                    _ = try component.call(export.name, export.type.params.map { _ in .u32(0) }, limits: FuzzTarget.limits)
+                    XCTAssertEqual(export.name, "fine", "\(name): \(export.name)(0) should have trapped")
+                } catch let error as ComponentError {
+                    switch error {
+                    case .trap, .outOfFuel: traps += 1
+                    default: XCTFail("\(name) \(export.name): \(error)")
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(traps, 7, "six kinds of trap in one seed, one in the other")
+    }
+}
+
 struct FuzzStats {
     var loaded = 0, rejected = 0, calls = 0, callErrors = 0
     var slowestMs = 0.0, slowestIndex = -1
@@ -119,7 +144,8 @@ enum Mutator {
         var bytes = input
         let rounds = 1 + rng.below(rng.oneIn(4) ? 8 : 2)
         for _ in 0..<rounds {
-            switch rng.below(9) {
+            switch rng.below(10) {
+            case 9: editNameSection(&bytes, &rng)
             case 0: flipBit(&bytes, &rng)
             case 1: setInterestingByte(&bytes, &rng)
             case 2: insertBytes(&bytes, &rng)
@@ -198,6 +224,27 @@ enum Mutator {
             guard !theirs.isEmpty else { return }
             b.insert(contentsOf: Array(donor[theirs[rng.below(theirs.count)]]), at: pick.lowerBound)
         }
+    }
+
+    /// The custom section name `name` as it appears in a binary (its length byte first).
+    static let nameSectionTag: [UInt8] = [0x04] + Array("name".utf8)
+
+    /// Rewrites an index, count or size inside a `name` custom section of an embedded core
+    /// module (the section WasmKit reads when it symbolicates a trap) to a boundary value.
+    static func editNameSection(_ b: inout [UInt8], _ rng: inout SeededRandom) {
+        var starts: [Int] = []
+        var i = 0
+        while i + nameSectionTag.count <= b.count {
+            if b[i..<i + nameSectionTag.count].elementsEqual(nameSectionTag) { starts.append(i + nameSectionTag.count) }
+            i += 1
+        }
+        guard let start = starts.isEmpty ? nil : starts[rng.below(starts.count)], start < b.count else {
+            return editLEB(&b, &rng)
+        }
+        let at = min(b.count - 1, start + rng.below(24))
+        guard let (_, used) = readLEB(b, at: at) else { return }
+        let choices: [UInt64] = [0, 1, 0x3FFF_FFFF, 0xFFFF_FFFF, 0x7F, 0x80, UInt64(rng.below(64))]
+        b.replaceSubrange(at..<at + used, with: encodeLEB(choices[rng.below(choices.count)], padded: rng.oneIn(3)))
     }
 
     /// Rewrites a LEB128 (often a size or count) somewhere in the binary to a boundary value.

@@ -8,7 +8,9 @@ import XCTest
 /// conformance guest's `write-file`: open-at create|truncate, write, drop — the drop writes the
 /// file back to the sealed SQLite store), then restarted on the same data
 /// directory. Every key must read back its last acknowledged value or a later attempted one,
-/// intact (no `io` error, no torn bytes), and keys written before the loop are untouched.
+/// intact (no `io` error, no torn bytes), and keys written before the loop are untouched. (The
+/// kill quarantines the app, as any abnormal end in the middle of its code does; each round
+/// reloads it the way an operator would.)
 final class KillDuringWritesTests: XCTestCase {
     private static let writers = 2
     private static let keysPerWriter = 4
@@ -129,10 +131,22 @@ final class KillDuringWritesTests: XCTestCase {
 
             server = try await EnclaveOSProcess.start(dataDirectory: data.path)
             client = try await server.connect(group: group)
+            try await reloadIfQuarantined(on: client, round: round)
             try await verify(ledger, on: client, round: round)
             await client.close()
         }
         try? await group.shutdownGracefully()
+    }
+
+    /// Writes were in flight at the kill, so the crash guard has quarantined the app (a kill
+    /// between two calls would not); an operator's reload of the same code serves it again with
+    /// its key and data, which `verify` then reads.
+    private func reloadIfQuarantined(on client: RawTLSClient, round: Int) async throws {
+        let list = try await client.management(#"{"wasm_list":{}}"#)
+        guard let entry = list["unavailable"]?.arrayValue?.first(where: { $0["name"]?.stringValue == "kv" }) else { return }
+        XCTAssertEqual(entry["state"]?.stringValue, "quarantined", "round \(round): \(list.serializedString)")
+        let reloaded = try await client.management(#"{"wasm_load":{"name":"kv","bytes":"\#(try WASIAppTests.conformanceGuest())"}}"#)
+        XCTAssertEqual(reloaded["status"]?.stringValue, "loaded", "round \(round): \(reloaded.serializedString)")
     }
 
     /// Every key: old-or-new, intact, nothing acknowledged lost; the stable keys unchanged.

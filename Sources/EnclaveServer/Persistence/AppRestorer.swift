@@ -1,14 +1,31 @@
 import Components
+import EnclaveProtocol
 import SealedStore
 
-/// One stored app that could not be served after a restart, and why.
+/// One stored app that is not served after a restart, and why.
 public struct SkippedApp: Sendable, Equatable {
     /// The app's name.
     public let name: String
     /// Its code hash, so an operator can tell which upload it was.
     public let codeHash: String
-    /// Why it did not load (the component error, or the store's).
+    /// Why it did not load (the component error, or the store's), or why it is quarantined.
     public let reason: String
+    /// Set when the app is quarantined rather than broken: it was running when the server
+    /// stopped abnormally, so it is not run again until an operator reloads or unloads it.
+    public let quarantine: AppQuarantine?
+
+    init(name: String, codeHash: String, reason: String, quarantine: AppQuarantine? = nil) {
+        self.name = name
+        self.codeHash = codeHash
+        self.reason = reason
+        self.quarantine = quarantine
+    }
+
+    /// The app as `wasm_list` shows it under `unavailable`.
+    var unavailable: UnavailableApp {
+        UnavailableApp(name: name, codeHash: codeHash, state: quarantine == nil ? .notRestored : .quarantined,
+                       reason: reason, since: quarantine?.since)
+    }
 }
 
 /// Brings the apps persisted in the sealed store back into the registry when the server starts
@@ -34,10 +51,15 @@ struct AppRestorer {
         var skipped: [SkippedApp] = []
     }
 
-    /// Reads and re-validates every stored app.
+    /// Reads and re-validates every stored app, except the quarantined ones.
+    /// - Parameters:
+    ///   - ledger: records each app's trial instantiation as running guest code, so a crash
+    ///     during it quarantines that app on the next start (nil: no data directory).
+    ///   - crashed: the apps the previous process was running when it stopped abnormally
+    ///     (`InFlightLedger.open`'s leftovers); each is quarantined now, durably.
     /// - Throws: `PersistenceError.restoreFailed` when the records cannot be read at all
     ///   (tampered, or sealed under another sealing key): starting empty would hide that.
-    func restore(from store: SealedStore) throws -> Outcome {
+    func restore(from store: SealedStore, ledger: InFlightLedger? = nil, crashed: Set<InFlightLedger.Mark> = []) throws -> Outcome {
         let records: [AppRecord]
         do {
             records = try store.loadApps()
@@ -45,9 +67,20 @@ struct AppRestorer {
             throw PersistenceError.restoreFailed(path: configuration.dataDirectory ?? "(memory)", reason: "\(error)")
         }
         var outcome = Outcome()
-        for record in records {
+        for stored in records {
+            let mark = InFlightLedger.Mark(appName: stored.name, codeHash: stored.codeHash)
+            let record = quarantineIfCrashed(stored, crashed: crashed.contains(mark), store: store)
+            if let quarantine = record.quarantine {
+                outcome.skipped.append(SkippedApp(name: record.name, codeHash: record.codeHash,
+                                                  reason: quarantine.reason, quarantine: quarantine))
+                configuration.log("WARNING: app '\(record.name)' (code_hash \(record.codeHash)) is QUARANTINED and not served: "
+                    + "\(quarantine.reason). Its key and data are kept; load the same code under the same name "
+                    + "to serve it again, or wasm_unload '\(record.name)'")
+                continue
+            }
             do {
-                outcome.restored.append(try restore(record, store: store))
+                let app = try ledger.running(mark) { try restore(record, store: store, ledger: ledger) }
+                outcome.restored.append(app)
             } catch {
                 let reason = Self.describe(error)
                 outcome.skipped.append(SkippedApp(name: record.name, codeHash: record.codeHash, reason: reason))
@@ -57,18 +90,38 @@ struct AppRestorer {
             }
         }
         configuration.log("restored \(outcome.restored.count) of \(records.count) stored app(s)"
-            + (outcome.skipped.isEmpty ? "" : "; \(outcome.skipped.count) skipped (see above)"))
+            + (outcome.skipped.isEmpty ? "" : "; \(outcome.skipped.count) not served (see above)"))
         return outcome
     }
 
-    private func restore(_ record: AppRecord, store: SealedStore) throws -> LoadedApp {
+    /// The reason recorded for an app that was running when the server stopped abnormally.
+    static let crashReason = "the server stopped abnormally (crashed or was killed) while this app was running"
+
+    /// `record`, quarantined (and saved so, so that the quarantine outlives later clean
+    /// restarts) when it was running at the previous process's abnormal end.
+    private func quarantineIfCrashed(_ record: AppRecord, crashed: Bool, store: SealedStore) -> AppRecord {
+        guard crashed, record.quarantine == nil else { return record }
+        var quarantined = record
+        quarantined.quarantine = AppQuarantine(reason: Self.crashReason)
+        do {
+            try store.saveApp(quarantined)
+        } catch {
+            // Still quarantined for this run; the next start sees the crash record again only
+            // if this run crashes too, so the quarantine is not durable: say so.
+            configuration.log("ERROR: cannot save the quarantine of app '\(record.name)': \(error); "
+                + "it is quarantined until this server stops")
+        }
+        return quarantined
+    }
+
+    private func restore(_ record: AppRecord, store: SealedStore, ledger: InFlightLedger?) throws -> LoadedApp {
         let component = try host.load(record.code)
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }
         return LoadedApp(record: record, component: component,
                          limits: configuration.executionLimits(for: record.limits),
-                         kv: try store.kv(for: record))
+                         kv: try store.kv(for: record), ledger: ledger)
     }
 
     private static func describe(_ error: Error) -> String {

@@ -41,6 +41,24 @@ enum ServerStoreOpener {
         return store
     }
 
+    /// The in-flight record of the data directory (none for an in-memory store), and the apps
+    /// the previous process was running when it stopped abnormally. Call after `open`, which
+    /// holds the directory's lock.
+    /// - Throws: `PersistenceError.storeUnavailable` naming the file.
+    static func openInFlightLedger(_ configuration: ServerConfiguration) throws -> (ledger: InFlightLedger?, crashed: Set<InFlightLedger.Mark>) {
+        guard let directory = configuration.dataDirectory else { return (nil, []) }
+        do {
+            let (ledger, crashed) = try InFlightLedger.open(directory: directory)
+            if !crashed.isEmpty {
+                configuration.log("WARNING: the previous run of this server stopped abnormally while \(crashed.count) "
+                    + "guest execution(s) were in progress; the apps concerned are quarantined (see below)")
+            }
+            return (ledger, crashed)
+        } catch {
+            throw PersistenceError.storeUnavailable(path: directory, reason: "\(error)")
+        }
+    }
+
     /// Closes the SQLite file behind `store`, if it has one, so another server in the same
     /// process (a restart in a test) or another process opens it cleanly.
     static func close(_ store: SealedStore) {

@@ -27,6 +27,8 @@ enum GuestFiles {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let guestsDirectory = testsDirectory.appendingPathComponent("Guests")
     static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    /// Components written for the fuzzer: name sections (in and out of range) and every trap.
+    static let fuzzSeedsDirectory = guestsDirectory.appendingPathComponent("fuzz-seeds")
 
     /// Our differential guests plus the other committed components of the repository, by path.
     static func allComponents() -> [URL] {
@@ -34,7 +36,7 @@ enum GuestFiles {
         let fm = FileManager.default
         let ownDir = guestsDirectory
         let fixtureDir = repositoryRoot.appendingPathComponent("Tests/ComponentsTests/Fixtures")
-        for dir in [ownDir, fixtureDir] {
+        for dir in [ownDir, fuzzSeedsDirectory, fixtureDir] {
             let names = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
             for name in names.sorted() where name.hasSuffix(".wasm") && name != "core-module.wasm" {
                 urls.append(dir.appendingPathComponent(name))

@@ -1,0 +1,28 @@
+;; Fuzz seed: every kind of trap, in a core module that carries module, function and local names
+;; (the name section WasmKit reads when it symbolicates a trap's backtrace).
+(component
+  (core module $traps
+    (memory $mem 1)
+    (table $tab 2 funcref)
+    (global $depth (mut i32) (i32.const 0))
+    (func $unreachable (export "unreachable") (result i32) (local $unused i64) unreachable)
+    (func $divide (export "divide") (param $n i32) (result i32) (i32.div_u (i32.const 1) (local.get $n)))
+    (func $out-of-bounds (export "out-of-bounds") (param $at i32) (result i32)
+      (i32.load (i32.add (local.get $at) (i32.const 65535))))
+    (func $null-call (export "null-call") (result i32) (call_indirect (result i32) (i32.const 1)))
+    (func $recurse (export "recurse") (param $n i32) (result i32)
+      (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
+      (call $recurse (i32.add (local.get $n) (i32.const 1))))
+    (func $forever (export "forever") (result i32) (loop $again (br $again)) (i32.const 0))
+    (func $fine (export "fine") (param $x i32) (result i32) (i32.add (local.get $x) (i32.const 1)))
+    (elem (i32.const 0) $fine))
+  (core instance $i (instantiate $traps))
+  (type $nullary (func (result u32)))
+  (type $unary (func (param "x" u32) (result u32)))
+  (func (export "unreachable") (type $nullary) (canon lift (core func $i "unreachable")))
+  (func (export "divide") (type $unary) (canon lift (core func $i "divide")))
+  (func (export "out-of-bounds") (type $unary) (canon lift (core func $i "out-of-bounds")))
+  (func (export "null-call") (type $nullary) (canon lift (core func $i "null-call")))
+  (func (export "recurse") (type $unary) (canon lift (core func $i "recurse")))
+  (func (export "forever") (type $nullary) (canon lift (core func $i "forever")))
+  (func (export "fine") (type $unary) (canon lift (core func $i "fine"))))
