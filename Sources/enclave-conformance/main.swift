@@ -1,3 +1,4 @@
+import Components
 import Foundation
 
 // enclave-conformance: runs the Component Model specification's `.wast` tests against our
@@ -6,6 +7,7 @@ import Foundation
 // concurrency this host does not run). Exits non-zero when any command failed.
 //
 //   enclave-conformance [--verbose] [--explain] [--wasm-tools PATH] [DIRECTORY_OR_FILE …]
+//   enclave-conformance --validate COMPONENT.wasm …   (validation only, as wasmtime's validator)
 //
 // --explain prints, for every rejected component and every trap, the message the script
 // expects beside ours (messages are engine-specific and never compared).
@@ -18,6 +20,8 @@ struct Options {
     var explain = false
     var wasmTools = ProcessInfo.processInfo.environment["WASM_TOOLS"] ?? "wasm-tools"
     var paths: [String] = []
+    /// `--validate FILE…`: validate component binaries instead of running scripts.
+    var validate = false
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -26,11 +30,12 @@ struct Options {
             switch argument {
             case "--verbose", "-v": options.verbose = true
             case "--explain": options.explain = true
+            case "--validate": options.validate = true
             case "--wasm-tools":
                 guard let path = iterator.next() else { fail("--wasm-tools needs a path") }
                 options.wasmTools = path
             case "--help", "-h":
-                print("usage: enclave-conformance [--verbose] [--explain] [--wasm-tools PATH] [DIRECTORY_OR_FILE …]")
+                print("usage: enclave-conformance [--verbose] [--explain] [--wasm-tools PATH] [DIRECTORY_OR_FILE …]\n       enclave-conformance --validate COMPONENT.wasm …")
                 exit(0)
             default: options.paths.append(argument)
             }
@@ -62,6 +67,20 @@ func scripts(under path: String) -> [(URL, String)] {
 }
 
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
+if options.validate {
+    var invalid = 0
+    for path in options.paths {
+        do {
+            let start = Date()
+            try Component.validate([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            print("\(path): valid (\(Int(Date().timeIntervalSince(start) * 1000)) ms)")
+        } catch {
+            invalid += 1
+            print("\(path): \(error)")
+        }
+    }
+    exit(invalid == 0 ? 0 : 1)
+}
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("enclave-conformance-\(ProcessInfo.processInfo.processIdentifier)")
 defer { try? FileManager.default.removeItem(at: scratch) }
 

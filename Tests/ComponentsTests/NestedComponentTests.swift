@@ -12,7 +12,7 @@ final class NestedComponentTests: XCTestCase {
 
     func testExportsOfNestedInstancesArePublished() throws {
         let component = try nested()
-        XCTAssertEqual(component.exports.map(\.name), ["handles", "live-counters", "shout", "sum", "tally", "text-calls", "text2-calls", "total", "upper"])
+        XCTAssertEqual(component.exports.map(\.name), ["handles", "live-counters", "shout", "sum", "tally", "text-calls", "text-grow-10", "text2-calls", "text2-grow-12", "total", "upper"])
         XCTAssertEqual(component.export(named: "shout")?.type.description, "func(s: string) -> string")
         XCTAssertEqual(component.export(named: "sum")?.type.description, "func(xs: list<u32>) -> u64")
     }
@@ -62,6 +62,41 @@ final class NestedComponentTests: XCTestCase {
         let long = String(repeating: "y", count: 100_000)
         XCTAssertThrowsComponentError(.memoryLimit(256 << 10), try component.call("upper", [.string(long)], limits: ExecutionLimits(maxMemoryBytes: 256 << 10)))
         XCTAssertEqual(try component.call("upper", [.string(long)], limits: ExecutionLimits(maxMemoryBytes: 4 << 20)), [.string(long.uppercased())])
+    }
+
+    /// The cap is on all memories of the tree together: the four instances of the fixture
+    /// start with one 64 KiB page each, so 200 KiB is too little although each memory fits.
+    func testMemoryCapCoversTheTreeTogether() throws {
+        let component = try nested()
+        XCTAssertThrowsComponentError(.memoryLimit(200 << 10), try component.call("text-calls", [], limits: ExecutionLimits(maxMemoryBytes: 200 << 10)))
+        XCTAssertEqual(try component.call("text-calls", [], limits: ExecutionLimits(maxMemoryBytes: 256 << 10)), [.u32(0)])
+        // Growing one memory counts against what the others use: $Text grows to three pages
+        // beside three one-page memories.
+        let long = String(repeating: "z", count: 40_000)
+        XCTAssertThrowsComponentError(.memoryLimit(320 << 10), try component.call("upper", [.string(long)], limits: ExecutionLimits(maxMemoryBytes: 320 << 10)))
+        XCTAssertEqual(try component.call("upper", [.string(long)], limits: ExecutionLimits(maxMemoryBytes: 384 << 10)), [.string(long.uppercased())])
+        // A small memory growing past the size of a larger one is the limiter's wrong guess
+        // (it takes the larger one for the grower): the call still fails with the memory limit
+        // once the true total is known. $Text: 11 pages; then $Text2 grows from 1 to 13 pages.
+        let session = try component.instantiate(limits: ExecutionLimits(maxMemoryBytes: 1 << 20))
+        XCTAssertEqual(try session.call("text-grow-10", []), [.s32(1)])
+        XCTAssertThrowsComponentError(.memoryLimit(1 << 20), try session.call("text2-grow-12", []))
+    }
+
+    /// The handle-slot cap is shared by the handle tables of every component instance.
+    func testHandleSlotsAreCappedAcrossTheTree() throws {
+        let budget = HandleBudget()
+        let first = HandleTable(budget: budget), second = HandleTable(budget: budget)
+        for index in 0..<HandleTable.maxHandles {
+            _ = try (index.isMultiple(of: 2) ? first : second).add(HandleEntry(resource: "r", rep: 1, own: true), "test")
+        }
+        XCTAssertThrowsError(try first.add(HandleEntry(resource: "r", rep: 1, own: true), "test")) { error in
+            guard case .trap(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.contains("across the component's instances"), why)
+        }
+        // A freed slot is reused without claiming a new one.
+        _ = try second.drop(1, "r", "test")
+        XCTAssertEqual(try second.add(HandleEntry(resource: "r", rep: 2, own: true), "test"), 1)
     }
 
     /// A component made by `wasm-tools compose` (wit-component shims and fixups inside nested

@@ -48,6 +48,7 @@ final class NestedComponentDifferentialTests: XCTestCase {
             ("handles", [.u32(3)]), ("live-counters", []), ("handles", [.u32(0)]), ("live-counters", []),
             ("upper", [.string("a😀ß")]), ("sum", [.list([.u32(.max), .u32(.max), .u32(7)])]),
             ("shout", [.string("")]), ("text-calls", []),
+            ("text-grow-10", []), ("text2-grow-12", []), ("text-grow-10", []), ("shout", [.string("after growing")]),
         ]
         var rng = SeededRandom(seed: 0x4E57_ED)
         for _ in 0..<40 {

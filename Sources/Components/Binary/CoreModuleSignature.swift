@@ -148,6 +148,7 @@ enum CoreModuleSignature {
 
         func moduleType() throws -> CoreModuleType {
             var result = CoreModuleType()
+            result.definedMemoryCount = memories.count
             var functionTypes: [CoreFuncType] = []
             var tableTypes: [CoreExternType] = []
             var memoryTypes: [CoreExternType] = []

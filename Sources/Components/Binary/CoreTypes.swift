@@ -69,6 +69,8 @@ enum CoreExternType: Hashable, Sendable {
 struct CoreModuleType: Sendable {
     var imports: [(module: String, name: String, type: CoreExternType)] = []
     var exports: [(name: String, type: CoreExternType)] = []
+    /// Memories the module defines (not imports); 0 for module types.
+    var definedMemoryCount = 0
 
     func export(_ name: String) -> CoreExternType? {
         exports.first { $0.name == name }?.type

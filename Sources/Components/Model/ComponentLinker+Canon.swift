@@ -32,7 +32,7 @@ extension ComponentLinker {
                 try CanonicalABI.checkOptions(options, type: type, lifting: false, context)
                 addCoreFunction(.lowered(LoweredFunction(name: name, host: host, type: type, options: options, instance: scope.instanceID)), &scope)
             case .lifted(let lifted):
-                addCoreFunction(.fused(FusedCall(callee: lifted, options: options, instance: scope.instanceID, isAsync: def.isAsync, name: "func \(function)")), &scope)
+                addCoreFunction(.fused(FusedCall(callee: lifted, options: options, instance: scope.instanceID, isAsync: def.isAsync, name: lifted.exportName ?? "func \(function)")), &scope)
             }
         case .resourceNew(let type), .resourceDrop(let type), .resourceRep(let type):
             try canonResource(canon, type: type, &scope)

@@ -131,6 +131,7 @@ struct ComponentLinker {
             plan.modules.append(loaded.module)
             plan.moduleState.append(loaded.state)
             plan.moduleSources.append(ModuleSource(component: ast.id, index: index))
+            plan.definedMemories.append(try CoreModuleSignature.read(ast.moduleBytes[index]).definedMemoryCount)
         } catch {
             throw ComponentError.malformed("core module \(plan.modules.count): \(error)")
         }
@@ -140,6 +141,10 @@ struct ComponentLinker {
 
     private mutating func exportItem(name: String, target: SortIndex, desc: ExternDesc?, _ scope: inout Scope) throws {
         var item = try resolve(target, scope, "export section")
+        if case .function(.lifted(var lifted)) = item, lifted.exportName == nil {
+            lifted.exportName = name
+            item = .function(.lifted(lifted))
+        }
         if let desc, case .function(let declared) = try scope.types.externDesc(desc, name: name, "export section"),
            case .function(.lifted(var lifted)) = item, lifted.unsupported == nil {
             lifted.type = declared

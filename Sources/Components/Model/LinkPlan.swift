@@ -27,6 +27,8 @@ struct LiftedFunction: Sendable {
     var instance: Int = 0
     /// `canon lift … async`: results arrive through `task.return`.
     var isAsync = false
+    /// The name it was first exported under (for messages about calls into it).
+    var exportName: String?
     /// Set when the function's type uses something calls cannot carry here (streams, futures,
     /// error contexts, huge fixed-length lists): calling it traps with this reason.
     var unsupported: String?
@@ -150,6 +152,9 @@ struct LinkPlan: Sendable {
     /// (`CoreStateRewriter`), or nil when it could not be rewritten: the component is then not
     /// resettable and every call instantiates afresh.
     var moduleState: [CoreStateExports?] = []
+    /// For each of `modules`, how many memories it defines (the memory limiter counts their
+    /// allocations into the tree's total).
+    var definedMemories: [Int] = []
     /// For each of `modules`, where in the component binary it was defined.
     var moduleSources: [ModuleSource] = []
     var coreInstances: [CoreInstanceDef] = []

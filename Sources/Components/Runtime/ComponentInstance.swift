@@ -1,39 +1,5 @@
 @_spi(Fuzzing) import WasmKit
 
-/// Caps each linear memory of one instance and remembers that a growth was refused, so that a
-/// trap which follows can be reported as the memory limit rather than as a bare trap.
-final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
-    /// Per call: a reused instance gets the cap of the call it serves.
-    private(set) var maxBytes: Int
-    /// Set when a growth was denied; read after the call on the same thread.
-    private(set) var refused = false
-    /// How often a table was created or grown since the last `reset`. A reused instance is
-    /// only restored when no table grew (`InstanceSnapshot`): WasmKit has no public table size.
-    private(set) var tableGrowthChecks = 0
-
-    init(maxBytes: Int) { self.maxBytes = maxBytes }
-
-    /// Prepares the limiter of a reused instance for its next call.
-    func reset(maxBytes: Int, refused: Bool) {
-        self.maxBytes = maxBytes
-        self.refused = refused
-        tableGrowthChecks = 0
-    }
-
-    func limitMemoryGrowth(to desired: Int) throws -> Bool {
-        guard desired <= maxBytes else {
-            refused = true
-            return false
-        }
-        return true
-    }
-
-    func limitTableGrowth(to desired: Int) throws -> Bool {
-        tableGrowthChecks += 1
-        return desired <= 1 << 20
-    }
-}
-
 /// One live instantiation of a component: a fresh `Store` holding every core instance of the
 /// whole instantiation tree (nested component instances included), built by replaying the
 /// plan's core instance definitions in order, and the canonical-ABI state of each component
@@ -73,13 +39,15 @@ final class ComponentInstance {
         self.store = Store(engine: engine)
         self.context = HostCallContext(session: session)
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
-        self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState() }
+        let budget = HandleBudget()
+        self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState(budget: budget) }
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
         context.instance = self
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
+        if self.limiter.exceedsTotal { throw ComponentError.memoryLimit(self.limiter.maxBytes) }
     }
 
     /// The handle table of the component instance whose host import is running.
@@ -96,7 +64,7 @@ final class ComponentInstance {
     /// Gives a reused instance a new per-call context (carrying `session`) and fresh
     /// canonical-ABI state, as a fresh instance would have.
     func beginCall(session: AnyObject?) {
-        for state in states { state.reset() }
+        resetStates()
         currentInstance = 0
         context = HostCallContext(session: session)
         context.instance = self
@@ -106,8 +74,14 @@ final class ComponentInstance {
     func endCall() {
         // A host that (against the rules) kept the context must not see the next call.
         context.instance = nil
-        for state in states { state.reset() }
+        resetStates()
         context = HostCallContext()
+    }
+
+    /// Fresh canonical-ABI state for every component instance, sharing one handle budget.
+    private func resetStates() {
+        let budget = HandleBudget()
+        for state in states { state.reset(budget: budget) }
     }
 
     private func instantiate(_ definition: CoreInstanceDef) throws -> CoreInstanceValue {
@@ -121,7 +95,17 @@ final class ComponentInstance {
                     for (itemName, value) in items { imports.define(module: name, name: itemName, value) }
                 }
             }
-            return .module(try plan.modules[module].instantiate(store: store, imports: imports))
+            // The memories the module defines are allocated first; the limiter counts them in
+            // the tree's total, then tracks them by their `Memory` objects.
+            limiter.expectAllocations(plan.definedMemories[module])
+            let instance = try plan.modules[module].instantiate(store: store, imports: imports)
+            limiter.track(plan.moduleState[module].map { state in
+                state.memories.compactMap { name in
+                    if case .memory(let memory) = instance.export(name) { return memory }
+                    return nil
+                }
+            } ?? [])
+            return .module(instance)
         case .inline(let items):
             var values: [String: ExternalValue] = [:]
             for (name, item) in items {

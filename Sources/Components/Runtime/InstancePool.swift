@@ -38,7 +38,7 @@ final class WarmInstance: @unchecked Sendable {
     func prepare(limits: ExecutionLimits, session: AnyObject?) -> Bool {
         guard limits.fuel >= startupFuel else { return false }
         if limits.maxMemoryBytes != startupCap {
-            guard !startupRefused, snapshot.largestMemoryBytes <= limits.maxMemoryBytes else { return false }
+            guard !startupRefused, max(snapshot.largestMemoryBytes, instance.limiter.trackedBytes) <= limits.maxMemoryBytes else { return false }
         }
         instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
         instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)

@@ -4,7 +4,9 @@
 /// backpressure counter, and the results `task.return` delivered for async-lifted calls.
 /// A component without nested components has exactly one.
 final class InstanceState {
-    var handles = HandleTable()
+    /// Shared by all component instances of one instantiation tree (reset together).
+    private(set) var budget: HandleBudget
+    var handles: HandleTable
     var mayLeave = true
     /// `context.get/set` slots of the current task (saved and restored around each call).
     var context: (UInt32, UInt32) = (0, 0)
@@ -18,12 +20,19 @@ final class InstanceState {
         var results: [ComponentValue]?
     }
 
+    init(budget: HandleBudget) {
+        self.budget = budget
+        self.handles = HandleTable(budget: budget)
+    }
+
     /// The most backpressure increments a task may hold (the spec's counter is a u16).
     static let maxBackpressure = 0xFFFF
 
     /// Back to the state of a fresh instance (a reused instance between calls).
-    func reset() {
-        handles = HandleTable()
+    /// `budget` is the tree's fresh handle budget (one per call, shared by all its states).
+    func reset(budget: HandleBudget) {
+        self.budget = budget
+        handles = HandleTable(budget: budget)
         mayLeave = true
         context = (0, 0)
         backpressure = 0

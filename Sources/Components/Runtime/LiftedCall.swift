@@ -69,6 +69,7 @@ extension ComponentInstance {
                 try function(postReturn).invoke(coreResults)
             }
             try state.handles.checkBorrowsReleased(name)
+            if limiter.exceedsTotal { throw ComponentError.memoryLimit(limiter.maxBytes) }
             return results
         }
     }

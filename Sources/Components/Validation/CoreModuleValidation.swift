@@ -51,7 +51,9 @@ enum CoreModuleValidation {
     static func validateCode(_ bytes: ArraySlice<UInt8>) throws {
         let image: [UInt8]
         do {
-            image = try ValidationImage.make(Array(bytes))
+            // Custom sections never reach WasmKit (it reads a `name` section without bounds
+            // checks); they do not affect validity.
+            image = try ValidationImage.make(try CustomSectionStripper.strip(Array(bytes)))
         } catch {
             throw ComponentError.malformed("core module: \(error)")
         }

@@ -54,7 +54,9 @@
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $next)))
         (local.get $acc))
-      (func (export "calls") (result i32) (global.get $calls)))
+      (func (export "calls") (result i32) (global.get $calls))
+      (func (export "grow-10") (result i32) (memory.grow (i32.const 10)))
+      (func (export "grow-12") (result i32) (memory.grow (i32.const 12))))
     (core instance $m (instantiate $M))
     (alias core export $m "mem" (core memory $mem))
     (alias core export $m "realloc" (core func $realloc))
@@ -63,7 +65,9 @@
         (post-return (core func $m "upper-post"))))
     (func (export "sum") (param "xs" (list u32)) (result u64)
       (canon lift (core func $m "sum") (memory $mem) (realloc $realloc)))
-    (func (export "calls") (result u32) (canon lift (core func $m "calls"))))
+    (func (export "calls") (result u32) (canon lift (core func $m "calls")))
+    (func (export "grow-10") (result s32) (canon lift (core func $m "grow-10")))
+    (func (export "grow-12") (result s32) (canon lift (core func $m "grow-12"))))
 
   ;; $Counters: defines a resource; hands out owned counters and takes them back borrowed.
   (component $Counters
@@ -229,6 +233,8 @@
   (export "handles" (func $app "handles"))
   (export "text2-calls" (func $text2 "calls"))
   (export "text-calls" (func $text "calls"))
+  (export "text-grow-10" (func $text "grow-10"))
+  (export "text2-grow-12" (func $text2 "grow-12"))
   (export "upper" (func $text "upper"))
   (export "sum" (func $text "sum"))
   (export "live-counters" (func $counters "live")))
