@@ -96,6 +96,19 @@ final class BinaryValidationTests: XCTestCase {
         }
     }
 
+    /// Instances built from instances, 200 levels deep: refused before any recursion over them
+    /// can exhaust the stack.
+    func testDeeplyNestedInlineInstancesAreRejected() {
+        // instance 0 = (instance); instance i = (instance (export "a" (instance i-1))).
+        let entries = [[0x01, 0x00]] + (1..<200).map { [0x01, 0x01, 0x00, 0x01, 0x61, 0x05] + leb($0 - 1) }
+        let body = leb(entries.count) + entries.flatMap { $0 }
+        let bytes: [UInt8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x05] + leb(body.count) + body
+        XCTAssertThrowsError(try Component.validate(bytes)) { error in
+            guard case .unsupported(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.contains("instances nested deeper"), why)
+        }
+    }
+
     func testDeeplyNestedValueTypesAreRejected() {
         // type 0 = list<u32>; type i = list<type i-1>, 100 levels deep.
         let entries = [[0x70, 0x79]] + (1..<100).map { [0x70] + sleb($0 - 1) }

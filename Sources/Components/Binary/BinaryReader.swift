@@ -17,6 +17,9 @@ enum DecodeLimits {
     static let maxTypeDepth = 64
     /// Maximum type nodes resolved across a whole component (all value and function types).
     static let maxTotalTypeNodes = 2_000_000
+    /// Maximum core instances and component instances one instantiation creates (nested
+    /// instantiations multiply; wasmtime's default store limit is also 10,000 instances).
+    static let maxInstances = 10_000
 }
 
 /// A bounds-checked cursor over a byte buffer. Every read either succeeds within the buffer or

@@ -76,6 +76,9 @@ extension ComponentLinker {
             coreInstanceExports.append(exports)
             plan.coreInstances.append(.inline(resolved))
         }
+        guard plan.coreInstances.count <= DecodeLimits.maxInstances else {
+            throw ComponentError.unsupported("the component creates more than \(DecodeLimits.maxInstances) core instances")
+        }
         scope.coreInstances.append(plan.coreInstances.count - 1)
     }
 

@@ -20,6 +20,9 @@ extension ComponentLinker {
             let nested = scope.components[Int(component)]
             let instanceID = plan.componentInstances
             plan.componentInstances += 1
+            guard plan.componentInstances <= DecodeLimits.maxInstances else {
+                throw ComponentError.unsupported("the component creates more than \(DecodeLimits.maxInstances) component instances")
+            }
             var inner = Scope(types: TypeScopes(stack: nested.typeStack + [[]], budget: scope.types.budget), arguments: arguments, instanceID: instanceID)
             inner.moduleStack = nested.moduleStack
             inner.componentStack = nested.componentStack

@@ -56,7 +56,11 @@ extension ComponentValidator {
             for (name, target) in items {
                 try register(name, try scope.entity(target.sort, target.index), isImport: false, &bag)
             }
-            return VInstanceType(exports: bag.exports)
+            let instance = VInstanceType(exports: bag.exports)
+            guard instance.depth(limit: DecodeLimits.maxNestingDepth) != nil else {
+                throw ComponentError.unsupported("instances nested deeper than \(DecodeLimits.maxNestingDepth) levels")
+            }
+            return instance
         }
     }
 
@@ -64,6 +68,7 @@ extension ComponentValidator {
     /// instance: exports with the arguments' resources and types substituted for the imported
     /// ones, and fresh resources for the ones the component defines.
     func instantiate(_ type: VComponentType, _ arguments: [String: Entity], _ scope: inout ValidatorScope) throws -> VInstanceType {
+        try charge(Entity.component(type).cost)
         var map = Self.importMapping(type, arguments)
         for (name, expected) in type.imports {
             guard let argument = arguments[name] else { throw ComponentError.invalid("missing import named `\(name)`") }
@@ -78,7 +83,6 @@ extension ComponentValidator {
             created.append(fresh)
         }
         scope.createdResources += created
-        try charge(type.exports.count)
         return VInstanceType(exports: type.exports.map { ($0.0, $0.1.remapped(map)) }, definedResources: created)
     }
 
@@ -88,6 +92,7 @@ extension ComponentValidator {
     /// name rules and (outside instance types, where it waits until the type is used) the
     /// external visibility of the types it mentions.
     func register(_ name: ExternName, _ original: Entity, isImport: Bool, _ scope: inout ValidatorScope) throws {
+        try charge(original.cost)
         let kind = try ExternNames.parse(name.name, isImport: isImport)
         try checkAttributes(name, kind, original)
         var entity = original

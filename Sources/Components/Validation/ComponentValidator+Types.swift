@@ -87,6 +87,9 @@ extension ComponentValidator {
         guard nodes <= DecodeLimits.maxTypeNodes else {
             throw ComponentError.unsupported("a value type larger than \(DecodeLimits.maxTypeNodes) nodes")
         }
+        guard type.depth(limit: DecodeLimits.maxTypeDepth) != nil else {
+            throw ComponentError.unsupported("a value type nested deeper than \(DecodeLimits.maxTypeDepth) levels")
+        }
         guard type.layout64.size < Self.maxValueBytes else {
             throw ComponentError.invalid("a value of type \(type.kindName) exceeds maximum byte size of \(Self.maxValueBytes - 1) bytes")
         }

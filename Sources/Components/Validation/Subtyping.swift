@@ -144,7 +144,7 @@ enum CoreSubtyping {
 extension ComponentValidator {
     /// Whether `actual` may be used where `expected` is required.
     func entityMismatch(_ actual: Entity, _ expected: Entity) throws -> String? {
-        try charge(1)
+        try charge(expected.cost)
         switch (expected, actual) {
         case (.module(let e), .module(let a)): return CoreSubtyping.moduleMismatch(a, e)
         case (.function(let e), .function(let a)): return ValueSubtyping.functionMismatch(a, e)

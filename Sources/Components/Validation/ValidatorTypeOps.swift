@@ -67,6 +67,17 @@ extension VType {
         }
     }
 
+    /// Nesting depth, or nil once it passes `limit`. Types are built from types already
+    /// checked, so the recursion never goes deeper than `limit` + 1.
+    func depth(limit: Int) -> Int? {
+        var deepest = 0
+        for child in children {
+            guard let inner = child.depth(limit: limit) else { return nil }
+            deepest = max(deepest, inner)
+        }
+        return deepest + 1 <= limit ? deepest + 1 : nil
+    }
+
     /// Structural node count with repetition (a fixed list counts its element once); bounds
     /// the work of comparing and substituting a type.
     var nodeCount: Int {
@@ -110,6 +121,26 @@ extension TypeEntry {
 }
 
 extension Entity {
+    /// Type nodes the entity spans (what substituting or comparing it costs), for the
+    /// validator's work budget.
+    var cost: Int {
+        switch self {
+        case .module(let module): return 1 + module.imports.count + module.exports.count
+        case .function(let function): return function.params.reduce(1) { $0 &+ $1.1.nodeCount } &+ (function.result?.nodeCount ?? 0)
+        case .type(let entry):
+            switch entry {
+            case .value(let type): return type.nodeCount
+            case .resource: return 1
+            case .function(let function): return Entity.function(function).cost
+            case .instance(let instance): return Entity.instance(instance).cost
+            case .component(let component): return Entity.component(component).cost
+            }
+        case .instance(let instance): return instance.exports.reduce(1) { $0 &+ $1.1.cost }
+        case .component(let component):
+            return (component.imports + component.exports).reduce(1) { $0 &+ $1.1.cost }
+        }
+    }
+
     func remapped(_ map: Remapping) -> Entity {
         if map.isEmpty { return self }
         switch self {
@@ -133,6 +164,18 @@ extension Entity {
 }
 
 extension VInstanceType {
+    /// How deeply instances nest in this one's exports, or nil past `limit` (instances built
+    /// from instances already checked: the recursion stays within `limit` + 1).
+    func depth(limit: Int) -> Int? {
+        var deepest = 0
+        for (_, entity) in exports {
+            guard case .instance(let inner) = entity else { continue }
+            guard let innerDepth = inner.depth(limit: limit) else { return nil }
+            deepest = max(deepest, innerDepth)
+        }
+        return deepest + 1 <= limit ? deepest + 1 : nil
+    }
+
     func remapped(_ map: Remapping) -> VInstanceType {
         if map.isEmpty { return self }
         return VInstanceType(exports: exports.map { ($0.0, $0.1.remapped(map)) }, definedResources: definedResources.map(map.resource))
