@@ -80,7 +80,8 @@ final class ComponentInstance {
 
     /// Fresh canonical-ABI state for every component instance, sharing one handle budget.
     private func resetStates() {
-        let budget = HandleBudget()
+        let budget = states[0].budget
+        budget.reset()
         for state in states { state.reset(budget: budget) }
     }
 

@@ -27,6 +27,9 @@ final class HandleBudget {
         }
         used += 1
     }
+
+    /// Back to no slots (every table sharing the budget is being replaced).
+    func reset() { used = 0 }
 }
 
 /// The handle table of one component instance. Index 0 is never used, so a zeroed or default

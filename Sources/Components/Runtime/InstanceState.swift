@@ -39,12 +39,16 @@ final class InstanceState {
         tasks.removeAll()
     }
 
-    /// Runs `body` as a new task of this instance: fresh context slots, restored afterwards.
-    func withTask<T>(_ body: () throws -> T) rethrows -> T {
+    /// Starts a new task of this instance: fresh context slots. Returns the caller's, which
+    /// `endTask` puts back.
+    func beginTask() -> (UInt32, UInt32) {
         let saved = context
         context = (0, 0)
-        defer { context = saved }
-        return try body()
+        return saved
+    }
+
+    func endTask(restoring saved: (UInt32, UInt32)) {
+        context = saved
     }
 
     /// Traps unless the instance may leave (not inside its post-return).

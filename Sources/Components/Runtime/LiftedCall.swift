@@ -11,7 +11,9 @@ extension ComponentInstance {
             throw ComponentError.trap("unsupported: \(name) uses \(reason), which calls cannot carry here")
         }
         let state = states[lifted.instance]
-        return try state.withTask { () throws -> [ComponentValue] in
+        let callerContext = state.beginTask()
+        defer { state.endTask(restoring: callerContext) }
+        do {
             let access = try access(lifted.options, instance: lifted.instance, name)
             let core = try function(lifted.coreFunction)
             let paramTypes = lifted.type.params.map(\.type)
