@@ -31,6 +31,15 @@ public enum AttestationOID {
     /// The app's key source, UTF-8: `generated` or `byok:<hex sha256 of key>`.
     public static let appKeySource: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 3, 4]
 
+    /// The arc under which an app's own extensions go (`set-attestation-extension`): the app's
+    /// value for arc suffix `n` is served raw under `1.3.6.1.4.1.65230.3.5.n`.
+    public static let appExtensionArc: [UInt] = [1, 3, 6, 1, 4, 1, 65230, 3, 5]
+
+    /// The OID of an app's own extension with arc suffix `suffix`.
+    public static func appExtension(_ suffix: UInt32) throws -> ASN1ObjectIdentifier {
+        try ASN1ObjectIdentifier(elements: appExtensionArc + [UInt(suffix)])
+    }
+
     /// The OIDs that may carry evidence; a certificate must carry exactly one of them.
     public static let evidenceOIDs: [ASN1ObjectIdentifier] = [sgxQuote, tdxQuote, sevSnpReport]
 

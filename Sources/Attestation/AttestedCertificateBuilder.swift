@@ -136,7 +136,7 @@ public struct AttestedCertificateBuilder: Sendable {
                 raw(AttestationOID.appCodeHash, facts.codeHash),
                 raw(AttestationOID.appKeySource, Array(facts.keySource.utf8)),
                 raw(AttestationOID.egressCABundleHash, facts.egressCABundleHash),
-            ]
+            ] + (try facts.appExtensions.sorted { $0.key < $1.key }.map { raw(try AttestationOID.appExtension($0.key), $0.value) })
         }
     }
 

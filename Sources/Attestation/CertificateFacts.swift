@@ -27,9 +27,14 @@ public struct AppFacts: Sendable, Equatable {
     public var keySource: String
     /// SHA-256 of the egress CA bundle the app's HTTPS client trusts (32 bytes).
     public var egressCABundleHash: [UInt8]
+    /// Values the app chose with `set-attestation-extension`, by arc: each is served raw under
+    /// `1.3.6.1.4.1.65230.3.5.<arc>` (not part of the per-app config root).
+    public var appExtensions: [UInt32: [UInt8]]
 
     /// Creates app facts.
-    public init(hostname: String, codeHash: [UInt8], keySource: String, egressCABundleHash: [UInt8]) {
+    public init(hostname: String, codeHash: [UInt8], keySource: String, egressCABundleHash: [UInt8],
+                appExtensions: [UInt32: [UInt8]] = [:]) {
+        self.appExtensions = appExtensions
         self.hostname = hostname
         self.codeHash = codeHash
         self.keySource = keySource

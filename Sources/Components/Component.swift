@@ -17,20 +17,16 @@ public final class Component: Sendable {
     /// exports, and every call then instantiates afresh.
     private let pool: InstancePool?
 
-    private init(plan: LinkPlan, engine: Engine) {
+    private init(plan: LinkPlan, engine: Engine, options: LoadOptions) {
         self.plan = plan
         self.engine = engine
-        let reusable = !plan.moduleState.contains(where: { $0 == nil }) && !Component.freshInstancesForced
+        let reusable = !plan.moduleState.contains(where: { $0 == nil }) && options.reuseInstances
         self.pool = reusable ? InstancePool() : nil
         // Resources the component defines are shown under the name they are exported by.
         self.exports = plan.exports
             .map { ExportedFunction(name: $0.key, type: $0.value.type.renamingResources(plan.resourceDisplayNames)) }
             .sorted { $0.name < $1.name }
     }
-
-    /// `ENCLAVEOS_FRESH_INSTANCES=1` in the environment turns instance reuse off (every call
-    /// instantiates afresh): an escape hatch for operators and for bisecting a suspected reuse bug.
-    static let freshInstancesForced = ProcessInfo.processInfo.environment["ENCLAVEOS_FRESH_INSTANCES"] == "1"
 
     /// The engine configuration every component uses: fuel metering on, so calls can be bounded.
     static func makeEngine() -> Engine {
@@ -49,15 +45,23 @@ public final class Component: Sendable {
     /// Besides decoding and resolving every index, this instantiates the component once (with
     /// the default limits) so that link errors between its core modules surface here rather
     /// than on the first call.
-    public static func load(_ bytes: [UInt8], imports: HostImports) throws -> Component {
+    ///
+    /// Start functions and constructors run during that trial instantiation exactly as they do
+    /// before a call: under `options.trialLimits`, with `trialSession` handed to every host
+    /// function they reach (nil: host functions that need a session trap). The caller owns the
+    /// session and ends it afterwards, whether the load succeeded or not.
+    public static func load(_ bytes: [UInt8], imports: HostImports, options: LoadOptions = LoadOptions(),
+                            trialSession: AnyObject? = nil) throws -> Component {
         let ast = try ComponentParser.parse(bytes)
         let validator = try ComponentValidator.validate(ast)
         let plan = try ComponentLinker.link(ast, hostImports: imports)
-        let component = Component(plan: plan, engine: makeEngine())
+        let component = Component(plan: plan, engine: makeEngine(), options: options)
         do {
             // Eager translation validates every function body now; calls then use the lazy engine.
             let validating = Engine(configuration: EngineConfiguration(compilationMode: .eager, fuelMetering: true))
-            let trial = try ComponentInstance(plan: plan, engine: validating, limits: .default)
+            let trial = try ComponentInstance(plan: plan, engine: validating, limits: options.trialLimits,
+                                              limiter: MemoryCapLimiter(maxBytes: options.trialLimits.maxMemoryBytes),
+                                              session: trialSession)
             try trial.validate(plan.exports)
         } catch let error as ComponentError {
             throw error

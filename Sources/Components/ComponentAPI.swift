@@ -35,3 +35,20 @@ public struct ExportedFunction: Sendable, Hashable {
         self.docs = docs
     }
 }
+
+/// How a component is prepared at load.
+public struct LoadOptions: Sendable, Hashable {
+    /// Whether a call may run in an earlier call's instance reset to its post-instantiation
+    /// snapshot (see `Component.call`). False instantiates afresh for every call, so start
+    /// functions and constructors run again each time (they draw new randomness, read the
+    /// clock and the filesystem anew) at the cost of an instantiation per call.
+    public var reuseInstances: Bool
+    /// The limits the trial instantiation at load runs under (its start functions and
+    /// constructors included); use the limits the app's calls will have.
+    public var trialLimits: ExecutionLimits
+
+    public init(reuseInstances: Bool = true, trialLimits: ExecutionLimits = .default) {
+        self.reuseInstances = reuseInstances
+        self.trialLimits = trialLimits
+    }
+}

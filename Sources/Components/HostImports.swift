@@ -87,8 +87,23 @@ public struct HostImports: Sendable {
     /// the host refuses as a whole).
     public var fallbacks: [String: HostFunction] = [:]
 
+    /// Interfaces the host refuses at load, with the reason (e.g. one it knows but does not
+    /// offer); a component importing one fails with the interface and the reason named.
+    public var refusals: [String: String] = [:]
+
     /// An empty registry.
     public init() {}
+
+    /// Refuses interface `instance` at load with `reason`.
+    public mutating func refuse(instance: String, reason: String) {
+        refusals[instance] = reason
+    }
+
+    /// The reason interface `name` is refused, if it is (same version rules as `instance(named:)`).
+    func refusal(forInstance name: String) -> String? {
+        guard let key = Self.match(name, in: refusals.keys) else { return nil }
+        return refusals[key]
+    }
 
     /// No host functions at all: only self-contained components load.
     public static let none = HostImports()

@@ -42,6 +42,14 @@ struct FieldReader {
         }
     }
 
+    func optionalBool(_ field: String) throws(ManagementError) -> Bool? {
+        switch body[field] {
+        case nil, .null?: return nil
+        case .bool(let b)?: return b
+        default: throw error(field, "expected true or false")
+        }
+    }
+
     func optionalUInt64(_ field: String) throws(ManagementError) -> UInt64? {
         switch body[field] {
         case nil, .null?: return nil

@@ -1,12 +1,14 @@
 import Components
 import Egress
 import HostInterfaces
+import SealedStore
 
 /// What the server offers apps (SPEC §6) and the per-call state behind it: the one place that
 /// decides which imports a component may use and how each call gets a fresh WASI session.
 struct AppHost: Sendable {
-    /// Every interface the server implements: WASI 0.2 and `privasys:enclave-os/https`. A
-    /// component importing anything else fails to load with the missing interface named.
+    /// Every interface the server implements: WASI 0.2, `privasys:enclave-os/https` and the SDK's
+    /// crypto, keystore, attestation and sealing. A component importing anything else fails to
+    /// load with the missing interface and function named.
     let imports: HostImports
 
     /// The host of a server whose apps reach the web through `egress` (nil: every fetch
@@ -14,6 +16,7 @@ struct AppHost: Sendable {
     init(egress: HTTPSEgress?) {
         var imports = WASIHost.imports
         HTTPSFetchInterface.register(into: &imports, egress: egress)
+        EnclaveSDK.register(into: &imports)
         self.imports = imports
     }
 
@@ -22,9 +25,32 @@ struct AppHost: Sendable {
         self.init(egress: configuration.egress)
     }
 
-    /// Parses and validates `bytes` against the server's imports.
+    /// Parses and validates `bytes` against the server's imports, with no app behind it: a
+    /// start function or constructor that reaches WASI traps (tests and tools).
     func load(_ bytes: [UInt8]) throws -> Component {
         try Component.load(bytes, imports: imports)
+    }
+
+    /// Parses and validates app `name`'s component. Its trial instantiation runs the start
+    /// functions and constructors like a call's instantiation: under `options.trialLimits`, with
+    /// a WASI session over the app's store `kv`. What they write is kept (the session is
+    /// finished, as after a call); docs/instantiation.md.
+    func load(_ bytes: [UInt8], app name: String, kv: SealedKV?, sdk: EnclaveApp?, options: LoadOptions,
+              log: @escaping @Sendable (String) -> Void) throws -> Component {
+        let session = WASISession(kv: kv, app: sdk) { channel, line in log("app \(name) \(channel) (instantiation at load): \(line)") }
+        let component: Component
+        do {
+            component = try Component.load(bytes, imports: imports, options: options, trialSession: session)
+        } catch {
+            try? session.finish()
+            throw error
+        }
+        do {
+            try session.finish()
+        } catch {
+            throw AppLoadError.trialWriteBack("\(error)")
+        }
+        return component
     }
 
     /// Calls `function` of `app` in a fresh instance with a fresh WASI session over the app's
@@ -35,7 +61,7 @@ struct AppHost: Sendable {
     static func call(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
                      log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
         let name = app.name
-        let session = WASISession(kv: app.kv) { channel, line in log("app \(name) \(channel): \(line)") }
+        let session = WASISession(kv: app.kv, app: app.sdk) { channel, line in log("app \(name) \(channel): \(line)") }
         let results: [ComponentValue]
         do {
             results = try app.ledger.running(app.inFlightMark) {
@@ -47,5 +73,17 @@ struct AppHost: Sendable {
         }
         try session.finish()
         return results
+    }
+}
+
+/// A load that failed after the component itself was accepted.
+enum AppLoadError: Error, CustomStringConvertible {
+    /// The files written by constructors during the trial instantiation could not be sealed.
+    case trialWriteBack(String)
+
+    var description: String {
+        switch self {
+        case .trialWriteBack(let why): return "the instantiation at load could not write the app's files back: \(why)"
+        }
     }
 }

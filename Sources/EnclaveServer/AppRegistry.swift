@@ -1,6 +1,7 @@
 import Components
 import EnclaveProtocol
 import Foundation
+import HostInterfaces
 import SealedStore
 
 /// The set of loaded apps, by name, kept in step with the sealed store. Thread-safe:
@@ -82,14 +83,16 @@ public final class AppRegistry: Sendable {
                 throw .persistence(app: record.name, reason: "\(error)")
             }
             let kv: SealedKV
+            let sdk: EnclaveApp
             do {
                 kv = try store.kv(for: record)
+                sdk = try sdkApp(for: record, kv: kv, store: store)
             } catch {
                 // Undo the commit, so the store never keeps an app that was reported as failed.
                 _ = try? store.removeApp(named: record.name)
                 throw .persistence(app: record.name, reason: "\(error)")
             }
-            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, ledger: ledger)
+            let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger)
             apps.withLock { $0[app.name] = app }
             return app
         }
@@ -131,13 +134,16 @@ public final class AppRegistry: Sendable {
             }
             record.quarantine = nil
             let kv: SealedKV
+            let sdk: EnclaveApp
             do {
                 try store.saveApp(record)
                 kv = try store.kv(for: record)
+                sdk = try sdkApp(for: record, kv: kv, store: store)
             } catch {
                 throw .persistence(app: name, reason: "\(error)")
             }
-            let app = LoadedApp(record: record, component: component, limits: limits(record.limits), kv: kv, ledger: ledger)
+            let app = LoadedApp(record: record, component: component, limits: limits(record.limits), kv: kv,
+                                sdk: sdk, ledger: ledger)
             apps.withLock { $0[name] = app }
             storage.withLock { $0.skipped.removeAll { $0.name == name } }
             return app
@@ -203,7 +209,7 @@ public final class AppRegistry: Sendable {
             $0.store = store
             $0.ledger = ledger
         }
-        let outcome = try restorer.restore(from: store, ledger: ledger, crashed: crashed)
+        let outcome = try restorer.restore(from: store, registry: self, ledger: ledger, crashed: crashed)
         apps.withLock { apps in
             for app in outcome.restored { apps[app.name] = app }
         }
@@ -224,7 +230,7 @@ public final class AppRegistry: Sendable {
         ledger?.close()
     }
 
-    private func notifyObservers() {
+    func notifyObservers() {
         let current = all()
         for observer in observers.withLock({ $0 }) { observer(current) }
     }

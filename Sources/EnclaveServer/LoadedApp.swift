@@ -1,5 +1,6 @@
 import Components
 import EnclaveProtocol
+import HostInterfaces
 import SealedStore
 
 /// One app as the registry holds it: identity, code, key, limits and its sealed key-value
@@ -20,6 +21,9 @@ public struct LoadedApp: Sendable {
     /// The app's own sealed key-value store (SPEC §7), shared by all its calls; closed when the
     /// app is unloaded. The WASI filesystem is built over it.
     public let kv: SealedKV
+    /// What the SDK interfaces know of the app (sealing key, attestation extensions); nil for
+    /// an app assembled without a store's sealing root (tests), whose sealing answers `err`.
+    public let sdk: EnclaveApp?
     /// How the in-flight record names this app while its guest code runs.
     let inFlightMark: InFlightLedger.Mark
     /// The server's in-flight record (nil without a data directory): calls run recorded in it.
@@ -27,13 +31,14 @@ public struct LoadedApp: Sendable {
 
     /// Assembles a loaded app.
     public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
-                limits: ExecutionLimits, kv: SealedKV) {
+                limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp? = nil) {
         self.init(name: name, hostname: hostname, codeHash: codeHash, key: key, component: component,
-                  limits: limits, kv: kv, ledger: nil)
+                  limits: limits, kv: kv, sdk: sdk, ledger: nil)
     }
 
     init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
-         limits: ExecutionLimits, kv: SealedKV, ledger: InFlightLedger?) {
+         limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp?, ledger: InFlightLedger?) {
+        self.sdk = sdk
         self.name = name
         self.hostname = hostname
         self.codeHash = codeHash
@@ -47,9 +52,10 @@ public struct LoadedApp: Sendable {
 
     /// The app described by its persisted `record`, with its parsed component; its calls run
     /// recorded in `ledger`.
-    init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV, ledger: InFlightLedger?) {
+    init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV,
+         sdk: EnclaveApp? = nil, ledger: InFlightLedger? = nil) {
         self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
-                  component: component, limits: limits, kv: kv, ledger: ledger)
+                  component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger)
     }
 
     /// The export called `name`, if any.

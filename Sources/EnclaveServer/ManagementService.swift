@@ -1,5 +1,7 @@
 import Components
+import Crypto
 import EnclaveProtocol
+import HostInterfaces
 import SealedStore
 
 /// Answers the management messages of SPEC §3 against the registry.
@@ -12,12 +14,16 @@ struct ManagementService: Sendable {
     let configuration: ServerConfiguration
     /// The imports apps are linked against; built once per server.
     let host: AppHost
+    /// Streamed loads in progress (`wasm_load_begin` … `wasm_load_commit`).
+    let uploads: UploadService
 
-    /// A service over `registry`; `host` defaults to the one `configuration` describes.
-    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil) {
+    /// A service over `registry`; `host` defaults to the one `configuration` describes,
+    /// `uploads` to an empty store with the configuration's limits.
+    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil) {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
+        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry)
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
@@ -31,6 +37,8 @@ struct ManagementService: Sendable {
         switch request {
         case .load(let load):
             return .respond(self.load(load))
+        case .upload(let message):
+            return .respond(uploads.handle(message, load: self.load))
         case .call(let call):
             switch prepareCall(call) {
             case .success(let prepared): return .call(prepared)
@@ -57,6 +65,10 @@ struct ManagementService: Sendable {
     /// registers it. Checks run cheapest first, so a bad key or a taken name costs no component
     /// parsing; the response says `loaded` only once the app's record is committed.
     func load(_ request: LoadRequest) -> ManagementResponse {
+        guard request.bytes.count <= configuration.uploadLimits.maxComponentBytes else {
+            return .error(UploadError.tooLarge(size: request.bytes.count, limit: configuration.uploadLimits.maxComponentBytes,
+                                               field: "wasm_load.bytes").description)
+        }
         let key: AppKey
         if let hex = request.encryptionKey {
             do {
@@ -74,18 +86,37 @@ struct ManagementService: Sendable {
         if let quarantined = registry.skipped(named: request.name), quarantined.quarantine != nil {
             return reinstate(request, quarantined: quarantined)
         }
+        // Only an explicit max_fuel (or fresh_instances) is stored: apps without one follow the
+        // server's default, even when a later start changes it.
+        let limits = AppLimits(maxFuel: request.maxFuel, freshInstances: request.freshInstances)
+        // The trial instantiation's constructors see the app's store (data under a BYOK key
+        // included); what they write under a generated key is deleted if the load then fails.
+        let trialKV: SealedKV?
+        do {
+            trialKV = try registry.store?.detachedKV(appName: request.name, key: key)
+        } catch {
+            return .error("cannot open the sealed store of app '\(request.name)': \(error)")
+        }
+        defer { trialKV?.close() }
+        // Sealing works in constructors at load; attestation extensions wait for the app.
+        let trialSDK = try? registry.store.map { store in
+            EnclaveApp(name: request.name, codeHash: Array(SHA256.hash(data: request.bytes)),
+                       sealingRoot: try store.sealingKeyProvider.sealingKey())
+        }
+        func discardTrialWrites() { if key.isGenerated { try? trialKV?.removeAll() } }
         let component: Component
-        switch parseComponent(request.bytes) {
+        switch parseComponent(request.bytes, app: request.name, kv: trialKV, sdk: trialSDK, limits: limits) {
         case .success(let parsed): component = parsed
-        case .failure(let refusal): return .error(refusal.message)
+        case .failure(let refusal):
+            discardTrialWrites()
+            return .error(refusal.message)
         }
         guard !component.exports.isEmpty else {
+            discardTrialWrites()
             return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
         }
-        // Only an explicit max_fuel is stored: apps without one follow the server's default,
-        // even when a later start changes it.
         let record = AppRecord(name: request.name, hostname: request.hostname, code: request.bytes, key: key,
-                               limits: AppLimits(maxFuel: request.maxFuel))
+                               limits: limits)
         do {
             let app = try registry.load(record, component: component,
                                         limits: configuration.executionLimits(for: record.limits))
@@ -93,6 +124,7 @@ struct ManagementService: Sendable {
         } catch {
             // Another connection loaded the same name while we were parsing, or the store
             // refused the commit: either way the app is not loaded.
+            discardTrialWrites()
             return .error(error.description)
         }
     }
@@ -111,8 +143,22 @@ struct ManagementService: Sendable {
         } catch {
             return .error("\(error)")
         }
+        // The trial instantiation runs over the stored app's own store, as a restore would.
+        let stored: AppRecord
+        let kv: SealedKV
+        let sdk: EnclaveApp
+        do {
+            guard let store = registry.store, let record = try store.app(named: request.name) else {
+                return .error(RegistryError.notQuarantined(request.name).description)
+            }
+            stored = record
+            kv = try store.kv(for: record)
+            sdk = try registry.sdkApp(for: record, kv: kv, store: store)
+        } catch {
+            return .error("cannot open the sealed store of app '\(request.name)': \(error)")
+        }
         let component: Component
-        switch parseComponent(request.bytes) {
+        switch parseComponent(request.bytes, app: request.name, kv: kv, sdk: sdk, limits: stored.limits) {
         case .success(let parsed): component = parsed
         case .failure(let refusal): return .error(refusal.message)
         }
@@ -127,11 +173,14 @@ struct ManagementService: Sendable {
         }
     }
 
-    /// Parses and validates an upload against the server's imports; a refusal is the
+    /// Parses and validates app `name`'s upload against the server's imports, its trial
+    /// instantiation running over `kv` and `sdk` under `limits`; a refusal is the
     /// `invalid component: …` text clients see.
-    private func parseComponent(_ bytes: [UInt8]) -> Result<Component, ManagementError> {
+    private func parseComponent(_ bytes: [UInt8], app name: String, kv: SealedKV?, sdk: EnclaveApp?,
+                                limits: AppLimits) -> Result<Component, ManagementError> {
         do {
-            return .success(try host.load(bytes))
+            return .success(try host.load(bytes, app: name, kv: kv, sdk: sdk,
+                                          options: configuration.loadOptions(for: limits), log: configuration.log))
         } catch let error as ComponentError {
             return .failure(ManagementError("invalid component: \(error.description)"))
         } catch {
@@ -153,7 +202,8 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log))
+            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
+                                         resultMemoryLimit: configuration.maxResultMemoryBytes))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -182,12 +232,15 @@ struct PreparedCall: Sendable {
     let arguments: [ComponentValue]
     /// Where the guest's stdout/stderr lines go, tagged with the app's name.
     let log: @Sendable (String) -> Void
+    /// The host memory the results' typed JSON may take (see `ResultFootprint`).
+    var resultMemoryLimit = Int.max
 
     /// Calls the export in a fresh instance and converts the results to typed JSON.
     /// Never throws: every failure is a `call failed: <reason>` response.
     func run() -> ManagementResponse {
         do {
             let results = try AppHost.call(app, function, arguments, log: log)
+            if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return .error(refusal) }
             return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
         } catch let error as ComponentError {
             return .error("call failed: \(error.description)")

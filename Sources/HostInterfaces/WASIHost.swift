@@ -42,11 +42,11 @@ public enum WASIHost {
         return imports
     }
 
-    /// The call's `WASISession`. Without one (e.g. the load-time trial instantiation calls a
-    /// WASI function from a start function) the call traps with a clear reason.
+    /// The call's `WASISession`. Without one (a host that called or instantiated the component
+    /// with no session) the call traps with a clear reason.
     static func session(of context: HostCallContext) throws -> WASISession {
         guard let session = context.session as? WASISession else {
-            throw ComponentError.trap("wasi: this call has no WASI session (WASI functions cannot run during instantiation)")
+            throw ComponentError.trap("wasi: no WASI session was given to this call or instantiation")
         }
         return session
     }

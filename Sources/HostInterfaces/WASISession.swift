@@ -2,7 +2,7 @@ import SealedStore
 
 /// The per-call state of the WASI host (the object the server passes as the call's session):
 /// resource tables for descriptors, streams, pollables and errors, the app's filesystem, the
-/// stdout/stderr line buffers, and the call's exit status.
+/// stdout/stderr line buffers, the call's exit status, and the SDK's keystore.
 ///
 /// One session serves one call on one thread; it is not thread-safe (hence `@unchecked
 /// Sendable`: it only crosses threads when handed to the worker that runs the call). Call
@@ -88,6 +88,13 @@ public final class WASISession: @unchecked Sendable {
     public let configuration: Configuration
     /// The app's filesystem, or nil if the app has no store (then there are no preopens).
     public let fileSystem: SealedFileSystem?
+    /// The app's sealed store (under the filesystem; the SDK's keystore persists keys in it).
+    public let kv: SealedKV?
+    /// The app this call serves, for the SDK interfaces (nil: sealing and attestation answer
+    /// `err`).
+    public let app: EnclaveApp?
+    /// The SDK keystore of this call: empty at the start of every call.
+    public var keys = KeyStore()
     /// Live descriptors.
     public var descriptors: ResourceTable<Descriptor>
     /// Live directory-entry streams.
@@ -113,9 +120,11 @@ public final class WASISession: @unchecked Sendable {
 
     /// A session for one call of app `appName` over its store `kv` (nil: no filesystem).
     /// `log` receives every stdout/stderr line; the server tags it with the app's name.
-    public init(kv: SealedKV?, configuration: Configuration = Configuration(),
+    public init(kv: SealedKV?, app: EnclaveApp? = nil, configuration: Configuration = Configuration(),
                 log: @escaping (OutputChannel, String) -> Void = { _, _ in }) {
         self.configuration = configuration
+        self.kv = kv
+        self.app = app
         self.fileSystem = kv.map { SealedFileSystem(kv: $0, limits: configuration.fileSystem) }
         let cap = configuration.maxHandlesPerKind
         descriptors = ResourceTable(name: "wasi:filesystem/types.descriptor", capacity: cap)

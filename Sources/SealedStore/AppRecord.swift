@@ -12,9 +12,13 @@ public struct AppLimits: Codable, Sendable, Equatable {
     public var maxMemoryBytes: UInt64?
     /// Wall-clock limit per call, in milliseconds.
     public var maxCallMillis: UInt64?
+    /// True: every call instantiates the app afresh (no reset snapshot); nil: server default.
+    public var freshInstances: Bool?
 
     /// All limits at server defaults unless given.
-    public init(maxFuel: UInt64? = nil, maxMemoryBytes: UInt64? = nil, maxCallMillis: UInt64? = nil) {
+    public init(maxFuel: UInt64? = nil, maxMemoryBytes: UInt64? = nil, maxCallMillis: UInt64? = nil,
+                freshInstances: Bool? = nil) {
+        self.freshInstances = freshInstances
         self.maxFuel = maxFuel
         self.maxMemoryBytes = maxMemoryBytes
         self.maxCallMillis = maxCallMillis

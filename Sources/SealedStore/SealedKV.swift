@@ -163,6 +163,18 @@ public final class SealedKV: @unchecked Sendable {
         return result.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
+    /// Deletes every entry of this app, in batches of at most `limits.maxBatchWrites` (each
+    /// batch atomic, the whole not): for data written under a key that is being thrown away.
+    public func removeAll() throws {
+        let names = try keys(withPrefix: [])
+        var start = 0
+        while start < names.count {
+            let end = min(names.count, start + max(1, limits.maxBatchWrites))
+            try apply(names[start..<end].map { .delete(key: $0) })
+            start = end
+        }
+    }
+
     /// The number of entries of this app.
     public func count() throws -> Int {
         try backend.count(namespace: currentKeys().namespace)

@@ -119,6 +119,12 @@ public final class SealedStore: @unchecked Sendable {
         return handle
     }
 
+    /// A handle on app `appName`'s entries under `key` that is not shared or cached: for work on
+    /// an app's data before its record is stored (the instantiation at load). Close it after.
+    public func detachedKV(appName: String, key: AppKey) throws -> SealedKV {
+        try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits)
+    }
+
     private func closeHandle(named name: String) {
         lock.lock()
         let handle = handles.removeValue(forKey: name)

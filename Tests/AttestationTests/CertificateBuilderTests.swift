@@ -58,6 +58,19 @@ final class CertificateBuilderTests: XCTestCase {
         XCTAssertNil(cert.extensions[oid: AttestationOID.appsHash])
     }
 
+    func testAppChosenExtensionsGoUnderTheirArcRawAndOutsideTheConfigRoot() throws {
+        var facts = AppFacts(hostname: "test-app", codeHash: Fixtures.hash(0xcc), keySource: "generated", egressCABundleHash: Fixtures.egressHash)
+        let plain = try Certificate(derEncoded: try build(.app(facts), .deterministic(now: now)).certificateDER)
+        facts.appExtensions = [7: [1, 2, 3], 1: Fixtures.hash(0xee)]
+        let cert = try Certificate(derEncoded: try build(.app(facts), .deterministic(now: now)).certificateDER)
+        let seven: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 3, 5, 7]
+        XCTAssertEqual(try AttestationOID.appExtension(7), seven)
+        XCTAssertEqual(cert.extensions[oid: seven].map { Array($0.value) }, [1, 2, 3])
+        XCTAssertEqual(cert.extensions[oid: [1, 3, 6, 1, 4, 1, 65230, 3, 5, 1]].map { Array($0.value) }, Fixtures.hash(0xee))
+        XCTAssertEqual(cert.extensions[oid: seven]?.critical, false)
+        XCTAssertEqual(cert.extensions[oid: AttestationOID.appConfigRoot], plain.extensions[oid: AttestationOID.appConfigRoot])
+    }
+
     func testChallengeModeBindsTheNonceAndKeepsWholeSeconds() throws {
         let nonce = (0 ..< 32).map { UInt8($0) }
         let built = try build(.server(ServerFacts(egressCABundleHash: Fixtures.egressHash, apps: [])), .challenge(nonce: nonce, now: now))

@@ -9,6 +9,16 @@ final class BinaryValidationTests: XCTestCase {
         XCTAssertThrowsError(try Component.load(module)) { error in
             guard case .notAComponent(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
             XCTAssertTrue(why.contains("core WebAssembly module"), why)
+            XCTAssertTrue(why.contains("wasm-tools component new module.wasm --adapt"), why)
+        }
+    }
+
+    func testELFIsNamedWithWhatToUploadInstead() {
+        // What `wasmtime compile` writes (a `.cwasm`) starts like every ELF file.
+        let elf: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00] + [UInt8](repeating: 0, count: 56)
+        XCTAssertThrowsError(try Component.load(elf)) { error in
+            guard case .notAComponent(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.contains("ELF") && why.contains(".cwasm") && why.contains("upload the WebAssembly component (`.wasm`)"), why)
         }
     }
 

@@ -5,13 +5,19 @@ import XCTest
 final class HostImportTests: XCTestCase {
     func testMissingImportIsNamedAtLoad() throws {
         let bytes = try Fixtures.bytes("imports.wasm")
-        XCTAssertThrowsComponentError(.missingImport("test:imports/host"), try Component.load(bytes))
-        XCTAssertEqual(ComponentError.missingImport("test:imports/host").description,
-                       "missing import: test:imports/host is not provided by this host")
+        // A missing interface is named with its first function and how many more it declares.
+        let whole = "interface test:imports/host, function 'log' (and 2 more functions of that interface)"
+        XCTAssertThrowsComponentError(.missingImport(whole), try Component.load(bytes))
+        XCTAssertEqual(ComponentError.missingImport(whole).description, "missing import: \(whole) is not provided by this host")
         // An interface that is registered but lacks one function names that function.
         var partial = HostImports()
         partial.define(instance: "test:imports/host", function: "log", HostFunction { _ in [] })
-        XCTAssertThrowsComponentError(.missingImport("test:imports/host#add-one"), try Component.load(bytes, imports: partial))
+        XCTAssertThrowsComponentError(.missingImport("interface test:imports/host, function 'add-one'"),
+                                      try Component.load(bytes, imports: partial))
+        // An interface the host refuses names the interface and the reason, before any function.
+        var refusing = partial
+        refusing.refuse(instance: "test:imports/host", reason: "not offered here")
+        XCTAssertThrowsComponentError(.unsupported("import test:imports/host: not offered here"), try Component.load(bytes, imports: refusing))
     }
 
     func testHostFunctionsAreCalled() throws {

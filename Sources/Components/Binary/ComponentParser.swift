@@ -11,8 +11,16 @@ enum ComponentParser {
         return try parseSections(&reader, depth: 0, nextID: &nextID)
     }
 
+    /// The first bytes of an ELF file: what `wasmtime compile` writes (`.cwasm`).
+    static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
+
     /// Checks magic, version and layer; a core module gets a clear `notAComponent`.
     static func checkPreamble(_ reader: inout BinaryReader, nested: Bool = false) throws {
+        if !nested, reader.remaining >= 4, Array(reader.bytes.prefix(4)) == elfMagic {
+            throw ComponentError.notAComponent(
+                "this is an ELF file (native code, e.g. a `.cwasm` from `wasmtime compile`), which EnclaveOS cannot run; "
+                + "upload the WebAssembly component (`.wasm`) it was compiled from")
+        }
         guard reader.remaining >= 8 else {
             if nested { throw reader.error("unexpected end-of-file: shorter than the 8-byte WebAssembly preamble") }
             if reader.remaining >= 4, Array(try reader.readBytes(4)) != magic {
@@ -29,7 +37,9 @@ enum ComponentParser {
         if layer == 0 {
             if nested { throw reader.error("expected a version header for a component, found a core module") }
             throw ComponentError.notAComponent(
-                "this is a core WebAssembly module (layer 0, version \(version)); upload a component built with `wasm-tools component new` or cargo-component")
+                "this is a core WebAssembly module (layer 0, version \(version)), not a component; upload a component: "
+                + "build one with cargo-component, componentize-py or jco, or wrap a WASI preview 1 module with "
+                + "`wasm-tools component new module.wasm --adapt wasi_snapshot_preview1.reactor.wasm`")
         }
         guard layer == 1 else {
             throw reader.error("unknown binary version: layer \(layer) in the preamble")

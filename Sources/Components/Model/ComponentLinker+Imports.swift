@@ -70,8 +70,12 @@ extension ComponentLinker {
             // An interface that only defines types (wit-bindgen imports these for shared
             // records/enums) needs nothing from the host; one with functions must be provided.
             let registered = hostImports.instance(named: name)
-            let declaresFunctions = declared.contains { if case .function = $0.1 { return true } else { return false } }
-            if registered == nil, declaresFunctions { throw ComponentError.missingImport(name) }
+            let functions = declared.compactMap { if case .function = $0.1 { return $0.0 } else { return nil } }
+            if let refusal = hostImports.refusal(forInstance: name) { throw ComponentError.unsupported("import \(name): \(refusal)") }
+            if registered == nil, let first = functions.first {
+                let more = functions.count > 1 ? " (and \(functions.count - 1) more function\(functions.count == 2 ? "" : "s") of that interface)" : ""
+                throw ComponentError.missingImport("interface \(name), function '\(first)'\(more)")
+            }
             let provided = registered ?? [:]
             let exports = try bindHostResources(instance: name, declared)
             var items: [(String, ComponentItem)] = []
@@ -79,7 +83,7 @@ extension ComponentLinker {
                 switch exportType {
                 case .function(let functionType):
                     guard let host = provided[exportName] ?? hostImports.fallback(forInstance: name) else {
-                        throw ComponentError.missingImport("\(name)#\(exportName)")
+                        throw ComponentError.missingImport("interface \(name), function '\(exportName)'")
                     }
                     let path = "\(name)#\(exportName)"
                     items.append((exportName, .function(.imported(name: path, host: try host.bound(to: functionType, name: path), type: functionType))))

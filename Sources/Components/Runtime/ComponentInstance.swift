@@ -53,6 +53,9 @@ final class ComponentInstance {
     /// The handle table of the component instance whose host import is running.
     var currentHandles: HandleTable { states[currentInstance].handles }
 
+    /// Live handles in the tables of every component instance of the tree.
+    var liveHandleCount: Int { states.reduce(0) { $0 + $1.handles.liveCount } }
+
     /// Every instance of a core module with its index in `plan.modules`, in creation order.
     var moduleInstances: [(module: Int, instance: Instance)] {
         zip(plan.coreInstances, coreInstances).compactMap { definition, value in

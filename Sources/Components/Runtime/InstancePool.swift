@@ -20,9 +20,12 @@ final class WarmInstance: @unchecked Sendable {
     private let startupRefused: Bool
 
     /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`,
-    /// or returns nil when its state cannot be snapshotted exactly.
+    /// or returns nil when its state cannot be snapshotted exactly: also when instantiation left
+    /// the guest holding handles (e.g. wasi-libc's preopened directories). Those name resources
+    /// of the session that instantiated it, which ends with its call; a later call must
+    /// instantiate afresh with its own session.
     init?(fresh instance: ComponentInstance, limits: ExecutionLimits) {
-        guard let snapshot = InstanceSnapshot.capture(instance) else { return nil }
+        guard instance.liveHandleCount == 0, let snapshot = InstanceSnapshot.capture(instance) else { return nil }
         self.instance = instance
         self.snapshot = snapshot
         startupFuel = limits.fuel - min(limits.fuel, instance.store.fuel?.remaining ?? limits.fuel)

@@ -59,7 +59,8 @@ struct AppRestorer {
     ///     (`InFlightLedger.open`'s leftovers); each is quarantined now, durably.
     /// - Throws: `PersistenceError.restoreFailed` when the records cannot be read at all
     ///   (tampered, or sealed under another sealing key): starting empty would hide that.
-    func restore(from store: SealedStore, ledger: InFlightLedger? = nil, crashed: Set<InFlightLedger.Mark> = []) throws -> Outcome {
+    func restore(from store: SealedStore, registry: AppRegistry, ledger: InFlightLedger? = nil,
+                 crashed: Set<InFlightLedger.Mark> = []) throws -> Outcome {
         let records: [AppRecord]
         do {
             records = try store.loadApps()
@@ -79,7 +80,7 @@ struct AppRestorer {
                 continue
             }
             do {
-                let app = try ledger.running(mark) { try restore(record, store: store, ledger: ledger) }
+                let app = try ledger.running(mark) { try restore(record, store: store, registry: registry, ledger: ledger) }
                 outcome.restored.append(app)
             } catch {
                 let reason = Self.describe(error)
@@ -114,14 +115,16 @@ struct AppRestorer {
         return quarantined
     }
 
-    private func restore(_ record: AppRecord, store: SealedStore, ledger: InFlightLedger?) throws -> LoadedApp {
-        let component = try host.load(record.code)
+    private func restore(_ record: AppRecord, store: SealedStore, registry: AppRegistry, ledger: InFlightLedger?) throws -> LoadedApp {
+        let kv = try store.kv(for: record)
+        let sdk = try registry.sdkApp(for: record, kv: kv, store: store)
+        let component = try host.load(record.code, app: record.name, kv: kv, sdk: sdk,
+                                      options: configuration.loadOptions(for: record.limits), log: configuration.log)
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }
         return LoadedApp(record: record, component: component,
-                         limits: configuration.executionLimits(for: record.limits),
-                         kv: try store.kv(for: record), ledger: ledger)
+                         limits: configuration.executionLimits(for: record.limits), kv: kv, sdk: sdk, ledger: ledger)
     }
 
     private static func describe(_ error: Error) -> String {
@@ -141,5 +144,11 @@ extension ServerConfiguration {
     /// in its record, so it holds after a restart), the server's defaults otherwise.
     func executionLimits(for limits: AppLimits) -> ExecutionLimits {
         ExecutionLimits(fuel: limits.maxFuel ?? defaultFuel, maxMemoryBytes: maxMemoryBytes)
+    }
+
+    /// How an app's component is prepared: its own `fresh_instances` choice or the server's,
+    /// and its trial instantiation under the limits its calls get.
+    func loadOptions(for limits: AppLimits) -> LoadOptions {
+        LoadOptions(reuseInstances: !(limits.freshInstances ?? freshInstances), trialLimits: executionLimits(for: limits))
     }
 }

@@ -208,7 +208,8 @@ public final class RATLSIdentity: ServerIdentityProvider {
     }
 
     private func appFacts(_ app: LoadedApp) throws -> AppFacts {
-        AppFacts(hostname: app.hostname.lowercased(), codeHash: try Self.codeHash(app), keySource: app.key.keySource, egressCABundleHash: egressCABundleHash)
+        AppFacts(hostname: app.hostname.lowercased(), codeHash: try Self.codeHash(app), keySource: app.key.keySource,
+                 egressCABundleHash: egressCABundleHash, appExtensions: app.sdk?.attestation?.current ?? [:])
     }
 
     /// The app's code hash as raw bytes. The registry stores hex it computed itself, so a
