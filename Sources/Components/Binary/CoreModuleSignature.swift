@@ -5,7 +5,7 @@
 /// bodies are left to WasmKit. Every read is bounds-checked: the bytes are the guest's.
 enum CoreModuleSignature {
     static func read(_ bytes: ArraySlice<UInt8>) throws -> CoreModuleType {
-        var reader = BinaryReader(bytes: Array(bytes), context: "core module")
+        var reader = BinaryReader(bytes: Array(bytes), context: "preamble")
         guard reader.remaining >= 8, Array(try reader.readBytes(4)) == ComponentParser.magic else {
             throw reader.error("expected a version header for a module")
         }
@@ -16,7 +16,7 @@ enum CoreModuleSignature {
         var state = State()
         var lastRank = 0
         while !reader.isAtEnd {
-            reader.context = "core module section header"
+            reader.context = "section header"
             let id = try reader.readByte()
             let size = Int(try reader.readU32())
             guard size <= reader.remaining else { throw reader.error("unexpected end-of-file in section \(id)") }
@@ -25,7 +25,7 @@ enum CoreModuleSignature {
                 guard rank > lastRank else { throw reader.error("section out of order (id \(id))") }
                 lastRank = rank
             }
-            var section = BinaryReader(bytes: reader.bytes, offset: reader.offset, end: reader.offset + size, context: "core module section \(id)")
+            var section = BinaryReader(bytes: reader.bytes, offset: reader.offset, end: reader.offset + size, context: "section \(id)")
             try state.read(id: id, &section)
             if [1, 2, 3, 4, 5, 6, 7, 13].contains(id) { try section.expectEnd() }
             try reader.skip(size)
@@ -131,7 +131,7 @@ enum CoreModuleSignature {
         }
 
         func funcType(_ index: UInt32) throws -> CoreFuncType {
-            guard Int(index) < types.count else { throw ComponentError.invalid("core type index \(index) out of bounds (\(types.count) types)") }
+            guard Int(index) < types.count else { throw ComponentError.invalid("type index out of bounds: \(index) (\(types.count) types)") }
             guard case .function(let type) = types[Int(index)] else { throw ComponentError.invalid("core type index \(index) is not a function type") }
             return type
         }
@@ -171,6 +171,7 @@ enum CoreModuleSignature {
             globalTypes += globals
             tagTypes += try tags.map { .tag(try funcType($0)) }
             let functionExterns = functionTypes.map { CoreExternType.function($0) }
+            let kinds = ["function", "table", "memory", "global", "tag"]
             for (name, kind, index) in exports {
                 let space: [CoreExternType]
                 switch kind {
@@ -179,10 +180,10 @@ enum CoreModuleSignature {
                 case 0x02: space = memoryTypes
                 case 0x03: space = globalTypes
                 case 0x04: space = tagTypes
-                default: throw ComponentError.malformed("core module: invalid export kind 0x\(String(kind, radix: 16))")
+                default: throw ComponentError.malformed("invalid export kind 0x\(String(kind, radix: 16))")
                 }
                 guard Int(index) < space.count else {
-                    throw ComponentError.invalid("core module: export '\(name)' names index \(index), out of bounds")
+                    throw ComponentError.invalid("export '\(name)': \(kinds[Int(kind)]) index out of bounds: \(index)")
                 }
                 result.exports.append((name, space[Int(index)]))
             }

@@ -17,6 +17,7 @@ enum CoreModuleValidation {
         do {
             type = try CoreModuleSignature.read(bytes)
         } catch let error as ComponentError {
+            if case .invalid(let why) = error { throw ComponentError.invalid("core module: \(why)") }
             throw ComponentError.malformed("core module: \(error.reason)")
         }
         var names = Set<String>()
