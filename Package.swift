@@ -96,6 +96,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // SHA-256 of streamed loads and chunked responses.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The release number and the git commit (GitCommitPlugin), for `--version`.
@@ -130,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
