@@ -82,6 +82,7 @@ final class ConsoleAPI: Sendable {
         case (.GET, "/api/schema"): return .json(try schema(app: try parameter("app", in: request.query)))
         case (.POST, "/api/call"): return .json(try call(try body(request)))
         case (.POST, "/api/load"): return .json(try load(request))
+        case (.GET, "/api/load-progress"): return .json(loadProgress(name: try parameter("name", in: request.query)))
         case (.POST, "/api/unload"):
             let name = try string("name", in: try body(request))
             defer { backend.invalidate(app: name) }
@@ -147,17 +148,27 @@ final class ConsoleAPI: Sendable {
     }
 
     /// The request body is the component; `name` (and optionally `hostname`) in the query.
+    /// Answers as `wasm_load` does (`{"status":"loaded","app":{…}}`).
     private func load(_ request: ConsoleRequest) throws -> JSON {
         let name = try parameter("name", in: request.query)
         guard !request.body.isEmpty else { throw EnclaveClientError.invalidArgument("the request carries no component") }
-        let message = ManagementMessages.load(name: name, bytes: request.body, hostname: request.query["hostname"].flatMap { $0.isEmpty ? nil : $0 },
-                                              key: nil, base64: true)
-        defer { backend.invalidate(app: name) }
-        let response = try backend.management(message)
-        guard response["status"]?.stringValue == "loaded" else {
-            throw EnclaveClientError.requestFailed(response["message"]?.stringValue ?? response.serializedString)
+        let hostname = request.query["hostname"].flatMap { $0.isEmpty ? nil : $0 }
+        let app = try backend.load(name: name, bytes: request.body, hostname: hostname)
+        return ManagementResponse.loaded(app.info).json()
+    }
+
+    /// How far the server has got with a load the page started: the phase (hashing,
+    /// uploading, committing), bytes acknowledged, total, and how it travels.
+    private func loadProgress(name: String) -> JSON {
+        guard let progress = backend.progress(of: name) else { return .object(["active": .bool(false)]) }
+        let phase: String
+        switch progress.phase {
+        case .hashing: phase = "hashing"
+        case .uploading: phase = "uploading"
+        case .committing: phase = "committing"
         }
-        return response
+        return .object(["active": .bool(true), "phase": .string(phase), "bytes_done": .int(Int64(progress.bytesDone)),
+                        "total_bytes": .int(Int64(progress.totalBytes)), "method": .string(progress.method)])
     }
 
     private func body(_ request: ConsoleRequest) throws -> JSON {

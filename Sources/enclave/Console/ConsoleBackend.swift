@@ -40,6 +40,8 @@ final class ConsoleBackend: Sendable {
     private struct State {
         var connection: EnclaveConnection?
         var schemas: [String: AppSchema] = [:]
+        /// Loads in progress, by app name, for the page's progress bar.
+        var loads: [String: LoadProgress] = [:]
     }
 
     init(target: Target) {
@@ -67,6 +69,22 @@ final class ConsoleBackend: Sendable {
             drop()
             return try connection().management(message)
         }
+    }
+
+    /// Loads `bytes` as app `name` (streamed in chunks above one frame's worth), recording
+    /// its progress for ``progress(of:)``.
+    func load(name: String, bytes: [UInt8], hostname: String?) throws -> AppSummary {
+        defer {
+            state.withLockedValue { $0.loads[name] = nil }
+            invalidate(app: name)
+        }
+        return try connection().load(name: name, source: ComponentSource(bytes: bytes, label: name), hostname: hostname,
+                                     progress: { [state] update in state.withLockedValue { $0.loads[name] = update } })
+    }
+
+    /// Where the load of `name` is, while it runs.
+    func progress(of name: String) -> LoadProgress? {
+        state.withLockedValue { $0.loads[name] }
     }
 
     /// The signatures of `app`'s exports, cached until it is loaded or unloaded again.

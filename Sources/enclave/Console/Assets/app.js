@@ -184,11 +184,28 @@ function loadComponent(event) {
   request.setRequestHeader("X-Console-Token", token);
   request.setRequestHeader("Content-Type", "application/wasm");
   request.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = (100 * e.loaded) / e.total; };
+  // Second half of the bar: the console sending it on to the server (streamed in chunks when
+  // large), then the server validating, sealing and storing it.
+  let poll = null;
   request.upload.onload = () => {
-    progress.removeAttribute("value");  // indeterminate: the server validates, seals and stores it
-    status.textContent = "loading into the enclave (validating, sealing, storing)…";
+    progress.value = 0;
+    status.textContent = "sending to the enclave…";
+    poll = setInterval(async () => {
+      try {
+        const p = await api("GET", "/api/load-progress?name=" + encodeURIComponent(name));
+        if (!p.active) return;
+        if (p.phase === "committing") {
+          progress.removeAttribute("value");
+          status.textContent = "the enclave validates, seals and stores it…";
+        } else {
+          progress.value = p.total_bytes ? (100 * p.bytes_done) / p.total_bytes : 0;
+          status.textContent = `${p.phase === "hashing" ? "hashing" : "sending to the enclave"} (${p.method}): ${p.bytes_done} of ${p.total_bytes} bytes`;
+        }
+      } catch (_) { /* the load's own answer reports errors */ }
+    }, 250);
   };
   request.onloadend = async () => {
+    if (poll) clearInterval(poll);
     $("#load-button").disabled = false;
     progress.hidden = true;
     let answer = {};
