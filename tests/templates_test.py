@@ -75,6 +75,12 @@ def main():
     languages = sys.argv[4:] or ["swift", "c", "python"]
     env = dict(os.environ, ENCLAVE_HOST=host, ENCLAVE_PORT=port)
     passed = failed = 0
+    # The Swift template carries its own copy of the guests' allocator: they must not drift apart.
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    same = open(os.path.join(repo, "Guests/common/alloc.c"), "rb").read() == open(os.path.join(repo, "Templates/swift/support/alloc.c"), "rb").read()
+    print("%s Templates/swift/support/alloc.c is Guests/common/alloc.c" % ("PASS" if same else "FAIL"))
+    passed += same
+    failed += not same
     with tempfile.TemporaryDirectory() as work:
         for language in languages:
             name = "hello-" + language
