@@ -7,14 +7,18 @@ Usage: console_test.py ENCLAVE_BINARY HOST PORT [--screenshot PNG]
 Starts the console against the running (simulated) server, opens its URL, and checks what a
 user sees and does: the attestation report verified with every check listed, a component loaded
 through the form (with its progress and code hash), `add(2, 40)` called through the form built
-from the WIT schema answering 42, the app unloaded again. Also that the API refuses requests
-without the console's token or with another Host. --screenshot saves the page after the call
+from the WIT schema answering 42, the app unloaded again; a component above one frame's worth
+loaded with the bar following the console's streamed upload to the server. Also that the API
+refuses requests without the console's token or with another Host. --screenshot saves the page after the call
 (the README's picture, docs/console.png).
 """
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 
@@ -25,6 +29,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Above the 4 MiB the console still sends in one frame.
+STREAMED_SIZE = 5 << 20
 results = []
 
 
@@ -40,6 +46,55 @@ def status_of(url, headers):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def padded_component(directory):
+    """The test guest with a custom section that takes it above the size the console sends in
+    one frame (4 MiB), so the console streams it to the server in chunks."""
+    def leb128(n):
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+    name = b"padding"
+    payload = leb128(len(name)) + name + bytes(STREAMED_SIZE)
+    path = os.path.join(directory, "padded.wasm")
+    with open(os.path.join(REPO, "Guests/test-guest/test-guest.wasm"), "rb") as guest, open(path, "wb") as out:
+        out.write(guest.read() + b"\x00" + leb128(len(payload)) + payload)
+    return path
+
+
+def check_streamed_load(driver, wait):
+    """Loads a component larger than one frame through the page and checks that the bar
+    followed the console's streamed upload to the server, not only the browser's upload."""
+    with tempfile.TemporaryDirectory() as directory:
+        load_padded(driver, padded_component(directory))
+    driver.find_element(By.CSS_SELECTOR, '#apps tr[data-app="padded"] button.unload').click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '#apps tr[data-app="padded"]'))
+
+
+def load_padded(driver, path):
+    driver.execute_script("""
+        window.loadStatuses = [];
+        const status = document.getElementById("load-status");
+        new MutationObserver(() => window.loadStatuses.push(status.textContent))
+            .observe(status, {childList: true, characterData: true, subtree: true});""")
+    driver.find_element(By.ID, "load-file").send_keys(path)
+    name = driver.find_element(By.ID, "load-name")
+    name.clear()
+    name.send_keys("padded")
+    driver.find_element(By.ID, "load-button").click()
+    WebDriverWait(driver, 300).until(EC.text_to_be_present_in_element((By.ID, "load-status"), "loaded padded"))
+    statuses = driver.execute_script("return window.loadStatuses")
+    streamed = [re.search(r"sending to the enclave \(streamed in \d+ chunks\): (\d+) of (\d+) bytes", s) for s in statuses]
+    streamed = [(int(m.group(1)), int(m.group(2))) for m in streamed if m]
+    size = os.path.getsize(path)
+    check("streamed load: the bar follows the chunks sent to the server",
+          streamed and all(total == size for _, total in streamed) and max(done for done, _ in streamed) > 0, statuses)
+    code_hash = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    check("streamed load: loaded with the file's code hash", code_hash in driver.find_element(By.ID, "load-status").text)
 
 
 def main():
@@ -101,6 +156,8 @@ def main():
         driver.find_element(By.CSS_SELECTOR, '#apps tr[data-app="demo"] button.unload').click()
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '#apps tr[data-app="demo"]'))
         check("unload from the page", True)
+
+        check_streamed_load(driver, wait)
     finally:
         if driver:
             driver.quit()
