@@ -6,9 +6,9 @@ import PackagePlugin
 ///
 /// A build command whose inputs are the files git changes when HEAD moves or the work tree
 /// changes: the worktree's `HEAD`, its reflog `logs/HEAD` (appended on every commit, merge,
-/// checkout and reset), its `index`, `Package.swift` and every file under `Sources/`. A prebuild
-/// command would be simpler but SwiftPM does not run those again on incremental builds (the
-/// binary then reported the commit of the first build). The script runs the system `/bin/sh`
+/// checkout and reset), its `index`, `Package.swift` and every file under `Sources/`,
+/// `Templates/` and `Plugins/`. A prebuild command would be simpler but SwiftPM does not run
+/// those again on incremental builds (the binary then reported the commit of the first build). The script runs the system `/bin/sh`
 /// and rewrites the file only when its text changes, so an unchanged commit recompiles nothing.
 @main
 struct GitCommitPlugin: BuildToolPlugin {
@@ -58,13 +58,14 @@ struct GitCommitPlugin: BuildToolPlugin {
             .filter { FileManager.default.fileExists(atPath: $0.path()) }
     }
 
-    /// `Package.swift` and every regular file under `Sources/`: an edit there can make the
-    /// build dirty without touching git's files.
+    /// `Package.swift` and every regular file under the folders whose files end up in the
+    /// binaries: an edit there makes the build dirty without touching git's files.
     static func sourceFiles(package: URL) -> [URL] {
-        let sources = package.appending(path: "Sources")
-        let walker = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.isRegularFileKey])
-        let files = (walker?.compactMap { $0 as? URL } ?? []).filter { url in
-            (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+        let files = ["Sources", "Templates", "Plugins"].flatMap { folder -> [URL] in
+            let walker = FileManager.default.enumerator(at: package.appending(path: folder), includingPropertiesForKeys: [.isRegularFileKey])
+            return (walker?.compactMap { $0 as? URL } ?? []).filter { url in
+                (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+            }
         }
         return [package.appending(path: "Package.swift")] + files
     }
