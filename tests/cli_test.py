@@ -8,7 +8,7 @@ ENCLAVE_PORT instead of --host/--port; the documented exit statuses (0, 1 remote
 2 verification failed, 3 connection failed, 64 usage); "did you mean" for a mistyped command;
 --json on every command; `enclave-os` naming a taken port before it opens its data directory;
 `enclave shell` on a terminal (a pseudo-terminal): line editing, history recall with the up
-arrow, the history file, and suggestions.
+arrow, Tab completion of command names, the history file, and suggestions.
 """
 import json
 import os
@@ -122,7 +122,7 @@ def main():
 
 
 def shell_checks(enclave, env, history):
-    """`enclave shell` on a pseudo-terminal: typed lines, an edit, the up arrow, the history file."""
+    """`enclave shell` on a pseudo-terminal: typed lines, an edit, the up arrow, Tab, the history file."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(enclave, [enclave, "shell"], dict(env, ENCLAVE_HISTORY=history, TERM="xterm"))
@@ -152,12 +152,18 @@ def shell_checks(enclave, env, history):
     read_until("enclave> ")
     os.write(fd, b"lsit\r")
     check("shell suggests a command", read_until("did you mean 'list'?"), screen)
+    screen = b""
+    read_until("enclave> ")
+    os.write(fd, b"lis\t--json\r")  # Tab completes the command name (and adds the space)
+    check("Tab completes a command", read_until('"status":"apps"'), screen)
+    screen = b""
+    read_until("enclave> ")
     os.write(fd, b"\x04")  # Ctrl-D on an empty line ends the shell
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     saved = open(history).read().splitlines() if os.path.exists(history) else []
     # The recalled line is not stored twice in a row.
-    check("history file keeps the lines", saved == ["call cli-test 'add(2, 40)'", "lsit"], saved)
+    check("history file keeps the lines", saved == ["call cli-test 'add(2, 40)'", "lsit", "list --json"], saved)
     check("shell ends on Ctrl-D", os.WEXITSTATUS(status) == 0, status)
 
 
