@@ -56,56 +56,13 @@ struct Load: SessionCommand {
         do {
             defer { display.finish() }
             app = try session.connection.load(name: name, source: source, hostname: hostname, key: key, maxFuel: maxFuel,
-                                              method: method, replace: replace, operatorToken: session.operatorToken, appAuth: appAuth,
+                                              method: method, replace: replace, operatorToken: session.token, appAuth: appAuth,
                                               progress: { display.update($0) })
         } catch EnclaveClientError.requestFailed(let message) where message.contains("component limit") {
             throw EnclaveClientError.requestFailed(message + "; or make the component smaller (strip debug sections: wasm-tools strip)")
         }
         session.invalidate(app: name)
         print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: replace ? "replaced" : "loaded"))
-    }
-}
-
-/// `enclave call APP FUNC [ARGS…]`
-struct Call: SessionCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Call an exported function.",
-        discussion: """
-            Arguments are typed from the export's signature (wasm_schema). Write TYPE:VALUE \
-            (u32:42, string:hi, bool:true) to choose the type yourself; compound values are JSON \
-            ('[1,2,3]', '{"x":1}').
-            """
-    )
-    @Argument(help: "App name.") var app: String
-    @Argument(help: "Export name, e.g. add or my-interface/add.") var function: String
-    @Option(name: .customLong("app-auth"), help: "The app's caller token, for an app loaded with one (default: $ENCLAVE_APP_AUTH).")
-    var appAuth: String?
-    @Argument(parsing: .allUnrecognized, help: "Arguments, typed by the signature or as TYPE:VALUE.") var arguments: [String] = []
-    @OptionGroup var options: ConnectionOptions
-
-    func execute(in session: Session, json: Bool) throws {
-        let params = try ArgumentTyping.typedParams(arguments, params: signature(in: session)?.params)
-        let token = appAuth ?? ProcessInfo.processInfo.environment["ENCLAVE_APP_AUTH"].flatMap { $0.isEmpty ? nil : $0 }
-        let message = ManagementMessages.call(app: app, function: function, params: params, appAuth: token)
-        let response = try session.management(message, json: json)
-        guard !json else { return }
-        guard response["status"]?.stringValue == "ok", let returns = response["returns"]?.arrayValue else {
-            throw EnclaveClientError.unexpectedResponse(expected: "status ok", got: response.serializedString)
-        }
-        for value in returns { print(Output.value(value)) }
-    }
-
-    /// The export's signature, or nil when every argument is explicitly typed (then no
-    /// schema is needed, e.g. against a server without `wasm_schema`).
-    private func signature(in session: Session) throws -> FunctionSchema? {
-        guard arguments.contains(where: { !ArgumentTyping.isExplicitlyTyped($0) }) else { return nil }
-        let schema = try session.schema(app: app)
-        guard let function = schema.function(named: function) else {
-            // Same wording as the server's error for an unknown export.
-            let available = schema.functions.map(\.name).sorted().joined(separator: ", ")
-            throw EnclaveClientError.requestFailed("app '\(app)' has no export '\(self.function)'. Available: [\(available)]")
-        }
-        return function
     }
 }
 
@@ -133,7 +90,7 @@ struct Unload: SessionCommand {
 
     func execute(in session: Session, json: Bool) throws {
         let response = try session.management(ManagementMessages.authorized(ManagementMessages.unload(name: name),
-                                                                            token: session.operatorToken), json: json)
+                                                                            token: session.token), json: json)
         session.invalidate(app: name)
         switch response["status"]?.stringValue {
         case "unloaded":
@@ -143,33 +100,5 @@ struct Unload: SessionCommand {
         default:
             throw EnclaveClientError.unexpectedResponse(expected: "status unloaded", got: response.serializedString)
         }
-    }
-}
-
-/// `enclave schema APP`
-struct Schema: SessionCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the WIT signatures of an app's exports.")
-    @Argument(help: "App name.") var app: String
-    @OptionGroup var options: ConnectionOptions
-
-    func execute(in session: Session, json: Bool) throws {
-        let response = try session.management(ManagementMessages.schema(app: app), json: json)
-        guard !json else { return }
-        for function in try AppSchema(json: response).functions { print(Output.signature(function)) }
-    }
-}
-
-/// `enclave shutdown`
-struct Shutdown: SessionCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Ask the server to shut down (needs an operator token: --token or ENCLAVE_TOKEN).")
-    @OptionGroup var options: ConnectionOptions
-
-    func execute(in session: Session, json: Bool) throws {
-        guard let token = session.operatorToken else {
-            throw EnclaveClientError.invalidArgument("enclave shutdown needs an operator token: give --token or set ENCLAVE_TOKEN")
-        }
-        try session.connection.shutdown(token: token)
-        print(json ? #""Ok""# : "\(session.connection.host):\(session.connection.port) is shutting down")
     }
 }

@@ -4,21 +4,22 @@ import EnclaveProtocol
 /// A connection plus per-connection caches, used by one-shot subcommands and by the shell.
 final class Session {
     let connection: EnclaveConnection
-    /// The operator token sent beside loads, replaces, unloads and shutdowns (nil: none).
-    let operatorToken: String?
+    /// The operator token (`--token` or `ENCLAVE_TOKEN`), sent beside loads, replaces, unloads and shutdowns.
+    let token: String?
     /// Export signatures by app, so repeated `call`s in the shell fetch each schema once.
     private var schemas: [String: AppSchema] = [:]
 
-    init(connection: EnclaveConnection, operatorToken: String? = nil) {
+    init(connection: EnclaveConnection, token: String?) {
         self.connection = connection
-        self.operatorToken = operatorToken
+        self.token = token
     }
 
     /// Connects as `options` say.
     static func connect(_ options: ConnectionOptions) throws -> Session {
-        Session(connection: try EnclaveConnection.connect(
-            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification()),
-                operatorToken: options.operatorToken)
+        let endpoint = try options.endpoint()
+        return Session(connection: try EnclaveConnection.connect(
+            host: endpoint.host, port: endpoint.port, serverName: options.serverName, verification: try options.verification()),
+            token: endpoint.token)
     }
 
     func close() {
