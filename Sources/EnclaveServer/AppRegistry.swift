@@ -16,6 +16,8 @@ import SealedStore
 public final class AppRegistry: Sendable {
     private let apps = Locked<[String: LoadedApp]>([:])
     private let observers = Locked<[@Sendable ([LoadedApp]) -> Void]>([])
+    /// Told when an app changed what its certificate shows (a cluster node tells the others).
+    private let stateChangeListener = Locked<(@Sendable (String) -> Void)?>(nil)
     private let storage = Locked<Storage>(Storage())
     // Serialises load and unload (see the type's comment); never held while parsing or calling.
     private let mutationLock = NSLock()
@@ -234,6 +236,16 @@ public final class AppRegistry: Sendable {
     }
 
     // MARK: - Cluster
+
+    /// Registers the callback told the name of an app whose state beyond its record changed
+    /// (its attestation extensions), so a cluster node can announce it to the others.
+    func onStateChange(_ listener: @escaping @Sendable (String) -> Void) {
+        stateChangeListener.withLock { $0 = listener }
+    }
+
+    func announceStateChange(of name: String) {
+        stateChangeListener.withLock { $0 }?(name)
+    }
 
     /// Serves `app` in place of any app of that name, because another node of the cluster loaded
     /// or changed it; `stillCurrent` is asked under the mutation lock, so a local unload that

@@ -32,6 +32,8 @@ from cluster_support import (APPS_HASH_OID, CODE_HASH_OID, Connection, HAProxy, 
 
 REFERENCE_APP = os.path.join(ROOT, "Guests", "wasm-app-example", "wasm-app-example.wasm")
 TEST_GUEST = os.path.join(ROOT, "Guests", "test-guest", "test-guest.wasm")
+SDK_GUEST = os.path.join(ROOT, "Guests", "c-sdk", "c-sdk.wasm")
+APP_EXTENSION_ARC = "1.3.6.1.4.1.65230.3.5."
 APP = "cluster-app"
 PROPAGATION_BOUND = 5.0  # seconds: sync every 200 ms plus a restore, with room for a busy machine
 
@@ -238,6 +240,7 @@ def run(binary, work, pg_dir, processes):
           stored == "stored: shared-file" and reads == ["written through node 1"] * 2, str(reads))
 
     concurrent_writers(proxy, nodes)
+    sdk_across_nodes(proxy, nodes)
     unload_and_upgrade(proxy, nodes, reference)
     kill_during_writes(proxy, nodes)
     database_crash(proxy, nodes, pg_dir)
@@ -311,6 +314,36 @@ def concurrent_writers(proxy, nodes):
     whole = all(value in values for value in seen + finals)
     check("6 concurrent writers through 3 nodes to one file: every read is one whole written value, all nodes agree",
           not problems and whole and len(set(finals)) == 1, f"{len(seen)} reads")
+
+
+def typed_call(connection, app, function, params):
+    answer = connection.manage({"wasm_call": {"app": app, "function": function, "params": params}})
+    if answer.get("status") != "ok":
+        raise RuntimeError(answer.get("message", repr(answer)))
+    return answer["returns"][0]
+
+
+def sdk_across_nodes(proxy, nodes):
+    """The SDK guest: data sealed through one node opens through another (the cluster key is the
+    sealing root everywhere), and an attestation extension set through one node shows in every
+    node's certificate for the app."""
+    answer = load(proxy.port, "sdk-app", read(SDK_GUEST), nodes[0].sni)
+    ok, _ = until(PROPAGATION_BOUND, lambda: all(
+        "sdk-app" in sans(app_certificate(node, "sdk-app")) for node in nodes))
+    check("the SDK guest is served by every node", answer.get("status") == "loaded" and ok, str(answer)[:160])
+    secret, aad = list(b"sealed through node 1"), list(b"context")
+    with Connection(proxy.port, nodes[0].sni) as connection:
+        sealed = typed_call(connection, "sdk-app", "seal", [{"type": "bytes", "value": secret}, {"type": "bytes", "value": aad}])
+    with Connection(proxy.port, nodes[2].sni) as connection:
+        opened = typed_call(connection, "sdk-app", "unseal", [sealed["value"]["ok"], {"type": "bytes", "value": aad}])
+    check("data sealed through node 1 is unsealed through node 3", opened["value"]["ok"]["value"] == secret, str(opened)[:160])
+    marker = list(b"set through node 2")
+    with Connection(proxy.port, nodes[1].sni) as connection:
+        result = typed_call(connection, "sdk-app", "attest", [{"type": "u32", "value": 7}, {"type": "bytes", "value": marker}])
+    ok, elapsed = until(PROPAGATION_BOUND, lambda: all(
+        extension(app_certificate(node, "sdk-app"), APP_EXTENSION_ARC + "7") == bytes(marker) for node in nodes))
+    check("an attestation extension set through node 2 shows in every node's certificate",
+          "ok" in result["value"] and ok, f"{elapsed * 1000:.0f} ms")
 
 
 def unload_and_upgrade(proxy, nodes, reference):

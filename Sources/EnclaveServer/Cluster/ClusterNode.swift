@@ -154,6 +154,15 @@ final class ClusterNode: Sendable {
             $0.sync = sync
             $0.listenPort = port
         }
+        // An app's certificate extensions live in its data, not its record: a new record
+        // version tells the other nodes to read them again.
+        registry.onStateChange { [backend, store, log = configuration.log] name in
+            do {
+                try backend.touchAppRecord(id: store.recordID(forApp: name))
+            } catch {
+                log("cluster: cannot announce the change of app '\(name)' to the other nodes: \(error)")
+            }
+        }
         sync.start()
         configuration.log("cluster: listening for joining nodes on \(cluster.listenHost):\(port) (mutual RA-TLS); "
             + "following app changes every \(Int(cluster.syncInterval * 1000)) ms")

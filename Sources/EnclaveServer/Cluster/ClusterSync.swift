@@ -1,5 +1,6 @@
 import Attestation
 import Foundation
+import HostInterfaces
 import SealedStore
 
 /// The feed of app changes made through other nodes: every `interval` it lists the app records'
@@ -106,6 +107,16 @@ final class ClusterSync: Sendable {
         }
     }
 
+    /// Re-reads the attestation extensions `app` stored, and re-issues certificates if another
+    /// node changed them.
+    private func refreshExtensions(of app: LoadedApp) throws {
+        guard let extensions = app.sdk?.attestation else { return }
+        if extensions.replace(with: try AttestationExtensions.stored(in: app.kv)) {
+            registry.notifyObservers()
+            log("cluster: app '\(app.name)' changed its attestation extensions through another node")
+        }
+    }
+
     private func apply(id: [UInt8]) throws {
         guard let (sealed, version) = try backend.versionedAppRecord(id: id) else { return }
         let record = try store.openRecord(id: id, sealed: sealed)
@@ -122,7 +133,10 @@ final class ClusterSync: Sendable {
         if let served = registry.app(named: record.name), served.codeHash == record.codeHash, served.hostname == record.hostname,
            served.key.key == record.key.key, served.key.keySource == record.keySource,
            served.limits == restorer.configuration.executionLimits(for: record.limits) {
-            return  // this node made the change, or serves it already
+            // This node made the change or serves it already; what the app set for its
+            // certificate may have changed through another node.
+            try refreshExtensions(of: served)
+            return
         }
         do {
             let app = try restorer.restoreFromCluster(record, store: store, registry: registry)
