@@ -14,7 +14,7 @@ do {
 if let directory = options.serveDataDirectory {
     // The server child process of ServerProcess.
     do {
-        try await ServeMode.run(dataDirectory: directory)
+        try await ServeMode.run(dataDirectory: directory, cluster: options.serveCluster)
         exit(0)
     } catch {
         progress("server failed: \(error)")
@@ -45,9 +45,12 @@ for group in Options.Group.allCases where options.only.contains(group) {
         case .load: try await LoadBench.run(options, report: report)
         case .capacity: try await CapacityBench.run(options, report: report)
         case .handshakes: try await HandshakeBench.run(options, report: report)
+        case .store: try await StoreBench.run(options, report: report)
+        case .cluster: try await ClusterBench.run(options, report: report)
         }
     } catch {
-        let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8][group] ?? 0
+        let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8,
+                    .store: 9, .cluster: 10][group] ?? 0
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }

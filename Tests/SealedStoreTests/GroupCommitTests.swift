@@ -13,7 +13,8 @@ final class GroupCommitTests: XCTestCase {
         let key = AppKey.generate()
         let kv = try SealedKV(appName: "app", appKey: key, backend: backend)
         let writers = 8, perWriter = 40
-        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+        // Threads of their own: concurrentPerform would run only as many writers as cores.
+        onThreads(writers) { writer in
             for index in 0..<perWriter {
                 do {
                     try kv.put("w\(writer)-\(index)", bytes("value \(writer) \(index)"))
@@ -46,7 +47,7 @@ final class GroupCommitTests: XCTestCase {
             rollbackToSavepoint: { try $0.execute("ROLLBACK TO job") }))
         struct Refused: Error {}
         let failures = SharedValue(0)
-        DispatchQueue.concurrentPerform(iterations: 16) { index in
+        onThreads(16) { index in
             do {
                 try commit.write { connection in
                     try connection.query("INSERT INTO t (k) VALUES (?1)", [.text("row \(index)")])
@@ -66,4 +67,17 @@ final class GroupCommitTests: XCTestCase {
         }
         XCTAssertEqual(Set(rows), Set((0..<16).filter { !$0.isMultiple(of: 4) }.map { "row \($0)" }))
     }
+}
+
+/// Runs `body(0..<count)` on `count` threads at once and waits for all.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+        done.enter()
+        Thread {
+            body(index)
+            done.leave()
+        }.start()
+    }
+    done.wait()
 }

@@ -51,7 +51,7 @@ final class PostgresBackendTests: XCTestCase {
         let name = uniqueApp()
         // Two servers load the same name at the same moment: exactly one wins.
         let outcomes = SharedValue<[Bool]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { index in
+        onThreads(8) { index in
             let store = index.isMultiple(of: 2) ? storeA : storeB
             let won = (try? store.addApp(AppRecord(name: name, code: bytes("code \(index)"), key: .generate()))) != nil
             outcomes.mutate { $0.append(won) }
@@ -96,7 +96,7 @@ final class PostgresBackendTests: XCTestCase {
         let kvs = [try SealedKV(appName: name, appKey: key, backend: first), try SealedKV(appName: name, appKey: key, backend: second)]
         let written = SharedValue<Set<[UInt8]>>([bytes("start")])
         try kvs[0].put("shared", bytes("start"))
-        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+        onThreads(8) { worker in
             for round in 0..<25 {
                 let value = bytes("w\(worker)-r\(round)-") + [UInt8](repeating: UInt8(worker), count: 1000 + worker * 100)
                 written.mutate { $0.insert(value) }
