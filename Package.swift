@@ -48,14 +48,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Quote providers, report data, certificate extensions, verification (SPEC §8).
+        // Quote providers, report data, certificate extensions, verification of certificates and of
+        // hardware evidence to the vendor roots (SPEC §8). _CryptoExtras: RSASSA-PSS of AMD's chain.
         .target(
             name: "Attestation",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // WASI 0.2 and enclave-os host interfaces, each in its own file (SPEC §6).
         .target(
@@ -90,15 +93,19 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        // Client library: connect over TLS, send management messages.
+        // Client library: connect over TLS, send management messages, remote appraisal (HTTPS).
         .target(
             name: "EnclaveClient",
             dependencies: [
                 "EnclaveProtocol", "Attestation",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // SHA-256 of streamed loads and chunked responses.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -119,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress", "SealedStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -151,7 +158,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SealedStoreTests", dependencies: ["SealedStore"]),
-        .testTarget(name: "AttestationTests", dependencies: ["Attestation"]),
+        // Vectors: real published SGX/TDX quotes and SNP reports with collateral (see its README).
+        .testTarget(
+            name: "AttestationTests",
+            dependencies: ["Attestation", "EnclaveClient"],
+            exclude: ["Vectors"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "ComponentsTests",
             dependencies: ["Components"],

@@ -25,13 +25,14 @@ Command line::
     python3 enclaveos_verify.py --host 127.0.0.1 --port 8443 --sni test-app \\
         --expect-code-hash <hex> --allow-simulated
     python3 enclaveos_verify.py --pem cert.pem --nonce <hex> --json
+    python3 enclaveos_verify.py --evidence quote.bin --collateral pcs/ --at 2025-07-01T00:00:00Z --policy policy.json
 
-What is NOT checked: hardware evidence is checked for report-data binding only.
-The quote/report signature, its chain to Intel (DCAP PCK) or AMD (VCEK/ASK/ARK),
-TCB status and revocation are not verified, and measurements read from the
-evidence are therefore unauthenticated. Python's ``ssl`` cannot send the
-ClientHello extension 0xFFBB, so challenge-mode certificates must be obtained
-with another client; ``--nonce`` then verifies them.
+Hardware evidence (SGX/TDX DCAP quotes, SEV-SNP reports) is verified to the vendor roots with the
+collateral given (``collateral_dir`` / ``--collateral DIR``) at a chosen time, under a policy
+(enclaveos_evidence.py; docs/attestation.md, "Hardware evidence", says exactly what is and is not
+verified). ``--evidence FILE`` verifies a raw quote or report. Python's ``ssl`` cannot send the
+ClientHello extension 0xFFBB, so challenge-mode certificates must be obtained with another client;
+``--nonce`` then verifies them.
 
 Requires the ``cryptography`` package (tested with 48).
 """
@@ -52,6 +53,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
+
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+import enclaveos_dcap as dcap  # noqa: E402  (sibling modules, also when run as a script)
+import enclaveos_evidence as evidence  # noqa: E402
+import enclaveos_snp as snp  # noqa: E402
 
 # --- OIDs (mirror of Sources/Attestation/AttestationOID.swift) -----------------
 OID_SGX_QUOTE = "1.2.840.113741.1.13.1.0"
@@ -168,31 +174,38 @@ def parse_evidence(fmt: str, data: bytes) -> Tuple[bytes, List[Tuple[str, bytes]
         if not data.startswith(MOCK_PREFIX) or len(data) != len(MOCK_PREFIX) + 64:
             raise ValueError("simulated evidence must be MOCK_QUOTE: followed by 64 bytes, got %d bytes" % len(data))
         return data[len(MOCK_PREFIX):], []
-    if fmt == SGX_QUOTE:
-        if len(data) < 48 + 384:
-            raise ValueError("sgx-quote evidence is %d bytes, needs at least 432" % len(data))
-        if int.from_bytes(data[0:2], "little") != 3:
-            raise ValueError("sgx-quote version is not 3")
-        b = 48
-        return data[b + 320:b + 384], [("MRENCLAVE", data[b + 64:b + 96]), ("MRSIGNER", data[b + 128:b + 160])]
-    if fmt == TDX_QUOTE:
-        if len(data) < 48:
-            raise ValueError("tdx-quote evidence is %d bytes, needs at least 48" % len(data))
-        version, tee = int.from_bytes(data[0:2], "little"), int.from_bytes(data[4:8], "little")
-        if tee != 0x81:
-            raise ValueError("tdx-quote TEE type 0x%x, expected 0x81" % tee)
-        if version not in (4, 5):
-            raise ValueError("tdx-quote version %d, expected 4 or 5" % version)
-        b = 48 if version == 4 else 54
-        if len(data) < b + 584:
-            raise ValueError("tdx-quote evidence is %d bytes, needs at least %d" % (len(data), b + 584))
-        ms = [("MRTD", data[b + 136:b + 184])] + [("RTMR%d" % i, data[b + 328 + 48 * i:b + 376 + 48 * i]) for i in range(4)]
-        return data[b + 520:b + 584], ms
+    if fmt in (SGX_QUOTE, TDX_QUOTE):
+        body = _quote_body(fmt, data)
+        if fmt == TDX_QUOTE:
+            return body[520:584], dcap.td_values(body)
+        return body[320:384], dcap.sgx_values(body)
     if fmt == SEV_SNP_REPORT:
         if len(data) < 0x4A0:
             raise ValueError("sev-snp-report evidence is %d bytes, needs at least 1184" % len(data))
-        return data[0x50:0x90], [("MEASUREMENT", data[0x90:0xC0])]
+        return data[0x50:0x90], snp.report_values(snp.SNPReport(data[:0x4A0], 0, 0, b"", b"", 0))
     raise ValueError("unknown evidence format %r" % fmt)
+
+
+def _quote_body(fmt: str, data: bytes) -> bytes:
+    """The report body from the header alone (v3 SGX at 48; v4 at 48; v5 at 54 by its descriptor)."""
+    tdx = fmt == TDX_QUOTE
+    if len(data) < 48:
+        raise ValueError("%s evidence is %d bytes, needs at least 48" % (fmt, len(data)))
+    version, tee = int.from_bytes(data[0:2], "little"), int.from_bytes(data[4:8], "little")
+    if (tdx and tee != 0x81) or (not tdx and version != 3 and tee != 0):
+        raise ValueError("%s TEE type 0x%x, expected %s" % (fmt, tee, "0x81 (TDX)" if tdx else "0x0 (SGX)"))
+    if version == 4 or (version == 3 and not tdx):
+        offset, size = 48, 584 if tdx else 384
+    elif version == 5 and len(data) >= 54:
+        body_type = int.from_bytes(data[48:50], "little")
+        if body_type not in ((2, 3) if tdx else (1,)):
+            raise ValueError("%s v5 body type %d is not %s" % (fmt, body_type, "a TD report (2 or 3)" if tdx else "an SGX report (1)"))
+        offset, size = 54, {1: 384, 2: 584, 3: 648}[body_type]
+    else:
+        raise ValueError("%s version %d, expected %s" % (fmt, version, "4 or 5" if tdx else "3, 4 or 5"))
+    if len(data) < offset + size:
+        raise ValueError("%s evidence is %d bytes, needs at least %d" % (fmt, len(data), offset + size))
+    return data[offset:offset + size]
 
 
 # --- Report ------------------------------------------------------------------------
@@ -211,6 +224,8 @@ class VerificationReport:
     evidence_format: Optional[str] = None
     measurements: List[Tuple[str, bytes]] = field(default_factory=list)
     not_checked: List[str] = field(default_factory=list)
+    tcb_status: Optional[str] = None
+    advisory_ids: List[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -233,11 +248,15 @@ class VerificationReport:
             "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
             "measurements": {n: v.hex() for n, v in self.measurements},
             "not_checked": self.not_checked,
+            "tcb_status": self.tcb_status,
+            "advisory_ids": self.advisory_ids,
         }
 
     def __str__(self) -> str:
         lines = ["%s %s: %s" % ("PASS" if c.passed else "FAIL", c.name, c.detail) for c in self.checks]
         lines += ["INFO measurement %s = %s" % (n, v.hex()) for n, v in self.measurements]
+        if self.tcb_status:
+            lines.append("INFO tcb-status %s%s" % (self.tcb_status, " (%s)" % ", ".join(self.advisory_ids) if self.advisory_ids else ""))
         lines += ["NOT CHECKED " + item for item in self.not_checked]
         lines.append("RESULT: verified" if self.passed else "RESULT: FAILED (%s)" % ", ".join(c.name for c in self.failures))
         return "\n".join(lines)
@@ -290,12 +309,16 @@ def verify_certificate(
     measurements: Optional[Dict[str, bytes]] = None,
     apps: Optional[Iterable[Tuple[str, bytes]]] = None,
     now: Optional[_dt.datetime] = None,
+    collateral_dir: Optional[str] = None,
+    policy: Optional["evidence.Policy"] = None,
 ) -> VerificationReport:
     """Verifies an EnclaveOS leaf certificate; never raises for bad input.
 
     nonce: challenge mode (the nonce sent in ClientHello 0xFFBB); None = deterministic
     (binding = the certificate's NotBefore as YYYY-MM-DDTHH:MMZ).
     extensions: {dotted OID: expected raw value}. apps: [(name, code hash)] expected loaded.
+    Hardware evidence is verified to the vendor roots with the collateral in ``collateral_dir``
+    at ``now`` (default: the current time) under ``policy`` (measurements are merged into it).
     """
     report = VerificationReport()
     try:
@@ -325,13 +348,8 @@ def verify_certificate(
     report.record("evidence.present", True, "%s, %d bytes under %s" % (fmt, len(data), oid))
     report.evidence_format = fmt
     if fmt != SIMULATED:
-        report.record("evidence.hardware", True, "%s evidence from TEE hardware (claimed; signature not verified)" % fmt)
-        report.not_checked = [
-            "evidence signature and its certificate chain to %s: hardware evidence is checked for report-data binding only"
-            % ("AMD (VCEK/ASK/ARK)" if fmt == SEV_SNP_REPORT else "Intel (DCAP PCK chain)"),
-            "TCB status, platform revocation and QE identity",
-            "measurements are read from unauthenticated evidence; compare them only together with a signature check",
-        ]
+        report.record("evidence.hardware", True, "%s evidence from TEE hardware (verified to the vendor root below)" % fmt)
+        report.not_checked = evidence.not_checked(fmt)
     else:
         report.record("evidence.hardware", allow_simulated,
                       "SIMULATED evidence accepted because simulated attestation is allowed — it proves nothing about the platform or code"
@@ -359,10 +377,21 @@ def verify_certificate(
                   "SHA-512(SHA-256(SPKI) ‖ %s) matches the evidence" % label if expected_rd == rd else
                   "evidence carries %s…, recomputed with %s gives %s…" % (rd[:16].hex(), label, expected_rd[:16].hex()))
 
-    for name, value in (measurements or {}).items():
-        got = dict(ms).get(name)
-        report.record("measurement." + name, got == value,
-                      "found %s, expected %s" % (got.hex(), value.hex()) if got is not None else "evidence has no " + name)
+    if fmt != SIMULATED:
+        policy = policy or evidence.Policy()
+        merged = evidence.Policy(policy.accepted_tcb_statuses, policy.allow_debug, {**policy.measurements, **(measurements or {})}, policy.report_data)
+        at = now or _dt.datetime.now(_dt.timezone.utc)
+        try:
+            collateral = evidence.load_collateral(fmt, collateral_dir)
+        except (OSError, ValueError) as exc:
+            report.record("collateral.present", False, str(exc))
+        else:
+            evidence.verify_hardware_evidence(report, fmt, data, collateral, at, merged)
+    else:
+        for name, value in (measurements or {}).items():
+            got = dict(ms).get(name)
+            report.record("measurement." + name, got == value,
+                          "found %s, expected %s" % (got.hex(), value.hex()) if got is not None else "evidence has no " + name)
 
     _check_config_root(cert, values, report)
     if code_hash is not None:
@@ -411,43 +440,9 @@ def _check_config_root(cert: x509.Certificate, values: Dict[str, bytes], report:
 
 # --- Command line ----------------------------------------------------------------------
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """CLI: prints every check; exit status 0 only if all pass."""
-    p = argparse.ArgumentParser(description="Verify an EnclaveOS RA-TLS certificate.")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--host", help="server to connect to")
-    src.add_argument("--pem", help="read the certificate from a PEM or DER file instead")
-    p.add_argument("--port", type=int, default=8443)
-    p.add_argument("--sni", help="server name to send (a loaded app's hostname selects its certificate)")
-    p.add_argument("--nonce", help="hex nonce of a challenge-mode certificate (default: deterministic binding)")
-    p.add_argument("--expect-code-hash", help="hex SHA-256 of the app's .wasm")
-    p.add_argument("--expect-oid", action="append", default=[], metavar="OID=HEX", help="expected raw extension value")
-    p.add_argument("--allow-simulated", action="store_true", help="accept MOCK_QUOTE evidence (development only)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = p.parse_args(argv)
-    try:
-        if args.pem:
-            with open(args.pem, "rb") as f:
-                der = load_certificate(f.read())
-        else:
-            der = fetch_peer_certificate(args.host, args.port, args.sni)
-        expected = {}
-        for item in args.expect_oid:
-            oid, sep, value = item.partition("=")
-            if not sep:
-                raise ValueError("--expect-oid %r: expected OID=HEX" % item)
-            expected[oid] = bytes.fromhex(value)
-        report = verify_certificate(
-            der,
-            nonce=bytes.fromhex(args.nonce) if args.nonce else None,
-            allow_simulated=args.allow_simulated,
-            code_hash=bytes.fromhex(args.expect_code_hash) if args.expect_code_hash else None,
-            extensions=expected,
-        )
-    except (OSError, ValueError) as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        return 2
-    print(json.dumps(report.to_json(), indent=2) if args.json else report)
-    return 0 if report.passed else 1
+    """CLI (enclaveos_cli.py): prints every check; exit status 0 only if all pass."""
+    import enclaveos_cli  # the command line lives in its own module; it imports this one
+    return enclaveos_cli.main(argv)
 
 
 if __name__ == "__main__":

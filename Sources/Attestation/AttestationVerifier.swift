@@ -7,13 +7,10 @@ import X509
 /// What it establishes: the certificate is well formed and self-signed by its key;
 /// exactly one evidence extension is present, of an accepted format; simulated
 /// evidence is refused unless allowed; the evidence's report data equals
-/// `SHA-512(SHA-256(SPKI) ‖ binding)` recomputed from this certificate; the config
-/// root matches the other extensions; expected values match.
-///
-/// What it does not: hardware quotes are checked for **binding only**. The quote
-/// or report signature, its certificate chain to Intel or AMD, TCB status and
-/// revocation are not verified (that needs DCAP / VCEK collateral); every report
-/// lists this under ``VerificationReport/notChecked``.
+/// `SHA-512(SHA-256(SPKI) ‖ binding)` recomputed from this certificate; hardware evidence
+/// verifies to the vendor root with the given collateral under the evidence policy
+/// (``EvidenceVerifier``); the config root matches the other extensions; expected values match.
+/// What remains unestablished is listed under ``VerificationReport/notChecked``.
 public struct AttestationVerifier: Sendable {
     /// What the client expects.
     public var expectations: VerificationExpectations
@@ -44,9 +41,15 @@ public struct AttestationVerifier: Sendable {
             report.record("certificate.validity", valid, "valid \(certificate.notValidBefore) … \(certificate.notValidAfter), now \(now)")
         }
 
-        guard let evidence = checkEvidence(certificate, &report) else { return report }
+        guard let (evidence, bytes) = checkEvidence(certificate, &report) else { return report }
         checkBinding(certificate, spkiDER: spkiDER, evidence: evidence, &report)
-        for expected in expectations.measurements {
+        if evidence.format.isHardware {
+            var policy = expectations.evidencePolicy
+            policy.measurements += expectations.measurements
+            EvidenceVerifier(collateral: expectations.collateral, time: expectations.now ?? Date(), policy: policy)
+                .verifyHardware(format: evidence.format, bytes: bytes, into: &report)
+        }
+        for expected in expectations.measurements where !evidence.format.isHardware {
             let found = evidence.measurements.first { $0.name == expected.name }
             report.record(
                 "measurement.\(expected.name)",
@@ -59,8 +62,19 @@ public struct AttestationVerifier: Sendable {
         return report
     }
 
+    /// The hardware evidence (quote or report) a certificate carries; nil for none, several,
+    /// simulated evidence or a certificate that does not parse.
+    public static func hardwareEvidence(certificateDER: [UInt8]) -> [UInt8]? {
+        guard let certificate = try? Certificate(derEncoded: certificateDER) else { return nil }
+        let found = AttestationOID.evidenceOIDs.compactMap { certificate.extensions[oid: $0] }
+        guard found.count == 1, let ext = found.first,
+              EvidenceParser.format(oid: ext.oid, bytes: Array(ext.value))?.isHardware == true
+        else { return nil }
+        return Array(ext.value)
+    }
+
     /// Finds, classifies and parses the evidence; records kind and hardware checks.
-    private func checkEvidence(_ certificate: Certificate, _ report: inout VerificationReport) -> ParsedEvidence? {
+    private func checkEvidence(_ certificate: Certificate, _ report: inout VerificationReport) -> (ParsedEvidence, [UInt8])? {
         let found = AttestationOID.evidenceOIDs.compactMap { oid in certificate.extensions[oid: oid] }
         guard found.count == 1, let ext = found.first else {
             report.record("evidence.present", false, found.isEmpty ? "no evidence extension (\(AttestationOID.evidenceOIDs.map(\.description).joined(separator: ", ")))" : "\(found.count) evidence extensions, expected exactly one")
@@ -75,12 +89,8 @@ public struct AttestationVerifier: Sendable {
         report.evidenceFormat = format
 
         if format.isHardware {
-            report.record("evidence.hardware", true, "\(format.rawValue) evidence from TEE hardware (claimed; signature not verified)")
-            report.notChecked = [
-                "evidence signature and its certificate chain to \(format == .sevSnpReport ? "AMD (VCEK/ASK/ARK)" : "Intel (DCAP PCK chain)"): hardware evidence is checked for report-data binding only",
-                "TCB status, platform revocation and QE identity",
-                "measurements are read from unauthenticated evidence; compare them only together with a signature check",
-            ]
+            report.record("evidence.hardware", true, "\(format.rawValue) evidence from TEE hardware (verified to the vendor root below)")
+            report.notChecked = EvidenceVerifier.notChecked(format)
         } else {
             report.record(
                 "evidence.hardware",
@@ -100,7 +110,7 @@ public struct AttestationVerifier: Sendable {
             let parsed = try EvidenceParser.parse(format: format, bytes: bytes)
             report.record("evidence.structure", true, "report data and \(parsed.measurements.count) measurement(s) read at documented offsets")
             report.measurements = parsed.measurements
-            return parsed
+            return (parsed, bytes)
         } catch {
             report.record("evidence.structure", false, "\(error)")
             return nil

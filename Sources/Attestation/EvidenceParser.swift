@@ -48,12 +48,14 @@ public enum EvidenceParseError: Error, Equatable, CustomStringConvertible {
 ///
 /// Offsets (all little-endian, from Intel's DCAP `sgx_quote_3.h` / TDX DCAP
 /// `QuoteGeneration` headers and AMD SEV-SNP ABI spec table "ATTESTATION_REPORT"):
-/// - SGX quote v3: 48-byte header, report body: MRENCLAVE @64, MRSIGNER @128, REPORTDATA @320.
+/// - SGX quote v3 (or v4 with TEE type 0): 48-byte header, report body: MRENCLAVE @64,
+///   MRSIGNER @128, REPORTDATA @320.
 /// - TDX quote v4: 48-byte header (TEE type 0x81 @4), TD report: MRTD @136, RTMR0-3 @328…,
 ///   REPORTDATA @520. v5 adds a 6-byte (type, size) descriptor before the body.
 /// - SEV-SNP report: REPORT_DATA @0x50, MEASUREMENT @0x90 (48 bytes), 1184 bytes total.
 ///
-/// Nothing here checks a signature: a parsed quote is a claim, not a proof.
+/// Nothing here checks a signature: a parsed quote is a claim, not a proof
+/// (``EvidenceVerifier`` checks it).
 public enum EvidenceParser {
     static let quoteHeaderLength = 48
 
@@ -86,49 +88,43 @@ public enum EvidenceParser {
                 throw EvidenceParseError.tooShort(format: format, needed: needed, got: bytes.count)
             }
             return ParsedEvidence(format: format, reportData: Array(bytes[prefix.count...]), measurements: [])
-        case .sgxQuote:
-            try require(bytes, count: quoteHeaderLength + 384, format: format)
-            let version = u16(bytes, 0)
-            guard version == 3 else {
-                throw EvidenceParseError.unexpectedHeader(format: format, reason: "version \(version), expected 3")
-            }
-            let body = quoteHeaderLength
-            return ParsedEvidence(
-                format: format,
-                reportData: slice(bytes, body + 320, 64),
-                measurements: [
-                    Measurement(name: "MRENCLAVE", value: slice(bytes, body + 64, 32)),
-                    Measurement(name: "MRSIGNER", value: slice(bytes, body + 128, 32)),
-                ]
-            )
-        case .tdxQuote:
-            try require(bytes, count: quoteHeaderLength, format: format)
-            let version = u16(bytes, 0)
-            let teeType = u32(bytes, 4)
-            guard teeType == 0x81 else {
-                throw EvidenceParseError.unexpectedHeader(format: format, reason: String(format: "TEE type 0x%x, expected 0x81 (TDX)", teeType))
-            }
-            let body: Int
-            switch version {
-            case 4: body = quoteHeaderLength
-            case 5: body = quoteHeaderLength + 6
-            default:
-                throw EvidenceParseError.unexpectedHeader(format: format, reason: "version \(version), expected 4 or 5")
-            }
-            try require(bytes, count: body + 584, format: format)
-            var measurements = [Measurement(name: "MRTD", value: slice(bytes, body + 136, 48))]
-            for index in 0 ..< 4 {
-                measurements.append(Measurement(name: "RTMR\(index)", value: slice(bytes, body + 328 + 48 * index, 48)))
-            }
-            return ParsedEvidence(format: format, reportData: slice(bytes, body + 520, 64), measurements: measurements)
+        case .sgxQuote, .tdxQuote:
+            let body = try quoteBody(format: format, bytes: bytes)
+            let reportData = format == .tdxQuote ? Array(body[520 ..< 584]) : Array(body[320 ..< 384])
+            return ParsedEvidence(format: format, reportData: reportData, measurements: format == .tdxQuote ? MeasuredValues.td(body) : MeasuredValues.sgx(body))
         case .sevSnpReport:
             try require(bytes, count: 0x4A0, format: format)
-            return ParsedEvidence(
-                format: format,
-                reportData: slice(bytes, 0x50, 64),
-                measurements: [Measurement(name: "MEASUREMENT", value: slice(bytes, 0x90, 48))]
-            )
+            return ParsedEvidence(format: format, reportData: slice(bytes, 0x50, 64), measurements: MeasuredValues.snp(bytes))
         }
+    }
+
+    /// The report body of an SGX or TDX quote from its header alone (the signature data is
+    /// ``DCAPQuote``'s business): v3 SGX at 48; v4 at 48, SGX or TDX by TEE type; v5 at 54,
+    /// by the body descriptor.
+    private static func quoteBody(format: EvidenceFormat, bytes: [UInt8]) throws -> [UInt8] {
+        try require(bytes, count: quoteHeaderLength, format: format)
+        let version = Int(u16(bytes, 0)), teeType = u32(bytes, 4)
+        let tdx = format == .tdxQuote
+        // A v3 header's TEE type field is reserved; later versions name the TEE there.
+        guard tdx ? teeType == 0x81 : (version == 3 || teeType == 0) else {
+            throw EvidenceParseError.unexpectedHeader(format: format, reason: "TEE type 0x\(String(teeType, radix: 16)), expected \(tdx ? "0x81 (TDX)" : "0x0 (SGX)")")
+        }
+        let offset: Int, size: Int
+        switch version {
+        case 3 where !tdx, 4:
+            (offset, size) = (quoteHeaderLength, tdx ? 584 : 384)
+        case 5:
+            try require(bytes, count: quoteHeaderLength + 6, format: format)
+            let type = Int(u16(bytes, quoteHeaderLength))
+            guard let body = DCAPQuote.Body(rawValue: type), (body != .sgx) == tdx else {
+                throw EvidenceParseError.unexpectedHeader(format: format, reason: "v5 body type \(type) is not \(tdx ? "a TD report (2 or 3)" : "an SGX report (1)")")
+            }
+            (offset, size) = (quoteHeaderLength + 6, body.size)
+        default:
+            throw EvidenceParseError.unexpectedHeader(format: format, reason: "version \(version), expected \(tdx ? "4 or 5" : "3, 4 or 5")")
+        }
+        try require(bytes, count: offset + size, format: format)
+        return slice(bytes, offset, size)
     }
 
     private static func require(_ bytes: [UInt8], count: Int, format: EvidenceFormat) throws {

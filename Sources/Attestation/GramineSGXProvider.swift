@@ -51,18 +51,23 @@ public struct GramineSGXProvider: AttestationProvider {
                 reason: "empty quote (attestation_type '\(attestationType() ?? "unknown")'; the manifest needs sgx.remote_attestation = \"dcap\")"
             )
         }
-        // Check the device did what we asked: a quote bound to other report data
-        // would produce certificates that no verifier accepts.
-        let parsed: ParsedEvidence
+        // Check the device did what we asked, with the verifier's own parser: a quote it cannot
+        // parse, or one bound to other report data, would make certificates no one can verify.
+        let parsed: DCAPQuote
         do {
-            parsed = try EvidenceParser.parse(format: .sgxQuote, bytes: quote)
-        } catch let error as EvidenceParseError {
-            throw AttestationError.invalidDeviceOutput(path: quotePath, reason: error.description)
+            parsed = try DCAPQuote(parsing: quote)
+        } catch {
+            throw AttestationError.invalidDeviceOutput(path: quotePath, reason: "\(error)")
+        }
+        guard !parsed.isTDX else {
+            throw AttestationError.invalidDeviceOutput(path: quotePath, reason: "a TDX quote where an SGX quote was expected")
         }
         guard parsed.reportData == reportData else {
             throw AttestationError.invalidDeviceOutput(path: quotePath, reason: "quote does not carry the report data just written")
         }
-        return Evidence(format: .sgxQuote, bytes: quote)
+        // The certificate carries the quote proper: bytes after the signature data (padding)
+        // are signed by nothing.
+        return Evidence(format: .sgxQuote, bytes: Array(quote[0 ..< parsed.length]))
     }
 
     /// The 16-byte SGX sealing key bound to MRENCLAVE (Gramine's `_sgx_mrenclave`).

@@ -63,22 +63,28 @@ public struct TSMProvider: AttestationProvider {
             throw AttestationError.tsmGenerationMismatch(expected: before + 1, found: after)
         }
 
-        let format: EvidenceFormat
-        switch providerName {
-        case "tdx_guest": format = .tdxQuote
-        case "sev_guest": format = .sevSnpReport
-        default: throw AttestationError.unknownTSMProvider(providerName)
-        }
-        let parsed: ParsedEvidence
+        // Parsed with the verifier's own parsers; the certificate carries the quote or report
+        // proper (configfs may pad the outblob; bytes past the signed structure are dropped).
+        let evidence: (format: EvidenceFormat, reportData: [UInt8], length: Int)
         do {
-            parsed = try EvidenceParser.parse(format: format, bytes: outblob)
-        } catch let error as EvidenceParseError {
+            switch providerName {
+            case "tdx_guest":
+                let quote = try DCAPQuote(parsing: outblob)
+                guard quote.isTDX else { throw EvidenceLayoutError("an SGX quote where a TDX quote was expected") }
+                evidence = (.tdxQuote, quote.reportData, quote.length)
+            case "sev_guest":
+                let report = try SNPReport(parsing: outblob)
+                evidence = (.sevSnpReport, report.reportData, SNPReport.size)
+            default:
+                throw AttestationError.unknownTSMProvider(providerName)
+            }
+        } catch let error as EvidenceLayoutError {
             throw AttestationError.invalidDeviceOutput(path: entry + "/outblob", reason: error.description)
         }
-        guard parsed.reportData == reportData else {
+        guard evidence.reportData == reportData else {
             throw AttestationError.invalidDeviceOutput(path: entry + "/outblob", reason: "report does not carry the report data just written")
         }
-        return Evidence(format: format, bytes: outblob)
+        return Evidence(format: evidence.format, bytes: Array(outblob[0 ..< evidence.length]))
     }
 
     /// The `generation` counter, or nil when the attribute is absent (fixtures).

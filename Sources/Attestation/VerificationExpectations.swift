@@ -49,8 +49,13 @@ public struct VerificationExpectations: Sendable {
     public var measurements: [Measurement]
     /// The apps the client expects loaded; the combined apps hash is recomputed from them.
     public var apps: [AttestedApp]?
-    /// When set, the certificate must be valid at this time.
+    /// When set, the certificate must be valid at this time (hardware evidence is always checked
+    /// at this time, or at the current time when nil).
     public var now: Date?
+    /// Collateral for hardware evidence (Intel PCS files or the AMD VCEK).
+    public var collateral: EvidenceVerifier.Collateral
+    /// What hardware evidence must satisfy: TCB statuses, debug, pinned values.
+    public var evidencePolicy: EvidencePolicy
 
     /// Creates expectations; only `binding` is required.
     public init(
@@ -61,7 +66,9 @@ public struct VerificationExpectations: Sendable {
         extensions: [ExtensionValue] = [],
         measurements: [Measurement] = [],
         apps: [AttestedApp]? = nil,
-        now: Date? = nil
+        now: Date? = nil,
+        collateral: EvidenceVerifier.Collateral = .none,
+        evidencePolicy: EvidencePolicy = EvidencePolicy()
     ) {
         self.binding = binding
         self.allowSimulated = allowSimulated
@@ -71,5 +78,7 @@ public struct VerificationExpectations: Sendable {
         self.measurements = measurements
         self.apps = apps
         self.now = now
+        self.collateral = collateral
+        self.evidencePolicy = evidencePolicy
     }
 }

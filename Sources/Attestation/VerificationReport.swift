@@ -25,6 +25,13 @@ public struct VerificationReport: Sendable, CustomStringConvertible {
     public internal(set) var measurements: [Measurement] = []
     /// What this verifier does not establish, stated so no one assumes it does.
     public internal(set) var notChecked: [String] = []
+    /// Intel's combined TCB status of verified SGX/TDX evidence (nil when not established).
+    public internal(set) var tcbStatus: String?
+    /// Intel security advisories that apply to that TCB status.
+    public internal(set) var advisoryIDs: [String] = []
+
+    /// Creates an empty report.
+    public init() {}
 
     /// True when at least one check ran and all passed.
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
@@ -38,11 +45,19 @@ public struct VerificationReport: Sendable, CustomStringConvertible {
         checks.append(Check(name: name, passed: passed, detail: detail))
     }
 
+    /// Adds a check made outside this module (e.g. the client's `remote-appraisal`).
+    public mutating func append(_ check: Check) {
+        checks.append(check)
+    }
+
     /// One line per check (`PASS name: detail`), then what is not checked, then the verdict.
     public var description: String {
         var lines = checks.map { "\($0.passed ? "PASS" : "FAIL") \($0.name): \($0.detail)" }
         for measurement in measurements {
             lines.append("INFO measurement \(measurement.name) = \(Hex.encode(measurement.value))")
+        }
+        if let tcbStatus {
+            lines.append("INFO tcb-status \(tcbStatus)" + (advisoryIDs.isEmpty ? "" : " (\(advisoryIDs.joined(separator: ", ")))"))
         }
         for item in notChecked { lines.append("NOT CHECKED \(item)") }
         lines.append(passed ? "RESULT: verified" : "RESULT: FAILED (\(failures.map(\.name).joined(separator: ", ")))")

@@ -99,8 +99,11 @@ public final class Component: Sendable {
             return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm)
         }
         let fresh = try makeInstance(limits: limits, session: session)
-        let warm = pool == nil ? nil : WarmInstance(fresh: fresh, limits: limits)
-        return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
+        switch pool == nil ? .notReusable : WarmInstance.offer(fresh, limits: limits) {
+        case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
+        case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil)
+        case .damaged: return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session), reuse: nil)
+        }
     }
 
     /// Calls an export in a newly instantiated instance that is never reused: the behaviour

@@ -16,6 +16,10 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
     case outOfFuel
     /// The instance tried to grow its memory beyond the limit.
     case memoryLimit(Int)
+    /// Values lifted out of the guest in one step (a call's result, or the arguments of one
+    /// host-import call) would take more host memory than `ExecutionLimits.maxResultBytes`.
+    /// `atLeast` is what was counted when the limit was passed; lifting stops there.
+    case valuesTooLarge(what: String, atLeast: Int, limit: Int)
     /// Arguments did not match the signature.
     case badArguments(String)
     /// No export of that name.
@@ -30,6 +34,8 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
         case .trap(let why): return "trap: \(why)"
         case .outOfFuel: return "out of fuel"
         case .memoryLimit(let bytes): return "memory limit exceeded (\(bytes) bytes)"
+        case .valuesTooLarge(let what, let atLeast, let limit):
+            return "\(what) of at least \(atLeast) bytes exceeds the per-call limit of \(limit) bytes on values passed to the host"
         case .badArguments(let why): return why
         case .noSuchExport(let name): return "no export '\(name)'"
         }

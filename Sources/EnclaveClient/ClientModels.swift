@@ -89,3 +89,11 @@ public struct AppSchema: Sendable, Hashable {
         functions.first { $0.name == name }
     }
 }
+
+extension AppSummary {
+    /// The protocol's app object for this summary (what `wasm_load` answered).
+    public var info: AppInfo {
+        AppInfo(name: name, hostname: hostname, codeHash: codeHash, keySource: keySource,
+                exports: exports.map { ExportSummary(name: $0.name, paramCount: $0.paramCount, resultCount: $0.resultCount) })
+    }
+}

@@ -14,13 +14,15 @@ extension EnclaveConnection {
 
     /// Sends an inner management document wrapped in `Data` and returns the inner JSON
     /// response as is (including `{"status":"error",…}` answers, which are not thrown).
-    public func management(_ json: JSON) throws -> JSON {
-        try Self.unwrapData(try send(request: .data(json.serialized())))
+    /// `bytesAs` writes the `Data` bytes as base64 instead of the compat integer array (the
+    /// answer comes back the same way; servers of the original protocol read integer arrays only).
+    public func management(_ json: JSON, bytesAs encoding: ByteEncoding = .integerArray) throws -> JSON {
+        try Self.unwrapData(try send(request: .data(json.serialized()), bytesAs: encoding))
     }
 
-    /// Async variant of ``management(_:)``.
-    public func management(_ json: JSON) async throws -> JSON {
-        try Self.unwrapData(try await send(request: .data(json.serialized())))
+    /// Async variant of ``management(_:bytesAs:)``.
+    public func management(_ json: JSON, bytesAs encoding: ByteEncoding = .integerArray) async throws -> JSON {
+        try Self.unwrapData(try await send(request: .data(json.serialized()), bytesAs: encoding))
     }
 
     /// Loads a component. `key` is the optional 64-hex-digit BYOK key; `base64` sends the bytes
@@ -129,6 +131,7 @@ extension EnclaveConnection {
         case .ok: return "Ok"
         case .data(let bytes): return "Data(\(bytes.count) bytes)"
         case .error(let message): return "Error(\(message))"
+        case .chunked(let head): return "Chunked(\(head.size) bytes)"
         }
     }
 }

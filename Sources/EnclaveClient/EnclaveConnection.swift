@@ -117,15 +117,21 @@ public final class EnclaveConnection: @unchecked Sendable {
                     if case EnclaveClientError.tlsHandshakeFailed = error { return channel.eventLoop.makeFailedFuture(error) }
                     return channel.eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: reason))
                 }
+                .flatMapThrowing { _ -> [UInt8]? in
+                    try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate?.toDERBytes()
+                }
+                .flatMap { peer -> EventLoopFuture<Void> in
+                    // RA-TLS: check the attested certificate before a single request is sent, off the
+                    // event loop (collateral files are read, an attestation server may be asked).
+                    NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
+                        try verification.check(peerCertificateDER: peer)
+                    }.map { _ in }
+                }
+                .flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
                 .flatMapThrowing { _ -> EnclaveConnection in
-                    // RA-TLS: check the attested certificate before a single request is sent.
-                    let peer = try channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
-                    do {
-                        try verification.check(peerCertificateDER: try peer?.toDERBytes())
-                    } catch {
-                        channel.close(promise: nil)
-                        throw error
-                    }
                     let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
                     return EnclaveConnection(host: host, port: port, responseTimeout: responseTimeout, channel: channel,
                                              handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
@@ -147,23 +153,32 @@ public final class EnclaveConnection: @unchecked Sendable {
 
     /// Sends one raw frame payload and returns the raw response payload. Useful for protocol
     /// tests (e.g. deliberately malformed JSON); most callers want ``send(request:)``.
+    /// A chunked response comes back as one base64 `Data` payload holding the whole document.
     public func sendRaw(_ payload: [UInt8]) throws -> [UInt8] {
-        try rawFuture(payload).wait()
+        Self.rawPayload(try rawFuture(payload).wait())
     }
 
     /// Async variant of ``sendRaw(_:)``.
     public func sendRaw(_ payload: [UInt8]) async throws -> [UInt8] {
-        try await rawFuture(payload).get()
+        Self.rawPayload(try await rawFuture(payload).get())
     }
 
-    /// Sends an outer request and returns the decoded outer response.
-    public func send(request: Request) throws -> Response {
-        try Self.decodeResponse(try sendRaw(request.encoded()))
+    /// Sends an outer request and returns the decoded outer response (a chunked response comes
+    /// back reassembled, as `Data`). `bytesAs` chooses how `Data` bytes are written: the server
+    /// answers in the same form.
+    public func send(request: Request, bytesAs encoding: ByteEncoding = .integerArray) throws -> Response {
+        try Self.decodeResponse(try rawFuture(request.encoded(bytesAs: encoding)).wait())
     }
 
-    /// Async variant of ``send(request:)``.
-    public func send(request: Request) async throws -> Response {
-        try Self.decodeResponse(try await sendRaw(request.encoded()))
+    /// Async variant of ``send(request:bytesAs:)``.
+    public func send(request: Request, bytesAs encoding: ByteEncoding = .integerArray) async throws -> Response {
+        try Self.decodeResponse(try await rawFuture(request.encoded(bytesAs: encoding)).get())
+    }
+
+    /// Sends `request` without waiting: the future completes with its decoded response. Lets a
+    /// caller keep several requests in flight (the streamed load does).
+    func sendPipelined(request: Request, bytesAs encoding: ByteEncoding) -> EventLoopFuture<Response> {
+        rawFuture(request.encoded(bytesAs: encoding)).flatMapThrowing { try Self.decodeResponse($0) }
     }
 
     /// Closes the connection. Outstanding requests fail with `connectionClosed`.
@@ -180,13 +195,13 @@ public final class EnclaveConnection: @unchecked Sendable {
         channel.close(promise: nil)
     }
 
-    private func rawFuture(_ payload: [UInt8]) -> EventLoopFuture<[UInt8]> {
+    private func rawFuture(_ payload: [UInt8]) -> EventLoopFuture<ReceivedResponse> {
         let eventLoop = channel.eventLoop
         guard payload.count <= Frame.maxPayload else {
             return eventLoop.makeFailedFuture(EnclaveClientError.invalidArgument(
                 "request of \(payload.count) bytes exceeds the \(Frame.maxPayload)-byte frame limit"))
         }
-        let response = eventLoop.makePromise(of: [UInt8].self)
+        let response = eventLoop.makePromise(of: ReceivedResponse.self)
         channel.writeAndFlush(PendingRequest(payload: payload, response: response)).whenFailure { error in
             response.fail(error)  // no-op if the handler already failed it
         }
@@ -197,6 +212,20 @@ public final class EnclaveConnection: @unchecked Sendable {
             response.futureResult.whenComplete { _ in task.cancel() }
         }
         return response.futureResult
+    }
+
+    static func rawPayload(_ received: ReceivedResponse) -> [UInt8] {
+        switch received {
+        case .frame(let payload): return payload
+        case .assembled(let document): return Response.data(document).encoded(bytesAs: .base64)
+        }
+    }
+
+    static func decodeResponse(_ received: ReceivedResponse) throws -> Response {
+        switch received {
+        case .assembled(let document): return .data(document)
+        case .frame(let payload): return try decodeResponse(payload)
+        }
     }
 
     static func decodeResponse(_ payload: [UInt8]) throws -> Response {

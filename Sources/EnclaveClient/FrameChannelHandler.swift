@@ -8,7 +8,14 @@ import NIOTLS
 /// One request on its way out, with the promise its response will complete.
 struct PendingRequest {
     let payload: [UInt8]
-    let response: EventLoopPromise<[UInt8]>
+    let response: EventLoopPromise<ReceivedResponse>
+}
+
+/// A response as it arrived: one frame's payload, or the inner document reassembled from a
+/// chunked response (`Chunked` head, then `Data` chunks), already checked against its head.
+enum ReceivedResponse: Sendable {
+    case frame([UInt8])
+    case assembled([UInt8])
 }
 
 /// Frames outgoing requests and matches incoming response frames to them in order (the
@@ -19,16 +26,22 @@ final class FrameChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var decoder: FrameDecoder
-    private var waiting: CircularBuffer<EventLoopPromise<[UInt8]>> = []
+    private var waiting: CircularBuffer<EventLoopPromise<ReceivedResponse>> = []
+    /// The chunked response being reassembled for the first waiting request.
+    private var assembly: ChunkedAssembly?
+    /// The largest chunked response accepted (a hostile server could announce any size).
+    private let maxAssembledBytes: Int
     private let handshake: EventLoopPromise<Void>
     private let closedError: EnclaveClientError
     private var failure: Error?
     private var context: ChannelHandlerContext?
 
-    init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError, maxPayload: Int) {
+    init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError, maxPayload: Int,
+         maxAssembledBytes: Int = ChunkedAssembly.defaultLimit) {
         self.handshake = handshake
         self.closedError = closedError
         self.decoder = FrameDecoder(maxPayload: maxPayload)
+        self.maxAssembledBytes = maxAssembledBytes
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -65,19 +78,41 @@ final class FrameChannelHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if let bytes = buffer.readBytes(length: buffer.readableBytes) { decoder.append(bytes) }
+        let buffer = unwrapInboundIn(data)
+        decoder.append(buffer.readableBytesView)
         do {
             while let payload = try decoder.nextFrame() {
-                guard let next = waiting.popFirst() else {
+                guard !waiting.isEmpty else {
                     fail(context: context, EnclaveClientError.malformedResponse("a response arrived with no request outstanding"))
                     return
                 }
-                next.succeed(payload)
+                if let response = try receive(payload) {
+                    waiting.removeFirst().succeed(response)
+                }
             }
-        } catch {
+        } catch let error as FrameError {
             fail(context: context, EnclaveClientError.malformedResponse(error.description))
+        } catch {
+            fail(context: context, error)
         }
+    }
+
+    /// The response `payload` completes, or nil while a chunked response is still arriving.
+    private func receive(_ payload: [UInt8]) throws -> ReceivedResponse? {
+        if var current = assembly {
+            assembly = nil  // keep the buffer unique while it grows
+            guard case .data(let bytes)? = Response.decode(payload) else {
+                throw EnclaveClientError.malformedResponse("a chunk of a chunked response is not a Data frame")
+            }
+            if let document = try current.add(bytes) { return .assembled(document) }
+            assembly = current
+            return nil
+        }
+        // The head is small: only a short frame can be one.
+        guard payload.count < 512, payload.starts(with: Array(#"{"Chunked""#.utf8)),
+              case .chunked(let head)? = Response.decode(payload) else { return .frame(payload) }
+        assembly = try ChunkedAssembly(head, limit: maxAssembledBytes)
+        return nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

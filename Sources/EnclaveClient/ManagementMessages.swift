@@ -18,9 +18,11 @@ public enum ManagementMessages {
         return .object(JSONObject(pairs: [.init(key: "wasm_load", value: .object(body))]))
     }
 
-    /// `{"wasm_call":{"app","function","params":[typed…]}}`.
+    /// `{"wasm_call":{"app","function","params":[typed…],"chunked_result":true}}`: this client
+    /// reads results too large for one frame as chunked responses (servers of the original
+    /// protocol ignore the field).
     public static func call(app: String, function: String, params: [JSON]) -> JSON {
-        .object(["wasm_call": .object(["app": .string(app), "function": .string(function), "params": .array(params)])])
+        ManagementRequest.call(CallRequest(app: app, function: function, params: params, chunkedResult: true)).json()
     }
 
     /// `{"wasm_list":{}}`.

@@ -14,16 +14,32 @@ public enum TLSVerification: Sendable {
     /// Require an attested certificate meeting `expectations` (deterministic binding: NIOSSL
     /// cannot send the `0xFFBB` challenge nonce, see ``ChallengeClient``).
     case attested(VerificationExpectations)
+    /// As `.attested`, and the hardware evidence is also appraised by an attestation server.
+    case attestedAndAppraised(VerificationExpectations, RemoteAppraiser)
 
-    /// Checks the certificate the server presented.
+    /// Checks the certificate the server presented. May block (collateral files, appraisal):
+    /// never call it on an event loop.
     /// - Parameter certificateDER: the peer's leaf certificate, nil when none was shown.
     /// - Returns: the verification report (nil for `.noVerification`).
     /// - Throws: ``AttestationRefused`` naming every failed check.
     @discardableResult
     public func check(peerCertificateDER certificateDER: [UInt8]?) throws -> VerificationReport? {
-        guard case .attested(let expectations) = self else { return nil }
+        let expectations: VerificationExpectations
+        var appraiser: RemoteAppraiser?
+        switch self {
+        case .noVerification: return nil
+        case .attested(let wanted): expectations = wanted
+        case .attestedAndAppraised(let wanted, let remote): (expectations, appraiser) = (wanted, remote)
+        }
         guard let certificateDER else { throw AttestationRefused.noCertificate }
-        let report = AttestationVerifier(expectations: expectations).verify(certificateDER: certificateDER)
+        var report = AttestationVerifier(expectations: expectations).verify(certificateDER: certificateDER)
+        if let appraiser {
+            if let evidence = AttestationVerifier.hardwareEvidence(certificateDER: certificateDER) {
+                appraiser.appraise(evidence: evidence, into: &report)
+            } else {
+                report.append(.init(name: "remote-appraisal", passed: false, detail: "the certificate carries no hardware evidence to appraise"))
+            }
+        }
         guard report.passed else { throw AttestationRefused.failed(report) }
         return report
     }

@@ -60,4 +60,36 @@ enum DataArrayScanner {
             return i == p.count ? bytes : nil
         }
     }
+
+    /// The same fast path for `{"Data":"<base64>"}`: the base64 is decoded straight from the
+    /// payload, without a String in between. Escapes (`\/`) or anything else unusual: nil.
+    static func scanBase64(_ payload: [UInt8]) -> [UInt8]? {
+        payload.withUnsafeBytes { p -> [UInt8]? in
+            var i = 0
+            func skipWhitespace() {
+                while i < p.count, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 }
+            }
+            func consume(_ byte: UInt8) -> Bool {
+                skipWhitespace()
+                guard i < p.count, p[i] == byte else { return false }
+                i += 1
+                return true
+            }
+            let key = Array(#""Data""#.utf8)
+            guard consume(UInt8(ascii: "{")) else { return nil }
+            skipWhitespace()
+            guard p.count - i >= key.count, key.indices.allSatisfy({ p[i + $0] == key[$0] }) else { return nil }
+            i += key.count
+            guard consume(UInt8(ascii: ":")), consume(UInt8(ascii: "\"")) else { return nil }
+            let start = i
+            while i < p.count, p[i] != UInt8(ascii: "\""), p[i] != UInt8(ascii: "\\") { i += 1 }
+            guard i < p.count, p[i] == UInt8(ascii: "\"") else { return nil }
+            let end = i
+            i += 1
+            guard consume(UInt8(ascii: "}")) else { return nil }
+            skipWhitespace()
+            guard i == p.count else { return nil }
+            return Base64.decode(bytes: UnsafeRawBufferPointer(rebasing: p[start..<end]))
+        }
+    }
 }

@@ -32,10 +32,29 @@ public enum FrameError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Splits a byte stream into frame payloads, however the stream was cut into reads.
-public struct FrameDecoder: Sendable {
-    private var buffer: [UInt8] = []
-    private var start = 0
+/// The frame state machine without any buffering policy: it reads a header, reports the declared
+/// length, and (once told to go on) fills one payload array allocated at exactly that length.
+///
+/// A payload therefore lives in memory once, in its final array: no growing buffer that doubles
+/// (and, while it grows, briefly exists twice), no copy out of a receive buffer. A server can put
+/// a memory budget between the header and the body (`awaitingBody`), a client simply goes on.
+public struct FrameReader: Sendable {
+    private enum State: Sendable {
+        case header(bytes: UInt32, count: Int)
+        /// The header is complete; no body byte is taken until `startBody()`.
+        case awaitingBody(length: Int)
+        case body(payload: [UInt8], length: Int)
+    }
+
+    /// What one `consume` call found.
+    public enum Event: Sendable, Equatable {
+        /// A header declared `length` bytes (≤ the limit); call `startBody()` to read them.
+        case header(length: Int)
+        /// A complete payload.
+        case frame([UInt8])
+    }
+
+    private var state: State = .header(bytes: 0, count: 0)
     /// The largest payload accepted.
     public let maxPayload: Int
 
@@ -43,36 +62,133 @@ public struct FrameDecoder: Sendable {
         self.maxPayload = maxPayload
     }
 
-    /// Bytes received and not yet returned as frames.
-    public var bufferedByteCount: Int { buffer.count - start }
+    /// The declared length of the frame whose header was read and whose body has not started.
+    public var pendingLength: Int? {
+        if case .awaitingBody(let length) = state { return length }
+        return nil
+    }
+
+    /// Payload bytes held for the frame being read (0 between frames).
+    public var bufferedByteCount: Int {
+        if case .body(let payload, _) = state { return payload.count }
+        return 0
+    }
+
+    /// Allocates the payload of the pending frame; reading continues with the next `consume`.
+    public mutating func startBody() {
+        guard case .awaitingBody(let length) = state else { return }
+        if length == 0 {
+            state = .body(payload: [], length: 0)
+            return
+        }
+        var payload: [UInt8] = []
+        payload.reserveCapacity(length)
+        state = .body(payload: payload, length: length)
+    }
+
+    /// Consumes bytes from the front of `input` up to the next event.
+    /// - Returns: how many bytes were taken, and the event they completed (nil: all taken, or
+    ///   waiting for `startBody()`, in which case nothing is taken).
+    /// - Throws: `FrameError.tooLarge` as soon as a header declares more than `maxPayload`.
+    public mutating func consume(_ input: UnsafeRawBufferPointer) throws(FrameError) -> (consumed: Int, event: Event?) {
+        var taken = 0
+        while true {
+            switch state {
+            case .header(var value, var count):
+                while count < 4, taken < input.count {
+                    value = value << 8 | UInt32(input[taken])
+                    count += 1
+                    taken += 1
+                }
+                guard count == 4 else {
+                    state = .header(bytes: value, count: count)
+                    return (taken, nil)
+                }
+                guard Int(value) <= maxPayload else { throw .tooLarge(declared: value, limit: maxPayload) }
+                state = .awaitingBody(length: Int(value))
+                return (taken, .header(length: Int(value)))
+            case .awaitingBody:
+                return (taken, nil)
+            case .body(var payload, let length):
+                state = .header(bytes: 0, count: 0)  // drop our reference so `payload` stays unique
+                let wanted = min(length - payload.count, input.count - taken)
+                if wanted > 0 {
+                    payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[taken..<(taken + wanted)]))
+                    taken += wanted
+                }
+                if payload.count == length {
+                    return (taken, .frame(payload))
+                }
+                state = .body(payload: payload, length: length)
+                return (taken, nil)
+            }
+        }
+    }
+}
+
+/// Splits a byte stream into frame payloads, however the stream was cut into reads. Reads
+/// every body at once (no budget between header and body): the client's decoder.
+public struct FrameDecoder: Sendable {
+    private var reader: FrameReader
+    private var ready: [[UInt8]] = []
+    private var nextReady = 0
+    private var failure: FrameError?
+
+    /// The largest payload accepted.
+    public var maxPayload: Int { reader.maxPayload }
+
+    public init(maxPayload: Int = Frame.maxPayload) {
+        reader = FrameReader(maxPayload: maxPayload)
+    }
+
+    /// Bytes received and not yet returned as frames (headers excluded).
+    public var bufferedByteCount: Int {
+        reader.bufferedByteCount + ready[nextReady...].reduce(0) { $0 + $1.count }
+    }
 
     /// Adds received bytes.
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        buffer.append(contentsOf: bytes)
+        guard failure == nil else { return }
+        if let done = bytes.withContiguousStorageIfAvailable({ buffer in feed(UnsafeRawBufferPointer(buffer)) }) {
+            _ = done
+        } else {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { feed($0) }
+        }
+    }
+
+    private mutating func feed(_ input: UnsafeRawBufferPointer) {
+        var offset = 0
+        do {
+            // `consume` answers nil only once every byte is taken (we never leave a body waiting).
+            while true {
+                let (taken, event) = try reader.consume(UnsafeRawBufferPointer(rebasing: input[offset...]))
+                offset += taken
+                switch event {
+                case .header?: reader.startBody()
+                case .frame(let payload)?: ready.append(payload)
+                case nil: return
+                }
+            }
+        } catch {
+            failure = error
+        }
     }
 
     /// The next complete payload, or nil when more bytes are needed.
     /// - Throws: `FrameError.tooLarge` as soon as a header declares more than `maxPayload`.
     public mutating func nextFrame() throws(FrameError) -> [UInt8]? {
-        guard bufferedByteCount >= 4 else { return nil }
-        let length = UInt32(buffer[start]) << 24 | UInt32(buffer[start + 1]) << 16
-            | UInt32(buffer[start + 2]) << 8 | UInt32(buffer[start + 3])
-        guard Int(length) <= maxPayload else { throw .tooLarge(declared: length, limit: maxPayload) }
-        guard bufferedByteCount >= 4 + Int(length) else { return nil }
-        let payload = Array(buffer[(start + 4)..<(start + 4 + Int(length))])
-        start += 4 + Int(length)
-        compact()
-        return payload
-    }
-
-    /// Drops consumed bytes once they dominate the buffer, keeping appends amortised O(1).
-    private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 65_536, start > buffer.count / 2 {
-            buffer.removeFirst(start)
-            start = 0
+        if nextReady < ready.count {
+            let payload = ready[nextReady]
+            ready[nextReady] = []
+            nextReady += 1
+            if nextReady == ready.count {
+                ready.removeAll(keepingCapacity: true)
+                nextReady = 0
+            }
+            return payload
         }
+        if let failure { throw failure }
+        return nil
     }
 }

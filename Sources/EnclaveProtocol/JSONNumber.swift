@@ -94,4 +94,26 @@ public struct JSONNumber: Hashable, Sendable {
 extension JSONNumber {
     /// The wire text, honouring a fixed f32 spelling.
     var wireText: String { literal ?? text }
+
+    /// Appends the wire text; unsigned integers (byte arrays, sizes) without a String per number.
+    func write(to out: inout [UInt8]) {
+        guard case .unsigned(var value) = storage else {
+            out.append(contentsOf: wireText.utf8)
+            return
+        }
+        if value < 10 {
+            out.append(0x30 + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            while value > 0 {
+                index -= 1
+                buffer[index] = 0x30 + UInt8(value % 10)
+                value /= 10
+            }
+            out.append(contentsOf: buffer[index...])
+        }
+    }
 }

@@ -5,9 +5,12 @@ public enum ManagementRequest: Hashable, Sendable {
     case list
     case unload(name: String)
     case schema(app: String)
+    /// A step of a streamed load (`wasm_load_begin`, `_chunk`, `_commit`, `_abort`).
+    case upload(UploadMessage)
 
     /// The message keys, in the order they are checked (compat: call, load, unload, list).
     public static let messageKeys = ["wasm_call", "wasm_load", "wasm_unload", "wasm_list", "wasm_schema"]
+        + UploadMessage.messageKeys
 
     /// Decodes an inner document; the error names the field that is wrong.
     public static func decode(_ inner: [UInt8]) -> Result<ManagementRequest, ManagementError> {
@@ -30,10 +33,15 @@ public enum ManagementRequest: Hashable, Sendable {
             if let body = object["wasm_schema"] {
                 return .success(.schema(app: try FieldReader(body, "wasm_schema").requiredName("app")))
             }
+            for key in UploadMessage.messageKeys {
+                if let body = object[key], let message = try UploadMessage.decode(key: key, body: body) {
+                    return .success(.upload(message))
+                }
+            }
         } catch {
             return .failure(error)
         }
-        let found = object.keys.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+        let found = object.keys.prefix(9).map { "'\($0)'" }.joined(separator: ", ")
         return .failure(ManagementError("unknown message \(found.isEmpty ? "{}" : found): expected one of \(messageKeys.joined(separator: ", "))"))
     }
 
@@ -45,6 +53,7 @@ public enum ManagementRequest: Hashable, Sendable {
         case .list: return .object(["wasm_list": .object([:])])
         case .unload(let name): return .object(["wasm_unload": .object(["name": .string(name)])])
         case .schema(let app): return .object(["wasm_schema": .object(["app": .string(app)])])
+        case .upload(let message): return message.json()
         }
     }
 }
@@ -118,11 +127,15 @@ public struct CallRequest: Hashable, Sendable {
     public var function: String
     /// Typed values `{"type":T,"value":V}`, checked by the server against the signature.
     public var params: [JSON]
+    /// The client reads a result too large for one frame as a chunked response (`Chunked`
+    /// head, then `Data` chunks); without it such a result is refused.
+    public var chunkedResult: Bool
 
-    public init(app: String, function: String, params: [JSON]) {
+    public init(app: String, function: String, params: [JSON], chunkedResult: Bool = false) {
         self.app = app
         self.function = function
         self.params = params
+        self.chunkedResult = chunkedResult
     }
 
     init(_ body: JSON) throws(ManagementError) {
@@ -134,9 +147,16 @@ public struct CallRequest: Hashable, Sendable {
         case .array(let list)?: params = list
         default: throw fields.error("params", "expected an array of typed values")
         }
+        switch body["chunked_result"] {
+        case nil, .null?: chunkedResult = false
+        case .bool(let flag)?: chunkedResult = flag
+        default: throw fields.error("chunked_result", "expected true or false")
+        }
     }
 
     func json() -> JSON {
-        .object(["app": .string(app), "function": .string(function), "params": .array(params)])
+        var object = JSONObject(["app": .string(app), "function": .string(function), "params": .array(params)])
+        if chunkedResult { object.append("chunked_result", .bool(true)) }
+        return .object(object)
     }
 }

@@ -9,6 +9,12 @@ public enum ManagementResponse: Hashable, Sendable {
     case notFound(String)
     case schema(app: String, functions: [JSON])
     case error(String)
+    /// `wasm_load_begin` accepted: send the chunks to this upload.
+    case uploadReady(UploadTicket)
+    /// A `wasm_load_chunk` was stored; `received` bytes of the upload so far.
+    case chunkReceived(upload: String, received: Int)
+    /// `wasm_load_abort`: the upload is gone.
+    case uploadAborted(upload: String)
 
     /// The inner JSON document.
     public func json() -> JSON {
@@ -24,6 +30,42 @@ public enum ManagementResponse: Hashable, Sendable {
         case .schema(let app, let functions):
             return .object(["status": "schema", "app": .string(app), "functions": .array(functions)])
         case .error(let message): return .object(["status": "error", "message": .string(message)])
+        case .uploadReady(let ticket):
+            return .object(["status": "upload", "upload": .string(ticket.upload),
+                            "chunk_size": .uint(UInt64(ticket.chunkSize)), "timeout_seconds": .uint(UInt64(ticket.timeoutSeconds))])
+        case .chunkReceived(let upload, let received):
+            return .object(["status": "chunk", "upload": .string(upload), "received": .uint(UInt64(received))])
+        case .uploadAborted(let upload):
+            return .object(["status": "aborted", "upload": .string(upload)])
+        }
+    }
+
+    /// Reads an inner response document (what a client receives); nil when `status` is unknown
+    /// or a field it needs is missing or mistyped.
+    public static func decode(_ json: JSON) -> ManagementResponse? {
+        func string(_ key: String) -> String? { json[key]?.stringValue }
+        func count(_ key: String) -> Int? { json[key]?.numberValue?.uint64.flatMap { Int(exactly: $0) } }
+        switch string("status") {
+        case "loaded": return json["app"].flatMap(AppInfo.init(json:)).map { .loaded($0) }
+        case "ok": return json["returns"]?.arrayValue.map { .ok(returns: $0) }
+        case "apps":
+            guard let list = json["apps"]?.arrayValue else { return nil }
+            let apps = list.compactMap(AppInfo.init(json:))
+            return apps.count == list.count ? .apps(apps) : nil
+        case "unloaded": return string("name").map { .unloaded($0) }
+        case "not_found": return string("name").map { .notFound($0) }
+        case "schema":
+            guard let app = string("app"), let functions = json["functions"]?.arrayValue else { return nil }
+            return .schema(app: app, functions: functions)
+        case "error": return string("message").map { .error($0) }
+        case "upload":
+            guard let upload = string("upload"), let size = count("chunk_size"), let timeout = count("timeout_seconds") else { return nil }
+            return .uploadReady(UploadTicket(upload: upload, chunkSize: size, timeoutSeconds: timeout))
+        case "chunk":
+            guard let upload = string("upload"), let received = count("received") else { return nil }
+            return .chunkReceived(upload: upload, received: received)
+        case "aborted": return string("upload").map { .uploadAborted(upload: $0) }
+        default: return nil
         }
     }
 

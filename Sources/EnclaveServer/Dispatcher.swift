@@ -16,10 +16,12 @@ public final class Dispatcher: Sendable {
     static let helloPayload = Array("hello".utf8)
     static let worldPayload = Array("world".utf8)
 
-    /// Creates a dispatcher over a registry; `executor` provides the threads.
-    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost) {
+    /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
+    /// the streamed loads in progress.
+    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
+         uploads: UploadStore) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration, host: host)
+        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads)
         self.executor = executor
     }
 
@@ -41,14 +43,16 @@ public final class Dispatcher: Sendable {
             first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload)) }
         }
         let executor = self.executor
+        let resultLimit = configuration.maxResultBytes
         return first
             .flatMap { step -> EventLoopFuture<DispatchResult> in
                 switch step {
                 case .done(let result):
                     return eventLoop.makeSucceededFuture(result)
-                case .call(let prepared):
+                case .call(let prepared, let reply):
                     return executor.runCall(on: eventLoop) {
-                        DispatchResult(response: .data(prepared.run().encoded()))
+                        ResponseFraming.frame(prepared.run().encoded(), encoding: reply.encoding,
+                                              allowChunks: reply.allowChunks, resultLimit: resultLimit)
                     }
                 }
             }
@@ -60,31 +64,44 @@ public final class Dispatcher: Sendable {
 
     private enum FirstStep: Sendable {
         case done(DispatchResult)
-        case call(PreparedCall)
+        case call(PreparedCall, ReplyForm)
+    }
+
+    /// How the answer to a `Data` request is written: bytes as the request wrote them, and
+    /// whether a response too large for a frame may be sent in chunks.
+    private struct ReplyForm: Sendable {
+        var encoding: ByteEncoding
+        var allowChunks: Bool
     }
 
     /// A request frame with its envelope and, for `Data`, its management message decoded.
     private enum DecodedFrame: Sendable {
         case ping
-        case smokeTest
+        case smokeTest(ByteEncoding)
         case invalid
         case shutdown(token: String?)
-        case management(Result<ManagementRequest, ManagementError>)
+        case management(Result<ManagementRequest, ManagementError>, ReplyForm)
 
         init(_ payload: [UInt8]) {
-            switch Request.decode(payload) {
+            let (request, encoding) = Request.decodeWithEncoding(payload)
+            switch request {
             case .ping: self = .ping
             case .invalid: self = .invalid
             case .shutdown(let token): self = .shutdown(token: token)
+            case .data(let inner) where inner == Dispatcher.helloPayload:
+                self = .smokeTest(encoding)
             case .data(let inner):
-                self = inner == Dispatcher.helloPayload ? .smokeTest : .management(ManagementRequest.decode(inner))
+                let message = ManagementRequest.decode(inner)
+                let allowChunks: Bool
+                if case .success(.call(let call)) = message { allowChunks = call.chunkedResult } else { allowChunks = false }
+                self = .management(message, ReplyForm(encoding: encoding, allowChunks: allowChunks))
             }
         }
 
         /// Whether the first step is cheap enough for the event loop (see `inlineFrameLimit`).
         var isCheap: Bool {
             switch self {
-            case .ping, .smokeTest, .management(.success(.call)): return true
+            case .ping, .smokeTest, .management(.success(.call), _): return true
             case .invalid, .shutdown, .management: return false
             }
         }
@@ -95,20 +112,21 @@ public final class Dispatcher: Sendable {
         switch frame {
         case .ping:
             return .done(DispatchResult(response: .pong))
-        case .smokeTest:
-            return .done(DispatchResult(response: .data(Self.worldPayload)))
+        case .smokeTest(let encoding):
+            return .done(DispatchResult(response: .data(Self.worldPayload), encoding: encoding))
         case .invalid:
             return .done(DispatchResult(response: .error(Response.invalidJSONMessage)))
         case .shutdown(let token):
             return .done(authorizeShutdown(token))
-        case .management(.failure(let error)):
-            return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded())))
-        case .management(.success(let request)):
+        case .management(.failure(let error), let reply):
+            return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded()), encoding: reply.encoding))
+        case .management(.success(let request), let reply):
             switch service.handle(request) {
             case .respond(let response):
-                return .done(DispatchResult(response: .data(response.encoded())))
+                return .done(ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
+                                                   allowChunks: reply.allowChunks, resultLimit: nil))
             case .call(let prepared):
-                return .call(prepared)
+                return .call(prepared, reply)
             }
         }
     }
@@ -145,11 +163,21 @@ public struct DispatchResult: Sendable {
     public var response: Response
     /// What happens after the response has been written.
     public var action: PostWriteAction
+    /// How `Data` and `Error` bytes are written: as the request wrote its `Data`.
+    public var encoding: ByteEncoding
+    /// For a `Chunked` head: the document whose chunks follow it.
+    var chunkedBody: ChunkedBody?
 
     /// A response followed by `action`.
-    public init(response: Response, action: PostWriteAction = .none) {
+    public init(response: Response, action: PostWriteAction = .none, encoding: ByteEncoding = .integerArray) {
         self.response = response
         self.action = action
+        self.encoding = encoding
+    }
+
+    init(response: Response, encoding: ByteEncoding, chunkedBody: ChunkedBody) {
+        self.init(response: response, encoding: encoding)
+        self.chunkedBody = chunkedBody
     }
 }
 

@@ -15,10 +15,15 @@ public final class EnclaveServer: Sendable {
     public let registry: AppRegistry
     private let identity: ServerIdentityProvider
     private let state = Locked(State())
+    /// Streamed loads in progress.
+    let uploads: UploadStore
+    /// Request bytes held across connections.
+    let requestBudget: RequestMemoryBudget
 
     private struct State {
         var group: MultiThreadedEventLoopGroup?
         var executor: CallExecutor?
+        var sweeper: RepeatedTask?
         var serverChannel: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
         var phase: Phase = .idle
@@ -37,7 +42,15 @@ public final class EnclaveServer: Sendable {
         self.configuration = configuration
         self.identity = identity
         self.registry = registry
+        self.uploads = UploadStore(limits: configuration.uploadLimits)
+        self.requestBudget = RequestMemoryBudget(limit: configuration.maxBufferedRequestBytes)
     }
+
+    /// Streamed loads in progress and the sum of their declared sizes.
+    public var uploadUsage: (uploads: Int, declaredBytes: Int) { uploads.usage }
+
+    /// Request bytes held now, the most held at once since start, and connections waiting.
+    public var requestBudgetUsage: (used: Int, peak: Int, waiting: Int) { requestBudget.usage }
 
     /// Binds the listener and starts serving.
     /// - Returns: the bound address (with the real port when the configuration says 0).
@@ -76,12 +89,19 @@ public final class EnclaveServer: Sendable {
             await shutdown()
             throw error
         }
+        MemoryTuning.apply()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(maxConcurrentCalls: configuration.maxConcurrentCalls)
-        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host)
+        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host,
+                                    uploads: uploads)
+        let sweeper = MemorySweeper(uploads: uploads, budget: requestBudget)
+        let sweeperTask = group.next().scheduleRepeatedTask(initialDelay: MemorySweeper.interval, delay: MemorySweeper.interval) { _ in
+            sweeper.sweep()
+        }
         state.withLock {
             $0.group = group
             $0.executor = executor
+            $0.sweeper = sweeperTask
         }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -122,8 +142,8 @@ public final class EnclaveServer: Sendable {
             // the NIOSSL handler itself (RA-TLS per-app and per-challenge certificates).
             try channel.pipeline.syncOperations.addHandlers(
                 ClientHelloReader(identity: identity),
-                FrameDecoderHandler(),
-                RequestHandler(dispatcher: dispatcher, requestShutdown: requestShutdown)
+                FrameDecoderHandler(budget: requestBudget, stallTimeout: .seconds(Int64(configuration.frameStallTimeoutSeconds))),
+                RequestHandler(dispatcher: dispatcher, budget: requestBudget, requestShutdown: requestShutdown)
             )
             return channel.eventLoop.makeSucceededVoidFuture()
         } catch {
@@ -142,6 +162,8 @@ public final class EnclaveServer: Sendable {
                 return (nil, [], nil, nil)
             case .running:
                 state.phase = .stopping
+                state.sweeper?.cancel()
+                state.sweeper = nil
                 return (state.serverChannel, Array(state.connections.values), state.executor, state.group)
             case .stopping, .stopped:
                 return nil

@@ -14,12 +14,16 @@ struct ManagementService: Sendable {
     let configuration: ServerConfiguration
     /// The imports apps are linked against; built once per server.
     let host: AppHost
+    /// Streamed loads in progress (`wasm_load_begin` … `wasm_load_commit`).
+    let uploads: UploadService
 
-    /// A service over `registry`; `host` defaults to the one `configuration` describes.
-    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil) {
+    /// A service over `registry`; `host` defaults to the one `configuration` describes,
+    /// `uploads` to an empty store with the configuration's limits.
+    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil) {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
+        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry)
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
@@ -33,6 +37,8 @@ struct ManagementService: Sendable {
         switch request {
         case .load(let load):
             return .respond(self.load(load))
+        case .upload(let message):
+            return .respond(uploads.handle(message, load: self.load))
         case .call(let call):
             switch prepareCall(call) {
             case .success(let prepared): return .call(prepared)
@@ -59,6 +65,10 @@ struct ManagementService: Sendable {
     /// registers it. Checks run cheapest first, so a bad key or a taken name costs no component
     /// parsing; the response says `loaded` only once the app's record is committed.
     func load(_ request: LoadRequest) -> ManagementResponse {
+        guard request.bytes.count <= configuration.uploadLimits.maxComponentBytes else {
+            return .error(UploadError.tooLarge(size: request.bytes.count, limit: configuration.uploadLimits.maxComponentBytes,
+                                               field: "wasm_load.bytes").description)
+        }
         let key: AppKey
         if let hex = request.encryptionKey {
             do {
@@ -192,7 +202,8 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log))
+            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
+                                         resultMemoryLimit: configuration.maxResultMemoryBytes))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -221,12 +232,15 @@ struct PreparedCall: Sendable {
     let arguments: [ComponentValue]
     /// Where the guest's stdout/stderr lines go, tagged with the app's name.
     let log: @Sendable (String) -> Void
+    /// The host memory the results' typed JSON may take (see `ResultFootprint`).
+    var resultMemoryLimit = Int.max
 
     /// Calls the export in a fresh instance and converts the results to typed JSON.
     /// Never throws: every failure is a `call failed: <reason>` response.
     func run() -> ManagementResponse {
         do {
             let results = try AppHost.call(app, function, arguments, log: log)
+            if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return .error(refusal) }
             return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
         } catch let error as ComponentError {
             return .error("call failed: \(error.description)")

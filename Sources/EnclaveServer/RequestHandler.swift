@@ -14,6 +14,7 @@ final class RequestHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let dispatcher: Dispatcher
+    private let budget: RequestMemoryBudget
     private let requestShutdown: @Sendable () -> Void
     private let maxQueued: Int
     private let maxQueuedBytes: Int
@@ -30,10 +31,12 @@ final class RequestHandler: ChannelDuplexHandler {
     ///   - dispatcher: answers each frame.
     ///   - maxQueued: requests queued before reading pauses.
     ///   - maxQueuedBytes: request payload bytes queued before reading pauses.
+    ///   - budget: the server-wide request budget each frame's reservation goes back to.
     ///   - requestShutdown: called after an authorised `Shutdown` has been answered.
-    init(dispatcher: Dispatcher, maxQueued: Int = 32, maxQueuedBytes: Int = 32 << 20,
+    init(dispatcher: Dispatcher, budget: RequestMemoryBudget, maxQueued: Int = 32, maxQueuedBytes: Int = 32 << 20,
          requestShutdown: @escaping @Sendable () -> Void) {
         self.dispatcher = dispatcher
+        self.budget = budget
         self.maxQueued = maxQueued
         self.maxQueuedBytes = maxQueuedBytes
         self.requestShutdown = requestShutdown
@@ -45,19 +48,26 @@ final class RequestHandler: ChannelDuplexHandler {
         let dispatcher = self.dispatcher
         let work: @Sendable () -> EventLoopFuture<DispatchResult>
         let size: Int
+        var reserved = 0
         switch unwrapInboundIn(data) {
-        case .request(let payload):
+        case .request(let payload, let reservedBytes):
             size = payload.count
+            reserved = reservedBytes
             work = { dispatcher.handle(payload, on: loop) }
         case .oversized(let error):
             closing = true
             size = 0
             work = { loop.makeSucceededFuture(DispatchResult(response: .error(error.description), action: .closeConnection)) }
+        case .stalled(let message):
+            closing = true
+            size = 0
+            work = { loop.makeSucceededFuture(DispatchResult(response: .error(message), action: .closeConnection)) }
         }
-        enqueue(work, size: size, context: context)
+        enqueue(work, size: size, reserved: reserved, context: context)
     }
 
-    private func enqueue(_ work: @escaping @Sendable () -> EventLoopFuture<DispatchResult>, size: Int, context: ChannelHandlerContext) {
+    private func enqueue(_ work: @escaping @Sendable () -> EventLoopFuture<DispatchResult>, size: Int, reserved: Int,
+                         context: ChannelHandlerContext) {
         queued += 1
         queuedBytes += size
         let loop = context.eventLoop
@@ -77,18 +87,29 @@ final class RequestHandler: ChannelDuplexHandler {
             handler.perform(action, context: context)
         }.always { _ in
             let (handler, context) = bound.value
+            handler.budget.release(reserved)
             handler.requestFinished(size: size, context: context)
         }
         tail = next.recover { _ in }
     }
 
-    /// Writes one framed response; the future gives the action once the bytes are written.
+    /// Writes one framed response (and the chunks of a chunked one); the future gives the
+    /// action once the bytes are written.
     private func write(_ result: DispatchResult, context: ChannelHandlerContext) -> EventLoopFuture<PostWriteAction> {
-        let payload = result.response.encoded()
+        let payload = result.response.encoded(bytesAs: result.encoding)
         var buffer = context.channel.allocator.buffer(capacity: 4 + payload.count)
         buffer.writeInteger(UInt32(truncatingIfNeeded: payload.count), endianness: .big)
         buffer.writeBytes(payload)
-        return context.writeAndFlush(wrapOutboundOut(buffer)).map { result.action }
+        guard let body = result.chunkedBody else {
+            return context.writeAndFlush(wrapOutboundOut(buffer)).map { result.action }
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        var last: EventLoopFuture<Void> = context.eventLoop.makeSucceededVoidFuture()
+        body.forEachChunk { chunk in
+            last = context.write(wrapOutboundOut(ChunkedBody.frame(chunk, allocator: context.channel.allocator)))
+        }
+        context.flush()
+        return last.map { result.action }
     }
 
     private func perform(_ action: PostWriteAction, context: ChannelHandlerContext) {

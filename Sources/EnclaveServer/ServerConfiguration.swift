@@ -38,6 +38,21 @@ public struct ServerConfiguration: Sendable {
     /// every app. `nil`: apps importing it still load, and every fetch answers that egress is
     /// unavailable. The server does not shut it down: whoever created it does, after the server.
     public var egress: HTTPSEgress? = nil
+    /// Streamed loads: the largest component (any load), uploads in progress, their bytes, and
+    /// how long an idle upload is kept.
+    public var uploadLimits = UploadLimits()
+    /// The server-wide cap on request bytes held in memory across all connections (frames larger
+    /// than 64 KiB reserve their length before their body is read; a connection over the cap
+    /// waits its turn with its bytes left in the kernel). Upload buffers are capped separately
+    /// (`uploadLimits.maxUploadBytes`).
+    public var maxBufferedRequestBytes = 128 << 20
+    /// A frame body that holds budget and receives nothing for this long ends its connection.
+    public var frameStallTimeoutSeconds = 30
+    /// The largest inner response document a call may produce (its JSON, before framing).
+    public var maxResultBytes = 64 << 20
+    /// The host memory a call's results may take as typed JSON before they are written (an
+    /// estimate made before building them; see docs/protocol.md).
+    public var maxResultMemoryBytes = 512 << 20
     /// Receives operator-facing start-up messages: where the store is, whether the sealing key is
     /// SIMULATED, which apps were restored or skipped. Standard error by default.
     public var log: @Sendable (String) -> Void = { message in

@@ -1,3 +1,5 @@
+import Components
+import Egress
 import EnclaveServer
 import Foundation
 import SealedStore
@@ -30,18 +32,25 @@ enum BenchServers {
         var join: String?
     }
 
-    /// Starts a server in this process and returns it with its port; with `store`, a cluster node
-    /// over that PostgreSQL database (the first node: it creates the cluster key).
-    static func startInProcess(dataDirectory: String, store: String? = nil) async throws -> (EnclaveServer, Int) {
-        let server = try makeServer(dataDirectory: dataDirectory, cluster: store.map { ClusterSpec(store: $0) }, log: { _ in })
+    /// Starts a server in this process (apps' HTTPS egress through `egress`, none by default;
+    /// calls under `limits`) and returns it with its port; with `store`, a cluster node over that
+    /// PostgreSQL database (the first node: it creates the cluster key).
+    static func startInProcess(dataDirectory: String, store: String? = nil, egress: HTTPSEgress? = nil,
+                               limits: ExecutionLimits = .default) async throws -> (EnclaveServer, Int) {
+        let server = try makeServer(dataDirectory: dataDirectory, cluster: store.map { ClusterSpec(store: $0) },
+                                    egress: egress, limits: limits, log: { _ in })
         let address = try await server.start()
         guard let port = address.port else { throw BenchError("the in-process server reported no port") }
         return (server, port)
     }
 
     /// A server with simulated attestation, as `enclave-os` would run it.
-    static func makeServer(dataDirectory: String, cluster: ClusterSpec?, log: @escaping @Sendable (String) -> Void) throws -> EnclaveServer {
+    static func makeServer(dataDirectory: String, cluster: ClusterSpec?, egress: HTTPSEgress? = nil,
+                           limits: ExecutionLimits = .default, log: @escaping @Sendable (String) -> Void) throws -> EnclaveServer {
         var configuration = configuration(dataDirectory: dataDirectory, log: log)
+        configuration.egress = egress
+        configuration.defaultFuel = limits.fuel
+        configuration.maxMemoryBytes = limits.maxMemoryBytes
         let registry = AppRegistry()
         let identity = try AttestationSetup(providerName: "simulated").makeIdentity(registry: registry, log: log)
         if let cluster {

@@ -12,7 +12,7 @@ enum ClusterBench {
 
     static func run(_ options: Options, report: Report) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy") else {
-            report.add(.notAvailable(10, "calls/s through HAProxy", reason: "haproxy is not installed (apt-get install haproxy)"))
+            report.add(.notAvailable(13, "calls/s through HAProxy", reason: "haproxy is not installed (apt-get install haproxy)"))
             return
         }
         let postgres = try PrivatePostgresProcess.start(options)
@@ -25,11 +25,11 @@ enum ClusterBench {
         let third = try node(options, "cluster-3", store: postgres.url, join: first.clusterPort)
         defer { third.process.stop() }
         let triple = try await measure(options, nodes: [first, second, third], label: "3 nodes")
-        report.add(Row(item: 10, metric: "reference app `hello` through HAProxy to 1 node (\(connections) connections, pipelined)",
+        report.add(Row(item: 13, metric: "reference app `hello` through HAProxy to 1 node (\(connections) connections, pipelined)",
                        figure: "\(Format.number(single)) calls/s", target: "—", met: nil))
-        report.add(Row(item: 10, metric: "reference app `hello` through HAProxy to 3 nodes (same load)",
+        report.add(Row(item: 13, metric: "reference app `hello` through HAProxy to 3 nodes (same load)",
                        figure: "\(Format.number(triple)) calls/s", target: "—", met: nil))
-        report.add(Row(item: 10, metric: "cluster scaling factor (3 nodes / 1 node)",
+        report.add(Row(item: 13, metric: "cluster scaling factor (3 nodes / 1 node)",
                        figure: "\(Format.number(triple / single))×", target: "reported", met: nil))
         report.note("Cluster rows: \(ProcessInfo.processInfo.activeProcessorCount) cores shared by every node, HAProxy, PostgreSQL and the "
             + "load generator, so three nodes cannot add CPU: the factor shows the overhead of spreading the same cores over more "

@@ -27,7 +27,7 @@ enum StoreBench {
         do {
             postgres = try PrivatePostgresProcess.start(options)
         } catch {
-            report.add(.notAvailable(9, "PostgreSQL store rows", reason: "\(error)"))
+            report.add(.notAvailable(12, "PostgreSQL store rows", reason: "\(error)"))
             return
         }
         defer { postgres.stop() }
@@ -54,7 +54,7 @@ enum StoreBench {
         let single = try Samples.measure(iterations: iterations, warmup: 20) {
             _ = try app.callAsServer("kv-store", [.string("bench-key"), value])
         }
-        report.add(Row(item: 9, metric: "\(backend): `kv-store`, one writer at a time (p50 / p99; each waits for its own durable commit)",
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, one writer at a time (p50 / p99; each waits for its own durable commit)",
                        figure: Format.microsPair(single), target: "—", met: nil))
 
         let statistics = (server.registry.store?.backend as? SQLiteBackend)?.commitStatistics
@@ -67,17 +67,17 @@ enum StoreBench {
             let commits = after.commits - before.commits, writes = after.writes - before.writes
             shared = ", \(Format.number(Double(writes) / Double(max(1, commits)))) writes per commit"
         }
-        report.add(Row(item: 9, metric: "\(backend): `kv-store`, \(writers) concurrent writers sharing commits: time per write (wall / writes)",
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, \(writers) concurrent writers sharing commits: time per write (wall / writes)",
                        figure: "\(Format.micros(amortized)) µs (\(total) writes, \(Format.number(1e9 / amortized)) writes/s\(shared))",
                        target: "≤ 100 µs", met: amortized <= 100_000))
-        report.add(Row(item: 9, metric: "\(backend): `kv-store`, \(writers) concurrent writers: latency of one call (p50 / p99)",
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, \(writers) concurrent writers: latency of one call (p50 / p99)",
                        figure: Format.microsPair(latencies), target: "—", met: nil))
         try storeAlone(app: app, perWriter: perWriter, backend: backend, server: server, report: report)
 
         let reads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
             _ = try app.callAsServer("kv-read", [.string("bench-key")])
         }
-        report.add(Row(item: 9, metric: "\(backend): `kv-read` (p50 / p99)", figure: Format.microsPair(reads),
+        report.add(Row(item: 12, metric: "\(backend): `kv-read` (p50 / p99)", figure: Format.microsPair(reads),
                        target: "p50 ≤ 15 µs", met: reads.p50 <= 15_000))
         // Where a kv-read's time goes: the same call without any store work (`hello`), and the
         // store's own read (HMAC of the name, the backend's read, AES-GCM open) without WASI.
@@ -88,7 +88,7 @@ enum StoreBench {
         let storeReads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
             _ = try app.kv.get(fileKey)
         }
-        report.add(Row(item: 9, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50)",
+        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50)",
                        figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs", target: "—", met: nil))
     }
 
@@ -111,7 +111,7 @@ enum StoreBench {
         if let before, let after = sqlite?.commitStatistics {
             shared = ", \(Format.number(Double(after.writes - before.writes) / Double(max(1, after.commits - before.commits)))) writes per commit"
         }
-        report.add(Row(item: 9, metric: "\(backend): the store alone (sealed put, no WASI): one writer p50 / \(writers) concurrent writers per write",
+        report.add(Row(item: 12, metric: "\(backend): the store alone (sealed put, no WASI): one writer p50 / \(writers) concurrent writers per write",
                        figure: "\(Format.micros(single.p50)) / \(Format.micros(wall)) µs\(shared)", target: "—", met: nil))
     }
 

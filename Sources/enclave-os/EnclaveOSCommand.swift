@@ -35,6 +35,25 @@ struct EnclaveOSCommand: AsyncParsableCommand {
           help: "Instantiate every app afresh for every call (constructors run each time) instead of resetting a post-instantiation snapshot. Apps can ask for this themselves with wasm_load's fresh_instances.")
     var freshInstances = false
 
+    @Option(name: .customLong("max-component-mib"), help: "Largest component accepted by a load (one-frame or streamed), in MiB.")
+    var maxComponentMiB: Int = 64
+
+    @Option(name: .customLong("max-uploads"), help: "Streamed loads in progress at once.")
+    var maxUploads: Int = 8
+
+    @Option(name: .customLong("max-upload-mib"), help: "Sum of the sizes of the streamed loads in progress, in MiB.")
+    var maxUploadMiB: Int = 256
+
+    @Option(name: .customLong("upload-timeout"), help: "Seconds without a chunk after which a streamed load is dropped.")
+    var uploadTimeout: Int = 60
+
+    @Option(name: .customLong("max-buffered-request-mib"),
+            help: "Request bytes held in memory across all connections, in MiB; clients over it wait their turn.")
+    var maxBufferedRequestMiB: Int = 128
+
+    @Option(name: .customLong("max-result-mib"), help: "Largest result a call may return (its JSON), in MiB.")
+    var maxResultMiB: Int = 64
+
     @Option(name: .customLong("data-dir"),
             help: "Directory of the sealed store: loaded apps, their keys and data survive restarts there (created 0700 if missing).")
     var dataDir: String = "./enclave-data"
@@ -59,6 +78,16 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
         guard maxMemoryMiB > 0, maxMemoryMiB <= 4096 else { throw ValidationError("--max-memory-mib must be between 1 and 4096") }
         guard maxConcurrentCalls > 0 else { throw ValidationError("--max-concurrent-calls must be positive") }
+        guard (1...2048).contains(maxComponentMiB) else { throw ValidationError("--max-component-mib must be between 1 and 2048") }
+        guard maxUploads > 0 else { throw ValidationError("--max-uploads must be positive") }
+        guard maxUploadMiB >= maxComponentMiB else {
+            throw ValidationError("--max-upload-mib (\(maxUploadMiB)) must be at least --max-component-mib (\(maxComponentMiB))")
+        }
+        guard uploadTimeout > 0 else { throw ValidationError("--upload-timeout must be positive") }
+        guard maxBufferedRequestMiB >= 16 else {
+            throw ValidationError("--max-buffered-request-mib must be at least 16 (one full frame)")
+        }
+        guard (1...4096).contains(maxResultMiB) else { throw ValidationError("--max-result-mib must be between 1 and 4096") }
         if let name = attestation, !AttestationSetup.providerNames.contains(name) {
             throw ValidationError("--attestation must be one of \(AttestationSetup.providerNames.joined(separator: ", ")), got '\(name)'")
         }
@@ -79,6 +108,10 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         )
         configuration.dataDirectory = dataDir
         configuration.freshInstances = freshInstances
+        configuration.uploadLimits = UploadLimits(maxComponentBytes: maxComponentMiB << 20, maxUploads: maxUploads,
+                                                  maxUploadBytes: maxUploadMiB << 20, idleTimeoutSeconds: uploadTimeout)
+        configuration.maxBufferedRequestBytes = maxBufferedRequestMiB << 20
+        configuration.maxResultBytes = maxResultMiB << 20
         let egress = try makeEgress()
         configuration.egress = egress
         let registry = AppRegistry()

@@ -16,31 +16,48 @@ struct Ping: SessionCommand {
     }
 }
 
-/// `enclave load FILE --name N [--hostname H] [--key HEX] [--base64]`
+/// `enclave load FILE --name N [--hostname H] [--key HEX] [--compat | --one-frame | --chunk-mib N]`
 struct Load: SessionCommand {
-    static let configuration = CommandConfiguration(abstract: "Upload a WebAssembly component (.wasm) as an app.")
+    static let configuration = CommandConfiguration(
+        abstract: "Upload a WebAssembly component (.wasm) as an app.",
+        discussion: """
+            Components up to 4 MiB go in one frame (base64); larger ones are streamed in chunks \
+            (wasm_load_begin / chunk / commit), read from the file as they are sent, with progress \
+            on standard error. The server's limit is 64 MiB unless its operator set --max-component-mib.
+            """
+    )
     @Argument(help: "Path of the component file.") var file: String
     @Option(name: .long, help: "App name used by later calls.") var name: String
     @Option(name: .long, help: "SNI hostname for the app's own certificate (default: the name).") var hostname: String?
     @Option(name: .long, help: "Bring-your-own 32-byte sealing key as 64 hex digits.") var key: String?
-    @Flag(name: .long, help: "Send the bytes as base64 (smaller) instead of the compat integer array.") var base64 = false
+    @Option(name: .customLong("max-fuel"), help: "Fuel per call for this app (default: the server's).") var maxFuel: UInt64?
+    @Flag(name: .long, help: "One frame with integer arrays, as servers of the original protocol expect.") var compat = false
+    @Flag(name: .customLong("one-frame"), help: "One frame with base64 bytes, whatever the size (at most ~9 MiB).") var oneFrame = false
+    @Flag(name: .long, help: ArgumentHelp("Same as --one-frame (kept for older scripts).", visibility: .hidden)) var base64 = false
+    @Option(name: .customLong("chunk-mib"), help: "Always stream, in chunks of this many MiB.") var chunkMiB: Int?
     @OptionGroup var options: ConnectionOptions
 
+    func validate() throws {
+        let chosen = [compat, oneFrame || base64, chunkMiB != nil].filter { $0 }.count
+        guard chosen <= 1 else { throw ValidationError("choose one of --compat, --one-frame, --chunk-mib") }
+        if let chunkMiB, !(1...8).contains(chunkMiB) { throw ValidationError("--chunk-mib must be between 1 and 8") }
+    }
+
     func execute(in session: Session, json: Bool) throws {
-        let bytes: [UInt8]
+        let source = try ComponentSource(file: file)
+        let method: LoadMethod = compat ? .compat : (oneFrame || base64) ? .oneFrame
+            : chunkMiB.map { .streamed(chunkSize: $0 << 20) } ?? .default
+        let display = LoadProgressDisplay(label: file)
+        let app: AppSummary
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
-        } catch {
-            throw EnclaveClientError.invalidArgument("cannot read '\(file)': \(error.localizedDescription)")
+            defer { display.finish() }
+            app = try session.connection.load(name: name, source: source, hostname: hostname, key: key, maxFuel: maxFuel,
+                                              method: method, progress: { display.update($0) })
+        } catch EnclaveClientError.requestFailed(let message) where message.contains("component limit") {
+            throw EnclaveClientError.requestFailed(message + "; or make the component smaller (strip debug sections: wasm-tools strip)")
         }
-        let message = ManagementMessages.load(name: name, bytes: bytes, hostname: hostname, key: key, base64: base64)
-        let response = try session.management(message, json: json)
         session.invalidate(app: name)
-        guard !json else { return }
-        guard response["status"]?.stringValue == "loaded", let app = response["app"] else {
-            throw EnclaveClientError.unexpectedResponse(expected: "status loaded", got: response.serializedString)
-        }
-        print(Output.app(try AppSummary(json: app), verb: "loaded"))
+        print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: "loaded"))
     }
 }
 

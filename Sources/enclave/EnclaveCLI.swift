@@ -39,11 +39,11 @@ struct ConnectionOptions: ParsableArguments {
 
     @OptionGroup var expected: ExpectationOptions
 
-    /// How to check the server: `.attested` with `--verify` (implied by an `--expect-…`
-    /// option, so an expectation is never silently ignored), else none.
+    /// How to check the server: attested with `--verify` (implied by any expectation, policy or
+    /// collateral option, so none is ever silently ignored), else none.
     func verification() throws -> TLSVerification {
-        guard verify || expected.expectCodeHash != nil || !expected.expectOID.isEmpty else { return .noVerification }
-        return .attested(try expected.expectations(binding: .deterministic))
+        guard verify || expected.requested else { return .noVerification }
+        return try expected.verification(binding: .deterministic)
     }
 }
 

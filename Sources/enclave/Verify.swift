@@ -3,17 +3,27 @@ import Attestation
 import EnclaveClient
 import Foundation
 
-/// `enclave verify`: fetch the server's RA-TLS certificate and check it, printing every check.
+/// `enclave verify`: fetch the server's RA-TLS certificate (or read raw evidence) and check it,
+/// printing every check.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify a server's attested (RA-TLS) certificate; exits non-zero if any check fails.",
+        abstract: "Verify a server's attested (RA-TLS) certificate, or raw hardware evidence; exits non-zero if any check fails.",
         discussion: """
             Prints one PASS/FAIL line per check, what is NOT checked, and a verdict. Without \
             --nonce/--challenge the certificate must be bound to its minute-truncated NotBefore \
             (deterministic mode). --nonce HEX or --challenge sends ClientHello extension 0xFFBB \
-            (through the system OpenSSL 3) and requires a certificate bound to that nonce.
+            (through the system OpenSSL 3) and requires a certificate bound to that nonce. \
+            Hardware evidence (SGX/TDX quotes, SEV-SNP reports) is verified to the vendor roots \
+            with the collateral of --collateral DIR, at --at TIME (default now), under --policy. \
+            --evidence FILE verifies a raw quote or report instead of contacting a server.
             """
     )
+
+    @Option(name: .long, help: ArgumentHelp("Verify this raw SGX/TDX quote or SEV-SNP report instead of a server's certificate.", valueName: "FILE"))
+    var evidence: String?
+
+    @Option(name: .long, help: ArgumentHelp("Verification time, YYYY-MM-DDTHH:MM:SSZ (default: now).", valueName: "TIME"))
+    var at: String?
 
     @Option(name: .long, help: "Server host name or IP address.")
     var host: String = "127.0.0.1"
@@ -37,6 +47,10 @@ struct Verify: ParsableCommand {
 
     func validate() throws {
         if nonce != nil && challenge { throw ValidationError("give --nonce or --challenge, not both") }
+        if let at, Self.time(at) == nil { throw ValidationError("--at must be YYYY-MM-DDTHH:MM:SSZ (UTC), got '\(at)'") }
+        if evidence != nil && (nonce != nil || challenge || sni != nil) {
+            throw ValidationError("--evidence verifies a file: --nonce, --challenge and --sni do not apply")
+        }
         if let nonce {
             guard let bytes = Hex.decode(nonce), (1 ... 64).contains(bytes.count) else {
                 throw ValidationError("--nonce must be 1-64 bytes of hex, got '\(nonce)'")
@@ -45,8 +59,13 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        let time = at.flatMap(Self.time)
+        if let evidence {
+            try verifyEvidence(file: evidence, at: time ?? .now)
+            return
+        }
         let challengeNonce: [UInt8]? = challenge ? (0 ..< 32).map { _ in UInt8.random(in: 0 ... 255) } : nonce.flatMap(Hex.decode)
-        let expectations = try expected.expectations(binding: challengeNonce.map { .nonce($0) } ?? .deterministic)
+        let expectations = try expected.expectations(binding: challengeNonce.map { .nonce($0) } ?? .deterministic, at: time)
         let der: [UInt8]
         do {
             if let challengeNonce {
@@ -63,9 +82,55 @@ struct Verify: ParsableCommand {
             let pem = "-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n-----END CERTIFICATE-----\n"
             try pem.write(toFile: savePEM, atomically: true, encoding: .utf8)
         }
-        let report = AttestationVerifier(expectations: expectations).verify(certificateDER: der)
+        var report = AttestationVerifier(expectations: expectations).verify(certificateDER: der)
+        if let appraiser = try expected.appraiser() {
+            if let hardware = AttestationVerifier.hardwareEvidence(certificateDER: der) {
+                appraiser.appraise(evidence: hardware, into: &report)
+            } else {
+                report.append(.init(name: "remote-appraisal", passed: false, detail: "the certificate carries no hardware evidence to appraise"))
+            }
+        }
         print("certificate from \(host):\(port)\(sni.map { " (SNI \($0))" } ?? ""), \(der.count) bytes")
         print(report.description)
         if !report.passed { throw ExitCode.failure }
+    }
+
+    /// `--evidence FILE`: the same hardware checks as for a certificate's evidence, on a raw file.
+    private func verifyEvidence(file: String, at time: Date) throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try CollateralFile.read(file, limit: EvidenceVerifier.maxEvidenceSize)
+        } catch {
+            Terminal.printError(error)
+            throw ExitCode.failure
+        }
+        let collateral: EvidenceVerifier.Collateral = expected.collateral.map { .directory($0) } ?? .none
+        var policy = try expected.evidencePolicy()
+        if let hex = expectReportData {
+            guard let data = Hex.decode(hex) else { throw ValidationError("--expect-report-data must be hex") }
+            policy.reportData = data
+        }
+        var report = EvidenceVerifier(collateral: collateral, time: time, policy: policy).verify(evidence: bytes)
+        if let appraiser = try expected.appraiser() {
+            appraiser.appraise(evidence: bytes, into: &report)
+        }
+        print("evidence \(file), \(bytes.count) bytes, verified at \(Self.iso(time))")
+        print(report.description)
+        if !report.passed { throw ExitCode.failure }
+    }
+
+    @Option(name: .customLong("expect-report-data"), help: ArgumentHelp("Required REPORTDATA of raw evidence (--evidence), as hex.", valueName: "HEX"))
+    var expectReportData: String?
+
+    private static func time(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
+    private static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
     }
 }

@@ -36,8 +36,8 @@ final class ManagementTests: XCTestCase {
         XCTAssertEqual(message(#"{"wasm_call":{"app":"a","function":"f","params":{}}}"#), "wasm_call.params: expected an array of typed values")
         XCTAssertEqual(message(#"{"wasm_unload":{"name":""}}"#), "wasm_unload.name: must not be empty")
         XCTAssertEqual(message(#"{"wasm_unload":5}"#), "wasm_unload: expected an object")
-        XCTAssertEqual(message(#"[]"#), "expected a JSON object with one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema")
-        XCTAssertEqual(message(#"{"hello":1}"#), "unknown message 'hello': expected one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema")
+        XCTAssertEqual(message(#"[]"#), "expected a JSON object with one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
+        XCTAssertEqual(message(#"{"hello":1}"#), "unknown message 'hello': expected one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
         XCTAssertTrue(message("{nope")?.hasPrefix("invalid JSON in Data: ") ?? false)
     }
 

@@ -49,9 +49,10 @@ final class EnclaveOSProcess: @unchecked Sendable {
         return (process, collector)
     }
 
-    /// Starts a server on `dataDirectory` and waits for its "listening on" line.
-    static func start(dataDirectory: String) async throws -> EnclaveOSProcess {
-        let (process, collector) = try launch(["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory])
+    /// Starts a server on `dataDirectory` (with further `arguments`) and waits for its
+    /// "listening on" line.
+    static func start(dataDirectory: String, arguments: [String] = []) async throws -> EnclaveOSProcess {
+        let (process, collector) = try launch(["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory] + arguments)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let log = collector.current
@@ -77,6 +78,15 @@ final class EnclaveOSProcess: @unchecked Sendable {
     /// A TLS client of this server.
     func connect(group: EventLoopGroup) async throws -> RawTLSClient {
         try await RawTLSClient.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: port), group: group)
+    }
+
+    /// The resident set size of the process in bytes (Linux: `VmRSS` of /proc/PID/status).
+    var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
     }
 
     /// SIGKILL: no shutdown code runs, as in a power cut of the process.

@@ -49,6 +49,8 @@ final class ComponentInstance {
     /// Passed to every host function and host destructor this instance calls. One per call:
     /// a reused instance gets a new one for each call (`beginCall`).
     private(set) var context: HostCallContext
+    /// `ExecutionLimits.maxResultBytes` of the call being served.
+    var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
 
@@ -68,6 +70,7 @@ final class ComponentInstance {
         self.plan = plan
         self.store = Store(engine: engine)
         self.context = HostCallContext(session: session)
+        self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
@@ -172,9 +175,10 @@ final class ComponentInstance {
     }
 
     /// The guest memory/realloc view for a set of canonical options; `operation` names the
-    /// call in trap messages about handles.
-    func access(_ options: CanonOptions, _ operation: String) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), encoding: options.encoding)
+    /// call in trap messages about handles, `lifted` what the values it lifts are.
+    func access(_ options: CanonOptions, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
+        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function),
+                                 encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handles = HandleScope(table: handles, resources: plan.resources, context: operation)
         return access
     }
@@ -218,7 +222,7 @@ final class ComponentInstance {
     }
 
     private func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
-        let access = try access(lowered.options, lowered.name)
+        let access = try access(lowered.options, lowered.name, lifted: .arguments(of: lowered.name))
         // Borrows lent to the host last exactly as long as the host call (spec: lenders are
         // released when the subtask returns).
         defer { access.handles?.releaseLenders() }

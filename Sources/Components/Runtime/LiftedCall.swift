@@ -4,7 +4,7 @@ extension ComponentInstance {
     /// Calls a lifted export: lowers the arguments into the guest, invokes the core function,
     /// lifts the results, then runs `post-return` (definitions.py `canon_lift`).
     func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String = "export") throws -> [ComponentValue] {
-        let access = try access(lifted.options, name)
+        let access = try access(lifted.options, name, lifted: .result)
         let core = try function(lifted.coreFunction)
         let paramTypes = lifted.type.params.map(\.type)
         let resultTypes = lifted.type.results.map(\.type)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for name in basic types imports resources state; do
+for name in basic types imports resources state large-state; do
   wasm-tools parse "$name/core.wat" -o "$tmp/$name-core.wasm"
   wasm-tools component embed --world "$name" "$name/wit" "$tmp/$name-core.wasm" -o "$tmp/$name-embedded.wasm"
   wasm-tools component new "$tmp/$name-embedded.wasm" -o "$name.wasm"
