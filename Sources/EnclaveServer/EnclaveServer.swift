@@ -31,6 +31,7 @@ public final class EnclaveServer: Sendable {
         var refusalLogged: NIODeadline?
         var phase: Phase = .idle
         var closedWaiters: [CheckedContinuation<Void, Never>] = []
+        var cluster: ClusterNode?
     }
 
     private enum Phase { case idle, running, stopping, stopped }
@@ -76,16 +77,24 @@ public final class EnclaveServer: Sendable {
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
         do {
-            let store = try ServerStoreOpener.open(configuration)
+            var cluster: ClusterNode?
+            if let clusterConfiguration = configuration.cluster {
+                cluster = try await ClusterNode.open(configuration, clusterConfiguration)
+            }
+            state.withLock { [cluster] in $0.cluster = cluster }
+            let store = try cluster?.store ?? ServerStoreOpener.open(configuration)
             let (ledger, crashed): (InFlightLedger?, Set<InFlightLedger.Mark>)
+            let versions: [[UInt8]: Int64]
             do {
                 (ledger, crashed) = try ServerStoreOpener.openInFlightLedger(configuration)
+                versions = try cluster?.versionSnapshot() ?? [:]
             } catch {
                 ServerStoreOpener.close(store)  // not attached yet, so shutdown would not close it
                 throw error
             }
-            try registry.attach(store, ledger: ledger, crashed: crashed,
-                                restoring: AppRestorer(configuration: configuration, host: host))
+            let restorer = AppRestorer(configuration: configuration, host: host)
+            try registry.attach(store, ledger: ledger, crashed: crashed, restoring: restorer)
+            try await cluster?.startServices(registry: registry, restorer: restorer, versions: versions)
         } catch {
             await shutdown()
             throw error
@@ -214,8 +223,11 @@ public final class EnclaveServer: Sendable {
             try? await connection.close()
         }
         await executor?.shutdown()
+        let cluster = state.withLock { $0.cluster }
+        await cluster?.stopServices()
         // No call runs any more: close the store so the data directory can be opened again.
         registry.detachStore()
+        cluster?.releaseDirectory()
         try? await group?.shutdownGracefully()
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.phase = .stopped
@@ -238,6 +250,11 @@ public final class EnclaveServer: Sendable {
             }
             if done { continuation.resume() }
         }
+    }
+
+    /// The port where this cluster node provisions joining nodes (nil when not a cluster node).
+    public var clusterListenPort: Int? {
+        state.withLock { $0.cluster }?.listenPort
     }
 
     /// Connections open right now.
