@@ -66,15 +66,19 @@ final class ComponentInstance {
         }
     }
 
-    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil) throws {
+    /// Instantiates the plan; start functions run under `limits`, and `control` (if any) may
+    /// stop them (the store is attached to it before any guest code runs; the caller detaches).
+    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil,
+         control: CallControl? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
-        self.context = HostCallContext(session: session)
+        self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
         context.instance = self
+        control?.attach(store)
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
@@ -88,12 +92,13 @@ final class ComponentInstance {
         }
     }
 
-    /// Gives a reused instance a new per-call context (carrying `session`) and an empty handle
-    /// table, as a fresh instance would have.
-    func beginCall(session: AnyObject?) {
+    /// Gives a reused instance a new per-call context (carrying `session` and `control`) and an
+    /// empty handle table, as a fresh instance would have.
+    func beginCall(session: AnyObject?, control: CallControl?) {
         handles = HandleTable()
-        context = HostCallContext(session: session)
+        context = HostCallContext(session: session, control: control)
         context.instance = self
+        control?.attach(store)
     }
 
     /// Lets go of the last call's session and handles while the instance waits for reuse.
@@ -239,7 +244,12 @@ final class ComponentInstance {
         } else {
             values = try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
         }
+        // Host work is charged and the call's time limit checked as the values cross (HostWorkFuel).
+        try context.checkStop()
+        try context.chargeFuel(HostWorkFuel.perCall + HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: values)))
         let results = try lowered.host.body(context, values)
+        try context.checkStop()
+        try context.chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
         guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
         }
