@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "enclave-os", targets: ["enclave-os"]),
         .executable(name: "enclave", targets: ["enclave"]),
+        .executable(name: "enclave-conformance", targets: ["enclave-conformance"]),
         .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
     ],
     dependencies: [
@@ -121,6 +122,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Runs the Component Model specification's .wast tests against Components
+        // (Tests/Conformance/component-model; docs/components.md).
+        .executableTarget(name: "enclave-conformance", dependencies: ["Components"]),
         // One release-mode benchmark command: `swift run -c release enclave-bench` (README, Performance).
         .executableTarget(
             name: "enclave-bench",

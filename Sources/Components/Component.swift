@@ -53,6 +53,7 @@ public final class Component: Sendable {
     public static func load(_ bytes: [UInt8], imports: HostImports, options: LoadOptions = LoadOptions(),
                             trialSession: AnyObject? = nil) throws -> Component {
         let ast = try ComponentParser.parse(bytes)
+        let validator = try ComponentValidator.validate(ast)
         let plan = try ComponentLinker.link(ast, hostImports: imports)
         let component = Component(plan: plan, engine: makeEngine(), options: options)
         // Start functions and constructors get the time limit a call gets.
@@ -75,7 +76,28 @@ public final class Component: Sendable {
             }
             throw mapped
         }
+        // Modules no core instance uses were not compiled by the trial: check their code too.
+        let instantiated = Set(plan.coreInstances.compactMap { definition -> ModuleSource? in
+            guard case .instantiate(let module, _) = definition else { return nil }
+            return plan.moduleSources[module]
+        })
+        for (source, moduleBytes) in validator.coreModules where !instantiated.contains(source) {
+            try CoreModuleValidation.validateCode(moduleBytes)
+        }
         return component
+    }
+
+    /// Checks that `bytes` are a valid component, as wasmtime's validator does, without
+    /// linking or instantiating it: every rule of the Component Model's validation at every
+    /// nesting level, and the code of every core module. A component that validates may still
+    /// fail to load here (a missing import, an unsupported construct).
+    /// - Throws: `ComponentError` naming the first problem.
+    public static func validate(_ bytes: [UInt8]) throws {
+        let ast = try ComponentParser.parse(bytes)
+        let validator = try ComponentValidator.validate(ast)
+        for moduleBytes in validator.coreModules.values {
+            try CoreModuleValidation.validateCode(moduleBytes)
+        }
     }
 
     /// The export named `name`, if any.

@@ -1,12 +1,13 @@
 // The public surface of the component layer that the server builds on.
-// Keep these signatures stable; the implementation behind them grows (issue 3).
+// Keep these signatures stable; the implementation behind them grows.
 
 /// Limits applied to one call of a component function, across all of its core instances.
 public struct ExecutionLimits: Sendable, Hashable {
     /// Fuel units; one per executed operator, as wasmtime charges.
     public var fuel: UInt64
-    /// Cap on each linear memory of the instance, in bytes. (WasmKit's limiter does not say
-    /// which memory grows, so components with several memories may use this much per memory.)
+    /// Cap on linear memory, in bytes: on each memory, and on all memories of the instance
+    /// together, nested component instances included (`MemoryCapLimiter` says how the total is
+    /// kept when WasmKit does not say which memory grows).
     public var maxMemoryBytes: Int
     /// Cap on the host memory that values lifted out of the guest in one step may take: the
     /// call's result, and separately the arguments of each host-import call the guest makes.

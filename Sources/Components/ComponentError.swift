@@ -6,6 +6,9 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
     case notAComponent(String)
     /// The binary is malformed; the text says where and what.
     case malformed(String)
+    /// The binary decodes but breaks a validation rule of the Component Model (a type mismatch,
+    /// an index out of bounds, a name that may not be exported, …); the text names the rule.
+    case invalid(String)
     /// A valid construct we do not support (yet).
     case unsupported(String)
     /// An import the host does not provide, named as the component spells it.
@@ -34,6 +37,7 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .notAComponent(let why): return "not a WebAssembly component: \(why)"
         case .malformed(let why): return "malformed component: \(why)"
+        case .invalid(let why): return "invalid component: \(why)"
         case .unsupported(let why): return "unsupported: \(why)"
         case .missingImport(let name): return "missing import: \(name) is not provided by this host"
         case .trap(let why): return "trap: \(why)"
@@ -45,6 +49,20 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
         case .noSuchExport(let name): return "no export '\(name)'"
         case .timeLimit(let limit): return "time limit (\(Self.seconds(limit)) s)"
         case .stopped(let reason): return "stopped: \(reason)"
+        }
+    }
+
+    /// The text after the kind prefix, for wrapping an error with more context.
+    var reason: String {
+        switch self {
+        case .notAComponent(let why), .malformed(let why), .invalid(let why), .unsupported(let why),
+             .trap(let why), .badArguments(let why):
+            return why
+        case .missingImport(let name): return "\(name) is not provided by this host"
+        case .outOfFuel: return "out of fuel"
+        case .memoryLimit(let bytes): return "memory limit exceeded (\(bytes) bytes)"
+        case .noSuchExport(let name): return "no export '\(name)'"
+        case .valuesTooLarge, .timeLimit, .stopped: return description
         }
     }
 

@@ -18,6 +18,8 @@ extension CanonicalABI {
         case .utf16:
             return .string(try loadUTF16(access, pointer: pointer, units: length))
         case .latin1utf16:
+            // The pointer of a latin1+utf16 string is 2-aligned whichever encoding it holds.
+            try access.checkAlignment(Int(pointer), 2, "string")
             if length & utf16Tag != 0 {
                 return .string(try loadUTF16(access, pointer: pointer, units: length ^ utf16Tag))
             }

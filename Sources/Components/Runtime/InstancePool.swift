@@ -34,7 +34,7 @@ final class WarmInstance: @unchecked Sendable {
     /// instantiated it, which ends with its call; a later call must instantiate afresh with its
     /// own session.
     static func offer(_ instance: ComponentInstance, limits: ExecutionLimits) -> Offer {
-        guard instance.handles.liveCount == 0 else { return .notReusable }
+        guard instance.liveHandleCount == 0 else { return .notReusable }
         switch InstanceSnapshot.capture(instance) {
         case .snapshot(let snapshot): return .warm(WarmInstance(instance, snapshot: snapshot, limits: limits))
         case .notReusable: return .notReusable
@@ -58,7 +58,7 @@ final class WarmInstance: @unchecked Sendable {
     func prepare(limits: ExecutionLimits, session: AnyObject?, control: CallControl?) -> Bool {
         guard limits.fuel >= startupFuel else { return false }
         if limits.maxMemoryBytes != startupCap {
-            guard !startupRefused, snapshot.largestMemoryBytes <= limits.maxMemoryBytes else { return false }
+            guard !startupRefused, max(snapshot.largestMemoryBytes, instance.limiter.trackedBytes) <= limits.maxMemoryBytes else { return false }
         }
         instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
         instance.maxResultBytes = limits.maxResultBytes
