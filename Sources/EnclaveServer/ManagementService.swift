@@ -23,7 +23,8 @@ struct ManagementService: Sendable {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
-        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry)
+        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry,
+                                     configuration: configuration)
     }
 
     /// What a management message turns into: a finished response, or a call still to run.

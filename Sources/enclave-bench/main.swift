@@ -48,10 +48,11 @@ for group in Options.Group.allCases where options.only.contains(group) {
         case .large: try await StreamedLoadBench.run(options, report: report)
         case .values: try await LargeValueBench.run(options, report: report)
         case .python: try await ComponentizePyBench.run(options, report: report)
+        case .hostile: try await HostileLoadBench.run(options, report: report)
         }
     } catch {
         let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8,
-                    .large: 9, .values: 10, .python: 11][group] ?? 0
+                    .large: 9, .values: 10, .python: 11, .hostile: 12][group] ?? 0
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }

@@ -106,6 +106,56 @@ final class CallLimitTests: XCTestCase {
         await harness.stop()
     }
 
+    /// `zeroes(n)` writes n × 1 MiB of zeroes to stdout with `write-zeroes`: work its values do
+    /// not show, charged by the length it asks for.
+    static let zeroes = #"""
+    (component
+      (import "wasi:io/error@0.2.0" (instance $error_inst
+        (export "error" (type (sub resource)))))
+      (alias export $error_inst "error" (type $error))
+      (import "wasi:io/streams@0.2.0" (instance $streams
+        (export "error" (type $e (eq $error)))
+        (export "output-stream" (type $os (sub resource)))
+        (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
+        (export "stream-error" (type $se2 (eq $se)))
+        (export "[method]output-stream.write-zeroes" (func (param "self" (borrow $os)) (param "len" u64) (result (result (error $se2)))))))
+      (alias export $streams "output-stream" (type $output-stream))
+      (import "wasi:cli/stdout@0.2.0" (instance $stdout
+        (export "output-stream" (type $os (eq $output-stream)))
+        (export "get-stdout" (func (result (own $os))))))
+      (core module $mem (memory (export "memory") 1))
+      (core instance $m (instantiate $mem))
+      (alias core export $m "memory" (core memory $memory))
+      (core func $get (canon lower (func $stdout "get-stdout")))
+      (core func $zeroes (canon lower (func $streams "[method]output-stream.write-zeroes") (memory $memory)))
+      (core module $main
+        (import "host" "get-stdout" (func $get (result i32)))
+        (import "host" "write-zeroes" (func $zeroes (param i32 i64 i32)))
+        (func (export "zeroes") (param $times i32) (result i32) (local $out i32) (local $i i32)
+          (local.set $out (call $get))
+          (block $done
+            (loop $next
+              (br_if $done (i32.ge_u (local.get $i) (local.get $times)))
+              (call $zeroes (local.get $out) (i64.const 1048576) (i32.const 64))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $next)))
+          (local.get $i)))
+      (core instance $host (export "get-stdout" (func $get)) (export "write-zeroes" (func $zeroes)))
+      (core instance $i (instantiate $main (with "host" (instance $host))))
+      (func (export "zeroes") (param "times" u32) (result u32) (canon lift (core func $i "zeroes"))))
+    """#
+
+    func testHostWorkTheValuesDoNotShowIsCharged() async throws {
+        let harness = try await ServerHarness.start { $0.defaultFuel = 10_000_000 }
+        let client = try await harness.connect()
+        try await CrashGuardTests.mustLoad("zeroes", try WATComponent.build(Self.zeroes), on: client)
+        // 9 MiB of zeroes fit in 10 M fuel; 10 MiB do not.
+        try await CrashGuardTests.expectU32(client, app: "zeroes", function: "zeroes", u32: 9, equals: 9)
+        let over = try await CrashGuardTests.call(client, app: "zeroes", function: "zeroes", u32: 10)
+        XCTAssertEqual(over["message"]?.stringValue, "call failed: out of fuel", over.serializedString)
+        await harness.stop()
+    }
+
     func testMaxFuelAboveTheCapIsRefusedAtLoad() async throws {
         let harness = try await ServerHarness.start()
         let client = try await harness.connect()
