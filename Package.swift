@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        // The shared ciphertext store of a cluster (`--store postgres://…`).
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         // Graceful shutdown on SIGTERM/SIGINT: the server is a `Service` run by a `ServiceGroup`.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
@@ -35,12 +37,18 @@ let package = Package(
             name: "Components",
             dependencies: [.product(name: "WasmKit", package: "WasmKit")]
         ),
-        // Per-app keys, encryption layout, SQLite backend (SPEC §7).
+        // Per-app keys, encryption layout, storage backends: SQLite (embedded) and PostgreSQL (cluster).
         .target(
             name: "SealedStore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Quote providers, report data, certificate extensions, verification of certificates and of
@@ -114,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-os",
             dependencies: [
-                "EnclaveServer", "Egress", "BuildInfo",
+                "EnclaveServer", "Egress", "SealedStore", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -143,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress", "SealedStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

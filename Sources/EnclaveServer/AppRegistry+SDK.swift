@@ -7,8 +7,10 @@ extension AppRegistry {
     /// root and the code hash) and its attestation extensions as persisted in `kv`. A change
     /// to an extension notifies the registry's observers, so its certificate is re-issued.
     func sdkApp(for record: AppRecord, kv: SealedKV, store: SealedStore) throws -> EnclaveApp {
+        let name = record.name
         let extensions = AttestationExtensions(values: try AttestationExtensions.stored(in: kv)) { [weak self] in
             self?.notifyObservers()
+            self?.announceStateChange(of: name)
         }
         guard let codeHash = Attestation.Hex.decode(record.codeHash) else {
             throw SealedStoreError.integrity("app record '\(record.name)' (code hash is not hex)")

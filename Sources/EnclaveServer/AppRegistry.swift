@@ -16,6 +16,8 @@ import SealedStore
 public final class AppRegistry: Sendable {
     private let apps = Locked<[String: LoadedApp]>([:])
     private let observers = Locked<[@Sendable ([LoadedApp]) -> Void]>([])
+    /// Told when an app changed what its certificate shows (a cluster node tells the others).
+    private let stateChangeListener = Locked<(@Sendable (String) -> Void)?>(nil)
     private let storage = Locked<Storage>(Storage())
     // Serialises load and unload (see the type's comment); never held while parsing or calling.
     private let mutationLock = NSLock()
@@ -77,8 +79,9 @@ public final class AppRegistry: Sendable {
             do {
                 try store.addApp(record)
             } catch SealedStoreError.appAlreadyExists {
-                // Stored but not in the map: it failed to restore at start.
-                throw .storedButNotRestored(record.name)
+                // Stored but not in the map: it failed to restore at start, or (in a cluster)
+                // another node loaded it a moment ago.
+                throw skipped(named: record.name) != nil ? .storedButNotRestored(record.name) : .alreadyLoaded(record.name)
             } catch {
                 throw .persistence(app: record.name, reason: "\(error)")
             }
@@ -122,7 +125,9 @@ public final class AppRegistry: Sendable {
             } catch {
                 throw .persistence(app: name, reason: "\(error)")
             }
-            guard var record = stored, record.quarantine != nil, !contains(name) else { throw .notQuarantined(name) }
+            // A cluster node's quarantine is its own (not in the shared record): the skipped list says it.
+            let quarantinedHere = skipped(named: name)?.quarantine != nil
+            guard var record = stored, record.quarantine != nil || quarantinedHere, !contains(name) else { throw .notQuarantined(name) }
             if let keySource = requested.keySource, keySource != record.keySource {
                 throw .reloadDiffers(app: name, field: "encryption_key", stored: record.keySource)
             }
@@ -228,6 +233,48 @@ public final class AppRegistry: Sendable {
         if let store { ServerStoreOpener.close(store) }
         // Reached only after every call has ended: a clean stop leaves nothing to quarantine.
         ledger?.close()
+    }
+
+    // MARK: - Cluster
+
+    /// Registers the callback told the name of an app whose state beyond its record changed
+    /// (its attestation extensions), so a cluster node can announce it to the others.
+    func onStateChange(_ listener: @escaping @Sendable (String) -> Void) {
+        stateChangeListener.withLock { $0 = listener }
+    }
+
+    func announceStateChange(of name: String) {
+        stateChangeListener.withLock { $0 }?(name)
+    }
+
+    /// Serves `app` in place of any app of that name, because another node of the cluster loaded
+    /// or changed it; `stillCurrent` is asked under the mutation lock, so a local unload that
+    /// raced with the change is not undone. Returns whether it was served.
+    func serveFromCluster(_ app: LoadedApp, ifStillCurrent stillCurrent: () -> Bool) -> Bool {
+        mutationLock.lock()
+        guard stillCurrent() else {
+            mutationLock.unlock()
+            return false
+        }
+        apps.withLock { $0[app.name] = app }
+        storage.withLock { $0.skipped.removeAll { $0.name == app.name } }
+        mutationLock.unlock()
+        notifyObservers()
+        return true
+    }
+
+    /// Stops serving app `name` (another node unloaded it, or it cannot be served here; then
+    /// `unavailable` says why, for `wasm_list`). Returns whether it was being served.
+    func withdrawFromCluster(_ name: String, unavailable: SkippedApp?) -> Bool {
+        mutationLock.lock()
+        let served = apps.withLock { $0.removeValue(forKey: name) } != nil
+        storage.withLock { storage in
+            storage.skipped.removeAll { $0.name == name }
+            if let unavailable { storage.skipped.append(unavailable) }
+        }
+        mutationLock.unlock()
+        if served { notifyObservers() }
+        return served
     }
 
     func notifyObservers() {

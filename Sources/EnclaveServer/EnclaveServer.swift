@@ -36,6 +36,7 @@ public final class EnclaveServer: Sendable {
         /// While draining: when the grace period ends (a second, shorter shutdown moves it).
         var drainDeadline: ContinuousClock.Instant?
         var closedWaiters: [CheckedContinuation<Void, Never>] = []
+        var cluster: ClusterNode?
     }
 
     enum Phase { case idle, running, draining, stopping, stopped }
@@ -77,16 +78,24 @@ public final class EnclaveServer: Sendable {
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
         do {
-            let store = try ServerStoreOpener.open(configuration)
+            var cluster: ClusterNode?
+            if let clusterConfiguration = configuration.cluster {
+                cluster = try await ClusterNode.open(configuration, clusterConfiguration)
+            }
+            state.withLock { [cluster] in $0.cluster = cluster }
+            let store = try cluster?.store ?? ServerStoreOpener.open(configuration)
             let (ledger, crashed): (InFlightLedger?, Set<InFlightLedger.Mark>)
+            let versions: [[UInt8]: Int64]
             do {
                 (ledger, crashed) = try ServerStoreOpener.openInFlightLedger(configuration)
+                versions = try cluster?.versionSnapshot() ?? [:]
             } catch {
                 ServerStoreOpener.close(store)  // not attached yet, so shutdown would not close it
                 throw error
             }
-            try registry.attach(store, ledger: ledger, crashed: crashed,
-                                restoring: AppRestorer(configuration: configuration, host: host))
+            let restorer = AppRestorer(configuration: configuration, host: host)
+            try registry.attach(store, ledger: ledger, crashed: crashed, restoring: restorer)
+            try await cluster?.startServices(registry: registry, restorer: restorer, versions: versions)
         } catch {
             await shutdown()
             throw error
@@ -151,6 +160,11 @@ public final class EnclaveServer: Sendable {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
+    }
+
+    /// The port where this cluster node provisions joining nodes (nil when not a cluster node).
+    public var clusterListenPort: Int? {
+        state.withLock { $0.cluster }?.listenPort
     }
 
     /// Connections open right now.

@@ -46,6 +46,10 @@ public struct ServerConfiguration: Sendable {
     /// a restart (SPEC §7). `nil` keeps everything in memory, for tests and embedding; the
     /// `enclave-os` command always passes one (`--data-dir`, default `./enclave-data`).
     public var dataDirectory: String? = nil
+    /// Run as a node of a cluster over a shared PostgreSQL store (`--store postgres://…`);
+    /// `dataDirectory` then keeps only this node's own files (docs/cluster.md). `nil`: one
+    /// server over its own SQLite file.
+    public var cluster: ClusterConfiguration? = nil
     /// The HTTPS client behind apps' `privasys:enclave-os/https` imports (SPEC §6), shared by
     /// every app. `nil`: apps importing it still load, and every fetch answers that egress is
     /// unavailable. The server does not shut it down: whoever created it does, after the server.

@@ -38,6 +38,16 @@ public final class AttestationExtensions: @unchecked Sendable {
         lock.withLock { values }
     }
 
+    /// Replaces every value with `values` (what another server of a cluster stored), without
+    /// calling `onChange`. Returns whether anything changed.
+    public func replace(with values: [UInt32: [UInt8]]) -> Bool {
+        lock.withLock {
+            guard self.values != values else { return false }
+            self.values = values
+            return true
+        }
+    }
+
     func set(arc: UInt32, value: [UInt8], kv: SealedKV) throws {
         let changed = try lock.withLock { () throws -> Bool in
             guard values[arc] != nil || values.count < Self.maxExtensions else {

@@ -108,6 +108,17 @@ public final class SealedFileSystem: @unchecked Sendable {
         }
     }
 
+    /// What `path` names and, for a stored file not open here, its bytes (read once).
+    private func lookup(at path: FileSystemPath) throws -> (EntryType?, [UInt8]?) {
+        if path.isRoot { return (.directory, nil) }
+        if let node = nodes[path], !node.unlinked { return (.file, nil) }
+        return try WASIErrorCode.mapping {
+            if let data = try kv.get(path.fileKey) { return (.file, data) }
+            if try kv.get(path.directoryKey) != nil { return (.directory, nil) }
+            return (nil, nil)
+        }
+    }
+
     /// Attributes of `path`. - Throws: `noEntry` when nothing is there.
     public func stat(at path: FileSystemPath) throws -> Stat {
         if let node = nodes[path], !node.unlinked { return Stat(type: .file, size: UInt64(node.data.count), times: try times(of: node)) }
@@ -268,7 +279,9 @@ public final class SealedFileSystem: @unchecked Sendable {
     public func open(at path: FileSystemPath, create: Bool, exclusive: Bool, truncate: Bool,
                      directory: Bool, write: Bool) throws -> Opened {
         if directory && create { throw WASIErrorCode.invalid }
-        switch try entryType(at: path) {
+        // A stored file's bytes come back with its type: opening it reads the store once.
+        let (type, storedData) = try lookup(at: path)
+        switch type {
         case .directory:
             if create && exclusive { throw WASIErrorCode.exist }
             if truncate || write { throw WASIErrorCode.isDirectory }
@@ -277,7 +290,7 @@ public final class SealedFileSystem: @unchecked Sendable {
             if create && exclusive { throw WASIErrorCode.exist }
             if directory { throw WASIErrorCode.notDirectory }
             if truncate && !write { throw WASIErrorCode.invalid }
-            let node = try acquireNode(at: path)
+            let node = try acquireNode(at: path, stored: storedData)
             if truncate && !node.data.isEmpty { replaceData(of: node, with: []) }
             return .file(node)
         case nil:
@@ -296,13 +309,14 @@ public final class SealedFileSystem: @unchecked Sendable {
         }
     }
 
-    /// The shared node of file `path`, loading it on first use; counts one more holder.
-    func acquireNode(at path: FileSystemPath) throws -> FileNode {
+    /// The shared node of file `path`, loading it on first use (from `stored` when the caller
+    /// has just read it); counts one more holder.
+    func acquireNode(at path: FileSystemPath, stored: [UInt8]? = nil) throws -> FileNode {
         if let node = nodes[path] {
             node.holders += 1
             return node
         }
-        guard let data = try WASIErrorCode.mapping({ try kv.get(path.fileKey) }) else { throw WASIErrorCode.noEntry }
+        guard let data = try stored ?? WASIErrorCode.mapping({ try kv.get(path.fileKey) }) else { throw WASIErrorCode.noEntry }
         guard cachedBytes + data.count <= limits.maxCachedBytes else { throw WASIErrorCode.insufficientMemory }
         let node = FileNode(path: path, data: data)
         node.holders = 1

@@ -57,10 +57,10 @@ public final class SealedStore: @unchecked Sendable {
     /// - Throws: `appAlreadyExists` (its text is the compat `app '<name>' is already loaded`).
     public func addApp(_ record: AppRecord) throws {
         try AppNameRule.validate(record.name)
-        guard try backend.appRecord(id: sealer.id(forApp: record.name)) == nil else {
+        let (id, sealed) = try sealer.seal(record)
+        guard try backend.addAppRecord(id: id, record: sealed) else {
             throw SealedStoreError.appAlreadyExists(record.name)
         }
-        try saveApp(record)
     }
 
     /// The stored record of app `name`, or nil.
@@ -123,6 +123,24 @@ public final class SealedStore: @unchecked Sendable {
     /// an app's data before its record is stored (the instantiation at load). Close it after.
     public func detachedKV(appName: String, key: AppKey) throws -> SealedKV {
         try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits)
+    }
+
+    /// Closes the shared handle of app `name` without touching the store: another server of
+    /// a cluster removed or replaced the app, so calls still holding the handle fail with
+    /// `appRemoved` instead of writing under a key that is gone.
+    public func forgetApp(named name: String) {
+        closeHandle(named: name)
+    }
+
+    /// The row id of app `name`'s record (an HMAC: the host learns no names).
+    public func recordID(forApp name: String) -> [UInt8] {
+        sealer.id(forApp: name)
+    }
+
+    /// Opens a sealed record read straight from the backend (a cluster's change feed).
+    /// - Throws: `integrity` if it was tampered with, renamed, or sealed under another key.
+    public func openRecord(id: [UInt8], sealed: [UInt8]) throws -> AppRecord {
+        try sealer.open(id: id, sealed: sealed)
     }
 
     private func closeHandle(named name: String) {

@@ -21,8 +21,13 @@ public struct StoredName: Sendable, Equatable {
 }
 
 /// Where ciphertext lives. Implementations see only HMACs and sealed bytes, never plaintext;
-/// they must make each `apply` / `removeApp` all-or-nothing, and be safe to call from many
-/// threads (the WASI host calls synchronously from worker threads).
+/// they must make each `apply` / `removeApp` all-or-nothing, durable once it returns, and be
+/// safe to call from many threads (the WASI host calls synchronously from worker threads, never
+/// from an event loop).
+///
+/// Nothing above a backend caches row values: a backend shared by several servers (PostgreSQL)
+/// answers every read from the database, so a write committed through one server is read
+/// through any other.
 public protocol StorageBackend: AnyObject, Sendable {
     /// The sealed value of row `name` in `namespace`, or nil.
     func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]?
@@ -37,10 +42,28 @@ public protocol StorageBackend: AnyObject, Sendable {
     func appRecord(id: [UInt8]) throws -> [UInt8]?
     /// Inserts or replaces a sealed app record.
     func putAppRecord(id: [UInt8], record: [UInt8]) throws
+    /// Inserts a sealed app record only if none is stored under `id`; returns whether it did.
+    /// Atomic on a shared backend, so two servers loading the same name cannot both win.
+    func addAppRecord(id: [UInt8], record: [UInt8]) throws -> Bool
     /// Every sealed app record, in unspecified order.
     func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])]
     /// Removes app record `id` and, when `namespace` is given, all of its rows — atomically, so a
     /// crash never leaves a registered app without data or orphaned rows of a removed app.
     /// Returns whether a record was removed.
     func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool
+    /// Releases files and connections; later calls fail with a `backend` error.
+    func close()
+}
+
+extension StorageBackend {
+    /// Check, then insert: enough for a backend that one process owns, whose registry
+    /// serialises loads; shared backends override it with one atomic statement.
+    public func addAppRecord(id: [UInt8], record: [UInt8]) throws -> Bool {
+        guard try appRecord(id: id) == nil else { return false }
+        try putAppRecord(id: id, record: record)
+        return true
+    }
+
+    /// Nothing to release.
+    public func close() {}
 }

@@ -2,6 +2,7 @@ import Components
 import Egress
 import EnclaveServer
 import Foundation
+import SealedStore
 
 /// The servers the benchmark starts: both are the real `EnclaveServer` with its TLS 1.3 listener
 /// and RA-TLS certificates (simulated attestation, deterministic mode) on a free port, over a
@@ -24,20 +25,40 @@ enum BenchServers {
         return configuration
     }
 
+    /// How a server of the benchmark joins a cluster (nil: its own SQLite file).
+    struct ClusterSpec {
+        var store: String
+        var clusterPort = 0
+        var join: String?
+    }
+
     /// Starts a server in this process (apps' HTTPS egress through `egress`, none by default;
-    /// calls under `limits`) and returns it with its port.
-    static func startInProcess(dataDirectory: String, egress: HTTPSEgress? = nil,
+    /// calls under `limits`) and returns it with its port; with `store`, a cluster node over that
+    /// PostgreSQL database (the first node: it creates the cluster key).
+    static func startInProcess(dataDirectory: String, store: String? = nil, egress: HTTPSEgress? = nil,
                                limits: ExecutionLimits = .default) async throws -> (EnclaveServer, Int) {
-        var configuration = configuration(dataDirectory: dataDirectory, log: { _ in })
+        let server = try makeServer(dataDirectory: dataDirectory, cluster: store.map { ClusterSpec(store: $0) },
+                                    egress: egress, limits: limits, log: { _ in })
+        let address = try await server.start()
+        guard let port = address.port else { throw BenchError("the in-process server reported no port") }
+        return (server, port)
+    }
+
+    /// A server with simulated attestation, as `enclave-os` would run it.
+    static func makeServer(dataDirectory: String, cluster: ClusterSpec?, egress: HTTPSEgress? = nil,
+                           limits: ExecutionLimits = .default, log: @escaping @Sendable (String) -> Void) throws -> EnclaveServer {
+        var configuration = configuration(dataDirectory: dataDirectory, log: log)
         configuration.egress = egress
         configuration.defaultFuel = limits.fuel
         configuration.maxMemoryBytes = limits.maxMemoryBytes
         let registry = AppRegistry()
-        let identity = try AttestationSetup(providerName: "simulated").makeIdentity(registry: registry, log: { _ in })
-        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
-        let address = try await server.start()
-        guard let port = address.port else { throw BenchError("the in-process server reported no port") }
-        return (server, port)
+        let identity = try AttestationSetup(providerName: "simulated").makeIdentity(registry: registry, log: log)
+        if let cluster {
+            configuration.cluster = ClusterConfiguration(
+                store: try PostgresURL(parsing: cluster.store), join: try cluster.join.map { try ClusterConfiguration.Peer(parsing: $0) },
+                listenHost: "127.0.0.1", listenPort: cluster.clusterPort, syncInterval: 0.2, identity: identity)
+        }
+        return EnclaveServer(configuration: configuration, identity: identity, registry: registry)
     }
 }
 
@@ -56,12 +77,17 @@ final class ServerProcess {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Launches the child and waits for the line announcing its port.
-    static func launch(label: String) throws -> ServerProcess {
+    /// Launches the child and waits for the line announcing its port; with `cluster`, a cluster
+    /// node (its cluster port is `cluster.clusterPort`).
+    static func launch(label: String, cluster: BenchServers.ClusterSpec? = nil) throws -> ServerProcess {
         let directory = try BenchServers.makeDataDirectory(label)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["--serve", "--data-dir", directory]
+        if let cluster {
+            process.arguments! += ["--store", cluster.store, "--cluster-port", String(cluster.clusterPort)]
+            if let join = cluster.join { process.arguments! += ["--join", join] }
+        }
         let out = Pipe()
         process.standardOutput = out
         // The child's start-up lines (SIMULATED attestation, …) go to a file, not our table.
@@ -110,12 +136,9 @@ final class ServerProcess {
 /// `enclave-bench --serve --data-dir DIR`: the child side of `ServerProcess`. Prints `PORT n`
 /// once listening and serves until SIGTERM.
 enum ServeMode {
-    static func run(dataDirectory: String) async throws {
+    static func run(dataDirectory: String, cluster: BenchServers.ClusterSpec?) async throws {
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
-        let configuration = BenchServers.configuration(dataDirectory: dataDirectory, log: log)
-        let registry = AppRegistry()
-        let identity = try AttestationSetup(providerName: "simulated").makeIdentity(registry: registry, log: log)
-        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
+        let server = try BenchServers.makeServer(dataDirectory: dataDirectory, cluster: cluster, log: log)
         let address = try await server.start()
         FileHandle.standardOutput.write(Data("PORT \(address.port ?? 0)\n".utf8))
         signal(SIGTERM, SIG_IGN)

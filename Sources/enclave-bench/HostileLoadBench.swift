@@ -6,7 +6,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Item 12: one app's `hello` while other apps attack the execution slots, over real TLS to an
+/// Item 14: one app's `hello` while other apps attack the execution slots, over real TLS to an
 /// in-process server with the default limits (8 slots, 2 per app, 30 s time limit, max_fuel cap
 /// 1e9): 8 HTTPS fetches from a server that accepts connections and never answers, 8 calls that
 /// loop until the max_fuel cap runs out, and both together. Each attacker sends its next call as
@@ -51,7 +51,7 @@ enum HostileLoadBench {
         let iterations = options.scaled(400, quick: 50)
 
         let idle = try await helloLatency(manager, hello, iterations: iterations)
-        report.add(Row(item: 12, metric: "`hello` of one app, no other load (p50 / p99, TLS round trip)",
+        report.add(Row(item: 14, metric: "`hello` of one app, no other load (p50 / p99, TLS round trip)",
                        figure: Format.microsPair(idle), target: "—", met: nil))
         for (label, attack) in [("8 HTTPS fetches from a server that never answers", [(fetch, 8)]),
                                 ("8 calls looping to the max_fuel cap (1e9)", [(loop, 8)]),
@@ -60,11 +60,11 @@ enum HostileLoadBench {
             try await Task.sleep(for: .milliseconds(300))  // every attacker's call is in
             let during = try await helloLatency(manager, hello, iterations: iterations)
             for attacker in attackers { attacker.cancel() }
-            report.add(Row(item: 12, metric: "`hello` of one app during \(label) of other apps (p50 / p99)",
+            report.add(Row(item: 14, metric: "`hello` of one app during \(label) of other apps (p50 / p99)",
                            figure: Format.microsPair(during), target: "p99 within a few ms of the idle p99", met: nil))
             progress("  during \(label): hello \(Format.microsPair(during))")
         }
-        report.note("Item 12: an in-process server with the default call limits; the attackers keep their calls in flight on "
+        report.note("Item 14: an in-process server with the default call limits; the attackers keep their calls in flight on "
             + "their own connections; both attacker apps hold at most 2 of the 8 slots (a fetch waiting for its response "
             + "holds none). On 2 cores, two looping calls compete with the hello for CPU time, not for a slot.")
         await manager.close()

@@ -4,7 +4,7 @@ import Foundation
 struct Options {
     /// The measurement groups, in the order they run.
     enum Group: String, CaseIterable {
-        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, hostile
+        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, store, cluster, hostile
     }
 
     /// A short smoke run: fewer iterations and shorter windows (figures are rougher).
@@ -13,11 +13,13 @@ struct Options {
     var only: Set<Group> = Set(Group.allCases)
     /// `--serve --data-dir DIR`: the server child process (internal).
     var serveDataDirectory: String?
+    /// `--serve … --store URL --cluster-port N [--join URL]`: the child is a cluster node.
+    var serveCluster: BenchServers.ClusterSpec?
     /// Where the committed guests and the wasmtime helper are (the package root).
     var root = FileManager.default.currentDirectoryPath
 
     static let usage = """
-        usage: swift run -c release enclave-bench [--quick] [--only GROUP[,GROUP…]] [--root DIR]
+        usage: swift run -c release enclave-bench [--quick] [--only GROUP[,GROUP…]] [--repeat N] [--root DIR]
           groups: \(Group.allCases.map(\.rawValue).joined(separator: ", "))
           Progress goes to stderr; the Markdown table to stdout. Run from the package root.
         """
@@ -35,6 +37,11 @@ struct Options {
                     guard let group = Group(rawValue: String(name)) else { throw BenchError("unknown group '\(name)'\n\(usage)") }
                     options.only.insert(group)
                 }
+            case "--repeat":
+                guard let factor = iterator.next().flatMap(Int.init), (1...1000).contains(factor) else {
+                    throw BenchError("--repeat needs a factor from 1 to 1000")
+                }
+                options.repeatFactor = factor
             case "--root":
                 guard let root = iterator.next() else { throw BenchError("--root needs a directory") }
                 options.root = root
@@ -42,6 +49,18 @@ struct Options {
             case "--data-dir":
                 guard let directory = iterator.next() else { throw BenchError("--data-dir needs a directory") }
                 options.serveDataDirectory = directory
+            case "--store":
+                guard let url = iterator.next() else { throw BenchError("--store needs a URL") }
+                options.serveCluster = BenchServers.ClusterSpec(store: url, clusterPort: options.serveCluster?.clusterPort ?? 0,
+                                                                join: options.serveCluster?.join)
+            case "--cluster-port":
+                guard let port = iterator.next().flatMap(Int.init) else { throw BenchError("--cluster-port needs a port") }
+                options.serveCluster = options.serveCluster ?? BenchServers.ClusterSpec(store: "")
+                options.serveCluster?.clusterPort = port
+            case "--join":
+                guard let peer = iterator.next() else { throw BenchError("--join needs a URL") }
+                options.serveCluster = options.serveCluster ?? BenchServers.ClusterSpec(store: "")
+                options.serveCluster?.join = peer
             case "-h", "--help":
                 print(usage)
                 exit(0)
@@ -51,8 +70,11 @@ struct Options {
         return options
     }
 
-    /// `full` normally, `quick` with `--quick`.
-    func scaled(_ full: Int, quick small: Int) -> Int { quick ? small : full }
+    /// Multiplies every iteration count (`--repeat N`): longer runs for a profiler.
+    var repeatFactor = 1
+
+    /// `full` normally, `quick` with `--quick`, times `--repeat`.
+    func scaled(_ full: Int, quick small: Int) -> Int { (quick ? small : full) * repeatFactor }
 
     /// A file of the package, by path relative to the root.
     func path(_ relative: String) -> String { root + "/" + relative }

@@ -95,6 +95,9 @@ struct EnclaveOSCommand: AsyncParsableCommand {
                                valueName: "HOST:PORT=ADDR:PORT"))
     var egressResolve: [String] = []
 
+    @OptionGroup(title: "Cluster")
+    var cluster: ClusterOptions
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
@@ -168,6 +171,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         let registry = AppRegistry()
         let setup = AttestationSetup(providerName: attestation, egressTrust: egress?.trustBundle, hostnames: ["localhost"])
         let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
+        configuration.cluster = try cluster.configuration(host: host, identity: identity)
         let logger = ForwardingLogHandler.logger(label: "enclave-os", sink: { log($0) })
         let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry, logger: logger)
         defer { try? egress?.syncShutdown() }

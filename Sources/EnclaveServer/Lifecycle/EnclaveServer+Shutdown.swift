@@ -108,9 +108,12 @@ extension EnclaveServer {
             try? await connection.close()
         }
         await executor?.shutdown()
+        let cluster = state.withLock { $0.cluster }
+        await cluster?.stopServices()
         // No guest code runs any more: close the store (releasing the data directory's lock)
         // and clear the in-flight record.
         registry.detachStore()
+        cluster?.releaseDirectory()
         try? await group?.shutdownGracefully()
         let seconds = ComponentSeconds.format(ContinuousClock.now - started)
         logger.info("stopped", metadata: ["after_s": "\(seconds)", "drained": "\(drained)"])

@@ -104,6 +104,12 @@ struct AppRestorer {
         guard crashed, record.quarantine == nil else { return record }
         var quarantined = record
         quarantined.quarantine = AppQuarantine(reason: Self.crashReason)
+        if configuration.cluster != nil {
+            // A node's crash may be the node's own (killed, out of memory): the other nodes keep
+            // serving the app, and this node does until the app is reloaded or replaced anywhere.
+            configuration.log("cluster: the quarantine of app '\(record.name)' applies to this node only")
+            return quarantined
+        }
         do {
             try store.saveApp(quarantined)
         } catch {
@@ -113,6 +119,15 @@ struct AppRestorer {
                 + "it is quarantined until this server stops")
         }
         return quarantined
+    }
+
+    /// Validates and instantiates `record`, changed through another node of a cluster, recorded
+    /// in the in-flight record like a restore at start.
+    func restoreFromCluster(_ record: AppRecord, store: SealedStore, registry: AppRegistry) throws -> LoadedApp {
+        let ledger = registry.ledger
+        return try ledger.running(InFlightLedger.Mark(appName: record.name, codeHash: record.codeHash)) {
+            try restore(record, store: store, registry: registry, ledger: ledger)
+        }
     }
 
     private func restore(_ record: AppRecord, store: SealedStore, registry: AppRegistry, ledger: InFlightLedger?) throws -> LoadedApp {

@@ -59,9 +59,9 @@ enum ServerStoreOpener {
         }
     }
 
-    /// Closes the SQLite file behind `store`, if it has one, so another server in the same
-    /// process (a restart in a test) or another process opens it cleanly.
+    /// Closes the SQLite file or database connections behind `store`, so another server in the
+    /// same process (a restart in a test) or another process opens it cleanly.
     static func close(_ store: SealedStore) {
-        (store.backend as? SQLiteBackend)?.close()
+        store.backend.close()
     }
 }

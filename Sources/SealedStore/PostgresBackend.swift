@@ -1,0 +1,224 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The shared backend of a cluster: the same sealed layout as `SQLiteBackend` (HMAC'd row names,
+/// sealed names and values, sealed app records) in a PostgreSQL database that every server of the
+/// cluster uses. PostgreSQL only ever sees ciphertext and HMACs.
+///
+/// Every write is one SQL statement (so one atomic, durable commit: PostgreSQL returns from a
+/// commit only once its WAL record is flushed, with `fsync` and `synchronous_commit` on, which
+/// `durabilityWarnings` checks). PostgreSQL groups the WAL flushes of concurrent commits itself,
+/// so concurrent writers from any server share fsyncs. Nothing is cached: every read goes to the
+/// database, so what one server commits, every other server reads.
+///
+/// Concurrent writes to the same row from several servers: the last commit wins, whole; a row
+/// never holds a mix of two writes (see docs/cluster.md for what apps can rely on).
+public final class PostgresBackend: StorageBackend, Sendable {
+    /// Where the database is (password hidden in `description`).
+    public let url: PostgresURL
+    private let pool: PostgresPool
+    /// Settings of the database that weaken durability (empty when it is sound), for the log.
+    public let durabilityWarnings: [String]
+
+    /// Connects, creates or checks the schema, and reads the durability settings.
+    /// - Throws: `SealedStoreError.backend` naming the database when it cannot be reached or its
+    ///   schema is newer than this server.
+    public init(url: PostgresURL) throws {
+        self.url = url
+        pool = try PostgresPool(url: url)
+        do {
+            try PostgresSchema.migrate(pool)
+            durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)
+        } catch {
+            pool.close()
+            throw error
+        }
+    }
+
+    /// Closes every connection; later calls fail.
+    public func close() {
+        pool.close()
+    }
+
+    // MARK: - Rows
+
+    public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
+        try rows("read a value", "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
+                 [namespace, name]).first.map { try $0.bytes(0) }
+    }
+
+    /// One statement for the whole batch: the batch's final state per row (a later write to the
+    /// same row replaces an earlier one, as applying them in order would), deletes and upserts of
+    /// disjoint rows together.
+    public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
+        guard !writes.isEmpty else { return }
+        var final: [[UInt8]: StorageWrite] = [:]
+        var order: [[UInt8]] = []
+        for write in writes {
+            let name: [UInt8]
+            switch write {
+            case .put(let row, _, _), .delete(let row): name = row
+            }
+            if final.updateValue(write, forKey: name) == nil { order.append(name) }
+        }
+        var deleted: [ByteBuffer] = [], names: [ByteBuffer] = [], sealedNames: [ByteBuffer] = [], values: [ByteBuffer] = []
+        for name in order {
+            switch final[name] {
+            case .put(let row, let sealedName, let value):
+                names.append(ByteBuffer(bytes: row))
+                sealedNames.append(ByteBuffer(bytes: sealedName))
+                values.append(ByteBuffer(bytes: value))
+            case .delete(let row):
+                deleted.append(ByteBuffer(bytes: row))
+            case nil:
+                break
+            }
+        }
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(ByteBuffer(bytes: namespace))
+        bindings.append(deleted)
+        bindings.append(names)
+        bindings.append(sealedNames)
+        bindings.append(values)
+        try execute("apply \(writes.count) write(s)", """
+            WITH gone AS (DELETE FROM enclaveos_kv WHERE ns = $1 AND name = ANY($2::bytea[]))
+            INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
+            SELECT $1, n, s, v FROM unnest($3::bytea[], $4::bytea[], $5::bytea[]) AS t(n, s, v)
+            ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
+            """, bindings)
+    }
+
+    public func names(namespace: [UInt8]) throws -> [StoredName] {
+        try rows("list names", "SELECT name, sealed_name FROM enclaveos_kv WHERE ns = $1", [namespace]).map {
+            StoredName(name: try $0.bytes(0), sealedName: try $0.bytes(1))
+        }
+    }
+
+    public func count(namespace: [UInt8]) throws -> Int {
+        try Int(rows("count rows", "SELECT count(*) FROM enclaveos_kv WHERE ns = $1", [namespace]).first?.int64(0) ?? 0)
+    }
+
+    // MARK: - App records
+
+    public func appRecord(id: [UInt8]) throws -> [UInt8]? {
+        try rows("read an app record", "SELECT record FROM enclaveos_apps WHERE id = $1", [id]).first.map { try $0.bytes(0) }
+    }
+
+    /// Inserts or replaces; a replaced record gets a new version, so the other servers notice.
+    public func putAppRecord(id: [UInt8], record: [UInt8]) throws {
+        try execute("store an app record", """
+            INSERT INTO enclaveos_apps (id, record) VALUES ($1, $2)
+            ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, version = nextval('enclaveos_app_version')
+            """, Self.bindings([id, record]))
+    }
+
+    public func addAppRecord(id: [UInt8], record: [UInt8]) throws -> Bool {
+        try !rows("add an app record", "INSERT INTO enclaveos_apps (id, record) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                  [id, record]).isEmpty
+    }
+
+    public func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])] {
+        try rows("read every app record", "SELECT id, record FROM enclaveos_apps", []).map { (try $0.bytes(0), try $0.bytes(1)) }
+    }
+
+    public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
+        // An empty namespace matches no row (namespaces are 32-byte HMACs).
+        try !rows("remove an app", """
+            WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
+            DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
+            """, [id, namespace ?? []]).isEmpty
+    }
+
+    // MARK: - Cluster support
+
+    /// Every app record's id and version: a version changes whenever the record is written, and
+    /// is never reused, so comparing two listings shows exactly what was loaded, changed or removed.
+    public func appVersions() throws -> [(id: [UInt8], version: Int64)] {
+        try rows("list app versions", "SELECT id, version FROM enclaveos_apps", []).map { (try $0.bytes(0), try $0.int64(1)) }
+    }
+
+    /// App record `id` with its version, or nil.
+    public func versionedAppRecord(id: [UInt8]) throws -> (record: [UInt8], version: Int64)? {
+        try rows("read an app record", "SELECT record, version FROM enclaveos_apps WHERE id = $1", [id]).first.map {
+            (try $0.bytes(0), try $0.int64(1))
+        }
+    }
+
+    /// Gives app record `id` a new version without changing it, so every server reloads it (e.g.
+    /// after an app changed what its certificate shows). Returns whether the record exists.
+    @discardableResult
+    public func touchAppRecord(id: [UInt8]) throws -> Bool {
+        try !rows("announce an app change", "UPDATE enclaveos_apps SET version = nextval('enclaveos_app_version') WHERE id = $1 RETURNING 1",
+                  [id]).isEmpty
+    }
+
+    /// The cluster value `name` (e.g. the check value of the cluster key), or nil.
+    public func clusterValue(_ name: String) throws -> [UInt8]? {
+        var bindings = PostgresBindings()
+        bindings.append(name)
+        return try pool.withConnection("read cluster value") { connection in
+            try pool.query(connection, "SELECT value FROM enclaveos_cluster WHERE name = $1", bindings, operation: "read cluster value \(name)")
+                .first.map { try $0.bytes(0) }
+        }
+    }
+
+    /// Stores `value` under `name` unless a value is there; returns the value now stored
+    /// (`value` if this call stored it). Atomic: of two servers racing, exactly one wins.
+    public func addClusterValue(_ name: String, _ value: [UInt8]) throws -> [UInt8] {
+        var bindings = PostgresBindings()
+        bindings.append(name)
+        bindings.append(ByteBuffer(bytes: value))
+        let inserted = try pool.withConnection("store cluster value") { connection in
+            try pool.query(connection, "INSERT INTO enclaveos_cluster (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING 1",
+                           bindings, operation: "store cluster value \(name)")
+        }
+        if !inserted.isEmpty { return value }
+        guard let stored = try clusterValue(name) else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: store cluster value \(name)", code: 0,
+                                           message: "the value vanished between two statements")
+        }
+        return stored
+    }
+
+    // MARK: - Statements
+
+    private static func bindings(_ values: [[UInt8]]) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values { bindings.append(ByteBuffer(bytes: value)) }
+        return bindings
+    }
+
+    private func rows(_ operation: String, _ sql: String, _ values: [[UInt8]]) throws -> [PostgresRow] {
+        try pool.withConnection(operation) { connection in
+            Array(try pool.query(connection, sql, Self.bindings(values), operation: operation))
+        }
+    }
+
+    private func execute(_ operation: String, _ sql: String, _ bindings: PostgresBindings) throws {
+        _ = try pool.withConnection(operation) { connection in
+            try pool.query(connection, sql, bindings, operation: operation)
+        }
+    }
+}
+
+extension PostgresRow {
+    /// Column `index` as bytes; a type mismatch is a `backend` error, never a crash.
+    func bytes(_ index: Int) throws -> [UInt8] {
+        let cells = makeRandomAccess()
+        guard index < cells.count else { throw Self.missing(index) }
+        let buffer = try cells[index].decode(ByteBuffer.self)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// Column `index` as a 64-bit integer.
+    func int64(_ index: Int) throws -> Int64 {
+        let cells = makeRandomAccess()
+        guard index < cells.count else { throw Self.missing(index) }
+        return try cells[index].decode(Int64.self)
+    }
+
+    private static func missing(_ index: Int) -> SealedStoreError {
+        .backend(operation: "PostgreSQL: read a row", code: 0, message: "the row has no column \(index)")
+    }
+}

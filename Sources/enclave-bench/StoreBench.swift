@@ -1,0 +1,211 @@
+import Components
+import EnclaveClient
+@_spi(Benchmark) import EnclaveServer
+import Foundation
+import SealedStore
+
+/// The sealed store under the reference app's `kv-store` and `kv-read`, on both backends: the
+/// embedded SQLite file and a private PostgreSQL server (the cluster's store). Server-side calls
+/// (`callAsServer`: a fresh instance, a WASI session over the app's store), so the figures are the
+/// store's and the WASI path's, without network or JSON.
+enum StoreBench {
+    static let writers = 8
+
+    static func run(_ options: Options, report: Report) async throws {
+        let directory = try BenchServers.makeDataDirectory("store")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (server, port) = try await BenchServers.startInProcess(dataDirectory: directory)
+        do {
+            try await measure(options, report: report, server: server, port: port, backend: "SQLite")
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+
+        let postgres: PrivatePostgresProcess
+        do {
+            postgres = try PrivatePostgresProcess.start(options)
+        } catch {
+            report.add(.notAvailable(12, "PostgreSQL store rows", reason: "\(error)"))
+            return
+        }
+        defer { postgres.stop() }
+        let nodeDirectory = try BenchServers.makeDataDirectory("store-pg")
+        defer { try? FileManager.default.removeItem(atPath: nodeDirectory) }
+        let (node, nodePort) = try await BenchServers.startInProcess(dataDirectory: nodeDirectory, store: postgres.url)
+        do {
+            try await measure(options, report: report, server: node, port: nodePort, backend: "PostgreSQL")
+        } catch {
+            await node.shutdown()
+            throw error
+        }
+        await node.shutdown()
+    }
+
+    private static func measure(_ options: Options, report: Report, server: EnclaveServer, port: Int, backend: String) async throws {
+        let connection = try await EnclaveConnection.connect(port: port)
+        try await ServerSideCalls.load(connection, name: "app", bytes: try options.bytes(Guests.referenceApp))
+        await connection.close()
+        guard let app = server.registry.app(named: "app") else { throw BenchError("the reference app is not in the registry") }
+        let value = ComponentValue.string("a value of 32 bytes, sealed......")
+        let iterations = options.scaled(600, quick: 100)
+
+        let single = try Samples.measure(iterations: iterations, warmup: 20) {
+            _ = try app.callAsServer("kv-store", [.string("bench-key"), value])
+        }
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, one writer at a time (p50 / p99; each waits for its own durable commit)",
+                       figure: Format.microsPair(single), target: "—", met: nil))
+
+        let statistics = (server.registry.store?.backend as? SQLiteBackend)?.commitStatistics
+        let perWriter = options.scaled(300, quick: 60)
+        let (latencies, wall) = try concurrentWrites(app: app, value: value, perWriter: perWriter)
+        let total = writers * perWriter
+        let amortized = Double(wall) / Double(total)
+        var shared = ""
+        if let before = statistics, let after = (server.registry.store?.backend as? SQLiteBackend)?.commitStatistics {
+            let commits = after.commits - before.commits, writes = after.writes - before.writes
+            shared = ", \(Format.number(Double(writes) / Double(max(1, commits)))) writes per commit"
+        }
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, \(writers) concurrent writers sharing commits: time per write (wall / writes)",
+                       figure: "\(Format.micros(amortized)) µs (\(total) writes, \(Format.number(1e9 / amortized)) writes/s\(shared))",
+                       target: "≤ 100 µs", met: amortized <= 100_000))
+        report.add(Row(item: 12, metric: "\(backend): `kv-store`, \(writers) concurrent writers: latency of one call (p50 / p99)",
+                       figure: Format.microsPair(latencies), target: "—", met: nil))
+        try storeAlone(app: app, perWriter: perWriter, backend: backend, server: server, report: report)
+
+        let reads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
+            _ = try app.callAsServer("kv-read", [.string("bench-key")])
+        }
+        report.add(Row(item: 12, metric: "\(backend): `kv-read` (p50 / p99)", figure: Format.microsPair(reads),
+                       target: "p50 ≤ 15 µs", met: reads.p50 <= 15_000))
+        // Where a kv-read's time goes: the same call without any store work (`hello`), and the
+        // store's own read (HMAC of the name, the backend's read, AES-GCM open) without WASI.
+        let hello = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
+            _ = try app.callAsServer("hello", [])
+        }
+        let fileKey = Array("fs:/bench-key".utf8)
+        let storeReads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
+            _ = try app.kv.get(fileKey)
+        }
+        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50)",
+                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs", target: "—", met: nil))
+    }
+
+    /// The store's own durable write without WASI: one writer, then `writers` concurrent ones.
+    private static func storeAlone(app: LoadedApp, perWriter: Int, backend: String, server: EnclaveServer, report: Report) throws {
+        let value = [UInt8](repeating: 0x5a, count: 32)
+        let single = try Samples.measure(iterations: perWriter, warmup: 10) { try app.kv.put("fs:/alone", value) }
+        let sqlite = server.registry.store?.backend as? SQLiteBackend
+        let before = sqlite?.commitStatistics
+        let start = now()
+        let failures = SharedSamples()
+        onThreads(writers) { writer in
+            for _ in 0..<perWriter {
+                do { try app.kv.put("fs:/alone-\(writer)", value) } catch { failures.fail("\(error)"); return }
+            }
+        }
+        let wall = Double(now() - start) / Double(writers * perWriter)
+        if let failure = failures.failure { throw BenchError("a concurrent put failed: \(failure)") }
+        var shared = ""
+        if let before, let after = sqlite?.commitStatistics {
+            shared = ", \(Format.number(Double(after.writes - before.writes) / Double(max(1, after.commits - before.commits)))) writes per commit"
+        }
+        report.add(Row(item: 12, metric: "\(backend): the store alone (sealed put, no WASI): one writer p50 / \(writers) concurrent writers per write",
+                       figure: "\(Format.micros(single.p50)) / \(Format.micros(wall)) µs\(shared)", target: "—", met: nil))
+    }
+
+    /// `writers` threads each storing `perWriter` values under its own key; per-call latencies and
+    /// the wall time of the whole.
+    private static func concurrentWrites(app: LoadedApp, value: ComponentValue, perWriter: Int) throws -> (Samples, UInt64) {
+        let results = SharedSamples()
+        let start = now()
+        onThreads(writers) { writer in
+            var samples = Samples(capacity: perWriter)
+            for _ in 0..<perWriter {
+                let begin = now()
+                do {
+                    _ = try app.callAsServer("kv-store", [.string("writer-\(writer)"), value])
+                } catch {
+                    results.fail("\(error)")
+                    return
+                }
+                samples.add(now() - begin)
+            }
+            results.add(samples)
+        }
+        let wall = now() - start
+        if let failure = results.failure { throw BenchError("a concurrent kv-store failed: \(failure)") }
+        return (results.merged, wall)
+    }
+}
+
+/// Runs `body(0..<count)` on `count` threads of their own and waits for all. Not
+/// `DispatchQueue.concurrentPerform`, which runs only as many iterations at once as there are
+/// cores: 8 writers on 2 cores would be 2 writers, and nothing would wait to share a commit.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+        done.enter()
+        let thread = Thread {
+            body(index)
+            done.leave()
+        }
+        thread.start()
+    }
+    done.wait()
+}
+
+/// Samples gathered by concurrent workers.
+final class SharedSamples: @unchecked Sendable {
+    // @unchecked: both fields are only touched under `lock`.
+    private let lock = NSLock()
+    private var all = Samples()
+    private var firstFailure: String?
+
+    func add(_ samples: Samples) {
+        lock.withLock { for value in samples.values { all.add(value) } }
+    }
+
+    func fail(_ message: String) {
+        lock.withLock { if firstFailure == nil { firstFailure = message } }
+    }
+
+    var merged: Samples { lock.withLock { all } }
+    var failure: String? { lock.withLock { firstFailure } }
+}
+
+/// A private PostgreSQL for the benchmark, through the test helper `tests/cluster/private_postgres.py`.
+struct PrivatePostgresProcess {
+    let directory: String
+    let url: String
+    let script: String
+
+    static func start(_ options: Options) throws -> PrivatePostgresProcess {
+        let script = options.path("tests/cluster/private_postgres.py")
+        let directory = NSTemporaryDirectory() + "enclave-bench-pg-\(getpid())"
+        let url = try runScript(script, "start", directory)
+        return PrivatePostgresProcess(directory: directory, url: url, script: script)
+    }
+
+    func stop() {
+        _ = try? Self.runScript(script, "stop", directory)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func runScript(_ script: String, _ command: String, _ directory: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, command, directory]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("no private PostgreSQL (\(script) \(command) failed; is Debian's postgresql installed?)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

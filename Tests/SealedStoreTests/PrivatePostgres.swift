@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+@testable import SealedStore
+
+/// A private PostgreSQL server for the tests of this process, started once through
+/// `tests/cluster/private_postgres.py` (the helper the cluster test uses too) and stopped at exit.
+/// Debian's `postgresql` must be installed: the test command installs it; without it the tests
+/// that need it fail, naming the package.
+enum PrivatePostgres {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var started: Result<(directory: String, url: String), Error>?
+
+    /// The repository's `tests/cluster/private_postgres.py`.
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tests/cluster/private_postgres.py").path
+    }
+
+    /// The store URL of the running server, starting it on first use.
+    static func url() throws -> String {
+        try instance().url
+    }
+
+    static func instance() throws -> (directory: String, url: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let started { return try started.get() }
+        let result = Result { () throws -> (directory: String, url: String) in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enclaveos-pg-\(UUID().uuidString)").path
+            let url = try run("start", directory)
+            atexit { _ = try? PrivatePostgres.run("stop", PrivatePostgres.directoryForExit ?? "") }
+            directoryForExit = directory
+            return (directory, url)
+        }
+        started = result
+        return try result.get()
+    }
+
+    nonisolated(unsafe) private static var directoryForExit: String?
+
+    /// Stops the server as a power cut would (no checkpoint), then starts it again.
+    static func crashAndRestart() throws {
+        let directory = try instance().directory
+        _ = try run("crash", directory)
+        _ = try run("restart", directory)
+    }
+
+    @discardableResult
+    static func run(_ command: String, _ directory: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, command, directory]
+        let output = Pipe()
+        process.standardOutput = output
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FixtureFailure("private_postgres.py \(command) failed: \(problem)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A failure of the fixture (not a skip: a missing PostgreSQL fails the test).
+struct FixtureFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A new backend (its own connections: another "server") on the private database. Tests share
+/// the database, so each works under its own random app names and namespaces.
+func postgresBackend() throws -> PostgresBackend {
+    try PostgresBackend(url: PostgresURL(parsing: PrivatePostgres.url()))
+}
