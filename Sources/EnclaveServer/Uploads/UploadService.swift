@@ -6,6 +6,8 @@ import SealedStore
 struct UploadService: Sendable {
     let store: UploadStore
     let registry: AppRegistry
+    /// For the checks a load makes that can be made before the upload (`max_fuel`'s cap).
+    let configuration: ServerConfiguration
 
     /// Answers `message`; `load` performs the load of a committed upload.
     func handle(_ message: UploadMessage, load: (LoadRequest) -> ManagementResponse) -> ManagementResponse {
@@ -45,9 +47,11 @@ struct UploadService: Sendable {
         }
     }
 
-    /// What would make the commit fail anyway, checked before any byte is sent: a bad key, a
-    /// name in use. The commit checks again (another client may load the name meanwhile).
+    /// What would make the commit fail anyway, checked before any byte is sent: a `max_fuel`
+    /// over the cap, a bad key, a name in use. The commit checks again (another client may load
+    /// the name meanwhile).
     private func precheck(_ begin: UploadBegin) -> String? {
+        if let refusal = configuration.fuelRefusal(begin.maxFuel) { return refusal }
         if let hex = begin.encryptionKey {
             do {
                 _ = try AppKey.fromHex(hex)
