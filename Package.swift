@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         // The shared ciphertext store of a cluster (`--store postgres://…`).
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        // Graceful shutdown on SIGTERM/SIGINT: the server is a `Service` run by a `ServiceGroup`.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
@@ -94,6 +96,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Client library: connect over TLS, send management messages, remote appraisal (HTTPS).
@@ -122,6 +126,9 @@ let package = Package(
             dependencies: [
                 "EnclaveServer", "Egress", "SealedStore", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The client CLI. Templates/ and Console/Assets/ are embedded into it at build time

@@ -56,16 +56,20 @@ public final class Component: Sendable {
         let validator = try ComponentValidator.validate(ast)
         let plan = try ComponentLinker.link(ast, hostImports: imports)
         let component = Component(plan: plan, engine: makeEngine(), options: options)
+        // Start functions and constructors get the time limit a call gets.
+        let control = options.trialLimits.timeLimit.map { CallControl(timeLimit: $0) }
+        defer { control?.detach() }
         do {
             // Eager translation validates every function body now; calls then use the lazy engine.
             let validating = Engine(configuration: EngineConfiguration(compilationMode: .eager, fuelMetering: true))
             let trial = try ComponentInstance(plan: plan, engine: validating, limits: options.trialLimits,
                                               limiter: MemoryCapLimiter(maxBytes: options.trialLimits.maxMemoryBytes),
-                                              session: trialSession)
+                                              session: trialSession, control: control)
             try trial.validate(plan.exports)
         } catch let error as ComponentError {
-            throw error
+            throw control?.stopError ?? error
         } catch {
+            if let stop = control?.stopError { throw stop }
             let mapped = ErrorMapping.map(error, limiter: nil, fuelLeft: nil)
             if case .trap(let reason) = mapped, !String(describing: error).hasPrefix("Trap") {
                 throw ComponentError.malformed("instantiation: \(reason)")
@@ -113,18 +117,35 @@ public final class Component: Sendable {
     /// Resource handles cross as `.handle(rep)`: an `own<R>` or `borrow<R>` argument of a host
     /// resource R is entered in the guest's handle table (a borrow must be dropped by the guest
     /// before it returns); an `own<R>` result leaves the table and is returned as its `rep`.
+    /// The call's wall-clock limit and stop signal are `control`'s when given, else
+    /// `limits.timeLimit`'s (nil: none); a call past them fails with `time limit (N s)` or
+    /// `stopped: <reason>` (see `CallControl`).
     /// - Throws: `ComponentError` whose description is the reason shown to clients after
     ///   `call failed: `, e.g. `out of fuel`.
-    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
+    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil,
+                     control: CallControl? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
-        if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session) {
-            return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm)
-        }
-        let fresh = try makeInstance(limits: limits, session: session)
-        switch pool == nil ? .notReusable : WarmInstance.offer(fresh, limits: limits) {
-        case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
-        case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil)
-        case .damaged: return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session), reuse: nil)
+        let control = control ?? limits.timeLimit.map { CallControl(timeLimit: $0) }
+        try control?.check()
+        do {
+            if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session, control: control) {
+                return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm, control: control)
+            }
+            let fresh = try makeInstance(limits: limits, session: session, control: control)
+            switch pool == nil ? .notReusable : WarmInstance.offer(fresh, limits: limits) {
+            case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm, control: control)
+            case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil, control: control)
+            case .damaged:
+                let another = try makeInstance(limits: limits, session: session, control: control)
+                return try run(lifted, arguments, name: name, in: another, reuse: nil, control: control)
+            }
+        } catch {
+            control?.detach()
+            // A stopped call's guest traps for want of fuel: report why it was stopped.
+            if let stop = control?.stopError, (error as? ComponentError).map({ $0 == .outOfFuel || $0.isStop }) == true {
+                throw stop
+            }
+            throw error
         }
     }
 
@@ -133,15 +154,17 @@ public final class Component: Sendable {
     @_spi(Benchmark)
     public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
-        return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session), reuse: nil)
+        return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
+                       reuse: nil, control: nil)
     }
 
     /// A new instance under `limits`; instantiation failures (e.g. a start function out of
     /// fuel, an initial memory over the cap) are mapped like call failures.
-    private func makeInstance(limits: ExecutionLimits, session: AnyObject?) throws -> ComponentInstance {
+    private func makeInstance(limits: ExecutionLimits, session: AnyObject?, control: CallControl?) throws -> ComponentInstance {
         let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         do {
-            return try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session)
+            return try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session,
+                                         control: control)
         } catch {
             throw ErrorMapping.map(error, limiter: limiter, fuelLeft: nil)
         }
@@ -157,13 +180,17 @@ public final class Component: Sendable {
 
     /// Runs one call; after a normal return, resets `reuse` and gives it back to the pool. Any
     /// failure (trap, out of fuel, host error) drops the instance: its state is undefined.
-    private func run(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String, in instance: ComponentInstance, reuse: WarmInstance?) throws -> [ComponentValue] {
+    /// `control` is detached before the instance can serve another call, so its watchdog never
+    /// touches a store that a later call uses.
+    private func run(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String, in instance: ComponentInstance,
+                     reuse: WarmInstance?, control: CallControl?) throws -> [ComponentValue] {
         let results: [ComponentValue]
         do {
             results = try instance.call(lifted, arguments, name: name)
         } catch {
             throw ErrorMapping.map(error, limiter: instance.limiter, fuelLeft: instance.store.fuel?.remaining)
         }
+        control?.detach()
         if let reuse, let pool, reuse.reset() { pool.put(reuse) }
         return results
     }
@@ -172,7 +199,7 @@ public final class Component: Sendable {
     /// globals, handle table), e.g. to construct an exported resource and then call its
     /// methods. Fuel and memory limits cover all calls of the session together.
     public func instantiate(limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> ComponentSession {
-        ComponentSession(component: self, instance: try makeInstance(limits: limits, session: session))
+        ComponentSession(component: self, instance: try makeInstance(limits: limits, session: session, control: nil))
     }
 
     /// The export `name`, after checking the arguments against its WIT parameters.

@@ -15,14 +15,20 @@ public struct ExecutionLimits: Sendable, Hashable {
     /// other list (its value's boxed storage); a result over it fails the call with
     /// `result of at least N bytes exceeds the per-call limit of M bytes …`.
     public var maxResultBytes: Int
+    /// Wall-clock limit of one call, instantiation, guest code and host calls together; nil:
+    /// none. A call past it fails with `time limit (N s)` (see `CallControl`). A caller that
+    /// passes its own `CallControl` to `Component.call` sets the limit there instead.
+    public var timeLimit: Duration?
 
-    public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20, maxResultBytes: Int = 64 << 20) {
+    public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20, maxResultBytes: Int = 64 << 20,
+                timeLimit: Duration? = nil) {
         self.fuel = fuel
         self.maxMemoryBytes = maxMemoryBytes
         self.maxResultBytes = maxResultBytes
+        self.timeLimit = timeLimit
     }
 
-    /// 10,000,000 fuel, 64 MiB of linear memory, results of up to 64 MiB on the host.
+    /// 10,000,000 fuel, 64 MiB of linear memory, results of up to 64 MiB on the host, no time limit.
     public static let `default` = ExecutionLimits()
 }
 

@@ -27,6 +27,11 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
     case badArguments(String)
     /// No export of that name.
     case noSuchExport(String)
+    /// The call ran past its wall-clock limit (`ExecutionLimits.timeLimit`, or its
+    /// `CallControl`'s); guest code and host calls both count.
+    case timeLimit(Duration)
+    /// The call was stopped from outside (`CallControl.stop`), e.g. because the server stops.
+    case stopped(String)
 
     public var description: String {
         switch self {
@@ -42,6 +47,8 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
             return "\(what) of at least \(atLeast) bytes exceeds the per-call limit of \(limit) bytes on values passed to the host"
         case .badArguments(let why): return why
         case .noSuchExport(let name): return "no export '\(name)'"
+        case .timeLimit(let limit): return "time limit (\(Self.seconds(limit)) s)"
+        case .stopped(let reason): return "stopped: \(reason)"
         }
     }
 
@@ -55,7 +62,18 @@ public enum ComponentError: Error, Sendable, Equatable, CustomStringConvertible 
         case .outOfFuel: return "out of fuel"
         case .memoryLimit(let bytes): return "memory limit exceeded (\(bytes) bytes)"
         case .noSuchExport(let name): return "no export '\(name)'"
-        case .valuesTooLarge: return description
+        case .valuesTooLarge, .timeLimit, .stopped: return description
         }
+    }
+
+    /// `limit` in seconds as people write it: `30`, `1.5`, `0.25` (to the millisecond).
+    static func seconds(_ limit: Duration) -> String {
+        let millis = limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000
+        let whole = millis / 1000, fraction = millis % 1000
+        guard fraction != 0 else { return "\(whole)" }
+        var decimals = String(fraction)
+        decimals = String(repeating: "0", count: 3 - decimals.count) + decimals
+        while decimals.hasSuffix("0") { decimals.removeLast() }
+        return "\(whole).\(decimals)"
     }
 }

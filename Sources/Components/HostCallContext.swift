@@ -1,3 +1,5 @@
+import WasmKit
+
 /// What a host function (or a host resource destructor) can see of the call it serves.
 ///
 /// One context exists per component call (a reused instance gets a new one for each call) and
@@ -11,15 +13,54 @@ public final class HostCallContext {
     /// The instance this call runs in. Weak: the instance owns the context, not the reverse.
     weak var instance: ComponentInstance?
 
-    /// A context outside any instance (fuel and handle queries answer nil / empty): for calling
-    /// host functions directly, e.g. in unit tests of a host interface.
+    /// The call's time limit and stop signal; nil: neither. A host function that blocks hands
+    /// it to whatever waits, so the wait ends when the call must stop.
+    public let control: CallControl?
+
+    /// A context outside any instance (fuel and handle queries answer nil / empty, charges are
+    /// free): for calling host functions directly, e.g. in unit tests of a host interface.
     public init(session: AnyObject? = nil) {
         self.session = session
+        self.control = nil
+    }
+
+    init(session: AnyObject?, control: CallControl?) {
+        self.session = session
+        self.control = control
     }
 
     /// Fuel the call has left, or nil when it is not metered.
     public var remainingFuel: UInt64? {
         instance?.store.fuel?.remaining
+    }
+
+    /// Time left before the call's deadline; nil when it has none. A host function that waits
+    /// (a network request) waits at most this long.
+    public var remainingTime: Duration? {
+        control?.remainingTime
+    }
+
+    /// Throws `ComponentError.timeLimit` or `.stopped` when the call must stop; a host function
+    /// that works in steps can call it between them.
+    public func checkStop() throws(ComponentError) {
+        try control?.check()
+    }
+
+    /// Charges the call fuel for `bytes` of host work that its values do not show (see
+    /// `HostWorkFuel`); throws `ComponentError.outOfFuel` when the budget cannot pay, leaving
+    /// the budget at zero.
+    public func chargeHostWork(bytes: Int) throws(ComponentError) {
+        try chargeFuel(HostWorkFuel.units(forBytes: bytes))
+    }
+
+    /// Takes `units` from the call's fuel (nothing outside an instance or unmetered).
+    func chargeFuel(_ units: UInt64) throws(ComponentError) {
+        guard let store = instance?.store, let remaining = store.fuel?.remaining else { return }
+        guard remaining >= units else {
+            store.fuel = Fuel(remaining: 0)
+            throw .outOfFuel
+        }
+        store.fuel = Fuel(remaining: remaining - units)
     }
 
     /// The `rep`s of every live handle of `resource` (full name, e.g.

@@ -35,6 +35,8 @@ public enum EgressError: Error, Equatable, Sendable, CustomStringConvertible {
     case calledOnEventLoop
     /// The client was shut down.
     case shutDown
+    /// The caller gave up waiting (`fetchBlocking`'s `stopReason`), e.g. its call was stopped.
+    case abandoned(String)
     /// A configuration problem (CA bundle, resolve entry), found at start-up.
     case configuration(String)
     /// Anything else, with the underlying error's text.
@@ -61,6 +63,7 @@ public enum EgressError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(host):\(port) is not in the egress resolve map (the host is mapped for other ports only)"
         case .calledOnEventLoop: return "internal error: blocking egress call made on an event loop"
         case .shutDown: return "egress client is shut down"
+        case .abandoned(let reason): return "request abandoned: \(reason)"
         case .configuration(let reason): return "egress configuration: \(reason)"
         case .other(let text): return text
         }

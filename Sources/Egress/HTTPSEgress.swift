@@ -105,9 +105,12 @@ public final class HTTPSEgress: Sendable {
     /// The same as `fetch`, blocking the calling thread: for a WASM host function running on a
     /// worker thread. It never touches Swift concurrency's shared pool (the request runs on the
     /// client's event loops), and it refuses to run on an event loop, where waiting would deadlock.
+    /// While it waits it asks `stopReason` every `stopPollInterval`; once that answers a reason,
+    /// the request is cancelled and `.abandoned(reason)` returned.
     public func fetchBlocking(
         method: EgressMethod, url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-        trustRoots: [[UInt8]]? = nil, timeout: TimeAmount? = nil
+        trustRoots: [[UInt8]]? = nil, timeout: TimeAmount? = nil,
+        stopReason: (@Sendable () -> String?)? = nil
     ) -> Result<EgressResponse, EgressError> {
         guard MultiThreadedEventLoopGroup.currentEventLoop == nil else { return .failure(.calledOnEventLoop) }
         let started: Started
@@ -124,12 +127,22 @@ public final class HTTPSEgress: Sendable {
         // AsyncHTTPClient enforces the deadline itself; the extra second only guards against a
         // lost completion, so a worker thread can never hang here.
         let limit = DispatchTime.now() + .nanoseconds(Int(started.seconds * 1e9) + 1_000_000_000)
-        guard semaphore.wait(timeout: limit) == .success, let result = box.get() else {
-            started.task.cancel()
-            return .failure(.timeout(seconds: started.seconds))
+        while true {
+            let slice = stopReason == nil ? limit : min(limit, DispatchTime.now() + Self.stopPollInterval)
+            if semaphore.wait(timeout: slice) == .success, let result = box.get() { return result }
+            if DispatchTime.now() >= limit {
+                started.task.cancel()
+                return .failure(.timeout(seconds: started.seconds))
+            }
+            if let reason = stopReason?() {
+                started.task.cancel()
+                return .failure(.abandoned(reason))
+            }
         }
-        return result
     }
+
+    /// How often a blocked `fetchBlocking` asks whether to give up.
+    static let stopPollInterval = DispatchTimeInterval.milliseconds(50)
 
     /// Closes all connections; pending requests fail.
     public func shutdown() async throws {

@@ -61,8 +61,9 @@ struct AppHost: Sendable {
     /// even when the call traps (what it wrote before the trap was written). While guest code
     /// runs, the app's in-flight ledger records it, so that a crash of the server in it
     /// quarantines the app on the next start instead of crashing again.
+    /// `control` (nil: one made from `app.limits.timeLimit`) bounds the call in time.
     static func call(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
-                     log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
+                     control: CallControl? = nil, log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
         let name = app.name
         let session = WASISession(kv: app.kv, app: app.sdk) { channel, line in
             // The line's length is already capped by the session; its bytes are the guest's.
@@ -71,7 +72,7 @@ struct AppHost: Sendable {
         let results: [ComponentValue]
         do {
             results = try app.ledger.running(app.inFlightMark) {
-                try app.component.call(function.name, arguments, limits: app.limits, session: session)
+                try app.component.call(function.name, arguments, limits: app.limits, session: session, control: control)
             }
         } catch {
             try? session.finish()

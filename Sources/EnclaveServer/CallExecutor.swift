@@ -1,33 +1,40 @@
+import EnclaveProtocol
 import NIOCore
 import NIOPosix
 
 /// Runs blocking work — component calls, and the parsing and loading around them — on
 /// dedicated threads, never on an event loop.
 ///
-/// Two pools, so that a flood of long calls cannot starve cheap requests such as `Ping` or
-/// `wasm_list`: `calls` has one thread per allowed concurrent call (further calls queue, which
-/// is the concurrency cap), `requests` parses frames and loads components.
+/// Calls go through a `CallScheduler`: a bounded number run at once, shared fairly between apps,
+/// each under its time limit. Parsing and loading run on a separate pool (`requests`), so a flood
+/// of long calls cannot starve cheap requests such as `Ping` or `wasm_list`.
 public final class CallExecutor: Sendable {
-    private let calls: NIOThreadPool
+    private let calls: CallScheduler
     private let requests: NIOThreadPool
-    /// The maximum number of component calls executing at once.
-    public let maxConcurrentCalls: Int
+    /// How calls share the execution slots.
+    public var callLimits: CallSchedulingLimits { calls.limits }
 
-    /// Creates and starts both pools.
+    /// Creates and starts the call scheduler and the request pool.
     /// - Parameters:
-    ///   - maxConcurrentCalls: call threads (at least 1).
+    ///   - callLimits: execution slots, per-app share, calls allowed to wait outside a slot.
     ///   - requestThreads: threads for parsing and loading (at least 1).
-    public init(maxConcurrentCalls: Int, requestThreads: Int = 2) {
-        self.maxConcurrentCalls = max(1, maxConcurrentCalls)
-        calls = NIOThreadPool(numberOfThreads: self.maxConcurrentCalls)
+    public init(callLimits: CallSchedulingLimits, requestThreads: Int = 2) {
+        calls = CallScheduler(limits: callLimits)
         requests = NIOThreadPool(numberOfThreads: max(1, requestThreads))
-        calls.start()
         requests.start()
     }
 
-    /// Runs a component call on a call thread; the future completes on `eventLoop`.
-    public func runCall<T: Sendable>(on eventLoop: EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        calls.runIfActive(eventLoop: eventLoop, body)
+    /// Runs a checked call in its app's turn (the one way calls are submitted, whatever
+    /// transport they came by) and turns its response into what the transport writes with
+    /// `answer`, on the call thread (results can be megabytes to encode). The future completes on
+    /// `eventLoop` and never fails: a call the server stopped before it ran is answered
+    /// `call failed: stopped: <reason>`.
+    func runCall<T: Sendable>(_ call: PreparedCall, on eventLoop: EventLoop,
+                              answer: @escaping @Sendable (ManagementResponse) -> T) -> EventLoopFuture<T> {
+        calls.submit(app: call.app.name, timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
+            answer(call.run(control: control))
+        }
+        .recover { error in answer(.error("call failed: stopped: \(error)")) }
     }
 
     /// Runs request processing (JSON parsing of up to 16 MiB, component validation) off the
@@ -36,9 +43,18 @@ public final class CallExecutor: Sendable {
         requests.runIfActive(eventLoop: eventLoop, body)
     }
 
+    /// Calls holding a slot, waiting for one, and waiting in host operations without one.
+    public var callUsage: (running: Int, waiting: Int, blocked: Int) { calls.usage }
+
+    /// Stops every call: waiting ones are refused and running ones stopped with `reason`
+    /// (`call failed: stopped: <reason>`), at their next fuel charge or host call.
+    func stopCalls(reason: String) {
+        calls.stopAll(reason: reason)
+    }
+
     /// Stops both pools after the work already submitted has run.
     public func shutdown() async {
-        try? await calls.shutdownGracefully()
+        await calls.shutdown()
         try? await requests.shutdownGracefully()
     }
 }

@@ -53,8 +53,8 @@ public final class Dispatcher: Sendable {
                 case .done(let result):
                     return eventLoop.makeSucceededFuture(result)
                 case .call(let prepared, let reply):
-                    return executor.runCall(on: eventLoop) {
-                        ResponseFraming.frame(prepared.run().encoded(), encoding: reply.encoding,
+                    return executor.runCall(prepared, on: eventLoop) { response in
+                        ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
                                               allowChunks: reply.allowChunks, resultLimit: resultLimit)
                     }
                 }

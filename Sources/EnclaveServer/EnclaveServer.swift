@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -6,21 +7,26 @@ import NIOSSL
 /// `AppRegistry`, calls on a `CallExecutor`.
 ///
 /// Lifecycle: `start()` binds and returns the bound address; `shutdown()` (or an authorised
-/// `Shutdown` request) stops accepting, closes connections and stops the threads;
-/// `waitUntilClosed()` returns once that has happened.
+/// `Shutdown` request) stops accepting, lets the requests already received be answered within
+/// the grace period, then stops what still runs and the threads; `waitUntilClosed()` returns
+/// once that has happened. The server is also a service-lifecycle `Service` (`run()`), which
+/// shuts down gracefully when its group does (see `EnclaveServer+Service.swift`).
 public final class EnclaveServer: Sendable {
     /// The configuration the server was created with.
     public let configuration: ServerConfiguration
     /// The loaded apps.
     public let registry: AppRegistry
+    /// Where lifecycle messages go (start, shutdown, grace period); the rest of the server still
+    /// logs through `configuration.log`, which this logger writes to unless one was given.
+    public let logger: Logger
     private let identity: ServerIdentityProvider
-    private let state = Locked(State())
+    let state = Locked(State())
     /// Streamed loads in progress.
     let uploads: UploadStore
     /// Request bytes held across connections.
     let requestBudget: RequestMemoryBudget
 
-    private struct State {
+    struct State {
         var group: MultiThreadedEventLoopGroup?
         var executor: CallExecutor?
         var sweeper: RepeatedTask?
@@ -30,21 +36,26 @@ public final class EnclaveServer: Sendable {
         var refusedConnections = 0
         var refusalLogged: NIODeadline?
         var phase: Phase = .idle
+        /// While draining: when the grace period ends (a second, shorter shutdown moves it).
+        var drainDeadline: ContinuousClock.Instant?
         var closedWaiters: [CheckedContinuation<Void, Never>] = []
         var cluster: ClusterNode?
     }
 
-    private enum Phase { case idle, running, stopping, stopped }
+    enum Phase { case idle, running, draining, stopping, stopped }
 
     /// Creates a server; nothing is bound until `start()`.
     /// - Parameters:
     ///   - configuration: address, limits, operator token.
     ///   - identity: where TLS contexts come from (the attestation seam).
     ///   - registry: the app registry (a fresh, empty one by default).
-    public init(configuration: ServerConfiguration, identity: ServerIdentityProvider, registry: AppRegistry = AppRegistry()) {
+    ///   - logger: lifecycle messages; nil: a logger writing to `configuration.log`.
+    public init(configuration: ServerConfiguration, identity: ServerIdentityProvider, registry: AppRegistry = AppRegistry(),
+                logger: Logger? = nil) {
         self.configuration = configuration
         self.identity = identity
         self.registry = registry
+        self.logger = logger ?? ForwardingLogHandler.logger(label: "enclave-os", sink: configuration.log)
         self.uploads = UploadStore(limits: configuration.uploadLimits)
         self.requestBudget = RequestMemoryBudget(limit: configuration.maxBufferedRequestBytes)
     }
@@ -101,7 +112,7 @@ public final class EnclaveServer: Sendable {
         }
         MemoryTuning.apply()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
-        let executor = CallExecutor(maxConcurrentCalls: configuration.maxConcurrentCalls)
+        let executor = CallExecutor(callLimits: configuration.callSchedulingLimits)
         let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host,
                                     uploads: uploads, authorization: authorization)
         let sweeper = MemorySweeper(uploads: uploads, budget: requestBudget)
@@ -196,62 +207,6 @@ public final class EnclaveServer: Sendable {
         return .overLimit(report: state.refusedConnections)
     }
 
-    /// Stops the server gracefully: no new connections, open connections closed (responses
-    /// already written stay delivered), calls already executing run to their end (fuel bounds
-    /// them) before the threads stop. Safe to call more than once and concurrently.
-    public func shutdown() async {
-        let claim = state.withLock { state -> (Channel?, [Channel], CallExecutor?, MultiThreadedEventLoopGroup?)? in
-            switch state.phase {
-            case .idle:
-                state.phase = .stopped
-                return (nil, [], nil, nil)
-            case .running:
-                state.phase = .stopping
-                state.sweeper?.cancel()
-                state.sweeper = nil
-                return (state.serverChannel, Array(state.connections.values), state.executor, state.group)
-            case .stopping, .stopped:
-                return nil
-            }
-        }
-        guard let (serverChannel, connections, executor, group) = claim else {
-            await waitUntilClosed()
-            return
-        }
-        try? await serverChannel?.close()
-        for connection in connections {
-            try? await connection.close()
-        }
-        await executor?.shutdown()
-        let cluster = state.withLock { $0.cluster }
-        await cluster?.stopServices()
-        // No call runs any more: close the store so the data directory can be opened again.
-        registry.detachStore()
-        cluster?.releaseDirectory()
-        try? await group?.shutdownGracefully()
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.phase = .stopped
-            state.serverChannel = nil
-            state.group = nil
-            state.executor = nil
-            defer { state.closedWaiters = [] }
-            return state.closedWaiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Returns once the server has shut down (immediately if it already has).
-    public func waitUntilClosed() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state -> Bool in
-                if state.phase == .stopped { return true }
-                state.closedWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
-    }
-
     /// The port where this cluster node provisions joining nodes (nil when not a cluster node).
     public var clusterListenPort: Int? {
         state.withLock { $0.cluster }?.listenPort
@@ -260,6 +215,12 @@ public final class EnclaveServer: Sendable {
     /// Connections open right now.
     public var openConnectionCount: Int {
         state.withLock { $0.connections.count }
+    }
+
+    /// Component calls holding an execution slot, waiting for one, and waiting in an HTTPS
+    /// request without one; nil while the server is not running.
+    public var callUsage: (running: Int, waiting: Int, blocked: Int)? {
+        state.withLock { $0.executor?.callUsage }
     }
 }
 

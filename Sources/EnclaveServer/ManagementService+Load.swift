@@ -12,6 +12,7 @@ extension ManagementService {
             return .error(UploadError.tooLarge(size: request.bytes.count, limit: configuration.uploadLimits.maxComponentBytes,
                                                field: "wasm_load.bytes").description)
         }
+        if let refusal = configuration.fuelRefusal(request.maxFuel) { return .error(refusal) }
         if request.replace { return replace(request, by: actor) }
         return loadNew(request, by: actor)
     }

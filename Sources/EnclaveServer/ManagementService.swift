@@ -27,7 +27,8 @@ struct ManagementService: Sendable {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
-        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry)
+        self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry,
+                                     configuration: configuration)
         self.authorization = authorization
     }
 
@@ -139,11 +140,12 @@ struct PreparedCall: Sendable {
     /// The host memory the results' typed JSON may take (see `ResultFootprint`).
     var resultMemoryLimit = Int.max
 
-    /// Calls the export in a fresh instance and converts the results to typed JSON.
+    /// Calls the export in a fresh instance and converts the results to typed JSON; `control`
+    /// carries its time limit and lets the server stop it.
     /// Never throws: every failure is a `call failed: <reason>` response.
-    func run() -> ManagementResponse {
+    func run(control: CallControl? = nil) -> ManagementResponse {
         do {
-            let results = try AppHost.call(app, function, arguments, log: log)
+            let results = try AppHost.call(app, function, arguments, control: control, log: log)
             if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return .error(refusal) }
             return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
         } catch let error as ComponentError {

@@ -26,6 +26,15 @@ final class RequestHandler: ChannelDuplexHandler {
     private var readHeld = false
     /// Set once the connection is going away: later frames are ignored.
     private var closing = false
+    /// Set when the server shuts down: the connection closes once its queued requests are
+    /// answered, and a request arriving meanwhile is refused.
+    private var draining = false
+
+    /// The user inbound event by which a shutting-down server drains a connection.
+    struct Drain: Sendable {}
+
+    /// The answer to a request that arrives while the server shuts down.
+    static let shuttingDownMessage = "server is shutting down"
 
     /// - Parameters:
     ///   - dispatcher: answers each frame.
@@ -44,6 +53,17 @@ final class RequestHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
+        if draining {
+            closing = true
+            let loop = context.eventLoop
+            let refusal = DispatchResult(response: .error(Self.shuttingDownMessage), action: .closeConnection)
+            if case .request(_, let reservedBytes) = unwrapInboundIn(data) {
+                enqueue({ loop.makeSucceededFuture(refusal) }, size: 0, reserved: reservedBytes, context: context)
+            } else {
+                enqueue({ loop.makeSucceededFuture(refusal) }, size: 0, reserved: 0, context: context)
+            }
+            return
+        }
         let loop = context.eventLoop
         let dispatcher = self.dispatcher
         let work: @Sendable () -> EventLoopFuture<DispatchResult>
@@ -134,6 +154,11 @@ final class RequestHandler: ChannelDuplexHandler {
         queued -= 1
         queuedBytes -= size
         context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestFinished, promise: nil)
+        if draining, queued == 0 {
+            closing = true
+            context.close(promise: nil)
+            return
+        }
         if readHeld, !queueIsFull {
             readHeld = false
             context.read()
@@ -146,6 +171,19 @@ final class RequestHandler: ChannelDuplexHandler {
             readHeld = true
         } else {
             context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is Drain else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        draining = true
+        // Idle: nothing to answer, close now; otherwise `requestFinished` closes after the last.
+        if queued == 0 {
+            closing = true
+            context.close(promise: nil)
         }
     }
 

@@ -34,6 +34,22 @@ public struct ServerConfiguration: Sendable {
     public var freshInstances = false
     /// How many calls may execute at once across all connections; further calls wait their turn.
     public var maxConcurrentCalls: Int
+    /// How many of those one app may hold at once; nil: a quarter of them, at least one
+    /// (`CallSchedulingLimits`). Waiting calls are served round-robin between apps.
+    public var maxCallsPerApp: Int? = nil
+    /// Calls that may wait in an HTTPS request without holding an execution slot, across all
+    /// apps and per app; a call over these keeps its slot while it waits.
+    public var maxBlockedCalls = 64
+    public var maxBlockedCallsPerApp = 16
+    /// Wall-clock limit of one call (instantiation, guest code and host calls such as HTTPS);
+    /// nil: none. A call past it fails with `call failed: time limit (N s)`.
+    public var callTimeLimit: Duration? = .seconds(30)
+    /// The largest `max_fuel` an app may ask for at load; larger requests are refused, and an
+    /// app stored with a larger one (an earlier, higher cap) runs with this much.
+    public var maxFuelCap: UInt64 = 1_000_000_000
+    /// How long a graceful shutdown lets requests already received run and be answered before
+    /// it stops the calls still running and closes the connections.
+    public var shutdownGracePeriod: Duration = .seconds(30)
     /// Number of event-loop threads for network I/O (calls never run on them).
     public var eventLoopThreads: Int
     /// Where loaded apps and their sealed data are kept (created 0700 if missing), so they survive
@@ -86,5 +102,13 @@ public struct ServerConfiguration: Sendable {
         self.maxMemoryBytes = maxMemoryBytes
         self.maxConcurrentCalls = maxConcurrentCalls
         self.eventLoopThreads = eventLoopThreads
+    }
+}
+
+extension ServerConfiguration {
+    /// How calls share the execution slots, from the options above.
+    public var callSchedulingLimits: CallSchedulingLimits {
+        CallSchedulingLimits(slots: maxConcurrentCalls, slotsPerApp: maxCallsPerApp, maxBlocked: maxBlockedCalls,
+                             maxBlockedPerApp: maxBlockedCallsPerApp)
     }
 }

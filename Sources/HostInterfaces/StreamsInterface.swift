@@ -13,6 +13,20 @@ enum StreamsInterface {
         WASIInterface.function("[method]output-stream.\(method)", body)
     }
 
+    /// Bytes a call of `function` writes that its values do not show, for its fuel charge
+    /// (`HostWorkFuel`): the zeroes of `write-zeroes`, the bytes `splice` moves (at most one
+    /// write's worth, `WASISession.maxWriteBytes`). Nil for every other function.
+    static func unseenWork(of function: String, _ arguments: [ComponentValue]) -> Int? {
+        let lengthIndex: Int
+        switch function {
+        case "[method]output-stream.write-zeroes", "[method]output-stream.blocking-write-zeroes-and-flush": lengthIndex = 1
+        case "[method]output-stream.splice", "[method]output-stream.blocking-splice": lengthIndex = 2
+        default: return nil
+        }
+        guard arguments.count > lengthIndex, case .u64(let length) = arguments[lengthIndex] else { return nil }
+        return Int(min(length, WASISession.maxWriteBytes))
+    }
+
     private static let read: @Sendable (WASISession, Arguments) throws -> [ComponentValue] = { session, args in
         [WITValue.stream(try session.streamRead(args.handle(0), length: args.u64(1))) { ComponentValue.bytes($0) }]
     }

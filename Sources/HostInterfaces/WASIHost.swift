@@ -23,8 +23,13 @@ public enum WASIHost {
         SocketsRefusal.register(into: &imports)
         for interface in interfaces {
             for (name, function) in interface.functions {
+                let streams = interface.name == StreamsInterface.interface.name
                 imports.define(instance: interface.name, function: name, HostFunction { context, arguments in
-                    try run { try function(session(of: context), arguments) }
+                    // Work the values do not show is charged before it is done.
+                    if streams, let bytes = StreamsInterface.unseenWork(of: name, arguments) {
+                        try context.chargeHostWork(bytes: bytes)
+                    }
+                    return try run { try function(session(of: context), arguments) }
                 })
             }
             for (resource, destructor) in interface.resources {

@@ -50,7 +50,8 @@ enum CapacityBench {
         report.add(Row(item: 7, metric: "max concurrent calls sustained (test-guest `hello`; tried \(levels.map(String.init).joined(separator: ", ")))",
                        figure: figure + (stoppedBy.map { "; \($0)" } ?? ""), target: "—", met: nil))
         report.note("Item 7 reads VmRSS of the server child process from /proc. Concurrent calls: up to 128 TLS connections, "
-            + "each pipelining in-flight/128 requests; at most 8 execute at once (--max-concurrent-calls), the rest wait in order.")
+            + "each pipelining in-flight/128 requests, all to one app: at most 2 of its calls execute at once (--max-calls-per-app, "
+            + "a quarter of --max-concurrent-calls 8), the rest wait in order.")
     }
 
     /// Keeps `inFlight` calls outstanding for about `seconds`; throws if any answer is missing or

@@ -4,7 +4,7 @@ import Foundation
 struct Options {
     /// The measurement groups, in the order they run.
     enum Group: String, CaseIterable {
-        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, store, cluster
+        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, store, cluster, hostile
     }
 
     /// A short smoke run: fewer iterations and shorter windows (figures are rougher).

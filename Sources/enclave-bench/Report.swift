@@ -3,8 +3,8 @@ import Foundation
 /// One line of the final table: a measured figure beside its target.
 struct Row {
     /// Which item it belongs to (1–8: the original benchmark list; 9: large values; 10: a
-    /// large-memory app; 12: the sealed store; 13: a cluster behind HAProxy), so the table reads
-    /// in that order.
+    /// large-memory app; 12: the sealed store; 13: a cluster behind HAProxy; 14: calls under
+    /// hostile load), so the table reads in that order.
     var item: Int
     var metric: String
     /// The measured figure, already formatted, or `n/a (reason)`.

@@ -1,9 +1,10 @@
 import ArgumentParser
 import BuildInfo
-import Dispatch
 import EnclaveServer
 import Egress
 import Foundation
+import Logging
+import ServiceLifecycle
 
 /// `enclave-os`: serve EnclaveOS over TLS 1.3 until shut down.
 @main
@@ -59,8 +60,30 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-memory-mib"), help: "Linear memory cap per instance, in MiB.")
     var maxMemoryMiB: Int = 64
 
-    @Option(name: .customLong("max-concurrent-calls"), help: "Calls executing at once; more wait their turn.")
+    @Option(name: .customLong("max-fuel-cap"), help: "The largest max_fuel an app may ask for at load; larger requests are refused.")
+    var maxFuelCap: UInt64 = 1_000_000_000
+
+    @Option(name: .customLong("max-concurrent-calls"), help: "Calls executing at once across all apps; more wait their turn.")
     var maxConcurrentCalls: Int = 8
+
+    @Option(name: .customLong("max-calls-per-app"),
+            help: "Execution slots one app may hold at once; waiting calls are served round-robin between apps. Default: a quarter of --max-concurrent-calls (at least 1).")
+    var maxCallsPerApp: Int?
+
+    @Option(name: .customLong("max-blocked-calls"),
+            help: "Calls that may wait in an HTTPS request without holding an execution slot; over it a call keeps its slot while it waits.")
+    var maxBlockedCalls: Int = 64
+
+    @Option(name: .customLong("max-blocked-calls-per-app"), help: "The same, per app.")
+    var maxBlockedCallsPerApp: Int = 16
+
+    @Option(name: .customLong("call-time-limit"),
+            help: "Wall-clock limit of one call in seconds (guest code and host calls such as HTTPS); past it the call fails with 'time limit (N s)'.")
+    var callTimeLimit: Double = 30
+
+    @Option(name: .customLong("shutdown-grace-period"),
+            help: "Seconds a shutdown (SIGTERM, SIGINT, an operator's Shutdown) lets requests already received run and be answered before it stops what still runs.")
+    var shutdownGracePeriod: Double = 30
 
     @Flag(name: .customLong("fresh-instances"),
           help: "Instantiate every app afresh for every call (constructors run each time) instead of resetting a post-instantiation snapshot. Apps can ask for this themselves with wasm_load's fresh_instances.")
@@ -108,7 +131,23 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
         guard maxMemoryMiB > 0, maxMemoryMiB <= 4096 else { throw ValidationError("--max-memory-mib must be between 1 and 4096") }
+        guard maxFuelCap >= maxFuel else {
+            throw ValidationError("--max-fuel-cap (\(maxFuelCap)) must be at least --max-fuel (\(maxFuel))")
+        }
         guard maxConcurrentCalls > 0 else { throw ValidationError("--max-concurrent-calls must be positive") }
+        if let perApp = maxCallsPerApp, !(1...maxConcurrentCalls).contains(perApp) {
+            throw ValidationError("--max-calls-per-app must be between 1 and --max-concurrent-calls (\(maxConcurrentCalls))")
+        }
+        guard (0...1024).contains(maxBlockedCalls) else { throw ValidationError("--max-blocked-calls must be between 0 and 1024") }
+        guard (0...maxBlockedCalls).contains(maxBlockedCallsPerApp) else {
+            throw ValidationError("--max-blocked-calls-per-app must be between 0 and --max-blocked-calls (\(maxBlockedCalls))")
+        }
+        guard callTimeLimit >= 0.001, callTimeLimit <= 86_400 else {
+            throw ValidationError("--call-time-limit must be between 0.001 and 86400 seconds")
+        }
+        guard shutdownGracePeriod >= 0, shutdownGracePeriod <= 3_600 else {
+            throw ValidationError("--shutdown-grace-period must be between 0 and 3600 seconds")
+        }
         guard (1...2048).contains(maxComponentMiB) else { throw ValidationError("--max-component-mib must be between 1 and 2048") }
         guard maxUploads > 0 else { throw ValidationError("--max-uploads must be positive") }
         guard maxUploadMiB >= maxComponentMiB else {
@@ -169,13 +208,20 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             }
         }
         configuration.insecureOpenManagement = insecureOpenManagement
+        configuration.maxFuelCap = maxFuelCap
+        configuration.maxCallsPerApp = maxCallsPerApp
+        configuration.maxBlockedCalls = maxBlockedCalls
+        configuration.maxBlockedCallsPerApp = maxBlockedCallsPerApp
+        configuration.callTimeLimit = .milliseconds(Int64((callTimeLimit * 1000).rounded()))
+        configuration.shutdownGracePeriod = .milliseconds(Int64((shutdownGracePeriod * 1000).rounded()))
         let egress = try makeEgress()
         configuration.egress = egress
         let registry = AppRegistry()
         let setup = AttestationSetup(providerName: attestation, egressTrust: egress?.trustBundle, hostnames: ["localhost"])
         let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
         configuration.cluster = try cluster.configuration(host: host, identity: identity)
-        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
+        let logger = ForwardingLogHandler.logger(label: "enclave-os", sink: { log($0) })
+        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry, logger: logger)
         defer { try? egress?.syncShutdown() }
         let address = try await server.start()
         let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
@@ -185,9 +231,17 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             ? "management: OPEN on this address (no --operator-token / --operator-tokens-file / ENCLAVE_OPERATOR_TOKEN): "
                 + "anyone who connects can load, replace and unload apps; Shutdown over the wire is disabled"
             : "management: operators \(operators.joined(separator: ", ")); loads, replaces, unloads and Shutdown need a token")
-        let signals = installSignalHandlers { await server.shutdown() }
-        await server.waitUntilClosed()
-        signals.forEach { $0.cancel() }
+        log("calls: \(configuration.callSchedulingLimits.slots) at once, \(configuration.callSchedulingLimits.slotsPerApp) per app, "
+            + "time limit \(callTimeLimit) s, max_fuel up to \(maxFuelCap); shutdown grace period \(shutdownGracePeriod) s")
+        // The server ends its own run (a signal or an operator's Shutdown calls its shutdown);
+        // the group then stops the signal watcher.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: ShutdownSignals(server: server, logger: logger)),
+                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            logger: logger))
+        try await group.run()
         log("enclave-os stopped")
     }
 
@@ -209,20 +263,6 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             if egressCABundle != nil { throw ValidationError("--egress-ca-bundle: \(error)") }
             log("WARNING: egress disabled: \(error). Apps' https fetch calls will fail until a bundle is given with --egress-ca-bundle")
             return nil
-        }
-    }
-
-    /// SIGINT / SIGTERM shut the server down gracefully instead of killing it mid-write.
-    private func installSignalHandlers(_ onSignal: @escaping @Sendable () async -> Void) -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                log("signal \(number): shutting down")
-                Task { await onSignal() }
-            }
-            source.resume()
-            return source
         }
     }
 }

@@ -96,7 +96,9 @@ final class CrashGuardTests: XCTestCase {
         let group = MultiThreadedEventLoopGroup.singleton
         let spinner = try WATComponent.build(Self.spinner)
 
-        let first = try await EnclaveOSProcess.start(dataDirectory: data.path)
+        // A max_fuel above the default cap, and no time limit that could end the call before the kill.
+        let options = ["--max-fuel-cap", "1000000000000", "--call-time-limit", "3600"]
+        let first = try await EnclaveOSProcess.start(dataDirectory: data.path, arguments: options)
         do {
             let client = try await first.connect(group: group)
             try await Self.mustLoad("spinner", spinner, on: client, extra: #","max_fuel":1000000000000"#)
@@ -111,7 +113,7 @@ final class CrashGuardTests: XCTestCase {
         }
         first.kill9()
 
-        let second = try await EnclaveOSProcess.start(dataDirectory: data.path)
+        let second = try await EnclaveOSProcess.start(dataDirectory: data.path, arguments: options)
         do {
             let client = try await second.connect(group: group)
             let list = try await client.management(#"{"wasm_list":{}}"#)
@@ -136,7 +138,7 @@ final class CrashGuardTests: XCTestCase {
         second.stop()
 
         // The quarantine is durable: a clean restart keeps it until an operator acts.
-        let third = try await EnclaveOSProcess.start(dataDirectory: data.path)
+        let third = try await EnclaveOSProcess.start(dataDirectory: data.path, arguments: options)
         do {
             let client = try await third.connect(group: group)
             let list = try await client.management(#"{"wasm_list":{}}"#)
@@ -155,7 +157,7 @@ final class CrashGuardTests: XCTestCase {
         }
         third.stop()
 
-        let fourth = try await EnclaveOSProcess.start(dataDirectory: data.path)
+        let fourth = try await EnclaveOSProcess.start(dataDirectory: data.path, arguments: options)
         defer { fourth.stop() }
         XCTAssertTrue(fourth.log.contains("restored 2 of 2"), fourth.log)
     }

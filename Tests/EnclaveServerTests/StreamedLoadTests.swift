@@ -111,7 +111,7 @@ final class StreamedLoadTests: XCTestCase {
         XCTAssertEqual(harness.server.uploadUsage.uploads, 0)
     }
 
-    func testBeginChecksNameAndKeyBeforeAnyByteIsSent() async throws {
+    func testBeginChecksNameKeyAndFuelBeforeAnyByteIsSent() async throws {
         let connection = try await start()
         _ = try connection.load(name: "taken", bytes: try GuestFiles.bytes("Guests/test-guest/test-guest.wasm"), base64: true)
         let hash = String(repeating: "a", count: 64)
@@ -119,6 +119,8 @@ final class StreamedLoadTests: XCTestCase {
                        .error(RegistryError.alreadyLoaded("taken").description))
         try await expect(send: (connection, .begin(UploadBegin(name: "new", size: 5, sha256: hash, encryptionKey: "zz"))),
                        .error("encryption_key: invalid hex encoding"))
+        try await expect(send: (connection, .begin(UploadBegin(name: "new", size: 5, sha256: hash, maxFuel: 1_000_000_001))),
+                       .error("max_fuel 1000000001 exceeds this server's cap of 1000000000 fuel per call (--max-fuel-cap)"))
     }
 
     func testUploadsAreCappedInNumberAndBytes() async throws {

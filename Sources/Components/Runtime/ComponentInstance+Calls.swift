@@ -33,7 +33,12 @@ extension ComponentInstance {
         defer { currentInstance = previous }
         var cursor = FlatCursor(arguments)
         let values = try liftArguments(lowered.type, access, &cursor, limit: CanonicalABI.maxFlatParams, lowered.name)
+        // Host work is charged and the call's time limit checked as the values cross (HostWorkFuel).
+        try context.checkStop()
+        try context.chargeFuel(HostWorkFuel.perCall + HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: values)))
         let results = try lowered.host.body(context, values)
+        try context.checkStop()
+        try context.chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
         let resultTypes = lowered.type.results.map(\.type)
         guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")

@@ -36,10 +36,13 @@ final class ComponentInstance {
         }
     }
 
-    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil) throws {
+    /// Instantiates the plan; start functions run under `limits`, and `control` (if any) may
+    /// stop them (the store is attached to it before any guest code runs; the caller detaches).
+    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil,
+         control: CallControl? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
-        self.context = HostCallContext(session: session)
+        self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         let budget = HandleBudget()
@@ -47,6 +50,7 @@ final class ComponentInstance {
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
         context.instance = self
+        control?.attach(store)
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
@@ -67,13 +71,14 @@ final class ComponentInstance {
         }
     }
 
-    /// Gives a reused instance a new per-call context (carrying `session`) and fresh
-    /// canonical-ABI state, as a fresh instance would have.
-    func beginCall(session: AnyObject?) {
+    /// Gives a reused instance a new per-call context (carrying `session` and `control`) and
+    /// fresh canonical-ABI state, as a fresh instance would have.
+    func beginCall(session: AnyObject?, control: CallControl?) {
         resetStates()
         currentInstance = 0
-        context = HostCallContext(session: session)
+        context = HostCallContext(session: session, control: control)
         context.instance = self
+        control?.attach(store)
     }
 
     /// Lets go of the last call's session and handles while the instance waits for reuse.

@@ -52,10 +52,10 @@ final class WarmInstance: @unchecked Sendable {
     }
 
     /// Readies the instance for a call under `limits`: fuel, memory cap, a new context for
-    /// `session`, an empty handle table. Returns false when a fresh instance would behave
+    /// `session` and `control`, an empty handle table. Returns false when a fresh instance would behave
     /// differently under these limits (instantiation would run out of fuel, or the memory cap
     /// would refuse or allow something it did not at instantiation); the caller then drops it.
-    func prepare(limits: ExecutionLimits, session: AnyObject?) -> Bool {
+    func prepare(limits: ExecutionLimits, session: AnyObject?, control: CallControl?) -> Bool {
         guard limits.fuel >= startupFuel else { return false }
         if limits.maxMemoryBytes != startupCap {
             guard !startupRefused, max(snapshot.largestMemoryBytes, instance.limiter.trackedBytes) <= limits.maxMemoryBytes else { return false }
@@ -63,7 +63,7 @@ final class WarmInstance: @unchecked Sendable {
         instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
         instance.maxResultBytes = limits.maxResultBytes
         instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)
-        instance.beginCall(session: session)
+        instance.beginCall(session: session, control: control)
         return true
     }
 

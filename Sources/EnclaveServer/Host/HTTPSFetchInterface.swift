@@ -23,10 +23,14 @@ enum HTTPSFetchInterface {
     static func register(into imports: inout HostImports, egress: HTTPSEgress?) {
         imports.define(instance: name, function: "fetch", HostFunction(binding: { type in
             if FetchShapes.isPositional(type) {
-                return HostFunction { arguments in [perform(try PositionalFetch.request(arguments), egress, PositionalFetch.response)] }
+                return HostFunction { context, arguments in
+                    [perform(try PositionalFetch.request(arguments), egress, context.control, PositionalFetch.response)]
+                }
             }
             if let record = RecordFetch(type) {
-                return HostFunction { arguments in [perform(try record.request(arguments), egress, record.response)] }
+                return HostFunction { context, arguments in
+                    [perform(try record.request(arguments), egress, context.control, record.response)]
+                }
             }
             return nil
         }))
@@ -43,13 +47,20 @@ enum HTTPSFetchInterface {
         var refusal: String?
     }
 
-    /// Runs `request` and encodes the outcome as the declared `result<…, string>`.
-    private static func perform(_ request: Request, _ egress: HTTPSEgress?,
+    /// Runs `request` and encodes the outcome as the declared `result<…, string>`. The wait
+    /// ends by the egress timeout, or as soon as the call passes its deadline or is stopped (the
+    /// request is then abandoned, and the call fails with the reason when the host call returns);
+    /// while it lasts the call gives its execution slot to others (`CallScheduler.whileBlocked`).
+    private static func perform(_ request: Request, _ egress: HTTPSEgress?, _ control: CallControl?,
                                 _ encode: (EgressResponse) -> ComponentValue) -> ComponentValue {
         if let refusal = request.refusal { return failure(refusal) }
         guard let egress else { return failure("HTTPS egress is not available on this server") }
-        switch egress.fetchBlocking(method: request.method, url: request.url, headers: request.headers,
-                                    body: request.body, trustRoots: request.trustRoots) {
+        let outcome = CallScheduler.whileBlocked {
+            egress.fetchBlocking(method: request.method, url: request.url, headers: request.headers,
+                                 body: request.body, trustRoots: request.trustRoots,
+                                 stopReason: control.map { control in { @Sendable in control.stopError?.description } })
+        }
+        switch outcome {
         case .success(let response): return .result(isError: false, payload: encode(response))
         case .failure(let error): return failure(error.description)
         }

@@ -143,6 +143,10 @@ struct AppRestorer {
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }
+        if let maxFuel = record.limits.maxFuel, maxFuel > configuration.maxFuelCap {
+            configuration.log("app '\(record.name)': its max_fuel \(maxFuel) exceeds --max-fuel-cap; "
+                + "its calls run with \(configuration.maxFuelCap) fuel")
+        }
         return LoadedApp(record: record, component: component,
                          limits: configuration.executionLimits(for: record.limits), kv: kv, sdk: sdk, ledger: ledger)
     }
@@ -161,9 +165,17 @@ struct AppRestorer {
 
 extension ServerConfiguration {
     /// The limits a call of an app runs under: its own `max_fuel` if it set one at load (kept
-    /// in its record, so it holds after a restart), the server's defaults otherwise.
+    /// in its record, so it holds after a restart) up to `maxFuelCap`, the server's defaults
+    /// otherwise; the server's time limit.
     func executionLimits(for limits: AppLimits) -> ExecutionLimits {
-        ExecutionLimits(fuel: limits.maxFuel ?? defaultFuel, maxMemoryBytes: maxMemoryBytes)
+        ExecutionLimits(fuel: min(limits.maxFuel ?? defaultFuel, maxFuelCap), maxMemoryBytes: maxMemoryBytes,
+                        timeLimit: callTimeLimit)
+    }
+
+    /// Why a load's `max_fuel` is refused, or nil when it is within `maxFuelCap`.
+    func fuelRefusal(_ maxFuel: UInt64?) -> String? {
+        guard let maxFuel, maxFuel > maxFuelCap else { return nil }
+        return "max_fuel \(maxFuel) exceeds this server's cap of \(maxFuelCap) fuel per call (--max-fuel-cap)"
     }
 
     /// How an app's component is prepared: its own `fresh_instances` choice or the server's,

@@ -6,6 +6,8 @@ import SealedStore
 struct UploadService: Sendable {
     let store: UploadStore
     let registry: AppRegistry
+    /// For the checks a load makes that can be made before the upload (`max_fuel`'s cap).
+    let configuration: ServerConfiguration
 
     /// Answers `message`, sent by `actor`; `load` performs the load of a committed upload on
     /// behalf of whoever began it (the upload's id, known only to them, is the credential of
@@ -50,10 +52,11 @@ struct UploadService: Sendable {
         }
     }
 
-    /// What would make the commit fail anyway, checked before any byte is sent: a bad key, a
-    /// name in use (unless replacing), a name or hostname that cannot be served. The commit
-    /// checks again (another client may load the name meanwhile).
+    /// What would make the commit fail anyway, checked before any byte is sent: a `max_fuel`
+    /// over the cap, a bad key, a name in use (unless replacing), a name or hostname that cannot
+    /// be served. The commit checks again (another client may load the name meanwhile).
     private func precheck(_ begin: UploadBegin) -> String? {
+        if let refusal = configuration.fuelRefusal(begin.maxFuel) { return refusal }
         if let hex = begin.encryptionKey {
             do {
                 _ = try AppKey.fromHex(hex)
