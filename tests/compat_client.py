@@ -229,9 +229,15 @@ def main():
     c.run("crash -> call failed: <trap>", crash)
     c.run("Ping after trap", lambda: expect_equal(conn.request("Ping"), "Pong"))
 
-    c.run("load same name again", lambda: expect_equal(
-        conn.manage({"wasm_load": {"name": APP, "bytes": list(wasm)}}),
-        {"status": "error", "message": f"app '{APP}' is already loaded"}))
+    def load_again():
+        # The original's text comes first, unchanged; this server then says how to upgrade.
+        response = conn.manage({"wasm_load": {"name": APP, "bytes": list(wasm)}})
+        message = response.get("message", "")
+        ok = (response.get("status") == "error" and message.startswith(f"app '{APP}' is already loaded")
+              and '"replace": true' in message)
+        return ok, f"got {response!r}"
+
+    c.run("load same name again", load_again)
     c.run("encryption_key bad hex", lambda: expect_equal(
         conn.manage({"wasm_load": {"name": "compat-key", "bytes": list(wasm), "encryption_key": "zz"}}),
         {"status": "error", "message": "encryption_key: invalid hex encoding"}))

@@ -164,16 +164,8 @@ public struct AttestedCertificateBuilder: Sendable {
         guard hash.count == 32 else { throw AttestationError.invalidHashLength(field: field, length: hash.count) }
     }
 
-    /// DNS names in a SAN are IA5String: ASCII letters, digits, `-`, `.` (and `_`,
-    /// which some app names use), each label 1...63, total 1...253.
+    /// DNS names in a SAN are IA5String; `HostnameRule` says which names qualify.
     static func validateHostname(_ name: String) throws {
-        let bytes = Array(name.utf8)
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        let allowed = bytes.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x2e || b == 0x5f
-        }
-        guard (1 ... 253).contains(bytes.count), allowed, labels.allSatisfy({ (1 ... 63).contains($0.utf8.count) }) else {
-            throw AttestationError.invalidHostname(name)
-        }
+        guard HostnameRule.problem(with: name) == nil else { throw AttestationError.invalidHostname(name) }
     }
 }

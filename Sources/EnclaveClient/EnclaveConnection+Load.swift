@@ -48,8 +48,12 @@ extension EnclaveConnection {
 
     /// Loads the component in `source` as app `name`, one frame or streamed as `method` says,
     /// reporting progress. Client memory stays within a few chunks whatever the size.
+    /// `replace` upgrades an app of that name keeping its key and data; `operatorToken` goes
+    /// beside the message (`"auth"`) for servers with operators; `appAuth` is the token the
+    /// app's callers will have to present.
     public func load(name: String, source: ComponentSource, hostname: String? = nil, key: String? = nil,
-                     maxFuel: UInt64? = nil, method: LoadMethod = .default,
+                     maxFuel: UInt64? = nil, method: LoadMethod = .default, replace: Bool = false,
+                     operatorToken: String? = nil, appAuth: String? = nil,
                      progress: (@Sendable (LoadProgress) -> Void)? = nil) throws -> AppSummary {
         let streamed: Bool
         switch method {
@@ -66,13 +70,16 @@ extension EnclaveConnection {
                     + "(at most \(Self.maxOneFrameBase64Bytes) bytes with base64); load it streamed")
             }
             let message = ManagementMessages.load(name: name, bytes: bytes, hostname: hostname, key: key,
-                                                  base64: !compat, maxFuel: maxFuel)
-            let json = try management(message, bytesAs: compat ? .integerArray : .base64)
+                                                  base64: !compat, maxFuel: maxFuel, replace: replace, appAuth: appAuth)
+            let json = try management(ManagementMessages.authorized(message, token: operatorToken),
+                                      bytesAs: compat ? .integerArray : .base64)
             return try AppSummary(json: Self.expect(json, status: "loaded", field: "app"))
         }
         let chunkSize: Int? = if case .streamed(let size) = method { size } else { nil }
-        return try StreamedLoad(connection: self, source: source, chunkSize: chunkSize, progress: progress)
-            .run(UploadBegin(name: name, size: source.size, sha256: "", hostname: hostname, encryptionKey: key, maxFuel: maxFuel))
+        return try StreamedLoad(connection: self, source: source, chunkSize: chunkSize, operatorToken: operatorToken,
+                                progress: progress)
+            .run(UploadBegin(name: name, size: source.size, sha256: "", hostname: hostname, encryptionKey: key, maxFuel: maxFuel,
+                             replace: replace, appAuth: appAuth))
     }
 }
 
@@ -85,6 +92,8 @@ struct StreamedLoad {
     let connection: EnclaveConnection
     let source: ComponentSource
     let chunkSize: Int?
+    /// Sent beside `wasm_load_begin`; the upload's id authorizes the later steps.
+    let operatorToken: String?
     let progress: (@Sendable (LoadProgress) -> Void)?
 
     func run(_ announced: UploadBegin) throws -> AppSummary {
@@ -92,7 +101,7 @@ struct StreamedLoad {
         progress?(LoadProgress(phase: .hashing, bytesDone: 0, totalBytes: source.size, method: "streamed"))
         begin.sha256 = try source.sha256()
         let ticket: UploadTicket
-        switch try send(.begin(begin)) {
+        switch try send(.begin(begin), token: operatorToken) {
         case .uploadReady(let ready): ticket = ready
         case .error(let message) where message.hasPrefix("unknown message 'wasm_load_begin'"):
             throw EnclaveClientError.requestFailed("this server does not support streamed loads (wasm_load_begin); "
@@ -141,8 +150,8 @@ struct StreamedLoad {
         }
     }
 
-    private func send(_ message: UploadMessage) throws -> ManagementResponse {
-        let json = try connection.management(message.json(), bytesAs: .base64)
+    private func send(_ message: UploadMessage, token: String? = nil) throws -> ManagementResponse {
+        let json = try connection.management(ManagementMessages.authorized(message.json(), token: token), bytesAs: .base64)
         guard let response = ManagementResponse.decode(json) else {
             throw EnclaveClientError.unexpectedResponse(expected: "a management response", got: json.serializedString)
         }

@@ -27,8 +27,10 @@ extension EnclaveConnection {
 
     /// Loads a component. `key` is the optional 64-hex-digit BYOK key; `base64` sends the bytes
     /// as base64 instead of the compat integer array.
-    public func load(name: String, bytes: [UInt8], hostname: String? = nil, key: String? = nil, base64: Bool = false) throws -> AppSummary {
-        let json = try management(ManagementMessages.load(name: name, bytes: bytes, hostname: hostname, key: key, base64: base64))
+    public func load(name: String, bytes: [UInt8], hostname: String? = nil, key: String? = nil, base64: Bool = false,
+                     replace: Bool = false, operatorToken: String? = nil) throws -> AppSummary {
+        let message = ManagementMessages.load(name: name, bytes: bytes, hostname: hostname, key: key, base64: base64, replace: replace)
+        let json = try management(ManagementMessages.authorized(message, token: operatorToken))
         return try AppSummary(json: Self.expect(json, status: "loaded", field: "app"))
     }
 
@@ -60,10 +62,11 @@ extension EnclaveConnection {
         return try apps.map(AppSummary.init(json:))
     }
 
-    /// Unloads `name`; returns false if no such app was loaded.
+    /// Unloads `name` (with an operator's token where the server requires one); returns false
+    /// if no such app was loaded.
     @discardableResult
-    public func unload(name: String) throws -> Bool {
-        let json = try management(ManagementMessages.unload(name: name))
+    public func unload(name: String, operatorToken: String? = nil) throws -> Bool {
+        let json = try management(ManagementMessages.authorized(ManagementMessages.unload(name: name), token: operatorToken))
         switch json["status"]?.stringValue {
         case "unloaded": return true
         case "not_found": return false

@@ -4,7 +4,7 @@ public enum Request: Hashable, Sendable {
     /// An inner payload (a management message, or the `hello` smoke test).
     case data([UInt8])
     /// A shutdown request; the compat form `"Shutdown"` carries no token, ours is
-    /// `{"Shutdown":{"token":"…"}}`.
+    /// `{"Shutdown":{"token":"…"}}` (or `{"auth":"…","Shutdown":null}`).
     case shutdown(token: String?)
     /// Anything else: answered with `invalid JSON request`.
     case invalid
@@ -23,6 +23,8 @@ public enum Request: Hashable, Sendable {
         switch json {
         case .string("Ping"): return (.ping, .integerArray)
         case .string("Shutdown"): return (.shutdown(token: nil), .integerArray)
+        case .object(let object) where object["Shutdown"] != nil:
+            return (shutdown(object) ?? .invalid, .integerArray)
         case .object(let object) where object.pairs.count == 1:
             let pair = object.pairs[0]
             switch pair.key {
@@ -30,12 +32,25 @@ public enum Request: Hashable, Sendable {
                 if let bytes = pair.value.byteArray() { return (.data(bytes), .integerArray) }
                 if let text = pair.value.stringValue, let bytes = Base64.decode(text) { return (.data(bytes), .base64) }
                 return (.invalid, .integerArray)
-            case "Shutdown":
-                guard let token = pair.value["token"]?.stringValue else { return (.invalid, .integerArray) }
-                return (.shutdown(token: token), .integerArray)
             default: return (.invalid, .integerArray)
             }
         default: return (.invalid, .integerArray)
+        }
+    }
+
+    /// `{"Shutdown":{"token":"…"}}`, or the original's envelope form with the credential
+    /// beside the variant, `{"auth":"…","Shutdown":null}`; nil for any other shape.
+    private static func shutdown(_ object: JSONObject) -> Request? {
+        guard let body = object["Shutdown"] else { return nil }
+        switch (object.pairs.count, object["auth"], body) {
+        case (1, nil, .null):
+            return .shutdown(token: nil)
+        case (1, nil, .object):
+            return body["token"]?.stringValue.map { .shutdown(token: $0) }
+        case (2, .string(let token)?, .null):
+            return .shutdown(token: token)
+        default:
+            return nil
         }
     }
 

@@ -42,6 +42,15 @@ struct FieldReader {
         }
     }
 
+    /// `app_auth`: a string of at most `ManagementEnvelope.maxCredentialBytes` bytes.
+    func optionalAppAuth() throws(ManagementError) -> String? {
+        guard let token = try optionalString("app_auth") else { return nil }
+        guard token.utf8.count <= ManagementEnvelope.maxCredentialBytes else {
+            throw error("app_auth", "longer than \(ManagementEnvelope.maxCredentialBytes) bytes")
+        }
+        return token
+    }
+
     func optionalBool(_ field: String) throws(ManagementError) -> Bool? {
         switch body[field] {
         case nil, .null?: return nil

@@ -68,6 +68,12 @@ public struct FrameReader: Sendable {
         return nil
     }
 
+    /// Header bytes received of a header not yet complete (0...3; 0 between frames).
+    public var partialHeaderBytes: Int {
+        if case .header(_, let count) = state { return count }
+        return 0
+    }
+
     /// Payload bytes held for the frame being read (0 between frames).
     public var bufferedByteCount: Int {
         if case .body(let payload, _) = state { return payload.count }

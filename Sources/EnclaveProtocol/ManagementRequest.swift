@@ -12,8 +12,15 @@ public enum ManagementRequest: Hashable, Sendable {
     public static let messageKeys = ["wasm_call", "wasm_load", "wasm_unload", "wasm_list", "wasm_schema"]
         + UploadMessage.messageKeys
 
-    /// Decodes an inner document; the error names the field that is wrong.
+    /// Decodes an inner document; the error names the field that is wrong. A credential sent
+    /// beside the message (`"auth"`) is checked for shape and dropped; `decodeEnvelope` keeps it.
     public static func decode(_ inner: [UInt8]) -> Result<ManagementRequest, ManagementError> {
+        decodeEnvelope(inner).map(\.request)
+    }
+
+    /// Decodes an inner document together with the operator credential sent beside the message
+    /// (`{"auth":"<token>","wasm_load":{…}}`, as later clients of the original send it).
+    public static func decodeEnvelope(_ inner: [UInt8]) -> Result<ManagementEnvelope, ManagementError> {
         let json: JSON
         do {
             json = try JSON.parse(inner)
@@ -23,6 +30,16 @@ public enum ManagementRequest: Hashable, Sendable {
         guard let object = json.objectValue else {
             return .failure(ManagementError("expected a JSON object with one of \(messageKeys.joined(separator: ", "))"))
         }
+        let auth: String?
+        do throws(ManagementError) {
+            auth = try ManagementEnvelope.credential(object["auth"])
+        } catch {
+            return .failure(error)
+        }
+        return decodeMessage(object).map { ManagementEnvelope(request: $0, auth: auth) }
+    }
+
+    private static func decodeMessage(_ object: JSONObject) -> Result<ManagementRequest, ManagementError> {
         do throws(ManagementError) {
             if let body = object["wasm_call"] { return .success(.call(try CallRequest(body))) }
             if let body = object["wasm_load"] { return .success(.load(try LoadRequest(body))) }
@@ -41,7 +58,7 @@ public enum ManagementRequest: Hashable, Sendable {
         } catch {
             return .failure(error)
         }
-        let found = object.keys.prefix(9).map { "'\($0)'" }.joined(separator: ", ")
+        let found = object.keys.filter { $0 != "auth" }.prefix(9).map { "'\($0)'" }.joined(separator: ", ")
         return .failure(ManagementError("unknown message \(found.isEmpty ? "{}" : found): expected one of \(messageKeys.joined(separator: ", "))"))
     }
 
@@ -80,10 +97,19 @@ public struct LoadRequest: Hashable, Sendable {
     public var freshInstances: Bool?
     /// Whether `bytes` was sent as base64 (a client preference kept for `json()`).
     public var base64: Bool
+    /// `replace`: an upgrade of the app of that name, keeping its key and data (an operator's
+    /// action); without it a taken name is refused.
+    public var replace: Bool
+    /// `app_auth`: a token callers must present to call the app (nil: anyone may call it; on a
+    /// replace, nil keeps the stored one and `""` removes it).
+    public var appAuth: String?
 
     public init(name: String, bytes: [UInt8], hostname: String? = nil, encryptionKey: String? = nil,
-                maxFuel: UInt64? = nil, base64: Bool = false, freshInstances: Bool? = nil) {
+                maxFuel: UInt64? = nil, base64: Bool = false, freshInstances: Bool? = nil,
+                replace: Bool = false, appAuth: String? = nil) {
         self.freshInstances = freshInstances
+        self.replace = replace
+        self.appAuth = appAuth
         self.name = name
         self.bytes = bytes
         self.hostname = hostname
@@ -109,6 +135,8 @@ public struct LoadRequest: Hashable, Sendable {
         encryptionKey = try fields.optionalString("encryption_key")
         maxFuel = try fields.optionalUInt64("max_fuel")
         freshInstances = try fields.optionalBool("fresh_instances")
+        replace = try fields.optionalBool("replace") ?? false
+        appAuth = try fields.optionalAppAuth()
     }
 
     func json() -> JSON {
@@ -117,6 +145,8 @@ public struct LoadRequest: Hashable, Sendable {
         if let encryptionKey { object.append("encryption_key", .string(encryptionKey)) }
         if let maxFuel { object.append("max_fuel", .uint(maxFuel)) }
         if let freshInstances { object.append("fresh_instances", .bool(freshInstances)) }
+        if replace { object.append("replace", .bool(true)) }
+        if let appAuth { object.append("app_auth", .string(appAuth)) }
         return .object(object)
     }
 }
@@ -130,8 +160,11 @@ public struct CallRequest: Hashable, Sendable {
     /// The client reads a result too large for one frame as a chunked response (`Chunked`
     /// head, then `Data` chunks); without it such a result is refused.
     public var chunkedResult: Bool
+    /// `app_auth`: the caller's token for an app loaded with one (the original's field).
+    public var appAuth: String?
 
-    public init(app: String, function: String, params: [JSON], chunkedResult: Bool = false) {
+    public init(app: String, function: String, params: [JSON], chunkedResult: Bool = false, appAuth: String? = nil) {
+        self.appAuth = appAuth
         self.app = app
         self.function = function
         self.params = params
@@ -152,11 +185,13 @@ public struct CallRequest: Hashable, Sendable {
         case .bool(let flag)?: chunkedResult = flag
         default: throw fields.error("chunked_result", "expected true or false")
         }
+        appAuth = try fields.optionalAppAuth()
     }
 
     func json() -> JSON {
         var object = JSONObject(["app": .string(app), "function": .string(function), "params": .array(params)])
         if chunkedResult { object.append("chunked_result", .bool(true)) }
+        if let appAuth { object.append("app_auth", .string(appAuth)) }
         return .object(object)
     }
 }

@@ -43,9 +43,15 @@ public struct UploadBegin: Hashable, Sendable {
     public var hostname: String?
     public var encryptionKey: String?
     public var maxFuel: UInt64?
+    /// As `wasm_load.replace`: the commit upgrades the app of that name, keeping its key and data.
+    public var replace: Bool
+    /// As `wasm_load.app_auth`.
+    public var appAuth: String?
 
     public init(name: String, size: Int, sha256: String, hostname: String? = nil, encryptionKey: String? = nil,
-                maxFuel: UInt64? = nil) {
+                maxFuel: UInt64? = nil, replace: Bool = false, appAuth: String? = nil) {
+        self.replace = replace
+        self.appAuth = appAuth
         self.name = name
         self.size = size
         self.sha256 = sha256
@@ -71,6 +77,8 @@ public struct UploadBegin: Hashable, Sendable {
         hostname = try fields.optionalString("hostname")
         encryptionKey = try fields.optionalString("encryption_key")
         maxFuel = try fields.optionalUInt64("max_fuel")
+        replace = try fields.optionalBool("replace") ?? false
+        appAuth = try fields.optionalAppAuth()
     }
 
     func json() -> JSON {
@@ -78,6 +86,8 @@ public struct UploadBegin: Hashable, Sendable {
         if let hostname { object.append("hostname", .string(hostname)) }
         if let encryptionKey { object.append("encryption_key", .string(encryptionKey)) }
         if let maxFuel { object.append("max_fuel", .uint(maxFuel)) }
+        if replace { object.append("replace", .bool(true)) }
+        if let appAuth { object.append("app_auth", .string(appAuth)) }
         return .object(object)
     }
 }

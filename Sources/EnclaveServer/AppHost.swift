@@ -37,7 +37,10 @@ struct AppHost: Sendable {
     /// finished, as after a call); docs/instantiation.md.
     func load(_ bytes: [UInt8], app name: String, kv: SealedKV?, sdk: EnclaveApp?, options: LoadOptions,
               log: @escaping @Sendable (String) -> Void) throws -> Component {
-        let session = WASISession(kv: kv, app: sdk) { channel, line in log("app \(name) \(channel) (instantiation at load): \(line)") }
+        let shown = LogText.field(name)
+        let session = WASISession(kv: kv, app: sdk) { channel, line in
+            log("app \(shown) \(channel) (instantiation at load): \(LogText.field(line, maxBytes: .max))")
+        }
         let component: Component
         do {
             component = try Component.load(bytes, imports: imports, options: options, trialSession: session)
@@ -62,7 +65,10 @@ struct AppHost: Sendable {
     static func call(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
                      control: CallControl? = nil, log: @escaping @Sendable (String) -> Void) throws -> [ComponentValue] {
         let name = app.name
-        let session = WASISession(kv: app.kv, app: app.sdk) { channel, line in log("app \(name) \(channel): \(line)") }
+        let session = WASISession(kv: app.kv, app: app.sdk) { channel, line in
+            // The line's length is already capped by the session; its bytes are the guest's.
+            log("app \(LogText.field(name)) \(channel): \(LogText.field(line, maxBytes: .max))")
+        }
         let results: [ComponentValue]
         do {
             results = try app.ledger.running(app.inFlightMark) {

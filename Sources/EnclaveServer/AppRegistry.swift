@@ -72,10 +72,16 @@ public final class AppRegistry: Sendable {
     /// - Returns: the loaded app.
     /// - Throws: `RegistryError.alreadyLoaded` (also when another request won a race),
     ///   `.storedButNotRestored`, `.noStore`, or `.persistence`.
-    public func load(_ record: AppRecord, component: Component, limits: ExecutionLimits) throws(RegistryError) -> LoadedApp {
+    ///   - maxApps: the most apps stored at once (served or not); a load past it is refused.
+    public func load(_ record: AppRecord, component: Component, limits: ExecutionLimits,
+                     maxApps: Int = .max) throws(RegistryError) -> LoadedApp {
         guard let store else { throw .noStore }
         let app = try withMutationLock { () throws(RegistryError) -> LoadedApp in
             guard !contains(record.name) else { throw .alreadyLoaded(record.name) }
+            if skipped(named: record.name) == nil, storedAppCount >= maxApps { throw .appLimit(maxApps) }
+            if let owner = hostnameOwner(record.hostname, except: record.name) {
+                throw .hostnameTaken(hostname: record.hostname, app: owner)
+            }
             do {
                 try store.addApp(record)
             } catch SealedStoreError.appAlreadyExists {
@@ -181,7 +187,31 @@ public final class AppRegistry: Sendable {
         return removed
     }
 
-    private func withMutationLock<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
+    /// Serves `app` in place of whatever had its name (served, quarantined or not restored).
+    /// Call under the mutation lock, after the store has committed the app's record.
+    func replaceServed(_ app: LoadedApp) {
+        apps.withLock { $0[app.name] = app }
+        storage.withLock { $0.skipped.removeAll { $0.name == app.name } }
+    }
+
+    /// Apps stored now: served, and stored but not served.
+    var storedAppCount: Int {
+        apps.withLock { $0.count } + storage.withLock { $0.skipped.count }
+    }
+
+    /// The app other than `name` whose hostname is `hostname` (compared without case, as SNI
+    /// is), served or only stored; nil if none.
+    func hostnameOwner(_ hostname: String, except name: String) -> String? {
+        let served = apps.withLock { apps in
+            apps.values.first { $0.name != name && AppNaming.sameHostname($0.hostname, hostname) }?.name
+        }
+        if let served { return served }
+        return storage.withLock { storage in
+            storage.skipped.first { $0.name != name && AppNaming.sameHostname($0.hostname, hostname) }?.name
+        }
+    }
+
+    func withMutationLock<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
         mutationLock.lock()
         defer { mutationLock.unlock() }
         return try body()
@@ -295,16 +325,29 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case persistence(app: String, reason: String)
     /// A reload meant to lift a quarantine named an app that is not quarantined.
     case notQuarantined(String)
+    /// A load past `ResourceLimits.maxApps`.
+    case appLimit(Int)
+    /// A load under a hostname another app has.
+    case hostnameTaken(hostname: String, app: String)
+    /// A replace found the app changed (replaced, unloaded) since it read it.
+    case changedMeanwhile(String)
     /// A reload meant to lift a quarantine asked for something other than what is stored.
     case reloadDiffers(app: String, field: String, stored: String)
 
     public var description: String {
         switch self {
         case .alreadyLoaded(let name):
-            return "app '\(name)' is already loaded"
+            return "app '\(name)' is already loaded; to upgrade it, keeping its key and data, load the new version "
+                + #"with "replace": true (enclave load --replace), or wasm_unload it first (destroys a generated key)"#
         case .storedButNotRestored(let name):
-            return "app '\(name)' is already loaded (stored, but it failed to restore when the server started; "
-                + "wasm_unload it first)"
+            return "app '\(name)' is already loaded (stored, but it failed to restore when the server started); "
+                + #"load a version that loads with "replace": true (keeps its key and data), or wasm_unload it first"#
+        case .appLimit(let limit):
+            return "app limit reached: this server stores at most \(limit) apps (enclave-os --max-apps); unload one first"
+        case .hostnameTaken(let hostname, let app):
+            return "wasm_load.hostname: '\(hostname)' is already the hostname of app '\(app)'; each app needs its own"
+        case .changedMeanwhile(let name):
+            return "app '\(name)' was changed by another request while this one was being prepared; nothing was changed, retry"
         case .noStore:
             return "the app registry has no sealed store yet: start the server before loading apps"
         case .persistence(let app, let reason):

@@ -1,4 +1,3 @@
-import Crypto
 import EnclaveProtocol
 import NIOCore
 
@@ -11,6 +10,8 @@ public final class Dispatcher: Sendable {
     private let configuration: ServerConfiguration
     private let service: ManagementService
     private let executor: CallExecutor
+    /// Who may load, replace, unload and shut down.
+    let authorization: ManagementAuthorization
 
     /// The `Data` payload of the compat smoke test, and its answer.
     static let helloPayload = Array("hello".utf8)
@@ -19,10 +20,12 @@ public final class Dispatcher: Sendable {
     /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
     /// the streamed loads in progress.
     init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
-         uploads: UploadStore) {
+         uploads: UploadStore, authorization: ManagementAuthorization) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads)
+        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads,
+                                         authorization: authorization)
         self.executor = executor
+        self.authorization = authorization
     }
 
     /// Frames up to this size are decoded on the event loop (microseconds), and a `Ping`, the
@@ -80,7 +83,7 @@ public final class Dispatcher: Sendable {
         case smokeTest(ByteEncoding)
         case invalid
         case shutdown(token: String?)
-        case management(Result<ManagementRequest, ManagementError>, ReplyForm)
+        case management(Result<ManagementEnvelope, ManagementError>, ReplyForm)
 
         init(_ payload: [UInt8]) {
             let (request, encoding) = Request.decodeWithEncoding(payload)
@@ -91,9 +94,13 @@ public final class Dispatcher: Sendable {
             case .data(let inner) where inner == Dispatcher.helloPayload:
                 self = .smokeTest(encoding)
             case .data(let inner):
-                let message = ManagementRequest.decode(inner)
+                let message = ManagementRequest.decodeEnvelope(inner)
                 let allowChunks: Bool
-                if case .success(.call(let call)) = message { allowChunks = call.chunkedResult } else { allowChunks = false }
+                if case .success(let envelope) = message, case .call(let call) = envelope.request {
+                    allowChunks = call.chunkedResult
+                } else {
+                    allowChunks = false
+                }
                 self = .management(message, ReplyForm(encoding: encoding, allowChunks: allowChunks))
             }
         }
@@ -101,7 +108,8 @@ public final class Dispatcher: Sendable {
         /// Whether the first step is cheap enough for the event loop (see `inlineFrameLimit`).
         var isCheap: Bool {
             switch self {
-            case .ping, .smokeTest, .management(.success(.call), _): return true
+            case .ping, .smokeTest: return true
+            case .management(.success(let envelope), _): if case .call = envelope.request { return true } else { return false }
             case .invalid, .shutdown, .management: return false
             }
         }
@@ -120,8 +128,8 @@ public final class Dispatcher: Sendable {
             return .done(authorizeShutdown(token))
         case .management(.failure(let error), let reply):
             return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded()), encoding: reply.encoding))
-        case .management(.success(let request), let reply):
-            switch service.handle(request) {
+        case .management(.success(let envelope), let reply):
+            switch service.handle(envelope.request, credential: envelope.auth) {
             case .respond(let response):
                 return .done(ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
                                                    allowChunks: reply.allowChunks, resultLimit: nil))
@@ -131,29 +139,17 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// `Shutdown` is for the operator only (SPEC §2, improve): the server must have been
-    /// started with a token, and the request must carry the same one.
+    /// `Shutdown` is for an operator only (SPEC §2, improve): the server must have operators,
+    /// and the request must carry one's token.
     private func authorizeShutdown(_ token: String?) -> DispatchResult {
-        guard let expected = configuration.operatorToken else {
-            return DispatchResult(response: .error("Shutdown refused: this server was started without an operator token, so it cannot be shut down over the wire"))
+        switch authorization.decide(.shutdown, credential: token) {
+        case .allowed(let name):
+            configuration.log("operator '\(name ?? "?")': Shutdown accepted")
+            return DispatchResult(response: .ok, action: .shutdownServer)
+        case .refused(let refusal):
+            return DispatchResult(response: .error(ManagementAuthorization.message(
+                refusal, action: .shutdown, howToSend: ManagementAuthorization.howToSendShutdown)))
         }
-        guard let token else {
-            return DispatchResult(response: .error(#"Shutdown refused: an operator token is required; send {"Shutdown":{"token":"<token>"}}"#))
-        }
-        guard Self.constantTimeEqual(token, expected) else {
-            return DispatchResult(response: .error("Shutdown refused: wrong operator token"))
-        }
-        return DispatchResult(response: .ok, action: .shutdownServer)
-    }
-
-    /// Compares the SHA-256 digests of both strings without an early exit, so neither the
-    /// token's content nor its length leaks through response timing.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(SHA256.hash(data: Array(a.utf8)))
-        let right = Array(SHA256.hash(data: Array(b.utf8)))
-        var difference: UInt8 = 0
-        for index in 0..<left.count { difference |= left[index] ^ right[index] }
-        return difference == 0
     }
 }
 

@@ -32,6 +32,9 @@ public final class EnclaveServer: Sendable {
         var sweeper: RepeatedTask?
         var serverChannel: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
+        /// Connections refused at the connection limit since it was last logged, and when.
+        var refusedConnections = 0
+        var refusalLogged: NIODeadline?
         var phase: Phase = .idle
         /// While draining: when the grace period ends (a second, shorter shutdown moves it).
         var drainDeadline: ContinuousClock.Instant?
@@ -74,6 +77,13 @@ public final class EnclaveServer: Sendable {
             return true
         }
         guard claimed else { throw ServerError.alreadyStarted }
+        let authorization: ManagementAuthorization
+        do {
+            authorization = try ManagementExposure.authorization(for: configuration)
+        } catch {
+            await shutdown()
+            throw error
+        }
         let host = AppHost(configuration)
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
@@ -104,7 +114,7 @@ public final class EnclaveServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(callLimits: configuration.callSchedulingLimits)
         let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host,
-                                    uploads: uploads)
+                                    uploads: uploads, authorization: authorization)
         let sweeper = MemorySweeper(uploads: uploads, budget: requestBudget)
         let sweeperTask = group.next().scheduleRepeatedTask(initialDelay: MemorySweeper.interval, delay: MemorySweeper.interval) { _ in
             sweeper.sweep()
@@ -135,12 +145,23 @@ public final class EnclaveServer: Sendable {
     /// Sets up one accepted connection: the ClientHello reader (which starts TLS with the
     /// context the provider picks for that ClientHello), then framing and request handling.
     private func initializeConnection(_ channel: Channel, dispatcher: Dispatcher) -> EventLoopFuture<Void> {
-        let accepted = state.withLock { state -> Bool in
-            guard state.phase == .running else { return false }
+        let limits = configuration.resourceLimits
+        let admission = state.withLock { state -> ConnectionAdmission in
+            guard state.phase == .running else { return .shuttingDown }
+            guard state.connections.count < limits.maxConnections else { return Self.refuseConnection(&state) }
             state.connections[ObjectIdentifier(channel)] = channel
-            return true
+            return .admitted
         }
-        guard accepted else { return channel.eventLoop.makeFailedFuture(ServerError.shuttingDown) }
+        switch admission {
+        case .admitted: break
+        case .shuttingDown: return channel.eventLoop.makeFailedFuture(ServerError.shuttingDown)
+        case .overLimit(let report):
+            if let report {
+                configuration.log("connection limit: \(limits.maxConnections) connections are open (--max-connections); "
+                    + "closed \(report) new connection(s) at once since the last report")
+            }
+            return channel.eventLoop.makeFailedFuture(ServerError.connectionLimit(limits.maxConnections))
+        }
         channel.closeFuture.whenComplete { [state] _ in
             _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
         }
@@ -153,6 +174,8 @@ public final class EnclaveServer: Sendable {
             // the NIOSSL handler itself (RA-TLS per-app and per-challenge certificates).
             try channel.pipeline.syncOperations.addHandlers(
                 ClientHelloReader(identity: identity),
+                ConnectionDeadlines(handshakeTimeout: .seconds(Int64(limits.handshakeTimeoutSeconds)),
+                                    idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds))),
                 FrameDecoderHandler(budget: requestBudget, stallTimeout: .seconds(Int64(configuration.frameStallTimeoutSeconds))),
                 RequestHandler(dispatcher: dispatcher, budget: requestBudget, requestShutdown: requestShutdown)
             )
@@ -160,6 +183,28 @@ public final class EnclaveServer: Sendable {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
+    }
+
+    private enum ConnectionAdmission {
+        case admitted
+        case shuttingDown
+        /// Refused at the limit; the count to log now, if it is time to log.
+        case overLimit(report: Int?)
+    }
+
+    /// How often refusals at the connection limit are logged: one line per interval, with a
+    /// count, so a flood of connections cannot flood the log too.
+    static let refusalLogInterval = TimeAmount.seconds(10)
+
+    private static func refuseConnection(_ state: inout State) -> ConnectionAdmission {
+        state.refusedConnections += 1
+        let now = NIODeadline.now()
+        if let last = state.refusalLogged, now - last < refusalLogInterval { return .overLimit(report: nil) }
+        defer {
+            state.refusalLogged = now
+            state.refusedConnections = 0
+        }
+        return .overLimit(report: state.refusedConnections)
     }
 
     /// The port where this cluster node provisions joining nodes (nil when not a cluster node).
@@ -187,9 +232,22 @@ public enum ServerError: Error, CustomStringConvertible {
     case noLocalAddress
     /// A connection arrived while the server was stopping.
     case shuttingDown
+    /// A connection arrived while `maxConnections` were open.
+    case connectionLimit(Int)
+    /// The configured operator credentials cannot be used; the text says why.
+    case invalidOperators(String)
+    /// No operators, on an address other than loopback, without `insecureOpenManagement`.
+    case openManagementOffLoopback(String)
 
     public var description: String {
         switch self {
+        case .invalidOperators(let why): return "operator credentials: \(why)"
+        case .connectionLimit(let limit): return "\(limit) connections are open, the most this server accepts (--max-connections)"
+        case .openManagementOffLoopback(let host):
+            return "refusing to listen on \(host) without operator credentials: anyone who can reach it could load, "
+                + "replace and unload apps (unloading destroys their keys and data). Give operators "
+                + "(--operator-token, --operator-tokens-file, or ENCLAVE_OPERATOR_TOKEN), listen on 127.0.0.1, "
+                + "or accept the risk with --insecure-open-management"
         case .alreadyStarted: return "the server was already started; create a new EnclaveServer to start again"
         case .noLocalAddress: return "the listening socket reported no local address"
         case .shuttingDown: return "the server is shutting down"

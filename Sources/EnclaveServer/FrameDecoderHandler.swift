@@ -21,7 +21,9 @@ enum InboundFrame: Sendable {
 /// length, after the length has been reserved in the `RequestMemoryBudget`; while the budget is
 /// spent, this connection stops reading (its bytes stay in the kernel) until it is its turn.
 /// A body that stops arriving for `stallTimeout` while it holds budget ends the connection, so
-/// clients that announce large frames and then go quiet cannot keep the budget from others.
+/// clients that announce large frames and then go quiet cannot keep the budget from others; so
+/// does a frame begun and left unfinished (part of a header, part of a small body), which would
+/// otherwise hold the connection open for ever.
 final class FrameDecoderHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = InboundFrame
@@ -59,6 +61,9 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
             return
         }
         process(&buffer, context: context)
+        if !broken, stallCheck == nil, !awaitingGrant, reserved > 0 || reader.partialHeaderBytes > 0 {
+            scheduleStallCheck(context: context)
+        }
     }
 
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
@@ -154,6 +159,7 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
     }
 
     private func scheduleStallCheck(context: ChannelHandlerContext) {
+        stallCheck?.cancel()
         progressed = false
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         stallCheck = context.eventLoop.scheduleTask(in: stallTimeout) {
@@ -163,14 +169,20 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
     }
 
     private func checkStall(context: ChannelHandlerContext) {
-        guard !broken, reserved > 0 else { return }
+        let headerBytes = reader.partialHeaderBytes
+        guard !broken, reserved > 0 || headerBytes > 0 else {
+            stallCheck = nil
+            return
+        }
         if progressed || !readForwarded {
             scheduleStallCheck(context: context)
             return
         }
         let seconds = stallTimeout.nanoseconds / 1_000_000_000
-        breakStream(context: context, .stalled(
-            "frame body stalled: \(reader.bufferedByteCount) of \(reserved) bytes arrived, then nothing for \(seconds) s; closing"))
+        let what = reserved > 0
+            ? "frame body stalled: \(reader.bufferedByteCount) of \(reserved) bytes arrived"
+            : "frame header stalled: \(headerBytes) of 4 bytes arrived"
+        breakStream(context: context, .stalled("\(what), then nothing for \(seconds) s; closing"))
     }
 
     /// Gives up on the stream: releases what it held and tells the request handler.

@@ -28,16 +28,20 @@ public struct LoadedApp: Sendable {
     let inFlightMark: InFlightLedger.Mark
     /// The server's in-flight record (nil without a data directory): calls run recorded in it.
     let ledger: InFlightLedger?
+    /// The token callers must present (`app_auth` at load); nil: anyone may call.
+    let callCredential: AppCallCredential?
 
     /// Assembles a loaded app.
     public init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
                 limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp? = nil) {
         self.init(name: name, hostname: hostname, codeHash: codeHash, key: key, component: component,
-                  limits: limits, kv: kv, sdk: sdk, ledger: nil)
+                  limits: limits, kv: kv, sdk: sdk, ledger: nil, callCredential: nil)
     }
 
     init(name: String, hostname: String, codeHash: String, key: AppKey, component: Component,
-         limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp?, ledger: InFlightLedger?) {
+         limits: ExecutionLimits, kv: SealedKV, sdk: EnclaveApp?, ledger: InFlightLedger?,
+         callCredential: AppCallCredential?) {
+        self.callCredential = callCredential
         self.sdk = sdk
         self.name = name
         self.hostname = hostname
@@ -55,7 +59,8 @@ public struct LoadedApp: Sendable {
     init(record: AppRecord, component: Component, limits: ExecutionLimits, kv: SealedKV,
          sdk: EnclaveApp? = nil, ledger: InFlightLedger? = nil) {
         self.init(name: record.name, hostname: record.hostname, codeHash: record.codeHash, key: record.key,
-                  component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger)
+                  component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger,
+                  callCredential: record.appAuthDigest.map(AppCallCredential.init(stored:)))
     }
 
     /// The export called `name`, if any.

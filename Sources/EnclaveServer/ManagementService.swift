@@ -16,15 +16,20 @@ struct ManagementService: Sendable {
     let host: AppHost
     /// Streamed loads in progress (`wasm_load_begin` … `wasm_load_commit`).
     let uploads: UploadService
+    /// Who may load, replace and unload.
+    let authorization: ManagementAuthorization
 
     /// A service over `registry`; `host` defaults to the one `configuration` describes,
-    /// `uploads` to an empty store with the configuration's limits.
-    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil) {
+    /// `uploads` to an empty store with the configuration's limits, `authorization` to open
+    /// management.
+    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil,
+         authorization: ManagementAuthorization = ManagementAuthorization(operators: OperatorCredentials())) {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
         self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry,
                                      configuration: configuration)
+        self.authorization = authorization
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
@@ -33,13 +38,23 @@ struct ManagementService: Sendable {
         case call(PreparedCall)
     }
 
-    /// Handles a decoded message up to the point where a call must execute.
-    func handle(_ request: ManagementRequest) -> Step {
+    /// Handles a decoded message up to the point where a call must execute, after deciding
+    /// whether `credential` (the operator token sent with it) allows what it asks.
+    func handle(_ request: ManagementRequest, credential: String? = nil) -> Step {
+        let action = ManagementAction(request)
+        let actor: Actor
+        switch authorization.decide(action, credential: credential) {
+        case .allowed(let name):
+            actor = Actor(operatorName: name)
+        case .refused(let refusal):
+            return .respond(.error(ManagementAuthorization.message(refusal, action: action,
+                                                                   howToSend: ManagementAuthorization.howToSendInFrames)))
+        }
         switch request {
         case .load(let load):
-            return .respond(self.load(load))
+            return .respond(self.load(load, by: actor))
         case .upload(let message):
-            return .respond(uploads.handle(message, load: self.load))
+            return .respond(uploads.handle(message, startedBy: actor) { self.load($0, by: $1) })
         case .call(let call):
             switch prepareCall(call) {
             case .success(let prepared): return .call(prepared)
@@ -49,7 +64,9 @@ struct ManagementService: Sendable {
             return .respond(.apps(registry.all().map(\.info), unavailable: registry.unavailable))
         case .unload(let name):
             do {
-                return .respond(try registry.unload(named: name) ? .unloaded(name) : .notFound(name))
+                guard try registry.unload(named: name) else { return .respond(.notFound(name)) }
+                audit(actor, "unloaded app '\(LogText.field(name))'")
+                return .respond(.unloaded(name))
             } catch {
                 return .respond(.error(error.description))
             }
@@ -62,134 +79,6 @@ struct ManagementService: Sendable {
         }
     }
 
-    /// `wasm_load`: validates the key, the name and the component, persists the app, then
-    /// registers it. Checks run cheapest first, so a bad key or a taken name costs no component
-    /// parsing; the response says `loaded` only once the app's record is committed.
-    func load(_ request: LoadRequest) -> ManagementResponse {
-        guard request.bytes.count <= configuration.uploadLimits.maxComponentBytes else {
-            return .error(UploadError.tooLarge(size: request.bytes.count, limit: configuration.uploadLimits.maxComponentBytes,
-                                               field: "wasm_load.bytes").description)
-        }
-        if let refusal = configuration.fuelRefusal(request.maxFuel) { return .error(refusal) }
-        let key: AppKey
-        if let hex = request.encryptionKey {
-            do {
-                key = try AppKey.fromHex(hex)
-            } catch {
-                // SealedStoreError's texts for bad keys are the compat ones.
-                return .error("\(error)")
-            }
-        } else {
-            key = .generate()
-        }
-        if registry.contains(request.name) {
-            return .error(RegistryError.alreadyLoaded(request.name).description)
-        }
-        if let quarantined = registry.skipped(named: request.name), quarantined.quarantine != nil {
-            return reinstate(request, quarantined: quarantined)
-        }
-        // Only an explicit max_fuel (or fresh_instances) is stored: apps without one follow the
-        // server's default, even when a later start changes it.
-        let limits = AppLimits(maxFuel: request.maxFuel, freshInstances: request.freshInstances)
-        // The trial instantiation's constructors see the app's store (data under a BYOK key
-        // included); what they write under a generated key is deleted if the load then fails.
-        let trialKV: SealedKV?
-        do {
-            trialKV = try registry.store?.detachedKV(appName: request.name, key: key)
-        } catch {
-            return .error("cannot open the sealed store of app '\(request.name)': \(error)")
-        }
-        defer { trialKV?.close() }
-        // Sealing works in constructors at load; attestation extensions wait for the app.
-        let trialSDK = try? registry.store.map { store in
-            EnclaveApp(name: request.name, codeHash: Array(SHA256.hash(data: request.bytes)),
-                       sealingRoot: try store.sealingKeyProvider.sealingKey())
-        }
-        func discardTrialWrites() { if key.isGenerated { try? trialKV?.removeAll() } }
-        let component: Component
-        switch parseComponent(request.bytes, app: request.name, kv: trialKV, sdk: trialSDK, limits: limits) {
-        case .success(let parsed): component = parsed
-        case .failure(let refusal):
-            discardTrialWrites()
-            return .error(refusal.message)
-        }
-        guard !component.exports.isEmpty else {
-            discardTrialWrites()
-            return .error("app '\(request.name)' has no exported functions — is it a valid Component?")
-        }
-        let record = AppRecord(name: request.name, hostname: request.hostname, code: request.bytes, key: key,
-                               limits: limits)
-        do {
-            let app = try registry.load(record, component: component,
-                                        limits: configuration.executionLimits(for: record.limits))
-            return .loaded(app.info)
-        } catch {
-            // Another connection loaded the same name while we were parsing, or the store
-            // refused the commit: either way the app is not loaded.
-            discardTrialWrites()
-            return .error(error.description)
-        }
-    }
-
-    /// `wasm_load` under the name of a quarantined app: an operator re-trusting the same code.
-    /// The stored key, hostname, limits and data are kept; different code is refused (that
-    /// would be an upgrade, not a reload).
-    private func reinstate(_ request: LoadRequest, quarantined: SkippedApp) -> ManagementResponse {
-        guard AppRecord.codeHash(of: request.bytes) == quarantined.codeHash else {
-            return .error("app '\(request.name)' is quarantined (\(quarantined.reason)); load the same code "
-                + "(code_hash \(quarantined.codeHash)) to serve it again, or wasm_unload it first to load other code")
-        }
-        let keySource: String?
-        do {
-            keySource = try request.encryptionKey.map { try AppKey.fromHex($0).keySource }
-        } catch {
-            return .error("\(error)")
-        }
-        // The trial instantiation runs over the stored app's own store, as a restore would.
-        let stored: AppRecord
-        let kv: SealedKV
-        let sdk: EnclaveApp
-        do {
-            guard let store = registry.store, let record = try store.app(named: request.name) else {
-                return .error(RegistryError.notQuarantined(request.name).description)
-            }
-            stored = record
-            kv = try store.kv(for: record)
-            sdk = try registry.sdkApp(for: record, kv: kv, store: store)
-        } catch {
-            return .error("cannot open the sealed store of app '\(request.name)': \(error)")
-        }
-        let component: Component
-        switch parseComponent(request.bytes, app: request.name, kv: kv, sdk: sdk, limits: stored.limits) {
-        case .success(let parsed): component = parsed
-        case .failure(let refusal): return .error(refusal.message)
-        }
-        let requested = AppRegistry.Reinstatement(keySource: keySource, hostname: request.hostname, maxFuel: request.maxFuel)
-        do {
-            let app = try registry.reinstate(request.name, as: requested, component: component,
-                                             limits: configuration.executionLimits(for:))
-            configuration.log("app '\(app.name)' (code_hash \(app.codeHash)): quarantine lifted by a reload; served again")
-            return .loaded(app.info)
-        } catch {
-            return .error(error.description)
-        }
-    }
-
-    /// Parses and validates app `name`'s upload against the server's imports, its trial
-    /// instantiation running over `kv` and `sdk` under `limits`; a refusal is the
-    /// `invalid component: …` text clients see.
-    private func parseComponent(_ bytes: [UInt8], app name: String, kv: SealedKV?, sdk: EnclaveApp?,
-                                limits: AppLimits) -> Result<Component, ManagementError> {
-        do {
-            return .success(try host.load(bytes, app: name, kv: kv, sdk: sdk,
-                                          options: configuration.loadOptions(for: limits), log: configuration.log))
-        } catch let error as ComponentError {
-            return .failure(ManagementError("invalid component: \(error.description)"))
-        } catch {
-            return .failure(ManagementError("invalid component: \(error)"))
-        }
-    }
-
     /// `wasm_call` up to execution: finds the app and export, converts the typed arguments.
     func prepareCall(_ request: CallRequest) -> Result<PreparedCall, ManagementError> {
         guard let app = registry.app(named: request.app) else {
@@ -197,6 +86,9 @@ struct ManagementService: Sendable {
                 return .failure(ManagementError(Self.notServed(skipped)))
             }
             return .failure(ManagementError(Self.unknownApp(request.app)))
+        }
+        if let refusal = AppCallCredential.refusal(app: app, presented: request.appAuth) {
+            return .failure(ManagementError(refusal))
         }
         guard let function = app.export(named: request.function) else {
             let available = app.exportNames.joined(separator: ", ")
@@ -209,6 +101,17 @@ struct ManagementService: Sendable {
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
+    }
+
+    /// Who asked for a management change: an operator by name, or nobody (open management).
+    struct Actor: Sendable {
+        let operatorName: String?
+    }
+
+    /// One line in the log for every change to the set of apps: who did what.
+    func audit(_ actor: Actor, _ what: String) {
+        let who = actor.operatorName.map { "operator '\($0)'" } ?? "open management (no operator credentials)"
+        configuration.log("\(who): \(what)")
     }
 
     /// The compat text for a call or schema request naming an app that is not loaded.

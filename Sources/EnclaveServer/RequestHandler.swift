@@ -90,6 +90,8 @@ final class RequestHandler: ChannelDuplexHandler {
                          context: ChannelHandlerContext) {
         queued += 1
         queuedBytes += size
+        // A connection waiting for an answer is not idle (ConnectionDeadlines).
+        context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestStarted, promise: nil)
         let loop = context.eventLoop
         let previous = tail ?? loop.makeSucceededVoidFuture()
         let bound = NIOLoopBound((self, context), eventLoop: loop)
@@ -151,6 +153,7 @@ final class RequestHandler: ChannelDuplexHandler {
     private func requestFinished(size: Int, context: ChannelHandlerContext) {
         queued -= 1
         queuedBytes -= size
+        context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestFinished, promise: nil)
         if draining, queued == 0 {
             closing = true
             context.close(promise: nil)

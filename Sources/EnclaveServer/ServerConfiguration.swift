@@ -10,9 +10,19 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// TCP port; `0` lets the kernel pick one (tests), read it back from `EnclaveServer.start()`.
     public var port: Int
-    /// Secret an operator must send with `{"Shutdown":{"token":…}}`. `nil` means nobody may shut
-    /// the server down over the wire.
+    /// One operator's secret, a shorthand for `operators` (named `operator` in the log): with
+    /// it, loads, replaces, unloads and `Shutdown` need it. Kept as given, hashed when the server
+    /// starts; `nil` and no `operators`: management is open (see `insecureOpenManagement`) and
+    /// nobody may shut the server down over the wire.
     public var operatorToken: String?
+    /// Operators (names and hashed tokens) allowed to load, replace, unload and shut down; see
+    /// `ManagementAuthorization`. Together with `operatorToken`.
+    public var operators = OperatorCredentials()
+    /// Serve open management (no operators) on an address other than loopback. Off: such a
+    /// server refuses to start, because anyone who reaches it could replace or unload any app.
+    public var insecureOpenManagement = false
+    /// Apps, app storage, connections and connection deadlines.
+    public var resourceLimits = ResourceLimits()
     /// Fuel per call when the app did not set its own `max_fuel` at load.
     public var defaultFuel: UInt64
     /// Cap on the sum of an instance's linear memories, in bytes.

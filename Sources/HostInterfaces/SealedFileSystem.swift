@@ -59,6 +59,9 @@ public final class SealedFileSystem: @unchecked Sendable {
         public internal(set) var data: [UInt8]
         /// True when `data` differs from the stored entry.
         public internal(set) var dirty = false
+        /// The size of the stored entry (at load or last write-back): growth past it counts
+        /// against the app's storage quota.
+        var storedCount = 0
         /// True once the file was unlinked: its data is no longer written back.
         public internal(set) var unlinked = false
         /// The file's times: set by every change, loaded from the store on first `stat`.
@@ -319,6 +322,7 @@ public final class SealedFileSystem: @unchecked Sendable {
         guard let data = try stored ?? WASIErrorCode.mapping({ try kv.get(path.fileKey) }) else { throw WASIErrorCode.noEntry }
         guard cachedBytes + data.count <= limits.maxCachedBytes else { throw WASIErrorCode.insufficientMemory }
         let node = FileNode(path: path, data: data)
+        node.storedCount = data.count
         node.holders = 1
         nodes[path] = node
         cachedBytes += data.count
@@ -348,6 +352,7 @@ public final class SealedFileSystem: @unchecked Sendable {
         if let times = node.times { batch.append(.put(key: Array(FileTimes.key(for: node.path).utf8), value: times.encoded)) }
         try WASIErrorCode.mapping { try kv.apply(batch) }
         node.dirty = false
+        node.storedCount = node.data.count
     }
 
     /// Writes back every changed open file (end of call). Tries them all and reports the first
@@ -399,6 +404,8 @@ public final class SealedFileSystem: @unchecked Sendable {
     private func grow(_ node: FileNode, to count: Int) throws {
         let extra = count - node.data.count
         guard cachedBytes + extra <= limits.maxCachedBytes else { throw WASIErrorCode.insufficientMemory }
+        // Over the app's storage quota: `quota` now, not only when the file is written back.
+        try WASIErrorCode.mapping { try kv.checkQuota(growingBy: count - node.storedCount) }
         node.data.append(contentsOf: repeatElement(0, count: extra))
         cachedBytes += extra
     }

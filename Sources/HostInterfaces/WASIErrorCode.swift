@@ -50,6 +50,8 @@ public enum WASIErrorCode: Int, Error, CaseIterable, Sendable, CustomStringConve
             return .badDescriptor
         case .appAlreadyExists:
             return .exist
+        case .quotaExceeded:
+            return .quota
         }
     }
 

@@ -57,6 +57,9 @@ public struct AppRecord: Sendable {
     /// Set when the server stopped abnormally while this app ran: the app is kept (with its key
     /// and data) but not served after a restart until an operator acts.
     public var quarantine: AppQuarantine?
+    /// Lowercase hex SHA-256 of the token callers must present (`app_auth`); nil: anyone may
+    /// call the app. The token itself is not stored.
+    public var appAuthDigest: String?
 
     /// `"generated"` or `"byok:<sha256 hex>"`.
     public var keySource: String { key.keySource }
@@ -69,7 +72,8 @@ public struct AppRecord: Sendable {
     /// A new record; `codeHash` is computed from `code`.
     public init(name: String, hostname: String? = nil, code: [UInt8], key: AppKey,
                 limits: AppLimits = AppLimits(), loadedAt: Int64 = Int64(Date().timeIntervalSince1970),
-                quarantine: AppQuarantine? = nil) {
+                quarantine: AppQuarantine? = nil, appAuthDigest: String? = nil) {
+        self.appAuthDigest = appAuthDigest
         self.name = name
         self.hostname = hostname ?? name
         self.code = code
@@ -97,12 +101,14 @@ enum AppRecordCodec {
         var loadedAt: Int64
         /// Absent in records written before quarantines existed, and whenever none applies.
         var quarantine: AppQuarantine?
+        /// Absent in records written before `app_auth` existed, and for open apps.
+        var appAuthDigest: String?
     }
 
     static func encode(_ record: AppRecord) throws -> [UInt8] {
         let metadata = Metadata(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                 keySource: record.keySource, limits: record.limits, loadedAt: record.loadedAt,
-                                quarantine: record.quarantine)
+                                quarantine: record.quarantine, appAuthDigest: record.appAuthDigest)
         let json: [UInt8]
         do {
             json = Array(try JSONEncoder().encode(metadata))
@@ -140,7 +146,8 @@ enum AppRecordCodec {
         }
         let record = AppRecord(name: metadata.name, hostname: metadata.hostname,
                                code: Array(plaintext[codeStart...]), key: key,
-                               limits: metadata.limits, loadedAt: metadata.loadedAt, quarantine: metadata.quarantine)
+                               limits: metadata.limits, loadedAt: metadata.loadedAt, quarantine: metadata.quarantine,
+                               appAuthDigest: metadata.appAuthDigest)
         guard record.codeHash == metadata.codeHash else {
             throw SealedStoreError.integrity("app record '\(metadata.name)' (code hash mismatch)")
         }

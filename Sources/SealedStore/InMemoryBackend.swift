@@ -56,6 +56,22 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
         locked { rows.keys.filter { $0.namespace == namespace }.count }
     }
 
+    /// Rows of `namespace` and the bytes of their sealed values and names.
+    public func usage(namespace: [UInt8]) throws -> StorageUsage {
+        locked {
+            rows.reduce(into: StorageUsage(entries: 0, bytes: 0)) { usage, row in
+                guard row.key.namespace == namespace else { return }
+                usage.entries += 1
+                usage.bytes += row.value.sealedName.count + row.value.value.count
+            }
+        }
+    }
+
+    /// The bytes of row `name`'s sealed value and name.
+    public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
+        locked { rows[RowKey(namespace: namespace, name: name)].map { $0.sealedName.count + $0.value.count } }
+    }
+
     /// The sealed app record stored under `id`, or nil.
     public func appRecord(id: [UInt8]) throws -> [UInt8]? {
         locked { apps[id] }

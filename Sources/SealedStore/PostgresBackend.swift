@@ -99,6 +99,22 @@ public final class PostgresBackend: StorageBackend, Sendable {
         try Int(rows("count rows", "SELECT count(*) FROM enclaveos_kv WHERE ns = $1", [namespace]).first?.int64(0) ?? 0)
     }
 
+    /// Rows of `namespace` and the bytes of their sealed values and names, in one query (quotas).
+    public func usage(namespace: [UInt8]) throws -> StorageUsage {
+        let row = try rows("measure an app's storage", """
+            SELECT count(*), coalesce(sum(octet_length(value) + octet_length(sealed_name)), 0)::bigint
+            FROM enclaveos_kv WHERE ns = $1
+            """, [namespace]).first
+        return StorageUsage(entries: Int(try row?.int64(0) ?? 0), bytes: Int(try row?.int64(1) ?? 0))
+    }
+
+    /// The bytes of row `name`'s sealed value and name, without reading them (quotas).
+    public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
+        try rows("measure a row", """
+            SELECT (octet_length(value) + octet_length(sealed_name))::bigint FROM enclaveos_kv WHERE ns = $1 AND name = $2
+            """, [namespace, name]).first.map { Int(try $0.int64(0)) }
+    }
+
     // MARK: - App records
 
     public func appRecord(id: [UInt8]) throws -> [UInt8]? {

@@ -187,6 +187,32 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         }
     }
 
+    /// Rows of `namespace` and the bytes of their sealed values and names, in one query.
+    public func usage(namespace: [UInt8]) throws -> StorageUsage {
+        try read { database in
+            var result = StorageUsage(entries: 0, bytes: 0)
+            try database.query("SELECT count(*), coalesce(sum(length(value) + length(sealed_name)), 0) FROM kv WHERE ns = ?1",
+                               [.blob(namespace)]) { row in
+                result = StorageUsage(entries: Int(row.int(0)), bytes: Int(row.int(1)))
+                return false
+            }
+            return result
+        }
+    }
+
+    /// The bytes of row `name`'s sealed value and name, without reading them.
+    public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
+        try read { database in
+            var result: Int?
+            try database.query("SELECT length(value) + length(sealed_name) FROM kv WHERE ns = ?1 AND name = ?2",
+                               [.blob(namespace), .blob(name)]) { row in
+                result = Int(row.int(0))
+                return false
+            }
+            return result
+        }
+    }
+
     /// The sealed app record stored under `id`, or nil.
     public func appRecord(id: [UInt8]) throws -> [UInt8]? {
         try read { database in

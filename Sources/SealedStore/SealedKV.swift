@@ -8,15 +8,23 @@ public struct SealedKVLimits: Sendable, Equatable {
     public var maxValueBytes: Int
     /// Most writes in one atomic batch.
     public var maxBatchWrites: Int
+    /// The app's quota: bytes kept (sealed values and names), `Int.max` for none.
+    public var maxStoredBytes: Int
+    /// The app's quota: entries kept, `Int.max` for none.
+    public var maxEntries: Int
 
-    /// Defaults: 4 KiB keys, 16 MiB values (the wire frame cap), 1024 writes per batch.
+    /// Defaults: 4 KiB keys, 16 MiB values (the wire frame cap), 1024 writes per batch, no quota
+    /// (the server sets one from its options).
     public static let `default` = SealedKVLimits(maxKeyBytes: 4096, maxValueBytes: 16 << 20, maxBatchWrites: 1024)
 
     /// Explicit limits.
-    public init(maxKeyBytes: Int, maxValueBytes: Int, maxBatchWrites: Int) {
+    public init(maxKeyBytes: Int, maxValueBytes: Int, maxBatchWrites: Int, maxStoredBytes: Int = .max,
+                maxEntries: Int = .max) {
         self.maxKeyBytes = maxKeyBytes
         self.maxValueBytes = maxValueBytes
         self.maxBatchWrites = maxBatchWrites
+        self.maxStoredBytes = maxStoredBytes
+        self.maxEntries = maxEntries
     }
 }
 
@@ -50,15 +58,21 @@ public final class SealedKV: @unchecked Sendable {
     // Guards `keys`; nil once the app has been removed and its key destroyed.
     private let lock = NSLock()
     private var keys: DerivedAppKeys?
+    /// Counts the app's usage against `limits.maxStoredBytes` / `maxEntries`.
+    private let quota: StorageQuotaMeter
 
     /// A handle on `appName`'s entries under `appKey`. Prefer `SealedStore.kv(for:)`, which shares
-    /// one handle per app and closes it when the app is removed.
-    public init(appName: String, appKey: AppKey, backend: any StorageBackend, limits: SealedKVLimits = .default) throws {
+    /// one handle per app and closes it when the app is removed. `quotaReport` hears of writes
+    /// refused by the quota (for the server's log).
+    public init(appName: String, appKey: AppKey, backend: any StorageBackend, limits: SealedKVLimits = .default,
+                quotaReport: (@Sendable (QuotaRefusal) -> Void)? = nil) throws {
         try AppNameRule.validate(appName)
         self.appName = appName
         self.limits = limits
         self.backend = backend
         self.keys = DerivedAppKeys(appKey: appKey, appName: appName)
+        self.quota = StorageQuotaMeter(appName: appName, maxBytes: limits.maxStoredBytes, maxEntries: limits.maxEntries,
+                                       report: quotaReport)
     }
 
     /// Drops the derived keys (their storage is wiped when the last copy goes); later calls throw
@@ -117,8 +131,34 @@ public final class SealedKV: @unchecked Sendable {
         let keys = try currentKeys()
         let name = keys.rowName(for: key)
         guard try backend.value(namespace: keys.namespace, name: name) != nil else { return false }
-        try backend.apply(namespace: keys.namespace, writes: [.delete(name: name)])
+        try commit([.delete(name: name)], namespace: keys.namespace)
         return true
+    }
+
+    /// Writes `writes` through the quota meter (or straight through when no quota applies).
+    private func commit(_ writes: [StorageWrite], namespace: [UInt8]) throws {
+        guard quota.isLimited else {
+            try backend.apply(namespace: namespace, writes: writes)
+            return
+        }
+        try quota.apply(writes,
+                        size: { try backend.storedSize(namespace: namespace, name: $0) },
+                        measure: { try backend.usage(namespace: namespace) },
+                        commit: { try backend.apply(namespace: namespace, writes: writes) })
+    }
+
+    /// Throws `quotaExceeded` (reported like a refused write) when `growth` more bytes would
+    /// not fit the app's byte quota: lets a buffering writer fail at the write that overflows
+    /// rather than only when it writes back. No-op without a byte quota.
+    public func checkQuota(growingBy growth: Int) throws {
+        try quota.checkGrowth(growth) { try backend.usage(namespace: currentKeys().namespace) }
+    }
+
+    /// What this app keeps in the store now: counted by the quota meter once it has seen a
+    /// write, else read from the backend.
+    public func usage() throws -> StorageUsage {
+        if let counted = quota.counted { return counted }
+        return try backend.usage(namespace: currentKeys().namespace)
     }
 
     /// Applies every mutation or none (one transaction): lets the filesystem layer rename or
@@ -143,7 +183,7 @@ public final class SealedKV: @unchecked Sendable {
                 writes.append(.delete(name: keys.rowName(for: key)))
             }
         }
-        try backend.apply(namespace: keys.namespace, writes: writes)
+        try commit(writes, namespace: keys.namespace)
     }
 
     /// Every logical key starting with `prefix` (bytewise), sorted bytewise. An empty prefix lists

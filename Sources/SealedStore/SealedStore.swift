@@ -13,13 +13,16 @@ public final class SealedStore: @unchecked Sendable {
     /// Caps applied to every app's `SealedKV`.
     public let limits: SealedKVLimits
     private let sealer: AppRecordSealer
+    /// Hears of writes refused by an app's quota (`limits.maxStoredBytes` / `maxEntries`).
+    private let quotaReport: (@Sendable (QuotaRefusal) -> Void)?
     // Guards `handles`: one shared SealedKV per app name, so removal can close the one in use.
     private let lock = NSLock()
     private var handles: [String: SealedKV] = [:]
 
     /// A store over any backend.
     public init(backend: any StorageBackend, sealingKeyProvider: any SealingKeyProvider,
-                limits: SealedKVLimits = .default) throws {
+                limits: SealedKVLimits = .default, quotaReport: (@Sendable (QuotaRefusal) -> Void)? = nil) throws {
+        self.quotaReport = quotaReport
         self.backend = backend
         self.sealingKeyProvider = sealingKeyProvider
         self.limits = limits
@@ -33,7 +36,8 @@ public final class SealedStore: @unchecked Sendable {
     /// - Throws: `DataDirectoryLock.Failure.inUse` naming the holder's PID.
     public static func open(dataDirectory: String, sealingKeyProvider: (any SealingKeyProvider)? = nil,
                             durability: SQLiteBackend.Durability = .full,
-                            limits: SealedKVLimits = .default, exclusive: Bool = false) throws -> SealedStore {
+                            limits: SealedKVLimits = .default, exclusive: Bool = false,
+                            quotaReport: (@Sendable (QuotaRefusal) -> Void)? = nil) throws -> SealedStore {
         try DataDirectory.ensure(dataDirectory)
         // Before anything reads or creates the key file or database: the holder owns them.
         let directoryLock = try exclusive ? DataDirectoryLock(directory: dataDirectory) : nil
@@ -41,7 +45,7 @@ public final class SealedStore: @unchecked Sendable {
         let path = (dataDirectory as NSString).appendingPathComponent(databaseFileName)
         let backend = try SQLiteBackend(path: path, durability: durability)
         backend.directoryLock = directoryLock
-        return try SealedStore(backend: backend, sealingKeyProvider: provider, limits: limits)
+        return try SealedStore(backend: backend, sealingKeyProvider: provider, limits: limits, quotaReport: quotaReport)
     }
 
     // MARK: - App registry
@@ -114,7 +118,7 @@ public final class SealedStore: @unchecked Sendable {
             return handle
         }
         handles[appName]?.close()
-        let handle = try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits)
+        let handle = try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits, quotaReport: quotaReport)
         handles[appName] = handle
         return handle
     }
@@ -122,7 +126,7 @@ public final class SealedStore: @unchecked Sendable {
     /// A handle on app `appName`'s entries under `key` that is not shared or cached: for work on
     /// an app's data before its record is stored (the instantiation at load). Close it after.
     public func detachedKV(appName: String, key: AppKey) throws -> SealedKV {
-        try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits)
+        try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits, quotaReport: quotaReport)
     }
 
     /// Closes the shared handle of app `name` without touching the store: another server of

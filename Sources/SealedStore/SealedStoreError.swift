@@ -21,6 +21,8 @@ public enum SealedStoreError: Error, Equatable, CustomStringConvertible, Sendabl
     case appRemoved(String)
     /// An app with this name is already in the registry.
     case appAlreadyExists(String)
+    /// A write would take the app past its storage quota; `detail` names the limit.
+    case quotaExceeded(app: String, detail: String)
 
     /// Human-readable text; for the key errors, the exact compat strings.
     public var description: String {
@@ -42,6 +44,8 @@ public enum SealedStoreError: Error, Equatable, CustomStringConvertible, Sendabl
             return "sealed store: app '\(name)' was removed; its key is destroyed and this handle is closed"
         case .appAlreadyExists(let name):
             return "app '\(name)' is already loaded"
+        case .quotaExceeded(let app, let detail):
+            return "sealed store: app '\(app)' is at its quota: \(detail)"
         }
     }
 }

@@ -37,6 +37,11 @@ public protocol StorageBackend: AnyObject, Sendable {
     func names(namespace: [UInt8]) throws -> [StoredName]
     /// The number of rows in `namespace` (used by tests and metrics).
     func count(namespace: [UInt8]) throws -> Int
+    /// The rows of `namespace` and the bytes they hold (sealed values and sealed names), for
+    /// quotas. A default reads every row; backends answer it with one query.
+    func usage(namespace: [UInt8]) throws -> StorageUsage
+    /// The bytes row `name` holds (sealed value and sealed name), or nil when absent.
+    func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int?
 
     /// The sealed app record stored under `id`, or nil.
     func appRecord(id: [UInt8]) throws -> [UInt8]?

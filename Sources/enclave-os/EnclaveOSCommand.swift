@@ -22,8 +22,37 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     var port: Int = 8443
 
     @Option(name: .customLong("operator-token"),
-            help: "Secret that authorises a Shutdown request (also read from ENCLAVE_OPERATOR_TOKEN). Without one, Shutdown is refused.")
+            help: "An operator's secret (at least 16 bytes; also read from ENCLAVE_OPERATOR_TOKEN). With operators, loads, replaces, unloads and Shutdown need a token.")
     var operatorToken: String?
+
+    @Option(name: .customLong("operator-tokens-file"),
+            help: "File of operators, one 'name:token' per line (# comments), mode 600; names appear in the log.")
+    var operatorTokensFile: String?
+
+    @Flag(name: .customLong("insecure-open-management"),
+          help: "Allow open management (no operators) on an address other than loopback: anyone who reaches it can load, replace and unload apps.")
+    var insecureOpenManagement = false
+
+    @Option(name: .customLong("max-apps"), help: "Apps stored at once (served, quarantined or not restored).")
+    var maxApps: Int = ResourceLimits().maxApps
+
+    @Option(name: .customLong("max-app-storage-mib"), help: "Sealed storage per app, in MiB (sealed values and names).")
+    var maxAppStorageMiB: Int = ResourceLimits().maxAppStorageBytes >> 20
+
+    @Option(name: .customLong("max-app-entries"), help: "Entries per app in its sealed store (a file counts two: contents and times).")
+    var maxAppEntries: Int = ResourceLimits().maxAppEntries
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once; more are closed when accepted.")
+    var maxConnections: Int = ResourceLimits().maxConnections
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit with nothing to do before it is closed.")
+    var idleTimeout: Int = ResourceLimits().idleTimeoutSeconds
+
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds from accept to a completed TLS handshake.")
+    var handshakeTimeout: Int = ResourceLimits().handshakeTimeoutSeconds
+
+    @Option(name: .customLong("frame-timeout"), help: "Seconds a frame begun (header or body) may go without a byte before the connection is closed.")
+    var frameTimeout: Int = 30
 
     @Option(name: .customLong("max-fuel"), help: "Fuel per call for apps that set no max_fuel of their own.")
     var maxFuel: UInt64 = 10_000_000
@@ -133,6 +162,13 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             throw ValidationError("--attestation must be one of \(AttestationSetup.providerNames.joined(separator: ", ")), got '\(name)'")
         }
         if let token = operatorToken, token.isEmpty { throw ValidationError("--operator-token must not be empty") }
+        guard maxApps > 0 else { throw ValidationError("--max-apps must be positive") }
+        guard (1...1_048_576).contains(maxAppStorageMiB) else { throw ValidationError("--max-app-storage-mib must be between 1 and 1048576") }
+        guard maxAppEntries >= 16 else { throw ValidationError("--max-app-entries must be at least 16") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard idleTimeout > 0, handshakeTimeout > 0, frameTimeout > 0 else {
+            throw ValidationError("--idle-timeout, --handshake-timeout and --frame-timeout must be positive")
+        }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
     }
 
@@ -160,6 +196,18 @@ struct EnclaveOSCommand: AsyncParsableCommand {
                                                   maxUploadBytes: maxUploadMiB << 20, idleTimeoutSeconds: uploadTimeout)
         configuration.maxBufferedRequestBytes = maxBufferedRequestMiB << 20
         configuration.maxResultBytes = maxResultMiB << 20
+        configuration.frameStallTimeoutSeconds = frameTimeout
+        configuration.resourceLimits = ResourceLimits(
+            maxApps: maxApps, maxAppStorageBytes: maxAppStorageMiB << 20, maxAppEntries: maxAppEntries,
+            maxConnections: maxConnections, idleTimeoutSeconds: idleTimeout, handshakeTimeoutSeconds: handshakeTimeout)
+        if let operatorTokensFile {
+            do {
+                configuration.operators = try OperatorCredentials.read(file: operatorTokensFile)
+            } catch {
+                throw ValidationError("--operator-tokens-file: \(error)")
+            }
+        }
+        configuration.insecureOpenManagement = insecureOpenManagement
         configuration.maxFuelCap = maxFuelCap
         configuration.maxCallsPerApp = maxCallsPerApp
         configuration.maxBlockedCalls = maxBlockedCalls
@@ -178,9 +226,11 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         let address = try await server.start()
         let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
         log("enclave-os listening on \(shown) (TLS 1.3 only)")
-        log(configuration.operatorToken == nil
-            ? "operator shutdown: disabled (no --operator-token / ENCLAVE_OPERATOR_TOKEN)"
-            : "operator shutdown: enabled")
+        let operators = configuration.operators.names + (configuration.operatorToken == nil ? [] : ["operator"])
+        log(operators.isEmpty
+            ? "management: OPEN on this address (no --operator-token / --operator-tokens-file / ENCLAVE_OPERATOR_TOKEN): "
+                + "anyone who connects can load, replace and unload apps; Shutdown over the wire is disabled"
+            : "management: operators \(operators.joined(separator: ", ")); loads, replaces, unloads and Shutdown need a token")
         log("calls: \(configuration.callSchedulingLimits.slots) at once, \(configuration.callSchedulingLimits.slotsPerApp) per app, "
             + "time limit \(callTimeLimit) s, max_fuel up to \(maxFuelCap); shutdown grace period \(shutdownGracePeriod) s")
         // The server ends its own run (a signal or an operator's Shutdown calls its shutdown);

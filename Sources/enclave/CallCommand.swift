@@ -1,6 +1,7 @@
 import ArgumentParser
 import EnclaveClient
 import EnclaveProtocol
+import Foundation
 
 /// `enclave call APP 'FUNC(ARGS…)'` or `enclave call APP FUNC [ARGS…]`
 struct Call: SessionCommand {
@@ -19,12 +20,16 @@ struct Call: SessionCommand {
     @Argument(help: "App name.") var app: String
     @Argument(help: "The call in WAVE, 'add(2, 40)', or an export name (add, my-interface/add) followed by its arguments.")
     var function: String
+    @Option(name: .customLong("app-auth"), help: "The app's caller token, for an app loaded with one (default: $ENCLAVE_APP_AUTH).")
+    var appAuth: String?
     @Argument(parsing: .allUnrecognized, help: "Arguments, typed by the signature, or TYPE:VALUE.") var arguments: [String] = []
     @OptionGroup var options: ConnectionOptions
 
     func execute(in session: Session, json: Bool) throws {
         let (schema, name, params) = try prepare(in: session)
-        let response = try session.management(ManagementMessages.call(app: app, function: name, params: params), json: json)
+        let token = appAuth ?? ProcessInfo.processInfo.environment["ENCLAVE_APP_AUTH"].flatMap { $0.isEmpty ? nil : $0 }
+        let message = ManagementMessages.call(app: app, function: name, params: params, appAuth: token)
+        let response = try session.management(message, json: json)
         guard !json else { return }
         guard response["status"]?.stringValue == "ok", let returns = response["returns"]?.arrayValue else {
             throw EnclaveClientError.unexpectedResponse(expected: "status ok", got: response.serializedString)

@@ -35,6 +35,10 @@ struct Load: SessionCommand {
     @Flag(name: .customLong("one-frame"), help: "One frame with base64 bytes, whatever the size (at most ~9 MiB).") var oneFrame = false
     @Flag(name: .long, help: ArgumentHelp("Same as --one-frame (kept for older scripts).", visibility: .hidden)) var base64 = false
     @Option(name: .customLong("chunk-mib"), help: "Always stream, in chunks of this many MiB.") var chunkMiB: Int?
+    @Flag(name: .long, help: "Upgrade the app of this name to this component, keeping its key and data (an operator's action).")
+    var replace = false
+    @Option(name: .customLong("app-auth"), help: "A token callers must present to call the app (\"\" removes it on --replace).")
+    var appAuth: String?
     @OptionGroup var options: ConnectionOptions
 
     func validate() throws {
@@ -52,12 +56,13 @@ struct Load: SessionCommand {
         do {
             defer { display.finish() }
             app = try session.connection.load(name: name, source: source, hostname: hostname, key: key, maxFuel: maxFuel,
-                                              method: method, progress: { display.update($0) })
+                                              method: method, replace: replace, operatorToken: session.token, appAuth: appAuth,
+                                              progress: { display.update($0) })
         } catch EnclaveClientError.requestFailed(let message) where message.contains("component limit") {
             throw EnclaveClientError.requestFailed(message + "; or make the component smaller (strip debug sections: wasm-tools strip)")
         }
         session.invalidate(app: name)
-        print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: "loaded"))
+        print(json ? ManagementResponse.loaded(app.info).json().serializedString : Output.app(app, verb: replace ? "replaced" : "loaded"))
     }
 }
 
@@ -84,7 +89,8 @@ struct Unload: SessionCommand {
     @OptionGroup var options: ConnectionOptions
 
     func execute(in session: Session, json: Bool) throws {
-        let response = try session.management(ManagementMessages.unload(name: name), json: json)
+        let response = try session.management(ManagementMessages.authorized(ManagementMessages.unload(name: name),
+                                                                            token: session.token), json: json)
         session.invalidate(app: name)
         switch response["status"]?.stringValue {
         case "unloaded":

@@ -10,7 +10,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Server TCP port (default: $ENCLAVE_PORT, else 8443).")
     var port: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Operator token (default: $ENCLAVE_TOKEN): authorises `shutdown`; other commands do not send it yet.", valueName: "TOKEN"))
+    @Option(name: .long, help: ArgumentHelp("Operator token (default: $ENCLAVE_TOKEN), for servers that require one to load, replace, unload and shut down.", valueName: "TOKEN"))
     var token: String?
 
     @Option(name: .customLong("server-name"), help: "TLS SNI to send (an app's hostname selects its certificate).")

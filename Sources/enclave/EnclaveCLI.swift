@@ -19,7 +19,7 @@ struct EnclaveCLI: ParsableCommand {
             networks you trust.
 
             Environment: ENCLAVE_HOST and ENCLAVE_PORT set the default server (else \
-            127.0.0.1:8443); ENCLAVE_TOKEN the operator token (used by `shutdown`); \
+            127.0.0.1:8443); ENCLAVE_TOKEN the operator token (loads, replaces, unloads, shutdown); \
             ENCLAVE_HISTORY the shell's history file (else ~/.enclave_history).
 
             \(ExitStatus.summary)

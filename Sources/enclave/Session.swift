@@ -4,7 +4,7 @@ import EnclaveProtocol
 /// A connection plus per-connection caches, used by one-shot subcommands and by the shell.
 final class Session {
     let connection: EnclaveConnection
-    /// The operator token (`--token` or `ENCLAVE_TOKEN`), sent only by `shutdown` for now.
+    /// The operator token (`--token` or `ENCLAVE_TOKEN`), sent beside loads, replaces, unloads and shutdowns.
     let token: String?
     /// Export signatures by app, so repeated `call`s in the shell fetch each schema once.
     private var schemas: [String: AppSchema] = [:]

@@ -6,8 +6,9 @@ struct Shutdown: SessionCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask the server to shut down (needs the operator token: --token or ENCLAVE_TOKEN).",
         discussion: """
-            The server must have been started with --operator-token (or ENCLAVE_OPERATOR_TOKEN) \
-            and the token must match; anything else is refused (exit status 1).
+            The server must have operators (--operator-token, ENCLAVE_OPERATOR_TOKEN or \
+            --operator-tokens-file) and the token must be one of theirs; anything else is refused \
+            (exit status 1).
             """
     )
     @OptionGroup var options: ConnectionOptions

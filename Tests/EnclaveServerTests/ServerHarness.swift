@@ -25,13 +25,14 @@ final class ServerHarness: @unchecked Sendable {
         self.ownedDataDirectory = ownedDataDirectory
     }
 
-    /// Starts a server; `configure` adjusts the defaults (port 0, an operator token, a fresh
-    /// temp data directory unless `dataDirectory` names one to reuse).
+    /// Starts a server; `configure` adjusts the defaults (loopback, port 0, no operators — so
+    /// management is open, as for the local demo —, a fresh temp data directory unless
+    /// `dataDirectory` names one to reuse). Tests of operator authorization set `operatorToken`.
     static func start(dataDirectory: String? = nil,
                       _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> ServerHarness {
         let owned = dataDirectory == nil ? try makeTempDirectory() : nil
         let log = LogCapture()
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, operatorToken: operatorToken)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, operatorToken: nil)
         configuration.dataDirectory = dataDirectory ?? owned
         configuration.log = { log.append($0) }
         configure(&configuration)

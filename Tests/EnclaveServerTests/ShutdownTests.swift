@@ -5,7 +5,7 @@ import XCTest
 /// `Shutdown` is for the operator only (SPEC §2, improve).
 final class ShutdownTests: XCTestCase {
     func testCompatShutdownWithoutTokenIsRefused() async throws {
-        let harness = try await ServerHarness.start()
+        let harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }
         let client = try await harness.connect()
         let response = try await client.request(#""Shutdown""#)
         XCTAssertTrue(response.errorMessage?.contains("operator token is required") ?? false, "\(response)")
@@ -15,10 +15,10 @@ final class ShutdownTests: XCTestCase {
     }
 
     func testWrongTokenIsRefused() async throws {
-        let harness = try await ServerHarness.start()
+        let harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }
         let client = try await harness.connect()
         let response = try await client.request(#"{"Shutdown":{"token":"guess"}}"#)
-        XCTAssertEqual(response.errorMessage, "Shutdown refused: wrong operator token")
+        XCTAssertEqual(response.errorMessage, "unauthorized: Shutdown refused: wrong operator token")
         let ping = try await client.request(#""Ping""#)
         XCTAssertEqual(ping, .pong)
         await harness.stop()
@@ -35,7 +35,7 @@ final class ShutdownTests: XCTestCase {
     }
 
     func testRightTokenAnswersOkThenShutsDownGracefully() async throws {
-        let harness = try await ServerHarness.start()
+        let harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }
         let bystander = try await harness.connect()
         let operatorClient = try await harness.connect()
         let payload = try await operatorClient.roundTrip(Request.shutdown(token: ServerHarness.operatorToken).encoded())

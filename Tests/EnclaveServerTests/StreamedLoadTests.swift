@@ -116,7 +116,7 @@ final class StreamedLoadTests: XCTestCase {
         _ = try connection.load(name: "taken", bytes: try GuestFiles.bytes("Guests/test-guest/test-guest.wasm"), base64: true)
         let hash = String(repeating: "a", count: 64)
         try await expect(send: (connection, .begin(UploadBegin(name: "taken", size: 5, sha256: hash))),
-                       .error("app 'taken' is already loaded"))
+                       .error(RegistryError.alreadyLoaded("taken").description))
         try await expect(send: (connection, .begin(UploadBegin(name: "new", size: 5, sha256: hash, encryptionKey: "zz"))),
                        .error("encryption_key: invalid hex encoding"))
         try await expect(send: (connection, .begin(UploadBegin(name: "new", size: 5, sha256: hash, maxFuel: 1_000_000_001))),

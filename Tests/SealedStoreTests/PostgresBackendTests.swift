@@ -31,6 +31,38 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(try kv.get("big"), big)
     }
 
+    /// The storage quota measured by PostgreSQL's own queries agrees with SQLite's: the same
+    /// writes fit or are refused at the same point, and the usage counted matches a fresh measure.
+    func testQuotasMeasureTheSameOnPostgresAndSQLite() throws {
+        let postgres = try postgresBackend()
+        defer { postgres.close() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quota-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = try SQLiteBackend(path: directory + "/q.sqlite")
+        var limits = SealedKVLimits.default
+        limits.maxStoredBytes = 4096
+        limits.maxEntries = 3
+        var outcomes: [[String]] = []
+        for backend in [postgres, sqlite] as [any StorageBackend] {
+            let kv = try SealedKV(appName: uniqueApp(), appKey: AppKey.fromHex(String(repeating: "ab", count: 32)),
+                                  backend: backend, limits: limits)
+            var outcome: [String] = []
+            for (key, size) in [("a", 1000), ("b", 1000), ("a", 3500), ("c", 10), ("d", 10), ("b", 0), ("d", 10)] {
+                do {
+                    try kv.put(key, [UInt8](repeating: 7, count: size))
+                    outcome.append("ok")
+                } catch SealedStoreError.quotaExceeded {
+                    outcome.append("quota")
+                }
+            }
+            XCTAssertEqual(try kv.usage(), try backend.usage(namespace: DerivedAppKeys(appKey: AppKey.fromHex(String(repeating: "ab", count: 32)), appName: kv.appName).namespace))
+            outcomes.append(outcome)
+        }
+        XCTAssertEqual(outcomes[0], outcomes[1], "PostgreSQL and SQLite disagree")
+        XCTAssertEqual(outcomes[0], ["ok", "ok", "quota", "ok", "quota", "ok", "quota"])
+    }
+
     func testAWriteThroughOneServerIsReadThroughAnother() throws {
         let (first, second) = (try postgresBackend(), try postgresBackend())
         defer { first.close(); second.close() }

@@ -67,7 +67,11 @@ final class ClusterNode: Sendable {
         }
         do {
             let key = try await obtainKey(cluster, backend: backend, directory: directory, platformKey: platform.sealingKey(), log: log)
-            let store = try SealedStore(backend: backend, sealingKeyProvider: key)
+            // Quotas are counted per node: writes through other nodes are seen when the app's
+            // handle is reopened (docs/operations.md, Limits).
+            let store = try SealedStore(backend: backend, sealingKeyProvider: key,
+                                        limits: ServerStoreOpener.storeLimits(configuration),
+                                        quotaReport: ServerStoreOpener.quotaReport(configuration))
             log("storage: PostgreSQL \(cluster.store) (shared sealed store; it holds only ciphertext)")
             for warning in backend.durabilityWarnings { log("WARNING: \(warning)") }
             log("sealing: \(key.kind); this node's copy is sealed in \(ClusterKeyFile.path(in: directory)) under its "

@@ -103,7 +103,7 @@ final class ClusterSync: Sendable {
         guard let name = names.first(where: { store.recordID(forApp: $0) == id }) else { return }
         store.forgetApp(named: name)
         if registry.withdrawFromCluster(name, unavailable: nil) {
-            log("cluster: app '\(name)' was unloaded through another node; no longer served here")
+            log("cluster: app '\(LogText.field(name))' was unloaded through another node; no longer served here")
         }
     }
 
@@ -113,7 +113,7 @@ final class ClusterSync: Sendable {
         guard let extensions = app.sdk?.attestation else { return }
         if extensions.replace(with: try AttestationExtensions.stored(in: app.kv)) {
             registry.notifyObservers()
-            log("cluster: app '\(app.name)' changed its attestation extensions through another node")
+            log("cluster: app '\(LogText.field(app.name))' changed its attestation extensions through another node")
         }
     }
 
@@ -126,13 +126,14 @@ final class ClusterSync: Sendable {
         }
         if let quarantine = record.quarantine {
             store.forgetApp(named: record.name)
-            _ = registry.withdrawFromCluster(record.name, unavailable: SkippedApp(name: record.name, codeHash: record.codeHash,
+            _ = registry.withdrawFromCluster(record.name, unavailable: SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                                                                   reason: quarantine.reason, quarantine: quarantine))
             return
         }
         if let served = registry.app(named: record.name), served.codeHash == record.codeHash, served.hostname == record.hostname,
            served.key.key == record.key.key, served.key.keySource == record.keySource,
-           served.limits == restorer.configuration.executionLimits(for: record.limits) {
+           served.limits == restorer.configuration.executionLimits(for: record.limits),
+           served.callCredential?.hex == record.appAuthDigest {
             // This node made the change or serves it already; what the app set for its
             // certificate may have changed through another node.
             try refreshExtensions(of: served)
@@ -141,12 +142,13 @@ final class ClusterSync: Sendable {
         do {
             let app = try restorer.restoreFromCluster(record, store: store, registry: registry)
             if registry.serveFromCluster(app, ifStillCurrent: stillCurrent) {
-                log("cluster: app '\(record.name)' (code_hash \(record.codeHash)) loaded or changed through another node; now served here")
+                log("cluster: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) loaded or changed through another node; now served here")
             }
         } catch {
-            log("ERROR: app '\(record.name)' (code_hash \(record.codeHash)) changed through another node but does not load here: \(error)")
+            log("ERROR: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) changed through another node but does "
+                + "not load here: \(LogText.field("\(error)", maxBytes: 1024))")
             store.forgetApp(named: record.name)
-            _ = registry.withdrawFromCluster(record.name, unavailable: SkippedApp(name: record.name, codeHash: record.codeHash,
+            _ = registry.withdrawFromCluster(record.name, unavailable: SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                                                                   reason: "\(error)"))
         }
     }

@@ -6,6 +6,8 @@ import SealedStore
 public struct SkippedApp: Sendable, Equatable {
     /// The app's name.
     public let name: String
+    /// Its TLS hostname, still reserved for it.
+    public let hostname: String
     /// Its code hash, so an operator can tell which upload it was.
     public let codeHash: String
     /// Why it did not load (the component error, or the store's), or why it is quarantined.
@@ -14,8 +16,9 @@ public struct SkippedApp: Sendable, Equatable {
     /// stopped abnormally, so it is not run again until an operator reloads or unloads it.
     public let quarantine: AppQuarantine?
 
-    init(name: String, codeHash: String, reason: String, quarantine: AppQuarantine? = nil) {
+    init(name: String, hostname: String, codeHash: String, reason: String, quarantine: AppQuarantine? = nil) {
         self.name = name
+        self.hostname = hostname
         self.codeHash = codeHash
         self.reason = reason
         self.quarantine = quarantine
@@ -72,11 +75,12 @@ struct AppRestorer {
             let mark = InFlightLedger.Mark(appName: stored.name, codeHash: stored.codeHash)
             let record = quarantineIfCrashed(stored, crashed: crashed.contains(mark), store: store)
             if let quarantine = record.quarantine {
-                outcome.skipped.append(SkippedApp(name: record.name, codeHash: record.codeHash,
+                outcome.skipped.append(SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                                   reason: quarantine.reason, quarantine: quarantine))
-                configuration.log("WARNING: app '\(record.name)' (code_hash \(record.codeHash)) is QUARANTINED and not served: "
+                configuration.log("WARNING: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) is QUARANTINED and not served: "
                     + "\(quarantine.reason). Its key and data are kept; load the same code under the same name "
-                    + "to serve it again, or wasm_unload '\(record.name)'")
+                    + #"to serve it again, load other code with "replace": true to upgrade it, or wasm_unload '"#
+                    + "\(LogText.field(record.name))'")
                 continue
             }
             do {
@@ -84,10 +88,11 @@ struct AppRestorer {
                 outcome.restored.append(app)
             } catch {
                 let reason = Self.describe(error)
-                outcome.skipped.append(SkippedApp(name: record.name, codeHash: record.codeHash, reason: reason))
-                configuration.log("ERROR: stored app '\(record.name)' (code_hash \(record.codeHash)) no longer loads "
-                    + "and is NOT being served: \(reason). It stays in the data directory with its key; "
-                    + "wasm_unload '\(record.name)' deletes it")
+                outcome.skipped.append(SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash, reason: reason))
+                configuration.log("ERROR: stored app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) no longer loads "
+                    + "and is NOT being served: \(LogText.field(reason, maxBytes: 1024)). It stays in the data directory with its key; "
+                    + #"load a version that loads with "replace": true to serve it again, or wasm_unload '"#
+                    + "\(LogText.field(record.name))' to delete it")
             }
         }
         configuration.log("restored \(outcome.restored.count) of \(records.count) stored app(s)"
@@ -115,7 +120,7 @@ struct AppRestorer {
         } catch {
             // Still quarantined for this run; the next start sees the crash record again only
             // if this run crashes too, so the quarantine is not durable: say so.
-            configuration.log("ERROR: cannot save the quarantine of app '\(record.name)': \(error); "
+            configuration.log("ERROR: cannot save the quarantine of app '\(LogText.field(record.name))': \(error); "
                 + "it is quarantined until this server stops")
         }
         return quarantined

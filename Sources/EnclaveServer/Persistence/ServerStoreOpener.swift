@@ -12,7 +12,8 @@ enum ServerStoreOpener {
         guard let directory = configuration.dataDirectory else {
             log("storage: in memory only (no data directory); loaded apps and their data are lost when the server stops")
             do {
-                return try SealedStore(backend: InMemoryBackend(), sealingKeyProvider: EphemeralSealingKey())
+                return try SealedStore(backend: InMemoryBackend(), sealingKeyProvider: EphemeralSealingKey(),
+                                       limits: storeLimits(configuration), quotaReport: quotaReport(configuration))
             } catch {
                 throw PersistenceError.storeUnavailable(path: "(memory)", reason: "\(error)")
             }
@@ -22,7 +23,8 @@ enum ServerStoreOpener {
         }
         let store: SealedStore
         do {
-            store = try SealedStore.open(dataDirectory: directory, exclusive: true)
+            store = try SealedStore.open(dataDirectory: directory, limits: storeLimits(configuration), exclusive: true,
+                                         quotaReport: quotaReport(configuration))
         } catch {
             throw PersistenceError.storeUnavailable(path: directory, reason: "\(error)")
         }
@@ -39,6 +41,23 @@ enum ServerStoreOpener {
             log("sealing key: \(provider.kind)")
         }
         return store
+    }
+
+    /// The store's per-app caps, with the configuration's quota.
+    static func storeLimits(_ configuration: ServerConfiguration) -> SealedKVLimits {
+        var limits = SealedKVLimits.default
+        limits.maxStoredBytes = configuration.resourceLimits.maxAppStorageBytes
+        limits.maxEntries = configuration.resourceLimits.maxAppEntries
+        return limits
+    }
+
+    /// One log line per reported quota refusal, naming the app.
+    static func quotaReport(_ configuration: ServerConfiguration) -> @Sendable (QuotaRefusal) -> Void {
+        let log = configuration.log
+        return { refusal in
+            log("storage quota: app '\(LogText.field(refusal.appName))': \(refusal.count) write(s) refused since the "
+                + "last report: \(refusal.detail)")
+        }
     }
 
     /// The in-flight record of the data directory (none for an in-memory store), and the apps

@@ -192,7 +192,7 @@ public final class RATLSIdentity: ServerIdentityProvider {
                 } catch AttestationError.invalidHostname(let name) {
                     // The app is still counted in the server's apps hash; only its own
                     // certificate is impossible (SNI for it gets the server certificate).
-                    log("RA-TLS: app '\(app.name)': hostname '\(name)' cannot be a certificate DNS name; no per-app certificate")
+                    log("RA-TLS: app '\(LogText.field(app.name))': hostname '\(LogText.field(name))' cannot be a certificate DNS name; no per-app certificate")
                 }
             }
             state.withLock { $0 = .success(Issued(server: server, apps: issuedApps)) }

@@ -13,6 +13,8 @@ public final class UploadSession: Sendable {
     public let id: String
     /// What `wasm_load_begin` declared: name, size, SHA-256, and the `wasm_load` options.
     public let manifest: UploadBegin
+    /// The operator who began the upload (nil: open management), for the log of its commit.
+    public let operatorName: String?
     private let state: Locked<State>
 
     private struct State {
@@ -24,8 +26,9 @@ public final class UploadSession: Sendable {
 
     /// A session over a freshly mapped buffer of `manifest.size` bytes.
     /// - Throws: `UploadError.outOfMemory` when the buffer cannot be mapped.
-    init(id: String, manifest: UploadBegin, now: NIODeadline) throws(UploadError) {
+    init(id: String, manifest: UploadBegin, operatorName: String? = nil, now: NIODeadline) throws(UploadError) {
         guard let buffer = UploadBuffer(capacity: manifest.size) else { throw .outOfMemory(size: manifest.size) }
+        self.operatorName = operatorName
         self.id = id
         self.manifest = manifest
         self.state = Locked(State(buffer: buffer, lastActivity: now))

@@ -36,7 +36,7 @@ public final class UploadStore: Sendable {
 
     /// Starts an upload after checking the size and the store's caps (expired uploads are
     /// dropped first, so they never stand in the way).
-    public func begin(_ manifest: UploadBegin, now: NIODeadline = .now()) throws(UploadError) -> UploadSession {
+    public func begin(_ manifest: UploadBegin, operatorName: String? = nil, now: NIODeadline = .now()) throws(UploadError) -> UploadSession {
         guard manifest.size <= limits.maxComponentBytes else {
             throw .tooLarge(size: manifest.size, limit: limits.maxComponentBytes)
         }
@@ -50,7 +50,7 @@ public final class UploadStore: Sendable {
             }
             var id = Self.newID()
             while sessions[id] != nil { id = Self.newID() }
-            let created = Result { () throws(UploadError) in try UploadSession(id: id, manifest: manifest, now: now) }
+            let created = Result { () throws(UploadError) in try UploadSession(id: id, manifest: manifest, operatorName: operatorName, now: now) }
             if case .success(let session) = created { sessions[id] = session }
             return created
         }.get()
