@@ -25,10 +25,19 @@ public final class CallExecutor: Sendable {
         requests.start()
     }
 
+    /// Calls submitted and not finished: running or waiting for a call thread.
+    private let inFlight = Locked(0)
+
     /// Runs a component call on a call thread; the future completes on `eventLoop`.
     public func runCall<T: Sendable>(on eventLoop: EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
-        calls.runIfActive(eventLoop: eventLoop, body)
+        inFlight.withLock { $0 += 1 }
+        let future = calls.runIfActive(eventLoop: eventLoop, body)
+        future.whenComplete { [inFlight] _ in inFlight.withLock { $0 -= 1 } }
+        return future
     }
+
+    /// Calls running or queued for a call thread right now (the call queue's depth).
+    public var callsInFlight: Int { inFlight.withLock { $0 } }
 
     /// Runs request processing (JSON parsing of up to 16 MiB, component validation) off the
     /// event loop; the future completes on `eventLoop`.

@@ -1,4 +1,3 @@
-import Crypto
 import EnclaveProtocol
 import NIOCore
 
@@ -8,9 +7,13 @@ import NIOCore
 /// seconds to parse), and calls on its call threads; the event loop only moves bytes and
 /// decodes small frames, answering or preparing the cheap ones (`inlineFrameLimit`).
 public final class Dispatcher: Sendable {
-    private let configuration: ServerConfiguration
-    private let service: ManagementService
-    private let executor: CallExecutor
+    let configuration: ServerConfiguration
+    let service: ManagementService
+    let executor: CallExecutor
+    /// Decides what a request's credential allows (both transports ask it).
+    let authorization: ManagementAuthorization
+    /// Counts requests, responses, loads and calls.
+    var metrics: ServerMetrics { service.metrics }
 
     /// The `Data` payload of the compat smoke test, and its answer.
     static let helloPayload = Array("hello".utf8)
@@ -19,10 +22,12 @@ public final class Dispatcher: Sendable {
     /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
     /// the streamed loads in progress.
     init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
-         uploads: UploadStore) {
+         uploads: UploadStore, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads)
+        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads,
+                                         metrics: metrics)
         self.executor = executor
+        self.authorization = ManagementAuthorization(operatorToken: configuration.operatorToken)
     }
 
     /// Frames up to this size are decoded on the event loop (microseconds), and a `Ping`, the
@@ -33,6 +38,7 @@ public final class Dispatcher: Sendable {
 
     /// Handles a frame payload; the future completes on `eventLoop` and never fails.
     public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
+        metrics.request(.frames, bytes: payload.count)
         let first: EventLoopFuture<FirstStep>
         if payload.count <= Self.inlineFrameLimit {
             let frame = DecodedFrame(payload)
@@ -80,7 +86,7 @@ public final class Dispatcher: Sendable {
         case smokeTest(ByteEncoding)
         case invalid
         case shutdown(token: String?)
-        case management(Result<ManagementRequest, ManagementError>, ReplyForm)
+        case management(Result<ManagementRequest, ManagementError>, ReplyForm, credential: String?)
 
         init(_ payload: [UInt8]) {
             let (request, encoding) = Request.decodeWithEncoding(payload)
@@ -91,17 +97,17 @@ public final class Dispatcher: Sendable {
             case .data(let inner) where inner == Dispatcher.helloPayload:
                 self = .smokeTest(encoding)
             case .data(let inner):
-                let message = ManagementRequest.decode(inner)
+                let (message, credential) = ManagementRequest.decodeWithCredential(inner)
                 let allowChunks: Bool
                 if case .success(.call(let call)) = message { allowChunks = call.chunkedResult } else { allowChunks = false }
-                self = .management(message, ReplyForm(encoding: encoding, allowChunks: allowChunks))
+                self = .management(message, ReplyForm(encoding: encoding, allowChunks: allowChunks), credential: credential)
             }
         }
 
         /// Whether the first step is cheap enough for the event loop (see `inlineFrameLimit`).
         var isCheap: Bool {
             switch self {
-            case .ping, .smokeTest, .management(.success(.call), _): return true
+            case .ping, .smokeTest, .management(.success(.call), _, _), .management(.success(.connectCall), _, _): return true
             case .invalid, .shutdown, .management: return false
             }
         }
@@ -118,9 +124,12 @@ public final class Dispatcher: Sendable {
             return .done(DispatchResult(response: .error(Response.invalidJSONMessage)))
         case .shutdown(let token):
             return .done(authorizeShutdown(token))
-        case .management(.failure(let error), let reply):
+        case .management(.failure(let error), let reply, _):
             return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded()), encoding: reply.encoding))
-        case .management(.success(let request), let reply):
+        case .management(.success(let request), let reply, let credential):
+            if let refusal = authorization.authorize(ManagementAction(request), credential: credential) {
+                return .done(DispatchResult(response: .data(Self.refusalDocument(refusal)), encoding: reply.encoding))
+            }
             switch service.handle(request) {
             case .respond(let response):
                 return .done(ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
@@ -134,26 +143,31 @@ public final class Dispatcher: Sendable {
     /// `Shutdown` is for the operator only (SPEC §2, improve): the server must have been
     /// started with a token, and the request must carry the same one.
     private func authorizeShutdown(_ token: String?) -> DispatchResult {
-        guard let expected = configuration.operatorToken else {
-            return DispatchResult(response: .error("Shutdown refused: this server was started without an operator token, so it cannot be shut down over the wire"))
+        guard let refusal = authorization.authorize(.shutdown, credential: token) else {
+            return DispatchResult(response: .ok, action: .shutdownServer)
         }
-        guard let token else {
-            return DispatchResult(response: .error(#"Shutdown refused: an operator token is required; send {"Shutdown":{"token":"<token>"}}"#))
-        }
-        guard Self.constantTimeEqual(token, expected) else {
-            return DispatchResult(response: .error("Shutdown refused: wrong operator token"))
-        }
-        return DispatchResult(response: .ok, action: .shutdownServer)
+        return DispatchResult(response: .error(Self.shutdownRefusal(refusal, howToSend: #"send {"Shutdown":{"token":"<token>"}}"#)))
     }
 
-    /// Compares the SHA-256 digests of both strings without an early exit, so neither the
-    /// token's content nor its length leaks through response timing.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(SHA256.hash(data: Array(a.utf8)))
-        let right = Array(SHA256.hash(data: Array(b.utf8)))
-        var difference: UInt8 = 0
-        for index in 0..<left.count { difference |= left[index] ^ right[index] }
-        return difference == 0
+    /// The text of a refused shutdown; `howToSend` says how this transport carries the token.
+    static func shutdownRefusal(_ refusal: ManagementAuthorization.Refusal, howToSend: String) -> String {
+        switch refusal {
+        case .noOperatorConfigured:
+            return "Shutdown refused: this server was started without an operator token, so it cannot be shut down over the wire"
+        case .credentialMissing: return "Shutdown refused: an operator token is required; \(howToSend)"
+        case .credentialWrong: return "Shutdown refused: wrong operator token"
+        }
+    }
+
+    /// The inner document of a refused management request.
+    static func refusalDocument(_ refusal: ManagementAuthorization.Refusal) -> [UInt8] {
+        let reason: String
+        switch refusal {
+        case .noOperatorConfigured: reason = "this server was started without an operator token"
+        case .credentialMissing: reason = "an operator credential is required (\"auth\", or Authorization: Bearer over HTTP)"
+        case .credentialWrong: reason = "the credential is not the operator's"
+        }
+        return ManagementResponse.error("not authorized: \(reason)").encoded()
     }
 }
 

@@ -16,14 +16,18 @@ struct ManagementService: Sendable {
     let host: AppHost
     /// Streamed loads in progress (`wasm_load_begin` … `wasm_load_commit`).
     let uploads: UploadService
+    /// Where loads and calls are counted.
+    let metrics: ServerMetrics
 
     /// A service over `registry`; `host` defaults to the one `configuration` describes,
     /// `uploads` to an empty store with the configuration's limits.
-    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil) {
+    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil,
+         metrics: ServerMetrics = ServerMetrics()) {
         self.registry = registry
         self.configuration = configuration
         self.host = host ?? AppHost(configuration)
         self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry)
+        self.metrics = metrics
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
@@ -36,13 +40,15 @@ struct ManagementService: Sendable {
     func handle(_ request: ManagementRequest) -> Step {
         switch request {
         case .load(let load):
-            return .respond(self.load(load))
+            return .respond(countedLoad(load))
         case .upload(let message):
-            return .respond(uploads.handle(message, load: self.load))
+            return .respond(uploads.handle(message, load: countedLoad))
         case .call(let call):
             switch prepareCall(call) {
             case .success(let prepared): return .call(prepared)
-            case .failure(let refusal): return .respond(.error(refusal.message))
+            case .failure(let refusal):
+                metrics.callRefused()
+                return .respond(.error(refusal.message))
             }
         case .list:
             return .respond(.apps(registry.all().map(\.info), unavailable: registry.unavailable))
@@ -54,11 +60,31 @@ struct ManagementService: Sendable {
             }
         case .schema(let app):
             guard let loaded = registry.app(named: app) else { return .respond(.error(Self.unknownApp(app))) }
-            let functions = loaded.component.exports
-                .sorted { $0.name < $1.name }
-                .map { TypedValueCodec.schema(of: $0) }
-            return .respond(.schema(app: app, functions: functions))
+            return .respond(.schema(AppSchemaDocument.schema(of: loaded)))
+        case .connectCall(let call):
+            switch prepareConnectCall(call) {
+            case .success(let prepared): return .call(prepared)
+            case .failure(let refusal):
+                metrics.callRefused()
+                return .respond(.error(refusal.message))
+            }
+        case .mcpTools(let hint):
+            switch registry.resolve(hint) {
+            case .success(let app): return .respond(.mcpTools(MCPToolManifest.manifest(of: app)))
+            case .failure(let refusal): return .respond(.error(refusal.message))
+            }
         }
+    }
+
+    /// `load`, counted in the metrics.
+    private func countedLoad(_ request: LoadRequest) -> ManagementResponse {
+        let response = load(request)
+        if case .loaded = response {
+            metrics.load(succeeded: true, bytes: request.bytes.count)
+        } else {
+            metrics.load(succeeded: false, bytes: request.bytes.count)
+        }
+        return response
     }
 
     /// `wasm_load`: validates the key, the name and the component, persists the app, then
@@ -190,23 +216,50 @@ struct ManagementService: Sendable {
 
     /// `wasm_call` up to execution: finds the app and export, converts the typed arguments.
     func prepareCall(_ request: CallRequest) -> Result<PreparedCall, ManagementError> {
-        guard let app = registry.app(named: request.app) else {
-            if let skipped = registry.skipped(named: request.app) {
-                return .failure(ManagementError(Self.notServed(skipped)))
-            }
-            return .failure(ManagementError(Self.unknownApp(request.app)))
-        }
-        guard let function = app.export(named: request.function) else {
-            let available = app.exportNames.joined(separator: ", ")
-            return .failure(ManagementError("app '\(request.app)' has no export '\(request.function)'. Available: [\(available)]"))
+        let app: LoadedApp, function: ExportedFunction
+        switch findExport(app: request.app, function: request.function) {
+        case .success(let found): (app, function) = found
+        case .failure(let refusal): return .failure(refusal)
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
             return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
-                                         resultMemoryLimit: configuration.maxResultMemoryBytes))
+                                         resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
+    }
+
+    /// `connect_call` up to execution: the same app and export checks as `wasm_call`, then the
+    /// named parameters typed from the signature.
+    func prepareConnectCall(_ request: ConnectCallRequest) -> Result<PreparedCall, ManagementError> {
+        let app: LoadedApp, function: ExportedFunction
+        switch findExport(app: request.app, function: request.function) {
+        case .success(let found): (app, function) = found
+        case .failure(let refusal): return .failure(refusal)
+        }
+        do throws(TypedValueError) {
+            let arguments = try NamedArguments.decode(request.body, for: function)
+            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
+                                         resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics))
+        } catch {
+            return .failure(ManagementError("call failed: \(error.description)"))
+        }
+    }
+
+    /// The app and export a call names, or the compat refusal.
+    func findExport(app name: String, function: String) -> Result<(LoadedApp, ExportedFunction), ManagementError> {
+        guard let app = registry.app(named: name) else {
+            if let skipped = registry.skipped(named: name) {
+                return .failure(ManagementError(Self.notServed(skipped)))
+            }
+            return .failure(ManagementError(Self.unknownApp(name)))
+        }
+        guard let export = app.export(named: function) else {
+            let available = app.exportNames.joined(separator: ", ")
+            return .failure(ManagementError("app '\(name)' has no export '\(function)'. Available: [\(available)]"))
+        }
+        return .success((app, export))
     }
 
     /// The compat text for a call or schema request naming an app that is not loaded.
@@ -234,10 +287,25 @@ struct PreparedCall: Sendable {
     let log: @Sendable (String) -> Void
     /// The host memory the results' typed JSON may take (see `ResultFootprint`).
     var resultMemoryLimit = Int.max
+    /// Where the call is counted and timed.
+    var metrics: ServerMetrics?
 
     /// Calls the export in a fresh instance and converts the results to typed JSON.
     /// Never throws: every failure is a `call failed: <reason>` response.
     func run() -> ManagementResponse {
+        let started = ContinuousClock.now
+        let response = execute()
+        if let metrics {
+            let elapsed = ContinuousClock.now - started
+            let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            var kind: CallErrorKind?
+            if case .error(let message) = response { kind = CallErrorKind(message: message) }
+            metrics.call(app: app.name, nanoseconds: nanoseconds, error: kind)
+        }
+        return response
+    }
+
+    private func execute() -> ManagementResponse {
         do {
             let results = try AppHost.call(app, function, arguments, log: log)
             if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return .error(refusal) }

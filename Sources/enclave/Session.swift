@@ -14,7 +14,8 @@ final class Session {
     /// Connects as `options` say.
     static func connect(_ options: ConnectionOptions) throws -> Session {
         Session(connection: try EnclaveConnection.connect(
-            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification()))
+            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification(),
+            protocol: options.wireProtocol))
     }
 
     func close() {
