@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "enclave-os", targets: ["enclave-os"]),
         .executable(name: "enclave", targets: ["enclave"]),
+        .executable(name: "enclave-conformance", targets: ["enclave-conformance"]),
         .library(name: "EnclaveClient", targets: ["EnclaveClient"]),
     ],
     dependencies: [
@@ -120,11 +121,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Runs the Component Model specification's .wast tests against Components
+        // (Tests/Conformance/component-model; docs/components.md).
+        .executableTarget(name: "enclave-conformance", dependencies: ["Components"]),
         // One release-mode benchmark command: `swift run -c release enclave-bench` (README, Performance).
         .executableTarget(
             name: "enclave-bench",
             dependencies: [
-                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components",
+                "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

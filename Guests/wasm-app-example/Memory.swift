@@ -11,13 +11,10 @@ func allocate(_ size: Int) -> UnsafeMutableRawPointer {
     return pointer
 }
 
-/// Copies `bytes` into guest memory and returns the (ptr, len) area of a `string` result.
+/// The (ptr, len) area of a `string` result holding `bytes` (already in guest memory).
 func returnString(_ bytes: Bytes) -> UnsafeMutableRawPointer {
-    let count = bytes.storage.count
-    let buffer = allocate(count)
-    bytes.storage.withUnsafeBytes { source in
-        if let base = source.baseAddress, count > 0 { buffer.copyMemory(from: base, byteCount: count) }
-    }
+    let count = bytes.count
+    let buffer = bytes.start ?? allocate(count)
     let area = allocate(8)
     area.storeBytes(of: UInt32(UInt(bitPattern: buffer)), toByteOffset: 0, as: UInt32.self)
     area.storeBytes(of: UInt32(count), toByteOffset: 4, as: UInt32.self)

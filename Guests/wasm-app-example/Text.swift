@@ -1,25 +1,56 @@
 // Byte-level text helpers. The app handles text as UTF-8 bytes instead of `String`, which
 // keeps the component small (real `String` APIs pull in the Unicode tables, ~120 KB).
 
-/// A growable UTF-8 byte buffer used to build every result string.
+/// A growable UTF-8 byte buffer in guest memory, used to build every result string. Appending
+/// is a block copy (`memory.copy`), never a loop per byte, and the buffer doubles when full, so
+/// a 1 MiB value costs a few dozen operations of fuel. (The bump allocator never frees: growth
+/// leaves at most the final size again behind, which a fresh instance per call reclaims.)
 struct Bytes {
-    var storage: [UInt8] = []
+    /// The first byte; nil while empty.
+    private(set) var start: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private var capacity = 0
+
+    /// The bytes appended so far.
+    var buffer: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: start?.assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Room for `extra` more bytes; returns where they go.
+    private mutating func reserve(_ extra: Int) -> UnsafeMutableRawPointer {
+        if count + extra > capacity {
+            let grown = allocate(max(2 * capacity, count + extra, 32))
+            if let start, count > 0 { grown.copyMemory(from: start, byteCount: count) }
+            start = grown
+            capacity = max(2 * capacity, count + extra, 32)
+        }
+        return start.unsafelyUnwrapped + count
+    }
 
     /// Appends a string literal.
     mutating func append(_ text: StaticString) {
-        let start = text.utf8Start
-        for i in 0..<text.utf8CodeUnitCount { storage.append(start[i]) }
+        append(UnsafeRawPointer(text.utf8Start), text.utf8CodeUnitCount)
     }
 
     /// Appends raw bytes from guest memory (a `nil` pointer is only valid with `count == 0`).
     mutating func append(_ pointer: UnsafeRawPointer?, _ count: Int) {
         guard let pointer, count > 0 else { return }
-        let bytes = pointer.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<count { storage.append(bytes[i]) }
+        reserve(count).copyMemory(from: pointer, byteCount: count)
+        self.count += count
+    }
+
+    /// Appends bytes.
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        append(bytes.baseAddress.map(UnsafeRawPointer.init), bytes.count)
     }
 
     /// Appends one byte.
-    mutating func append(byte: UInt8) { storage.append(byte) }
+    mutating func append(byte: UInt8) {
+        reserve(1).storeBytes(of: byte, as: UInt8.self)
+        count += 1
+    }
 
     /// Appends `value` in decimal.
     mutating func append(decimal value: UInt64) { append(decimal: value, minimumDigits: 1) }
@@ -33,26 +64,26 @@ struct Bytes {
             rest /= 10
         } while rest > 0
         while digits.count < minimumDigits { digits.append(48) }
-        for digit in digits.reversed() { storage.append(digit) }
+        for digit in digits.reversed() { append(byte: digit) }
     }
 
     /// Appends a Unicode scalar as UTF-8 (the caller checked it is a valid scalar).
     mutating func append(scalar: UInt32) {
         switch scalar {
         case 0..<0x80:
-            storage.append(UInt8(scalar))
+            append(byte: UInt8(scalar))
         case 0x80..<0x800:
-            storage.append(UInt8(0xC0 | (scalar >> 6)))
-            storage.append(UInt8(0x80 | (scalar & 0x3F)))
+            append(byte: UInt8(0xC0 | (scalar >> 6)))
+            append(byte: UInt8(0x80 | (scalar & 0x3F)))
         case 0x800..<0x10000:
-            storage.append(UInt8(0xE0 | (scalar >> 12)))
-            storage.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            storage.append(UInt8(0x80 | (scalar & 0x3F)))
+            append(byte: UInt8(0xE0 | (scalar >> 12)))
+            append(byte: UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            append(byte: UInt8(0x80 | (scalar & 0x3F)))
         default:
-            storage.append(UInt8(0xF0 | (scalar >> 18)))
-            storage.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
-            storage.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            storage.append(UInt8(0x80 | (scalar & 0x3F)))
+            append(byte: UInt8(0xF0 | (scalar >> 18)))
+            append(byte: UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            append(byte: UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            append(byte: UInt8(0x80 | (scalar & 0x3F)))
         }
     }
 }
@@ -62,7 +93,7 @@ struct Bytes {
 let replacementScalar: UInt32 = 0xFFFD
 
 /// Copies `input` into `output`, replacing every invalid UTF-8 sequence with U+FFFD.
-func appendValidUTF8(_ input: [UInt8], to output: inout Bytes) {
+func appendValidUTF8(_ input: UnsafeBufferPointer<UInt8>, to output: inout Bytes) {
     var i = 0
     while i < input.count {
         let lead = input[i]
@@ -122,8 +153,8 @@ func find(_ html: UnsafeBufferPointer<UInt8>, _ pattern: StaticString, from: Int
 
 /// Up to `limit` `<h3>` titles: inner tags stripped, entities decoded, whitespace collapsed,
 /// empty titles skipped. A missing `</h3>` ends the scan (a truncated page yields what it has).
-func extractHeadlines(_ html: UnsafeBufferPointer<UInt8>, limit: Int) -> [[UInt8]] {
-    var titles: [[UInt8]] = []
+func extractHeadlines(_ html: UnsafeBufferPointer<UInt8>, limit: Int) -> [Bytes] {
+    var titles: [Bytes] = []
     var cursor = 0
     while titles.count < limit, let open = find(html, "<h3", from: cursor) {
         let after = open + 3
@@ -144,7 +175,7 @@ func extractHeadlines(_ html: UnsafeBufferPointer<UInt8>, limit: Int) -> [[UInt8
 }
 
 /// Strips tags, decodes entities and collapses whitespace in `html[from..<to]`.
-func cleanTitle(_ html: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> [UInt8] {
+func cleanTitle(_ html: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bytes {
     var out = Bytes()
     var inTag = false
     var pendingSpace = false
@@ -161,7 +192,7 @@ func cleanTitle(_ html: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> [UInt
             inTag = true
             i += 1
         case 32, 9, 10, 13:
-            pendingSpace = !out.storage.isEmpty
+            pendingSpace = !out.isEmpty
             i += 1
         default:
             if pendingSpace { out.append(byte: 32); pendingSpace = false }
@@ -174,7 +205,7 @@ func cleanTitle(_ html: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> [UInt
             }
         }
     }
-    return out.storage
+    return out
 }
 
 /// Decodes the HTML entity starting with `&` at `at`: the common named ones and numeric

@@ -102,7 +102,7 @@ func kvRead(_ key: UnsafeRawPointer?, _ keyLen: Int) -> UnsafeMutableRawPointer 
     let file = result.load(fromByteOffset: 4, as: Int32.self)
     var contents = Bytes()
     while true {
-        wasiRead(file, 65536, UInt64(contents.storage.count), result)
+        wasiRead(file, 65536, UInt64(contents.count), result)
         if result.load(as: UInt8.self) != 0 { return fileError("read", result.load(fromByteOffset: 4, as: UInt8.self)) }
         let count = Int(result.load(fromByteOffset: 8, as: UInt32.self))
         contents.append(loadPointer(result, 4), count)
@@ -142,7 +142,7 @@ func fetchHeadlines() -> UnsafeMutableRawPointer {
         var message = Bytes()
         message.append(loadPointer(result, 4), Int(result.load(fromByteOffset: 8, as: UInt32.self)))
         text.append("error: ")
-        appendValidUTF8(message.storage, to: &text)
+        appendValidUTF8(message.buffer, to: &text)
         return returnString(text)
     }
     let status = result.load(fromByteOffset: 4, as: UInt16.self)
@@ -161,7 +161,7 @@ func fetchHeadlines() -> UnsafeMutableRawPointer {
         if i > 0 { text.append(byte: 10) }
         text.append(decimal: UInt64(i + 1))
         text.append(". ")
-        appendValidUTF8(title, to: &text)
+        appendValidUTF8(title.buffer, to: &text)
     }
     return returnString(text)
 }

@@ -3,7 +3,7 @@
 
 WASI comes from wasmtime (`Linker.add_wasip2()`, a temporary directory preopened as `/`);
 `privasys:enclave-os/https.fetch` is a Python stub that serves the news fixture's front page
-(or a chosen status / error). Each call gets a fresh Store + instance, like EnclaveOS.
+(or a chosen status / error). Each call gets a fresh Store + instance and EnclaveOS's default fuel budget (10 M), like EnclaveOS.
 Prints one line per check and exits non-zero if any fails.
 """
 import os
@@ -21,7 +21,12 @@ import news_server  # noqa: E402  (the same page the HTTPS fixture serves)
 
 WASM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "wasm-app-example.wasm")
 
-engine = wasmtime.Engine()
+# Fuel on, with EnclaveOS's default budget per call, so the checks also show each call fits it
+# (wasmtime charges bulk memory operations per byte, so this is the stricter meter).
+FUEL = 10_000_000
+config = wasmtime.Config()
+config.consume_fuel = True
+engine = wasmtime.Engine(config)
 component = wc.Component.from_file(engine, WASM)
 linker = wc.Linker(engine)
 linker.add_wasip2()
@@ -48,6 +53,7 @@ failed = 0
 
 def call(name, *args):
     store = wasmtime.Store(engine)
+    store.set_fuel(FUEL)
     wasi = wasmtime.WasiConfig()
     wasi.preopen_dir(data_dir, "/")
     store.set_wasi(wasi)
@@ -74,6 +80,9 @@ got = call("kv-store", "greeting", "short"); check("kv-store again", got == "sto
 got = call("kv-read", "greeting"); check("kv-store truncates", got == "short", got)
 big = "é" * 100_000
 call("kv-store", "big", big); got = call("kv-read", "big"); check("kv 200 KB round trip", got == big, len(got))
+mebibyte = "".join(chr(0x21 + i % 94) for i in range(1 << 20))
+got = call("kv-store", "mebibyte", mebibyte); check("kv-store 1 MiB within the fuel budget", got == "stored: mebibyte", got)
+got = call("kv-read", "mebibyte"); check("kv 1 MiB round trip within the fuel budget", got == mebibyte, len(got))
 got = call("kv-read", "missing"); check("kv-read missing", got == "error: key not found: missing", got)
 got = call("fetch-headlines")
 expected = "\n".join(f"{i + 1}. {t}" for i, t in enumerate(news_server.EXPECTED))

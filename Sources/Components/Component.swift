@@ -53,6 +53,7 @@ public final class Component: Sendable {
     public static func load(_ bytes: [UInt8], imports: HostImports, options: LoadOptions = LoadOptions(),
                             trialSession: AnyObject? = nil) throws -> Component {
         let ast = try ComponentParser.parse(bytes)
+        let validator = try ComponentValidator.validate(ast)
         let plan = try ComponentLinker.link(ast, hostImports: imports)
         let component = Component(plan: plan, engine: makeEngine(), options: options)
         do {
@@ -71,7 +72,28 @@ public final class Component: Sendable {
             }
             throw mapped
         }
+        // Modules no core instance uses were not compiled by the trial: check their code too.
+        let instantiated = Set(plan.coreInstances.compactMap { definition -> ModuleSource? in
+            guard case .instantiate(let module, _) = definition else { return nil }
+            return plan.moduleSources[module]
+        })
+        for (source, moduleBytes) in validator.coreModules where !instantiated.contains(source) {
+            try CoreModuleValidation.validateCode(moduleBytes)
+        }
         return component
+    }
+
+    /// Checks that `bytes` are a valid component, as wasmtime's validator does, without
+    /// linking or instantiating it: every rule of the Component Model's validation at every
+    /// nesting level, and the code of every core module. A component that validates may still
+    /// fail to load here (a missing import, an unsupported construct).
+    /// - Throws: `ComponentError` naming the first problem.
+    public static func validate(_ bytes: [UInt8]) throws {
+        let ast = try ComponentParser.parse(bytes)
+        let validator = try ComponentValidator.validate(ast)
+        for moduleBytes in validator.coreModules.values {
+            try CoreModuleValidation.validateCode(moduleBytes)
+        }
     }
 
     /// The export named `name`, if any.
@@ -99,8 +121,11 @@ public final class Component: Sendable {
             return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm)
         }
         let fresh = try makeInstance(limits: limits, session: session)
-        let warm = pool == nil ? nil : WarmInstance(fresh: fresh, limits: limits)
-        return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
+        switch pool == nil ? .notReusable : WarmInstance.offer(fresh, limits: limits) {
+        case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm)
+        case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil)
+        case .damaged: return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session), reuse: nil)
+        }
     }
 
     /// Calls an export in a newly instantiated instance that is never reused: the behaviour

@@ -5,16 +5,24 @@
 public struct ExecutionLimits: Sendable, Hashable {
     /// Fuel units; one per executed operator, as wasmtime charges.
     public var fuel: UInt64
-    /// Cap on each linear memory of the instance, in bytes. (WasmKit's limiter does not say
-    /// which memory grows, so components with several memories may use this much per memory.)
+    /// Cap on linear memory, in bytes: on each memory, and on all memories of the instance
+    /// together, nested component instances included (`MemoryCapLimiter` says how the total is
+    /// kept when WasmKit does not say which memory grows).
     public var maxMemoryBytes: Int
+    /// Cap on the host memory that values lifted out of the guest in one step may take: the
+    /// call's result, and separately the arguments of each host-import call the guest makes.
+    /// Counted as the bytes of strings and byte lists plus a fixed cost per element of every
+    /// other list (its value's boxed storage); a result over it fails the call with
+    /// `result of at least N bytes exceeds the per-call limit of M bytes …`.
+    public var maxResultBytes: Int
 
-    public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20) {
+    public init(fuel: UInt64 = 10_000_000, maxMemoryBytes: Int = 64 << 20, maxResultBytes: Int = 64 << 20) {
         self.fuel = fuel
         self.maxMemoryBytes = maxMemoryBytes
+        self.maxResultBytes = maxResultBytes
     }
 
-    /// 10,000,000 fuel and 64 MiB of linear memory.
+    /// 10,000,000 fuel, 64 MiB of linear memory, results of up to 64 MiB on the host.
     public static let `default` = ExecutionLimits()
 }
 

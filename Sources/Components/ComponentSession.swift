@@ -39,7 +39,7 @@ public final class ComponentSession {
         if let poisoned { throw ComponentError.trap("instance unusable after an earlier failure: \(poisoned)") }
         let plan = instance.plan
         let key = plan.resourceDisplayNames.first { $0.value == resource }?.key ?? resource
-        guard case .guest(let destructor) = plan.resources[key] else {
+        guard case .guest(let destructor, _) = plan.resources[key] else {
             throw ComponentError.badArguments("\(resource) is not a resource type this component defines")
         }
         guard let destructor else { return }

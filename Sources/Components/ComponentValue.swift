@@ -2,7 +2,12 @@
 ///
 /// Values carry no type of their own beyond their shape; they are always interpreted against a
 /// `WITType` (the canonical ABI and the JSON conversion both walk the type alongside the value).
-public indirect enum ComponentValue: Sendable, Hashable {
+///
+/// A `list<u8>` has two spellings: `.bytes` (one contiguous buffer, what the component layer
+/// always produces, copied to and from guest memory in one piece) and `.list` of `.u8` values
+/// (accepted everywhere a `list<u8>` is expected). The two compare equal and hash alike when
+/// they hold the same bytes.
+public indirect enum ComponentValue: Sendable {
     case bool(Bool)
     case s8(Int8), u8(UInt8), s16(Int16), u16(UInt16)
     case s32(Int32), u32(UInt32), s64(Int64), u64(UInt64)
@@ -10,6 +15,8 @@ public indirect enum ComponentValue: Sendable, Hashable {
     case char(Unicode.Scalar)
     case string(String)
     case list([ComponentValue])
+    /// A `list<u8>`, held as bytes.
+    case bytes([UInt8])
     /// Record field values in declaration order.
     case record([ComponentValue])
     case tuple([ComponentValue])
@@ -26,14 +33,17 @@ public indirect enum ComponentValue: Sendable, Hashable {
 }
 
 extension ComponentValue {
-    /// A `list<u8>` value of `bytes`.
-    public static func bytes(_ bytes: [UInt8]) -> ComponentValue {
-        .list(bytes.map(ComponentValue.u8))
+    /// The bytes of a `list<u8>` value in either spelling; nil when this is not a list of `u8`s.
+    public var byteList: [UInt8]? {
+        switch self {
+        case .bytes(let bytes): return bytes
+        case .list(let items): return Self.bytes(of: items)
+        default: return nil
+        }
     }
 
-    /// The bytes of a `list<u8>` value; nil when this is not a list of `u8`s.
-    public var byteList: [UInt8]? {
-        guard case .list(let items) = self else { return nil }
+    /// The bytes of `items` when every one is a `.u8`.
+    static func bytes(of items: [ComponentValue]) -> [UInt8]? {
         var bytes = [UInt8]()
         bytes.reserveCapacity(items.count)
         for item in items {

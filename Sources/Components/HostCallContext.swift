@@ -26,11 +26,11 @@ public final class HostCallContext {
     /// `wasi:filesystem/types@0.2.0#descriptor`) in the guest's handle table, in handle order.
     /// Owned and borrowed handles both count; a rep lent several times appears once per handle.
     public func liveReps(of resource: String) -> [UInt32] {
-        instance?.handles.liveReps(of: resource) ?? []
+        instance?.currentHandles.liveReps(of: resource) ?? []
     }
 
     /// The number of live handles of every resource type in the guest's handle table.
     public var liveHandleCount: Int {
-        instance?.handles.liveCount ?? 0
+        instance?.currentHandles.liveCount ?? 0
     }
 }

@@ -1,3 +1,5 @@
+import Components
+import Egress
 import EnclaveServer
 import Foundation
 
@@ -22,9 +24,14 @@ enum BenchServers {
         return configuration
     }
 
-    /// Starts a server in this process and returns it with its port.
-    static func startInProcess(dataDirectory: String) async throws -> (EnclaveServer, Int) {
-        let configuration = configuration(dataDirectory: dataDirectory, log: { _ in })
+    /// Starts a server in this process (apps' HTTPS egress through `egress`, none by default;
+    /// calls under `limits`) and returns it with its port.
+    static func startInProcess(dataDirectory: String, egress: HTTPSEgress? = nil,
+                               limits: ExecutionLimits = .default) async throws -> (EnclaveServer, Int) {
+        var configuration = configuration(dataDirectory: dataDirectory, log: { _ in })
+        configuration.egress = egress
+        configuration.defaultFuel = limits.fuel
+        configuration.maxMemoryBytes = limits.maxMemoryBytes
         let registry = AppRegistry()
         let identity = try AttestationSetup(providerName: "simulated").makeIdentity(registry: registry, log: { _ in })
         let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)

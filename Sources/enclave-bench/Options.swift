@@ -4,7 +4,7 @@ import Foundation
 struct Options {
     /// The measurement groups, in the order they run.
     enum Group: String, CaseIterable {
-        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large
+        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python
     }
 
     /// A short smoke run: fewer iterations and shorter windows (figures are rougher).
@@ -73,4 +73,5 @@ enum Guests {
     static let large100K = "Guests/bench-guest/large-100k.wasm"
     static let large1M = "Guests/bench-guest/large-1m.wasm"
     static let largeValues = "Guests/large-values/large-values.wasm"
+    static let egressProbe = "Guests/egress-probe/egress-probe-positional.wasm"
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// One line of the final table: a measured figure beside its target.
 struct Row {
-    /// Which issue item it belongs to (1–8), so the table reads in the issue's order.
+    /// Which item it belongs to (1–8: the original benchmark list; 9: large values; 10: a
+    /// large-memory app), so the table reads in that order.
     var item: Int
     var metric: String
     /// The measured figure, already formatted, or `n/a (reason)`.

@@ -45,10 +45,13 @@ for group in Options.Group.allCases where options.only.contains(group) {
         case .load: try await LoadBench.run(options, report: report)
         case .capacity: try await CapacityBench.run(options, report: report)
         case .handshakes: try await HandshakeBench.run(options, report: report)
-        case .large: try await LargeValuesBench.run(options, report: report)
+        case .large: try await StreamedLoadBench.run(options, report: report)
+        case .values: try await LargeValueBench.run(options, report: report)
+        case .python: try await ComponentizePyBench.run(options, report: report)
         }
     } catch {
-        let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8, .large: 9][group] ?? 0
+        let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8,
+                    .large: 9, .values: 10, .python: 11][group] ?? 0
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }

@@ -30,11 +30,14 @@ final class BinaryValidationTests: XCTestCase {
         }
     }
 
-    func testUnknownVersionIsUnsupported() throws {
+    /// An unknown component binary version is malformed (the spec's binary.wast), and the
+    /// message names the version we read.
+    func testUnknownVersionIsMalformed() throws {
         var bytes = try Fixtures.bytes("basic.wasm")
         bytes[4] = 0x0c
         XCTAssertThrowsError(try Component.load(bytes)) { error in
-            guard case .unsupported = error as? ComponentError else { return XCTFail("got \(error)") }
+            guard case .malformed(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.contains("unknown binary version 0xc"), why)
         }
     }
 
@@ -103,6 +106,19 @@ final class BinaryValidationTests: XCTestCase {
         }
     }
 
+    /// Instances built from instances, 200 levels deep: refused before any recursion over them
+    /// can exhaust the stack.
+    func testDeeplyNestedInlineInstancesAreRejected() {
+        // instance 0 = (instance); instance i = (instance (export "a" (instance i-1))).
+        let entries = [[0x01, 0x00]] + (1..<200).map { [0x01, 0x01, 0x00, 0x01, 0x61, 0x05] + leb($0 - 1) }
+        let body = leb(entries.count) + entries.flatMap { $0 }
+        let bytes: [UInt8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x05] + leb(body.count) + body
+        XCTAssertThrowsError(try Component.validate(bytes)) { error in
+            guard case .unsupported(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.contains("instances nested deeper"), why)
+        }
+    }
+
     func testDeeplyNestedValueTypesAreRejected() {
         // type 0 = list<u32>; type i = list<type i-1>, 100 levels deep.
         let entries = [[0x70, 0x79]] + (1..<100).map { [0x70] + sleb($0 - 1) }
@@ -121,8 +137,8 @@ final class BinaryValidationTests: XCTestCase {
         }
     }
 
-    func testTypeIndexOutOfRangeIsMalformed() {
-        XCTAssertThrowsComponentError(.malformed("type section: type index 5 out of range (0 types defined)"),
+    func testTypeIndexOutOfRangeIsInvalid() {
+        XCTAssertThrowsComponentError(.invalid("type index 5 out of bounds (0 defined)"),
                                       try Component.load(typeSectionComponent([[0x70, 0x05]])))
     }
 
@@ -146,8 +162,8 @@ final class BinaryValidationTests: XCTestCase {
         let start = try XCTUnwrap((0..<(bytes.count - type.count)).first { Array(bytes[$0..<($0 + type.count)]) == type })
         bytes[start + type.count - 1] = 0x78
         XCTAssertThrowsError(try Component.load(bytes)) { error in
-            guard case .malformed(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
-            XCTAssertTrue(why.hasPrefix("canon lift of '"), why)
+            guard case .invalid(let why) = error as? ComponentError else { return XCTFail("got \(error)") }
+            XCTAssertTrue(why.hasPrefix("canon lift: lowered result types `[i64]`"), why)
         }
     }
 

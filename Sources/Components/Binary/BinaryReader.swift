@@ -17,6 +17,9 @@ enum DecodeLimits {
     static let maxTypeDepth = 64
     /// Maximum type nodes resolved across a whole component (all value and function types).
     static let maxTotalTypeNodes = 2_000_000
+    /// Maximum core instances and component instances one instantiation creates (nested
+    /// instantiations multiply; wasmtime's default store limit is also 10,000 instances).
+    static let maxInstances = 10_000
 }
 
 /// A bounds-checked cursor over a byte buffer. Every read either succeeds within the buffer or
@@ -77,13 +80,30 @@ struct BinaryReader {
             let byte = try readByte()
             let payload = UInt32(byte & 0x7f)
             if index == 4 && payload > 0x0f {
-                throw error("u32 LEB128 overflows 32 bits")
+                throw error("integer too large: u32 LEB128 overflows 32 bits")
             }
             result |= payload << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
         throw error("u32 LEB128 longer than 5 bytes")
+    }
+
+    /// Unsigned LEB128, at most 10 bytes, value must fit in 64 bits (64-bit limits).
+    mutating func readU64() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in 0..<10 {
+            let byte = try readByte()
+            let payload = UInt64(byte & 0x7f)
+            if index == 9 && payload > 0x01 {
+                throw error("integer too large: u64 LEB128 overflows 64 bits")
+            }
+            result |= payload << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+        throw error("u64 LEB128 longer than 10 bytes")
     }
 
     /// A u32 used as a count of following items: capped, and required to be plausible given the

@@ -7,60 +7,67 @@ enum ComponentParser {
     static func parse(_ bytes: [UInt8]) throws -> ComponentAST {
         var reader = BinaryReader(bytes: bytes, context: "preamble")
         try checkPreamble(&reader)
-        return try parseSections(&reader, depth: 0)
+        var nextID = 0
+        return try parseSections(&reader, depth: 0, nextID: &nextID)
     }
 
     /// The first bytes of an ELF file: what `wasmtime compile` writes (`.cwasm`).
     static let elfMagic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
 
     /// Checks magic, version and layer; a core module gets a clear `notAComponent`.
-    static func checkPreamble(_ reader: inout BinaryReader) throws {
-        if reader.remaining >= 4, Array(reader.bytes.prefix(4)) == elfMagic {
+    static func checkPreamble(_ reader: inout BinaryReader, nested: Bool = false) throws {
+        if !nested, reader.remaining >= 4, Array(reader.bytes.prefix(4)) == elfMagic {
             throw ComponentError.notAComponent(
                 "this is an ELF file (native code, e.g. a `.cwasm` from `wasmtime compile`), which EnclaveOS cannot run; "
                 + "upload the WebAssembly component (`.wasm`) it was compiled from")
         }
         guard reader.remaining >= 8 else {
+            if nested { throw reader.error("unexpected end-of-file: shorter than the 8-byte WebAssembly preamble") }
             if reader.remaining >= 4, Array(try reader.readBytes(4)) != magic {
                 throw ComponentError.notAComponent("missing the \\0asm magic number")
             }
             throw ComponentError.notAComponent("the file is shorter than the 8-byte WebAssembly preamble")
         }
         guard Array(try reader.readBytes(4)) == magic else {
+            if nested { throw reader.error("missing the \\0asm magic number") }
             throw ComponentError.notAComponent("missing the \\0asm magic number")
         }
         let version = UInt16(try reader.readByte()) | UInt16(try reader.readByte()) << 8
         let layer = UInt16(try reader.readByte()) | UInt16(try reader.readByte()) << 8
         if layer == 0 {
+            if nested { throw reader.error("expected a version header for a component, found a core module") }
             throw ComponentError.notAComponent(
                 "this is a core WebAssembly module (layer 0, version \(version)), not a component; upload a component: "
                 + "build one with cargo-component, componentize-py or jco, or wrap a WASI preview 1 module with "
                 + "`wasm-tools component new module.wasm --adapt wasi_snapshot_preview1.reactor.wasm`")
         }
         guard layer == 1 else {
-            throw ComponentError.notAComponent("unknown layer \(layer) in the preamble")
+            throw reader.error("unknown binary version: layer \(layer) in the preamble")
         }
         guard version == 0x0d else {
-            throw ComponentError.unsupported("component binary version 0x\(String(version, radix: 16)); only version 0x0d is supported")
+            throw reader.error("unknown binary version 0x\(String(version, radix: 16)); only component version 0x0d is supported")
         }
     }
 
     /// Decodes sections until the reader's end.
-    static func parseSections(_ reader: inout BinaryReader, depth: Int) throws -> ComponentAST {
+    static func parseSections(_ reader: inout BinaryReader, depth: Int, nextID: inout Int) throws -> ComponentAST {
         guard depth <= DecodeLimits.maxNestingDepth else {
             throw reader.error("components nested deeper than \(DecodeLimits.maxNestingDepth)")
         }
         var ast = ComponentAST()
+        ast.id = nextID
+        nextID += 1
         while !reader.isAtEnd {
             reader.context = "section header"
             let id = try reader.readByte()
+            guard id <= 12 else { throw reader.error("malformed section id \(id)") }
             let size = Int(try reader.readU32())
             guard size <= reader.remaining else {
-                throw reader.error("section \(id) declares \(size) bytes but only \(reader.remaining) are left")
+                throw reader.error("unexpected end-of-file: section \(id) declares \(size) bytes but only \(reader.remaining) are left")
             }
             let start = reader.offset
             var section = BinaryReader(bytes: reader.bytes, offset: start, end: start + size, context: sectionName(id))
-            try parseSection(id: id, &section, into: &ast, depth: depth)
+            try parseSection(id: id, &section, into: &ast, depth: depth, nextID: &nextID)
             try section.expectEnd()
             try reader.skip(size)
             guard ast.definitions.count <= DecodeLimits.maxDefinitions else {
@@ -89,7 +96,7 @@ enum ComponentParser {
         }
     }
 
-    private static func parseSection(id: UInt8, _ r: inout BinaryReader, into ast: inout ComponentAST, depth: Int) throws {
+    private static func parseSection(id: UInt8, _ r: inout BinaryReader, into ast: inout ComponentAST, depth: Int, nextID: inout Int) throws {
         switch id {
         case 0:
             _ = try r.readName("custom section name")
@@ -103,15 +110,12 @@ enum ComponentParser {
             let items = try r.readVector("core instance", minItemBytes: 2) { try parseCoreInstance(&$0) }
             ast.definitions += items.map { .coreInstance($0) }
         case 3:
-            let count = try r.readCount("core type", minItemBytes: 1)
-            for _ in 0..<count {
-                try TypeParser.skipCoreType(&r, depth: depth)
-                ast.definitions.append(.coreType)
-            }
+            let types = try r.readVector("core type", minItemBytes: 1) { try CoreTypeParser.parseCoreType(&$0, depth: depth) }
+            ast.definitions += types.map { .coreType($0) }
         case 4:
             var inner = BinaryReader(bytes: r.bytes, offset: r.offset, end: r.end, context: "nested component")
-            try checkPreamble(&inner)
-            let nested = try parseSections(&inner, depth: depth + 1)
+            try checkPreamble(&inner, nested: true)
+            let nested = try parseSections(&inner, depth: depth + 1, nextID: &nextID)
             try r.skip(r.remaining)
             ast.definitions.append(.component(nested))
         case 5:
@@ -124,7 +128,7 @@ enum ComponentParser {
             let items = try r.readVector("type", minItemBytes: 1) { try TypeParser.parseTypeDef(&$0, depth: depth) }
             ast.definitions += items.map { .type($0) }
         case 8:
-            let items = try r.readVector("canon", minItemBytes: 2) { try parseCanon(&$0) }
+            let items = try r.readVector("canon", minItemBytes: 1) { try parseCanon(&$0) }
             ast.definitions += items.map { .canon($0) }
         case 9:
             throw ComponentError.unsupported("start section: component start functions (value imports) are not supported")
@@ -143,7 +147,7 @@ enum ComponentParser {
                 switch hasDesc {
                 case 0: desc = nil
                 case 1: desc = try TypeParser.parseExternDesc(&reader)
-                default: throw reader.error("invalid optional externdesc flag 0x\(String(hasDesc, radix: 16))")
+                default: throw reader.error("invalid leading byte (0x\(String(hasDesc, radix: 16))) for optional component export type")
                 }
                 return .export(name: name, target: target, desc: desc)
             }
@@ -151,20 +155,35 @@ enum ComponentParser {
         case 12:
             throw ComponentError.unsupported("value section: component values are not supported")
         default:
-            throw r.error("unknown section id \(id)")
+            throw r.error("malformed section id \(id)")
         }
     }
 
-    /// `importname'` / `exportname'`: 0x00 name, or 0x01 name + version suffix (older encodings).
-    static func parseExternName(_ r: inout BinaryReader) throws -> String {
+    /// `importname'` / `exportname'`: 0x00 or 0x01 and a name, or 0x02, a name and attributes
+    /// (0x00 `implements`, 0x02 `external-id`; 0x01 is an older version suffix, ignored).
+    static func parseExternName(_ r: inout BinaryReader) throws -> ExternName {
         let kind = try r.readByte()
         switch kind {
-        case 0x00: return try r.readName("extern name")
-        case 0x01:
-            let name = try r.readName("extern name")
-            _ = try r.readName("version suffix")
+        case 0x00, 0x01: return ExternName(try r.readName("extern name"))
+        case 0x02:
+            var name = ExternName(try r.readName("extern name"))
+            var seen = Set<UInt8>()
+            let count = try r.readCount("name attribute", minItemBytes: 2)
+            for _ in 0..<count {
+                let attribute = try r.readByte()
+                let value = try r.readName("name attribute")
+                switch attribute {
+                case 0x00: name.implements = value
+                case 0x01: break
+                case 0x02: name.externalID = value
+                default: throw r.error("invalid leading byte (0x\(String(attribute, radix: 16))) for name option")
+                }
+                guard seen.insert(attribute).inserted else {
+                    throw ComponentError.invalid("duplicate '\(attribute == 0 ? "implements" : "external-id")' option in name '\(name.name)'")
+                }
+            }
             return name
-        default: throw r.error("invalid extern name prefix 0x\(String(kind, radix: 16))")
+        default: throw r.error("invalid leading byte (0x\(String(kind, radix: 16))) for component name")
         }
     }
 
@@ -201,7 +220,7 @@ enum ComponentParser {
             let args = try r.readVector("instantiate argument", minItemBytes: 3) { reader -> (String, UInt32) in
                 let name = try reader.readName("instantiate argument name")
                 let sort = try reader.readByte()
-                guard sort == 0x12 else { throw reader.error("core instantiate argument must be an instance (sort 0x12), got 0x\(String(sort, radix: 16))") }
+                guard sort == 0x12 else { throw reader.error("invalid leading byte (0x\(String(sort, radix: 16))) for instantiation arg kind") }
                 return (name, try reader.readU32())
             }
             return .instantiate(module: module, args: args)
@@ -212,7 +231,7 @@ enum ComponentParser {
             }
             return .inline(exports)
         default:
-            throw r.error("invalid core instance kind 0x\(String(kind, radix: 16))")
+            throw r.error("invalid leading byte (0x\(String(kind, radix: 16))) for core instance")
         }
     }
 
@@ -226,23 +245,34 @@ enum ComponentParser {
             }
             return .instantiate(component: component, args: args)
         case 0x01:
-            let exports = try r.readVector("inline export", minItemBytes: 3) { reader -> (String, SortIndex) in
+            let exports = try r.readVector("inline export", minItemBytes: 3) { reader -> (ExternName, SortIndex) in
                 (try parseExternName(&reader), try parseSortIndex(&reader))
             }
             return .inline(exports)
         default:
-            throw r.error("invalid instance kind 0x\(String(kind, radix: 16))")
+            throw r.error("invalid leading byte (0x\(String(kind, radix: 16))) for instance")
         }
     }
 
+    /// `alias`. Outer aliases may only name core modules, core types, types and components.
     static func parseAlias(_ r: inout BinaryReader) throws -> Alias {
-        let sort = try parseSort(&r)
+        let sort: Sort
+        do { sort = try parseSort(&r) } catch let error as ComponentError {
+            throw ComponentError.malformed("\(error.reason) (as a component alias kind)")
+        }
         let kind = try r.readByte()
         switch kind {
         case 0x00: return Alias(sort: sort, target: .export(instance: try r.readU32(), name: try r.readName("alias name")))
         case 0x01: return Alias(sort: sort, target: .coreExport(instance: try r.readU32(), name: try r.readName("alias name")))
-        case 0x02: return Alias(sort: sort, target: .outer(count: try r.readU32(), index: try r.readU32()))
-        default: throw r.error("invalid alias target kind 0x\(String(kind, radix: 16))")
+        case 0x02:
+            switch sort {
+            case .core(.module), .core(.type), .type, .component: break
+            default:
+                let byte = r.bytes[r.offset - 2]
+                throw r.error("invalid leading byte (0x\(String(byte, radix: 16))) for component outer alias kind")
+            }
+            return Alias(sort: sort, target: .outer(count: try r.readU32(), index: try r.readU32()))
+        default: throw r.error("invalid leading byte (0x\(String(kind, radix: 16))) for alias")
         }
     }
 
@@ -250,44 +280,44 @@ enum ComponentParser {
         let kind = try r.readByte()
         switch kind {
         case 0x00:
-            guard try r.readByte() == 0x00 else { throw r.error("canon lift must name a core func") }
+            let sort = try r.readByte()
+            guard sort == 0x00 else { throw r.error("invalid leading byte (0x\(String(sort, radix: 16))) for canonical function lift") }
             let function = try r.readU32()
             let options = try parseCanonOptions(&r)
             return .lift(coreFunction: function, options: options, type: try r.readU32())
         case 0x01:
-            guard try r.readByte() == 0x00 else { throw r.error("canon lower must name a func") }
+            let sort = try r.readByte()
+            guard sort == 0x00 else { throw r.error("invalid leading byte (0x\(String(sort, radix: 16))) for canonical function lower") }
             let function = try r.readU32()
             return .lower(function: function, options: try parseCanonOptions(&r))
         case 0x02: return .resourceNew(try r.readU32())
         case 0x03: return .resourceDrop(try r.readU32())
         case 0x04: return .resourceRep(try r.readU32())
         default:
-            throw ComponentError.unsupported("canon section: canonical built-in 0x\(String(kind, radix: 16)) (threads/async) is not supported")
+            return .builtin(try CanonBuiltinParser.parse(kind, &r))
         }
     }
 
-    private static func parseCanonOptions(_ r: inout BinaryReader) throws -> CanonOptionsDef {
+    static func parseCanonOptions(_ r: inout BinaryReader) throws -> CanonOptionsDef {
         var options = CanonOptionsDef()
-        var seenEncoding = false
         let count = try r.readCount("canon option")
         for _ in 0..<count {
             let kind = try r.readByte()
             switch kind {
-            case 0x00, 0x01, 0x02:
-                guard !seenEncoding else { throw r.error("duplicate string-encoding option") }
-                seenEncoding = true
-                options.encoding = kind == 0 ? .utf8 : (kind == 1 ? .utf16 : .latin1utf16)
-            case 0x03:
-                guard options.memory == nil else { throw r.error("duplicate memory option") }
-                options.memory = try r.readU32()
-            case 0x04:
-                guard options.realloc == nil else { throw r.error("duplicate realloc option") }
-                options.realloc = try r.readU32()
-            case 0x05:
-                guard options.postReturn == nil else { throw r.error("duplicate post-return option") }
-                options.postReturn = try r.readU32()
+            case 0x00: options.encodings.append(.utf8)
+            case 0x01: options.encodings.append(.utf16)
+            case 0x02: options.encodings.append(.latin1utf16)
+            case 0x03: options.memories.append(try r.readU32())
+            case 0x04: options.reallocs.append(try r.readU32())
+            case 0x05: options.postReturns.append(try r.readU32())
+            case 0x06: options.isAsync = true
+            case 0x07: options.callbacks.append(try r.readU32())
+            case 0x08:
+                _ = try r.readU32()
+                options.gcOptions += 1
+            case 0x09: options.gcOptions += 1
             default:
-                throw ComponentError.unsupported("canon option 0x\(String(kind, radix: 16)) (async) is not supported")
+                throw r.error("invalid leading byte (0x\(String(kind, radix: 16))) for canonical option")
             }
         }
         return options

@@ -16,17 +16,17 @@ enum CoreModuleLoader {
             stripped = try CustomSectionStripper.strip(bytes)
         } catch {
             // WasmKit's parser names the problem better than our section split.
-            _ = try parseWasm(bytes: bytes)
+            _ = try parseWasm(bytes: bytes, features: CoreModuleFeatures.runnable)
             throw error
         }
         // The stripped module is what every later step reads and what is instantiated; the
         // rewrites trust WasmKit's reading of its imports and exports.
-        let original = try parseWasm(bytes: stripped)
+        let original = try parseWasm(bytes: stripped, features: CoreModuleFeatures.runnable)
         let charged = FuelEntryCharge.insert(stripped) ?? stripped
         let rewritten = try? CoreStateRewriter.rewrite(charged, module: original)
         let final = rewritten?.bytes ?? charged
         guard final != stripped else { return (original, rewritten?.exports) }
-        if let module = try? parseWasm(bytes: final) { return (module, rewritten?.exports) }
+        if let module = try? parseWasm(bytes: final, features: CoreModuleFeatures.runnable) { return (module, rewritten?.exports) }
         return (original, nil)
     }
 }

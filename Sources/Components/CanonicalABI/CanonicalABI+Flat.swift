@@ -139,8 +139,8 @@ extension CanonicalABI {
         case (.string, .string(let v)):
             let (pointer, length) = try storeString(access, v)
             return [.i32(pointer), .i32(length)]
-        case (.list(let element), .list(let items)):
-            let (pointer, length) = try storeList(access, items, element: element)
+        case (.list(let element), .list), (.list(let element), .bytes):
+            let (pointer, length) = try storeList(access, value, element: element)
             return [.i32(pointer), .i32(length)]
         case (.flags(_, let names), .flags(let bits)):
             guard !names.isEmpty else { return [] }

@@ -30,21 +30,6 @@ extension CanonicalABI {
         return scalar
     }
 
-    /// Lifts a list from `(pointer, element count)`.
-    static func loadList(_ access: GuestAccess, element: WITType, pointer: UInt32, length: UInt32) throws -> ComponentValue {
-        let elementSize = size(element)
-        let total = Int(length) * elementSize
-        try access.checkAlignment(Int(pointer), alignment(element), "list")
-        try access.check(Int(pointer), total, "list")
-        try access.charge(max(total, Int(length)))
-        var items: [ComponentValue] = []
-        items.reserveCapacity(Int(length))
-        for index in 0..<Int(length) {
-            items.append(try load(access, element, at: Int(pointer) + index * elementSize))
-        }
-        return .list(items)
-    }
-
     /// Loads one value of `type` at `pointer`.
     static func load(_ access: GuestAccess, _ type: WITType, at pointer: Int) throws -> ComponentValue {
         func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(type) value") }
@@ -111,16 +96,6 @@ extension CanonicalABI {
         }
     }
 
-    /// Stores a list into freshly allocated guest memory; returns (pointer, element count).
-    static func storeList(_ access: GuestAccess, _ items: [ComponentValue], element: WITType) throws -> (UInt32, UInt32) {
-        let elementSize = size(element)
-        let pointer = try access.allocate(size: items.count * elementSize, alignment: alignment(element), "list")
-        for (index, item) in items.enumerated() {
-            try store(access, item, element, at: pointer + index * elementSize)
-        }
-        return (UInt32(pointer), UInt32(items.count))
-    }
-
     /// Stores one value of `type` at `pointer`.
     static func store(_ access: GuestAccess, _ value: ComponentValue, _ type: WITType, at pointer: Int) throws {
         func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(type) value") }
@@ -141,8 +116,8 @@ extension CanonicalABI {
             let (begin, length) = try storeString(access, v)
             try put(4, UInt64(begin))
             try access.store(pointer + 4, size: 4, UInt64(length), "string length")
-        case (.list(let element), .list(let items)):
-            let (begin, length) = try storeList(access, items, element: element)
+        case (.list(let element), .list), (.list(let element), .bytes):
+            let (begin, length) = try storeList(access, value, element: element)
             try put(4, UInt64(begin))
             try access.store(pointer + 4, size: 4, UInt64(length), "list length")
         case (.flags(_, let names), .flags(let bits)):

@@ -9,18 +9,22 @@ extension CanonicalABI {
         switch access.encoding {
         case .utf8:
             try access.charge(Int(length))
-            let bytes = try access.readBytes(Int(pointer), Int(length), "string")
-            guard let string = String(validating: bytes, as: UTF8.self) else {
-                throw ComponentError.trap("string is not valid UTF-8")
+            // Validated and copied straight out of guest memory: one pass, one copy.
+            let string = try access.withBytes(Int(pointer), Int(length), "string") { raw in
+                raw.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
             }
+            guard let string else { throw ComponentError.trap("string is not valid UTF-8") }
             return .string(string)
         case .utf16:
             return .string(try loadUTF16(access, pointer: pointer, units: length))
         case .latin1utf16:
+            // The pointer of a latin1+utf16 string is 2-aligned whichever encoding it holds.
+            try access.checkAlignment(Int(pointer), 2, "string")
             if length & utf16Tag != 0 {
                 return .string(try loadUTF16(access, pointer: pointer, units: length ^ utf16Tag))
             }
-            try access.charge(Int(length))
+            // Each Latin-1 byte is at most two bytes of UTF-8 on the host.
+            try access.charge(2 * Int(length))
             let bytes = try access.readBytes(Int(pointer), Int(length), "string")
             return .string(String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })))
         }
@@ -29,9 +33,11 @@ extension CanonicalABI {
     private static func loadUTF16(_ access: GuestAccess, pointer: UInt32, units: UInt32) throws -> String {
         try access.checkAlignment(Int(pointer), 2, "string")
         let byteCount = Int(units) * 2
-        try access.charge(byteCount)
-        let bytes = try access.readBytes(Int(pointer), byteCount, "string")
-        let codeUnits = stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
+        // Each UTF-16 code unit is at most three bytes of UTF-8 on the host.
+        try access.charge(3 * Int(units))
+        let codeUnits = try access.withBytes(Int(pointer), byteCount, "string") { raw in
+            (0..<Int(units)).map { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+        }
         guard let string = String(validating: codeUnits, as: UTF16.self) else {
             throw ComponentError.trap("string is not valid UTF-16")
         }
@@ -42,10 +48,13 @@ extension CanonicalABI {
     static func storeString(_ access: GuestAccess, _ string: String) throws -> (UInt32, UInt32) {
         switch access.encoding {
         case .utf8:
-            let bytes = Array(string.utf8)
-            let pointer = try access.allocate(size: bytes.count, alignment: 1, "string")
-            try access.writeBytes(pointer, bytes, "string")
-            return (UInt32(pointer), UInt32(bytes.count))
+            var string = string
+            // A native string's UTF-8 is contiguous: copied into the guest without an array.
+            return try string.withUTF8 { bytes in
+                let pointer = try access.allocate(size: bytes.count, alignment: 1, "string")
+                try access.writeBytes(pointer, UnsafeRawBufferPointer(bytes), "string")
+                return (UInt32(pointer), UInt32(bytes.count))
+            }
         case .utf16:
             return try storeUTF16(access, string, tag: 0)
         case .latin1utf16:

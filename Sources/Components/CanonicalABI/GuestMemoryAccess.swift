@@ -7,17 +7,44 @@ final class GuestAccess {
     let realloc: Function?
     /// How strings are encoded in this guest's memory.
     let encoding: StringEncoding
-    /// Bytes of component values still allowed to be lifted in this call; stops a guest from
-    /// returning a small list whose elements all point at the same huge string.
-    var liftBudget: Int
+    /// What the values lifted through this access are, named in the error when they exceed
+    /// `liftLimit`.
+    enum Lifted: CustomStringConvertible {
+        /// An export's results.
+        case result
+        /// The arguments of the host-import call named (e.g. `wasi:io/streams@0.2.0#…`); its
+        /// name is only formatted when the error happens.
+        case arguments(of: String)
+
+        var description: String {
+            switch self {
+            case .result: return "result"
+            case .arguments(let name): return "arguments of \(name)"
+            }
+        }
+    }
+
+    let lifted: Lifted
+    /// Host memory the values lifted through this access may take (`ExecutionLimits.maxResultBytes`):
+    /// stops a guest from returning a small list whose elements all point at the same huge string.
+    let liftLimit: Int
+    /// Host memory charged so far (see `charge`).
+    private(set) var liftCharged = 0
     /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
     var handles: HandleScope?
 
-    init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8, liftBudget: Int = 256 << 20) {
+    /// How much host memory one lifted list element is charged: an 8-byte slot in its array
+    /// plus the boxed payload of an indirect enum case (a 16-byte object header and up to 24
+    /// bytes of payload). Strings and byte lists are charged their bytes on top.
+    static let hostBytesPerValue = 48
+
+    init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8,
+         lifted: Lifted = .result, liftLimit: Int = ExecutionLimits.default.maxResultBytes) {
         self.memory = memory
         self.realloc = realloc
         self.encoding = encoding
-        self.liftBudget = liftBudget
+        self.lifted = lifted
+        self.liftLimit = liftLimit
     }
 
     /// The handle operations, or a trap when a resource value appears where none can be mapped.
@@ -46,23 +73,39 @@ final class GuestAccess {
         }
     }
 
-    /// Charges `bytes` against the lift budget.
+    /// Charges `bytes` of host memory for values about to be lifted; throws once the total
+    /// would pass `liftLimit`, before anything that large is allocated. Only strings and lists
+    /// are charged: every other value has a size fixed by its type.
     func charge(_ bytes: Int) throws {
-        liftBudget -= bytes
-        guard liftBudget >= 0 else { throw ComponentError.trap("canonical ABI: lifted values exceed the per-call limit") }
+        let (total, overflow) = liftCharged.addingReportingOverflow(bytes)
+        liftCharged = overflow ? Int.max : total
+        guard liftCharged <= liftLimit else {
+            throw ComponentError.valuesTooLarge(what: lifted.description, atLeast: liftCharged, limit: liftLimit)
+        }
     }
 
     func readBytes(_ pointer: Int, _ count: Int, _ what: String) throws -> [UInt8] {
+        try withBytes(pointer, count, what) { Array($0) }
+    }
+
+    /// Runs `body` over `[pointer, pointer + count)` of guest memory, read in place (one bounds
+    /// check for the whole range).
+    func withBytes<T>(_ pointer: Int, _ count: Int, _ what: String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         try check(pointer, count, what)
-        guard count > 0 else { return [] }
-        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: count) { Array($0) }
+        guard count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: count, body)
     }
 
     func writeBytes(_ pointer: Int, _ bytes: [UInt8], _ what: String) throws {
+        try bytes.withUnsafeBytes { try writeBytes(pointer, $0, what) }
+    }
+
+    /// Copies `bytes` into guest memory at `pointer` (one bounds check, one memcpy).
+    func writeBytes(_ pointer: Int, _ bytes: UnsafeRawBufferPointer, _ what: String) throws {
         try check(pointer, bytes.count, what)
         guard !bytes.isEmpty else { return }
         try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: bytes.count) { buffer in
-            buffer.copyBytes(from: bytes)
+            buffer.copyMemory(from: bytes)
         }
     }
 

@@ -9,6 +9,8 @@ extension ComponentValue {
             return true
         case (.list(let element), .list(let items)):
             return items.allSatisfy { $0.matches(element) }
+        case (.list(.u8), .bytes):
+            return true
         case (.record(_, let fields), .record(let values)):
             return fields.count == values.count && zip(values, fields).allSatisfy { $0.0.matches($0.1.type) }
         case (.tuple(let types), .tuple(let values)):

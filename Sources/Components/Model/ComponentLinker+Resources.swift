@@ -4,14 +4,9 @@
 extension ComponentLinker {
     /// `(type (resource (rep i32) (dtor f)))`: a resource implemented by this component.
     mutating func defineResource(destructor: UInt32?, _ scope: Scope) throws -> ResolvedType {
-        let context = "type section"
-        if let destructor {
-            guard Int(destructor) < plan.coreFunctions.count else {
-                throw ComponentError.malformed("\(context): resource destructor core func \(destructor) is out of range (\(plan.coreFunctions.count) defined)")
-            }
-        }
+        let planDestructor = try destructor.map { try coreFunction($0, scope, "type section") }
         let name = scope.types.budget.freshResourceName("resource")
-        plan.resources[name] = .guest(destructor: destructor.map(Int.init))
+        plan.resources[name] = .guest(destructor: planDestructor, instance: scope.instanceID)
         return .resource(name: name)
     }
 
@@ -33,27 +28,28 @@ extension ComponentLinker {
     }
 
     /// `canon resource.new / resource.rep / resource.drop` of the resource type at `type`.
-    mutating func canonResource(_ canon: Canon, type: UInt32, _ scope: Scope) throws {
+    mutating func canonResource(_ canon: Canon, type: UInt32, _ scope: inout Scope) throws {
         let context = "canon section"
         guard case .resource(let name) = try scope.types.lookup(type, context) else {
-            throw ComponentError.malformed("\(context): resource built-in on type \(type), which is not a resource type")
+            throw ComponentError.invalid("\(context): resource built-in on type \(type), which is not a resource type")
         }
         guard let impl = plan.resources[name] else {
-            throw ComponentError.malformed("\(context): resource type \(type) (\(name)) is neither defined by the component nor imported")
+            throw ComponentError.invalid("\(context): resource type \(type) (\(name)) is neither defined by the component nor imported")
         }
+        let instance = scope.instanceID
         switch canon {
         case .resourceNew, .resourceRep:
             // Only the implementation can create handles from reps or read reps back.
-            guard impl.isGuest else {
-                throw ComponentError.malformed("\(context): resource.new/resource.rep of \(name), which this component does not define")
+            guard impl.isImplemented(by: instance) else {
+                throw ComponentError.invalid("\(context): resource.new/resource.rep of \(name), which this component does not define")
             }
             if case .resourceNew = canon {
-                plan.coreFunctions.append(.resourceNew(resource: name))
+                addCoreFunction(.resourceNew(resource: name, instance: instance), &scope)
             } else {
-                plan.coreFunctions.append(.resourceRep(resource: name))
+                addCoreFunction(.resourceRep(resource: name, instance: instance), &scope)
             }
         default:
-            plan.coreFunctions.append(.resourceDrop(resource: name))
+            addCoreFunction(.resourceDrop(resource: name, instance: instance), &scope)
         }
     }
 }

@@ -13,6 +13,8 @@ struct CanonOptions: Sendable {
     var realloc: Int?
     /// Index into `LinkPlan.coreFunctions`.
     var postReturn: Int?
+    /// Index into `LinkPlan.coreFunctions` (async lifts with a callback).
+    var callback: Int?
 }
 
 /// A component function defined by `canon lift`.
@@ -20,6 +22,16 @@ struct LiftedFunction: Sendable {
     var coreFunction: Int
     var options: CanonOptions
     var type: WITFunctionType
+    /// The component instance (index into the runtime's per-instance state) that lifted it;
+    /// its handle table receives the arguments' handles.
+    var instance: Int = 0
+    /// `canon lift … async`: results arrive through `task.return`.
+    var isAsync = false
+    /// The name it was first exported under (for messages about calls into it).
+    var exportName: String?
+    /// Set when the function's type uses something calls cannot carry here (streams, futures,
+    /// error contexts, huge fixed-length lists): calling it traps with this reason.
+    var unsupported: String?
 }
 
 /// A core function defined by `canon lower` of a host import.
@@ -29,6 +41,42 @@ struct LoweredFunction: Sendable {
     var host: HostFunction
     var type: WITFunctionType
     var options: CanonOptions
+    /// The component instance that lowered it (whose handle table its handles use).
+    var instance: Int = 0
+}
+
+/// A core function defined by `canon lower` of a function another component instance lifted:
+/// the fused adapter of the canonical ABI (lift from the caller, lower into the callee, call,
+/// then the same for the results).
+struct FusedCall: Sendable {
+    var callee: LiftedFunction
+    /// The caller's lowering options (its memory, realloc and string encoding).
+    var options: CanonOptions
+    /// The calling component instance.
+    var instance: Int
+    /// `canon lower … async`: arguments may arrive through a pointer past 4 flat values, the
+    /// results go to a return pointer, and the core function returns a status code.
+    var isAsync: Bool
+    /// For messages: the callee's export path as the caller imports it.
+    var name: String
+}
+
+/// A canonical built-in other than the resource built-ins.
+struct BuiltinFunction: Sendable {
+    enum Kind: Sendable {
+        case contextGet(Int), contextSet(Int)
+        case backpressureSet, backpressureChange(Int)
+        /// `task.return` of an async-lifted function with this result type and options.
+        case taskReturn(WITType?, CanonOptions)
+        /// A built-in of the async or thread proposals this layer does not run: it traps
+        /// (after the post-return check every built-in makes).
+        case unsupported(String)
+    }
+    var kind: Kind
+    /// The component instance that defined it.
+    var instance: Int
+    var params: [ValueType]
+    var results: [ValueType]
 }
 
 /// A component function value.
@@ -48,24 +96,33 @@ enum ComponentFunction: Sendable {
 enum CoreFunctionDef: Sendable {
     case export(instance: Int, name: String)
     case lowered(LoweredFunction)
+    case fused(FusedCall)
     /// `canon resource.new R`: `(rep: i32) -> handle: i32`, R defined by this component.
-    case resourceNew(resource: String)
+    case resourceNew(resource: String, instance: Int)
     /// `canon resource.rep R`: `(handle: i32) -> rep: i32`, R defined by this component.
-    case resourceRep(resource: String)
+    case resourceRep(resource: String, instance: Int)
     /// `canon resource.drop R`: `(handle: i32) -> ()`, runs R's destructor for an owned handle.
-    case resourceDrop(resource: String)
+    case resourceDrop(resource: String, instance: Int)
+    case builtin(BuiltinFunction)
 }
 
 /// Who implements a resource type, and so what dropping an owned handle of it does.
 enum ResourceImpl: Sendable {
     /// Imported from the host: its destructor is a Swift closure.
     case host(HostResource)
-    /// Defined by the component (`(type (resource (rep i32) (dtor f)))`): `destructor` indexes
-    /// `LinkPlan.coreFunctions`.
-    case guest(destructor: Int?)
+    /// Defined by a component instance (`(type (resource (rep i32) (dtor f)))`):
+    /// `destructor` indexes `LinkPlan.coreFunctions`; `instance` is the defining instance.
+    case guest(destructor: Int?, instance: Int)
 
     var isGuest: Bool {
         if case .guest = self { return true }
+        return false
+    }
+
+    /// Whether component instance `instance` implements this resource (and so receives the
+    /// `rep` itself where others receive a handle).
+    func isImplemented(by instance: Int) -> Bool {
+        if case .guest(_, let owner) = self { return owner == instance }
         return false
     }
 }
@@ -78,7 +135,7 @@ struct CoreExportRef: Sendable {
 
 /// An item of an inline core instance.
 enum CoreItem: Sendable {
-    case function(Int), table(Int), memory(Int), global(Int)
+    case function(Int), table(Int), memory(Int), global(Int), tag(Int)
 }
 
 /// An entry of the core instance index space, replayed in order at every instantiation.
@@ -95,11 +152,20 @@ struct LinkPlan: Sendable {
     /// (`CoreStateRewriter`), or nil when it could not be rewritten: the component is then not
     /// resettable and every call instantiates afresh.
     var moduleState: [CoreStateExports?] = []
+    /// For each of `modules`, how many memories it defines (the memory limiter counts their
+    /// allocations into the tree's total).
+    var definedMemories: [Int] = []
+    /// For each of `modules`, where in the component binary it was defined.
+    var moduleSources: [ModuleSource] = []
     var coreInstances: [CoreInstanceDef] = []
     var coreFunctions: [CoreFunctionDef] = []
     var coreMemories: [CoreExportRef] = []
     var coreTables: [CoreExportRef] = []
     var coreGlobals: [CoreExportRef] = []
+    var coreTags: [CoreExportRef] = []
+    /// How many component instances the component's instantiation creates (itself and every
+    /// nested instantiation); each has its own handle table and canonical-ABI state.
+    var componentInstances = 1
     /// Callable exports by client-visible name (`f` or `iface/f`).
     var exports: [String: LiftedFunction] = [:]
     /// Every resource type the component can hold handles to, by its unique name (the names

@@ -1,4 +1,5 @@
-/// A component-level type after index resolution: what one entry of a type index space means.
+/// A component-level type after index resolution: what one entry of a type index space means
+/// to the linker (the validator has already checked every rule).
 indirect enum ResolvedType: Sendable {
     /// A value type, with its structural node count (see `DecodeLimits.maxTypeNodes`) and depth.
     case value(WITType, nodes: Int, depth: Int)
@@ -11,6 +12,9 @@ indirect enum ResolvedType: Sendable {
     case resource(name: String)
     /// A core module type (only as an import/export descriptor).
     case module
+    /// A value or function type calls cannot carry here (streams, futures, error contexts,
+    /// fixed-length lists too large to spell out); using it in a call traps with the reason.
+    case unrepresentable(String)
 
     var kindName: String {
         switch self {
@@ -20,6 +24,7 @@ indirect enum ResolvedType: Sendable {
         case .component: return "component type"
         case .resource: return "resource type"
         case .module: return "module type"
+        case .unrepresentable: return "value type"
         }
     }
 }
@@ -38,6 +43,11 @@ final class TypeBudget: @unchecked Sendable {
     }
 }
 
+/// Thrown inside type resolution when a value type cannot be represented as a `WITType`.
+private struct Unrepresentable: Error {
+    var reason: String
+}
+
 /// Builds `WITType`s from `defvaltype`s against a stack of type index spaces (innermost last).
 struct TypeScopes {
     /// Type index spaces: `[0]` is the outermost component, the last one is the current scope.
@@ -53,7 +63,7 @@ struct TypeScopes {
     func lookup(_ index: UInt32, _ context: String) throws -> ResolvedType {
         let types = current
         guard Int(index) < types.count else {
-            throw ComponentError.malformed("\(context): type index \(index) out of range (\(types.count) types defined)")
+            throw ComponentError.invalid("\(context): type index \(index) out of range (\(types.count) types defined)")
         }
         return types[Int(index)]
     }
@@ -61,29 +71,40 @@ struct TypeScopes {
     /// The type `count` scopes out (0 = current).
     func outer(count: UInt32, index: UInt32, _ context: String) throws -> ResolvedType {
         guard Int(count) < stack.count else {
-            throw ComponentError.malformed("\(context): outer alias count \(count) exceeds the \(stack.count) enclosing scopes")
+            throw ComponentError.invalid("\(context): outer alias count \(count) exceeds the \(stack.count) enclosing scopes")
         }
         let types = stack[stack.count - 1 - Int(count)]
         guard Int(index) < types.count else {
-            throw ComponentError.malformed("\(context): outer type index \(index) out of range")
+            throw ComponentError.invalid("\(context): outer type index \(index) out of range")
         }
         return types[Int(index)]
     }
 
-    /// Resolves a `valtype` to a WIT type and its node count.
-    func valType(_ type: ValType, _ context: String) throws -> (WITType, Int, Int) {
+    /// Resolves a `valtype` to a WIT type, its node count and depth.
+    private func valType(_ type: ValType, _ context: String) throws -> (WITType, Int, Int) {
         switch type {
-        case .primitive(let prim): return (prim, 1, 1)
+        case .primitive(let primitive):
+            guard let wit = primitive.wit else { throw Unrepresentable(reason: "error-context values") }
+            return (wit, 1, 1)
         case .index(let index):
-            guard case .value(let wit, let nodes, let depth) = try lookup(index, context) else {
-                throw ComponentError.malformed("\(context): type index \(index) is not a value type")
+            switch try lookup(index, context) {
+            case .value(let wit, let nodes, let depth): return (wit, nodes, depth)
+            case .unrepresentable(let reason): throw Unrepresentable(reason: reason)
+            default: throw ComponentError.invalid("\(context): type index \(index) is not a value type")
             }
-            return (wit, nodes, depth)
         }
     }
 
     /// Resolves a `defvaltype`, enforcing the structural size cap.
     func defValType(_ def: DefValType, _ context: String) throws -> ResolvedType {
+        do {
+            return try representable(def, context)
+        } catch let unrepresentable as Unrepresentable {
+            return .unrepresentable(unrepresentable.reason)
+        }
+    }
+
+    private func representable(_ def: DefValType, _ context: String) throws -> ResolvedType {
         var nodes = 1
         var depth = 1
         func sub(_ type: ValType) throws -> WITType {
@@ -91,7 +112,7 @@ struct TypeScopes {
             nodes += count
             depth = max(depth, subDepth + 1)
             guard nodes <= DecodeLimits.maxTypeNodes else {
-                throw ComponentError.unsupported("\(context): a value type larger than \(DecodeLimits.maxTypeNodes) nodes")
+                throw Unrepresentable(reason: "a value type larger than \(DecodeLimits.maxTypeNodes) nodes")
             }
             guard depth <= DecodeLimits.maxTypeDepth else {
                 throw ComponentError.unsupported("\(context): a value type nested deeper than \(DecodeLimits.maxTypeDepth) levels")
@@ -100,10 +121,25 @@ struct TypeScopes {
         }
         let wit: WITType
         switch def {
-        case .primitive(let prim): wit = prim
+        case .primitive(let primitive):
+            guard let type = primitive.wit else { throw Unrepresentable(reason: "error-context values") }
+            wit = type
         case .record(let fields): wit = .record(name: nil, fields: try fields.map { WITType.Field(name: $0.0, type: try sub($0.1)) })
         case .variant(let cases): wit = .variant(name: nil, cases: try cases.map { WITType.Case(name: $0.0, type: try $0.1.map(sub)) })
         case .list(let element): wit = .list(try sub(element))
+        case .fixedList(let element, let count):
+            // `list<T, N>` has the layout and flattening of `tuple<T × N>`: carried as one.
+            let (type, elementNodes, _) = try valType(element, context)
+            guard Int(count) * elementNodes <= DecodeLimits.maxTypeNodes else {
+                throw Unrepresentable(reason: "a fixed-length list of \(count) elements")
+            }
+            wit = .tuple(Array(repeating: type, count: Int(count)))
+            nodes += Int(count) * elementNodes
+            depth += 1
+        case .map(let key, let value):
+            // `map<K, V>` has the layout of `list<tuple<K, V>>`.
+            wit = .list(.tuple([try sub(key), try sub(value)]))
+            nodes += 1
         case .tuple(let elements): wit = .tuple(try elements.map(sub))
         case .flags(let names): wit = .flags(name: nil, names: names)
         case .enum(let names): wit = .enum(name: nil, cases: names)
@@ -111,6 +147,8 @@ struct TypeScopes {
         case .result(let ok, let err): wit = .result(ok: try ok.map(sub), err: try err.map(sub))
         case .own(let index): wit = .own(resource: try resourceName(index, context))
         case .borrow(let index): wit = .borrow(resource: try resourceName(index, context))
+        case .stream: throw Unrepresentable(reason: "stream values")
+        case .future: throw Unrepresentable(reason: "future values")
         }
         try budget.charge(nodes, context)
         return .value(wit, nodes: nodes, depth: depth)
@@ -118,25 +156,27 @@ struct TypeScopes {
 
     func resourceName(_ index: UInt32, _ context: String) throws -> String {
         guard case .resource(let name) = try lookup(index, context) else {
-            throw ComponentError.malformed("\(context): handle type index \(index) is not a resource type")
+            throw ComponentError.invalid("\(context): handle type index \(index) is not a resource type")
         }
         return name
     }
 
-    /// Resolves a `functype`.
-    func funcType(_ def: FuncTypeDef, _ context: String) throws -> WITFunctionType {
+    /// Resolves a `functype`; one whose types cannot be carried becomes `.unrepresentable`.
+    func funcType(_ def: FuncTypeDef, _ context: String) throws -> ResolvedType {
         var nodes = 0
-        func resolve(_ labelled: (String, ValType)) throws -> WITParameter {
-            let (wit, count, _) = try valType(labelled.1, context)
+        func resolve(_ name: String, _ type: ValType) throws -> WITParameter {
+            let (wit, count, _) = try valType(type, context)
             nodes += count
-            guard nodes <= DecodeLimits.maxTypeNodes else {
-                throw ComponentError.unsupported("\(context): a function type larger than \(DecodeLimits.maxTypeNodes) nodes")
-            }
-            return WITParameter(name: labelled.0, type: wit)
+            return WITParameter(name: name, type: wit)
         }
-        let type = WITFunctionType(params: try def.params.map(resolve), results: try def.results.map(resolve))
-        try budget.charge(nodes + 1, context)
-        return type
+        do {
+            let params = try def.params.map { try resolve($0.0, $0.1) }
+            let results = try def.result.map { [try resolve("", $0)] } ?? []
+            try budget.charge(nodes + 1, context)
+            return .function(WITFunctionType(params: params, results: results))
+        } catch let unrepresentable as Unrepresentable {
+            return .unrepresentable("a function with \(unrepresentable.reason)")
+        }
     }
 
     /// Gives a named type export its name (records, variants, enums, flags, resources).
@@ -157,21 +197,16 @@ struct TypeScopes {
         switch desc {
         case .module: return .module
         case .function(let index):
-            guard case .function(let type) = try lookup(index, context) else {
-                throw ComponentError.malformed("\(context): '\(name)' is declared as a func but type \(index) is not a func type")
+            let type = try lookup(index, context)
+            switch type {
+            case .function, .unrepresentable: return type
+            default: throw ComponentError.invalid("\(context): '\(name)' is declared as a func but type \(index) is not a func type")
             }
-            return .function(type)
         case .value: throw ComponentError.unsupported("\(context): value imports/exports")
         case .type(.eq(let index)): return Self.named(try lookup(index, context), name)
         case .type(.subResource): return .resource(name: budget.freshResourceName(name))
-        case .component(let index):
-            let type = try lookup(index, context)
-            guard case .component = type else { throw ComponentError.malformed("\(context): '\(name)' type \(index) is not a component type") }
-            return type
-        case .instance(let index):
-            let type = try lookup(index, context)
-            guard case .instance = type else { throw ComponentError.malformed("\(context): '\(name)' type \(index) is not an instance type") }
-            return type
+        case .component(let index), .instance(let index):
+            return try lookup(index, context)
         }
     }
 
@@ -180,7 +215,7 @@ struct TypeScopes {
     mutating func typeDef(_ def: TypeDef, _ context: String) throws -> ResolvedType {
         switch def {
         case .value(let value): return try defValType(value, context)
-        case .function(let function): return .function(try funcType(function, context))
+        case .function(let function): return try funcType(function, context)
         case .resource: return .resource(name: budget.freshResourceName("resource"))
         case .instance(let decls):
             let (_, exports) = try declarations(decls, context)
@@ -197,29 +232,34 @@ struct TypeScopes {
         defer { stack.removeLast() }
         var imports: [(String, ResolvedType)] = []
         var exports: [(String, ResolvedType)] = []
+        /// Instance-typed declarations, for `alias export` inside the type.
+        var instances: [[(String, ResolvedType)]] = []
         for decl in decls {
             switch decl {
             case .coreType: break
             case .type(let def):
-                if case .resource = def { throw ComponentError.malformed("\(context): resource definitions are not allowed inside instance or component types") }
                 current.append(try typeDef(def, context))
             case .alias(let alias):
                 switch (alias.sort, alias.target) {
                 case (.type, .outer(let count, let index)):
                     current.append(try outer(count: count, index: index, context))
-                case (_, .export(_, let name)):
-                    throw ComponentError.unsupported("\(context): alias of instance export '\(name)' inside a type declaration")
+                case (_, .export(let instance, let name)):
+                    guard Int(instance) < instances.count, let item = instances[Int(instance)].first(where: { $0.0 == name })?.1 else {
+                        throw ComponentError.invalid("\(context): instance \(instance) has no export '\(name)'")
+                    }
+                    if case .instance(let exports) = item { instances.append(exports) } else { current.append(item) }
                 default:
-                    throw ComponentError.malformed("\(context): only outer type aliases are allowed in type declarations")
+                    break
                 }
-            case .export(let name, let desc):
-                let type = try externDesc(desc, name: name, context)
-                exports.append((name, type))
-                if case .type = desc { current.append(type) }
-            case .import(let name, let desc):
-                let type = try externDesc(desc, name: name, context)
-                imports.append((name, type))
-                if case .type = desc { current.append(type) }
+            case .export(let name, let desc), .import(let name, let desc):
+                let type = try externDesc(desc, name: name.name, context)
+                if case .import = decl { imports.append((name.name, type)) } else { exports.append((name.name, type)) }
+                switch desc {
+                case .type: current.append(type)
+                case .instance:
+                    if case .instance(let members) = type { instances.append(members) }
+                default: break
+                }
             }
         }
         return (imports, exports)

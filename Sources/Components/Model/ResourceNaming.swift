@@ -60,7 +60,7 @@ extension ResolvedType {
             return .component(imports: imports.map { ($0.0, $0.1.renamingResources(map)) },
                               exports: exports.map { ($0.0, $0.1.renamingResources(map)) })
         case .resource(let name): return .resource(name: map[name] ?? name)
-        case .module: return self
+        case .module, .unrepresentable: return self
         }
     }
 }

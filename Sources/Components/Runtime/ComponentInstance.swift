@@ -1,54 +1,26 @@
 @_spi(Fuzzing) import WasmKit
 
-/// Caps each linear memory of one instance and remembers that a growth was refused, so that a
-/// trap which follows can be reported as the memory limit rather than as a bare trap.
-final class MemoryCapLimiter: ResourceLimiter, @unchecked Sendable {
-    /// Per call: a reused instance gets the cap of the call it serves.
-    private(set) var maxBytes: Int
-    /// Set when a growth was denied; read after the call on the same thread.
-    private(set) var refused = false
-    /// How often a table was created or grown since the last `reset`. A reused instance is
-    /// only restored when no table grew (`InstanceSnapshot`): WasmKit has no public table size.
-    private(set) var tableGrowthChecks = 0
-
-    init(maxBytes: Int) { self.maxBytes = maxBytes }
-
-    /// Prepares the limiter of a reused instance for its next call.
-    func reset(maxBytes: Int, refused: Bool) {
-        self.maxBytes = maxBytes
-        self.refused = refused
-        tableGrowthChecks = 0
-    }
-
-    func limitMemoryGrowth(to desired: Int) throws -> Bool {
-        guard desired <= maxBytes else {
-            refused = true
-            return false
-        }
-        return true
-    }
-
-    func limitTableGrowth(to desired: Int) throws -> Bool {
-        tableGrowthChecks += 1
-        return desired <= 1 << 20
-    }
-}
-
-/// One live instantiation of a component: a fresh `Store` holding every core instance, built by
-/// replaying the plan's core instance definitions in order, and the component's resource handle
-/// table. Used for one call (or one `ComponentSession`) and then dropped, or reset to its
-/// post-instantiation state before its next call (`WarmInstance`), so no guest state survives
-/// between calls.
+/// One live instantiation of a component: a fresh `Store` holding every core instance of the
+/// whole instantiation tree (nested component instances included), built by replaying the
+/// plan's core instance definitions in order, and the canonical-ABI state of each component
+/// instance (`InstanceState`: handle table, post-return flag, task state). Used for one call
+/// (or one `ComponentSession`) and then dropped, or reset to its post-instantiation state
+/// before its next call (`WarmInstance`), so no guest state survives between calls. Fuel and
+/// the memory cap are the Store's, so they cover every component instance of the tree.
 final class ComponentInstance {
     let plan: LinkPlan
     let store: Store
     let limiter: MemoryCapLimiter
-    /// The component's handle table (one per instance, as the spec's `inst.table`); replaced
-    /// by an empty one when a reused instance is reset.
-    private(set) var handles = HandleTable()
+    /// One per component instance of the tree (`plan.componentInstances`); index 0 is the
+    /// outermost component.
+    private(set) var states: [InstanceState]
+    /// The component instance whose host import is running (for `HostCallContext`).
+    var currentInstance = 0
     /// Passed to every host function and host destructor this instance calls. One per call:
     /// a reused instance gets a new one for each call (`beginCall`).
     private(set) var context: HostCallContext
+    /// `ExecutionLimits.maxResultBytes` of the call being served.
+    var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
 
@@ -68,14 +40,24 @@ final class ComponentInstance {
         self.plan = plan
         self.store = Store(engine: engine)
         self.context = HostCallContext(session: session)
+        self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        let budget = HandleBudget()
+        self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState(budget: budget) }
         store.resourceLimiter = self.limiter
         store.fuel = Fuel(remaining: limits.fuel)
         context.instance = self
         for definition in plan.coreInstances {
             coreInstances.append(try instantiate(definition))
         }
+        if self.limiter.exceedsTotal { throw ComponentError.memoryLimit(self.limiter.maxBytes) }
     }
+
+    /// The handle table of the component instance whose host import is running.
+    var currentHandles: HandleTable { states[currentInstance].handles }
+
+    /// Live handles in the tables of every component instance of the tree.
+    var liveHandleCount: Int { states.reduce(0) { $0 + $1.handles.liveCount } }
 
     /// Every instance of a core module with its index in `plan.modules`, in creation order.
     var moduleInstances: [(module: Int, instance: Instance)] {
@@ -85,10 +67,11 @@ final class ComponentInstance {
         }
     }
 
-    /// Gives a reused instance a new per-call context (carrying `session`) and an empty handle
-    /// table, as a fresh instance would have.
+    /// Gives a reused instance a new per-call context (carrying `session`) and fresh
+    /// canonical-ABI state, as a fresh instance would have.
     func beginCall(session: AnyObject?) {
-        handles = HandleTable()
+        resetStates()
+        currentInstance = 0
         context = HostCallContext(session: session)
         context.instance = self
     }
@@ -97,8 +80,15 @@ final class ComponentInstance {
     func endCall() {
         // A host that (against the rules) kept the context must not see the next call.
         context.instance = nil
-        handles = HandleTable()
+        resetStates()
         context = HostCallContext()
+    }
+
+    /// Fresh canonical-ABI state for every component instance, sharing one handle budget.
+    private func resetStates() {
+        let budget = states[0].budget
+        budget.reset()
+        for state in states { state.reset(budget: budget) }
     }
 
     private func instantiate(_ definition: CoreInstanceDef) throws -> CoreInstanceValue {
@@ -112,7 +102,17 @@ final class ComponentInstance {
                     for (itemName, value) in items { imports.define(module: name, name: itemName, value) }
                 }
             }
-            return .module(try plan.modules[module].instantiate(store: store, imports: imports))
+            // The memories the module defines are allocated first; the limiter counts them in
+            // the tree's total, then tracks them by their `Memory` objects.
+            limiter.expectAllocations(plan.definedMemories[module])
+            let instance = try plan.modules[module].instantiate(store: store, imports: imports)
+            limiter.track(plan.moduleState[module].map { state in
+                state.memories.compactMap { name in
+                    if case .memory(let memory) = instance.export(name) { return memory }
+                    return nil
+                }
+            } ?? [])
+            return .module(instance)
         case .inline(let items):
             var values: [String: ExternalValue] = [:]
             for (name, item) in items {
@@ -121,6 +121,7 @@ final class ComponentInstance {
                 case .memory(let index): values[name] = .memory(try memory(index))
                 case .table(let index): values[name] = try export(plan.coreTables[index])
                 case .global(let index): values[name] = try export(plan.coreGlobals[index])
+                case .tag(let index): values[name] = try export(plan.coreTags[index])
                 }
             }
             return .inline(values)
@@ -141,7 +142,8 @@ final class ComponentInstance {
         return memory
     }
 
-    /// The core function at `index`, creating host trampolines for lowered imports on first use.
+    /// The core function at `index`, creating host trampolines (lowered imports, fused calls,
+    /// built-ins) on first use.
     func function(_ index: Int) throws -> Function {
         if let cached = functionCache[index] { return cached }
         let function: Function
@@ -152,100 +154,78 @@ final class ComponentInstance {
             }
             function = exported
         case .lowered(let lowered):
-            function = makeHostFunction(lowered)
-        case .resourceNew(let resource):
-            function = makeResourceBuiltin(resource, results: [.i32]) { instance, value in
-                [.i32(try instance.handles.add(HandleEntry(resource: resource, rep: value, own: true), "resource.new of \(resource)"))]
+            let signature = CanonicalABI.coreSignature(lowered.type, lifting: false)
+            function = trampoline(signature.params, signature.results) { instance, arguments in
+                try instance.callHost(lowered, arguments)
             }
-        case .resourceRep(let resource):
-            function = makeResourceBuiltin(resource, results: [.i32]) { instance, handle in
-                [.i32(try instance.handles.rep(handle, resource, "resource.rep"))]
+        case .fused(let fused):
+            let signature = CanonicalABI.fusedSignature(fused)
+            function = trampoline(signature.params, signature.results) { instance, arguments in
+                try instance.callFused(fused, arguments)
             }
-        case .resourceDrop(let resource):
-            function = makeResourceBuiltin(resource, results: []) { instance, handle in
-                try instance.dropHandle(handle, resource)
+        case .resourceNew(let resource, let owner):
+            function = trampoline([.i32], [.i32]) { instance, arguments in
+                let state = instance.states[owner]
+                try state.checkMayLeave("resource.new")
+                return [.i32(try state.handles.add(HandleEntry(resource: resource, rep: try Self.i32(arguments), own: true), "resource.new of \(resource)"))]
+            }
+        case .resourceRep(let resource, let owner):
+            function = trampoline([.i32], [.i32]) { instance, arguments in
+                [.i32(try instance.states[owner].handles.rep(try Self.i32(arguments), resource, "resource.rep"))]
+            }
+        case .resourceDrop(let resource, let owner):
+            function = trampoline([.i32], []) { instance, arguments in
+                try instance.states[owner].checkMayLeave("resource.drop")
+                try instance.dropHandle(try Self.i32(arguments), resource, in: owner)
                 return []
+            }
+        case .builtin(let builtin):
+            function = trampoline(builtin.params, builtin.results) { instance, arguments in
+                try instance.runBuiltin(builtin, arguments)
             }
         }
         functionCache[index] = function
         return function
     }
 
-    /// The guest memory/realloc view for a set of canonical options; `operation` names the
-    /// call in trap messages about handles.
-    func access(_ options: CanonOptions, _ operation: String) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), encoding: options.encoding)
-        access.handles = HandleScope(table: handles, resources: plan.resources, context: operation)
-        return access
-    }
-
-    /// A core function `(i32) -> results` implementing a resource built-in. Weak for the same
-    /// reason as `makeHostFunction`.
-    private func makeResourceBuiltin(_ resource: String, results: [ValueType], _ body: @escaping (ComponentInstance, UInt32) throws -> [Value]) -> Function {
-        Function(store: store, parameters: [.i32], results: results) { [weak self] _, arguments in
-            guard let self else { throw ComponentError.trap("resource built-in called after its instance ended") }
-            guard arguments.count == 1, case .i32(let value) = arguments[0] else {
-                throw ComponentError.trap("resource built-in for \(resource) called with \(arguments)")
-            }
-            return try body(self, value)
+    /// A core function implemented in Swift. Captures the instance weakly: the Store owns
+    /// this closure, and a strong reference back would keep the whole Store alive forever.
+    private func trampoline(_ params: [ValueType], _ results: [ValueType], _ body: @escaping (ComponentInstance, [Value]) throws -> [Value]) -> Function {
+        Function(store: store, parameters: params, results: results) { [weak self] _, arguments in
+            guard let self else { throw ComponentError.trap("a canonical built-in was called after its instance ended") }
+            return try body(self, arguments)
         }
     }
 
-    /// `canon resource.drop`: removes the handle and, for an owned one, destroys the resource
-    /// through its implementation's destructor.
-    func dropHandle(_ handle: UInt32, _ resource: String) throws {
-        let entry = try handles.drop(handle, resource, "resource.drop of \(plan.resourceDisplayNames[resource] ?? resource)")
+    static func i32(_ arguments: [Value]) throws -> UInt32 {
+        guard arguments.count == 1, case .i32(let value) = arguments[0] else {
+            throw ComponentError.trap("canonical built-in called with \(arguments)")
+        }
+        return value
+    }
+
+    /// The guest memory/realloc view for a set of canonical options, with the handle table of
+    /// component instance `instance`; `operation` names the call in trap messages, `lifted`
+    /// what the values it lifts are.
+    func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
+        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function),
+                                 encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
+        access.handles = HandleScope(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
+        return access
+    }
+
+    /// `canon resource.drop`: removes the handle from `instance`'s table and, for an owned one,
+    /// destroys the resource through its implementation's destructor.
+    func dropHandle(_ handle: UInt32, _ resource: String, in instance: Int) throws {
+        let entry = try states[instance].handles.drop(handle, resource, "resource.drop of \(plan.resourceDisplayNames[resource] ?? resource)")
         guard entry.own else { return }
         switch plan.resources[resource] {
         case .host(let host):
             try host.destructor(context, entry.rep)
-        case .guest(let destructor?):
+        case .guest(let destructor?, _):
             try function(destructor).invoke([.i32(entry.rep)])
-        case .guest(nil), nil:
+        case .guest(nil, _), nil:
             break
         }
-    }
-
-    /// A core function that lifts the guest's arguments, calls the Swift host function and
-    /// lowers its results. Captures the instance weakly: the Store owns this closure, and a strong
-    /// reference back would keep the whole Store alive forever.
-    private func makeHostFunction(_ lowered: LoweredFunction) -> Function {
-        let signature = CanonicalABI.coreSignature(lowered.type, lifting: false)
-        return Function(store: store, parameters: signature.params, results: signature.results) { [weak self] _, arguments in
-            guard let self else { throw ComponentError.trap("host function called after its instance ended") }
-            return try self.callHost(lowered, arguments)
-        }
-    }
-
-    private func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
-        let access = try access(lowered.options, lowered.name)
-        // Borrows lent to the host last exactly as long as the host call (spec: lenders are
-        // released when the subtask returns).
-        defer { access.handles?.releaseLenders() }
-        let paramTypes = lowered.type.params.map(\.type)
-        let resultTypes = lowered.type.results.map(\.type)
-        var cursor = FlatCursor(arguments)
-        var values: [ComponentValue]
-        if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
-            guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
-            let tuple = WITType.tuple(paramTypes)
-            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(lowered.name) arguments")
-            guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
-            values = loaded
-        } else {
-            values = try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
-        }
-        let results = try lowered.host.body(context, values)
-        guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
-            throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
-        }
-        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
-            guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
-            let tuple = WITType.tuple(resultTypes)
-            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(lowered.name) results")
-            try CanonicalABI.store(access, .tuple(results), tuple, at: Int(pointer))
-            return []
-        }
-        return try zip(results, resultTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
     }
 }

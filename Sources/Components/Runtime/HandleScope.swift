@@ -6,14 +6,17 @@ final class HandleScope {
     let table: HandleTable
     /// Resource implementations by unique name (from the link plan).
     let resources: [String: ResourceImpl]
+    /// The component instance that owns `table`.
+    let instance: Int
     /// Names the operation in trap messages, e.g. `wasi:io/streams@0.2.0#[method]output-stream.write`.
     let context: String
     /// Handles lent by `liftBorrow` during this operation.
     private(set) var lenders: [UInt32] = []
 
-    init(table: HandleTable, resources: [String: ResourceImpl], context: String) {
+    init(table: HandleTable, resources: [String: ResourceImpl], instance: Int, context: String) {
         self.table = table
         self.resources = resources
+        self.instance = instance
         self.context = context
     }
 
@@ -32,10 +35,10 @@ final class HandleScope {
         try table.lowerOwn(rep, resource, context)
     }
 
-    /// The guest receives a borrow of `rep` for the current export call. A guest borrowing its
-    /// own resource type gets the rep itself (spec: `cx.inst is t.rt.impl`).
+    /// The guest receives a borrow of `rep` for the current export call. A component instance
+    /// borrowing a resource it implements gets the rep itself (spec: `cx.inst is t.rt.impl`).
     func lowerBorrow(_ rep: UInt32, _ resource: String) throws -> UInt32 {
-        if resources[resource]?.isGuest == true { return rep }
+        if resources[resource]?.isImplemented(by: instance) == true { return rep }
         return try table.lowerBorrow(rep, resource, context)
     }
 

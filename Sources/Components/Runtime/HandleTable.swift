@@ -15,12 +15,35 @@ struct HandleEntry {
     var lends: Int = 0
 }
 
+/// The cap on handle-table slots shared by every component instance of one instantiation
+/// tree, so that nesting cannot multiply it.
+final class HandleBudget {
+    private(set) var used = 0
+
+    /// Takes one slot, or traps naming the cap.
+    func claim(_ context: String) throws {
+        guard used < HandleTable.maxHandles else {
+            throw ComponentError.trap("\(context): more than \(HandleTable.maxHandles) resource handle slots across the component's instances")
+        }
+        used += 1
+    }
+
+    /// Back to no slots (every table sharing the budget is being replaced).
+    func reset() { used = 0 }
+}
+
 /// The handle table of one component instance. Index 0 is never used, so a zeroed or default
-/// value from the guest is never a valid handle; freed slots are reused.
+/// value from the guest is never a valid handle; freed slots are reused LIFO (the spec's order).
 final class HandleTable {
     /// Far below the spec's 2^28 - 1: each live handle costs host memory, and no real guest
-    /// holds a million resources in one call.
+    /// holds a million resources in one call. Counted across all tables sharing a budget.
     static let maxHandles = 1 << 20
+
+    private let budget: HandleBudget
+
+    init(budget: HandleBudget = HandleBudget()) {
+        self.budget = budget
+    }
 
     private var slots: [HandleEntry?] = [nil]
     private var free: [UInt32] = []
@@ -34,9 +57,7 @@ final class HandleTable {
             slots[Int(index)] = entry
             return index
         }
-        guard slots.count <= Self.maxHandles else {
-            throw ComponentError.trap("\(context): more than \(Self.maxHandles) live resource handles")
-        }
+        try budget.claim(context)
         slots.append(entry)
         return UInt32(slots.count - 1)
     }

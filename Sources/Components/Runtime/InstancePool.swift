@@ -19,13 +19,30 @@ final class WarmInstance: @unchecked Sendable {
     private let startupCap: Int
     private let startupRefused: Bool
 
-    /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`,
-    /// or returns nil when its state cannot be snapshotted exactly: also when instantiation left
-    /// the guest holding handles (e.g. wasi-libc's preopened directories). Those name resources
-    /// of the session that instantiated it, which ends with its call; a later call must
-    /// instantiate afresh with its own session.
-    init?(fresh instance: ComponentInstance, limits: ExecutionLimits) {
-        guard instance.handles.liveCount == 0, let snapshot = InstanceSnapshot.capture(instance) else { return nil }
+    /// What became of a just-instantiated instance offered for reuse.
+    enum Offer {
+        case warm(WarmInstance)
+        /// Its state cannot be restored exactly: it serves its call and is dropped.
+        case notReusable
+        /// Preparing it for reuse left its memory unusable: it must not run.
+        case damaged
+    }
+
+    /// Wraps a just-instantiated `instance` (no call has run in it yet) built with `limits`.
+    /// An instance whose instantiation left the guest holding handles (e.g. wasi-libc's
+    /// preopened directories) is not reusable: those name resources of the session that
+    /// instantiated it, which ends with its call; a later call must instantiate afresh with its
+    /// own session.
+    static func offer(_ instance: ComponentInstance, limits: ExecutionLimits) -> Offer {
+        guard instance.liveHandleCount == 0 else { return .notReusable }
+        switch InstanceSnapshot.capture(instance) {
+        case .snapshot(let snapshot): return .warm(WarmInstance(instance, snapshot: snapshot, limits: limits))
+        case .notReusable: return .notReusable
+        case .damaged: return .damaged
+        }
+    }
+
+    private init(_ instance: ComponentInstance, snapshot: InstanceSnapshot, limits: ExecutionLimits) {
         self.instance = instance
         self.snapshot = snapshot
         startupFuel = limits.fuel - min(limits.fuel, instance.store.fuel?.remaining ?? limits.fuel)
@@ -41,9 +58,10 @@ final class WarmInstance: @unchecked Sendable {
     func prepare(limits: ExecutionLimits, session: AnyObject?) -> Bool {
         guard limits.fuel >= startupFuel else { return false }
         if limits.maxMemoryBytes != startupCap {
-            guard !startupRefused, snapshot.largestMemoryBytes <= limits.maxMemoryBytes else { return false }
+            guard !startupRefused, max(snapshot.largestMemoryBytes, instance.limiter.trackedBytes) <= limits.maxMemoryBytes else { return false }
         }
         instance.store.fuel = Fuel(remaining: limits.fuel - startupFuel)
+        instance.maxResultBytes = limits.maxResultBytes
         instance.limiter.reset(maxBytes: limits.maxMemoryBytes, refused: startupRefused)
         instance.beginCall(session: session)
         return true
@@ -55,6 +73,9 @@ final class WarmInstance: @unchecked Sendable {
         instance.endCall()
         return snapshot.restore(limiter: instance.limiter)
     }
+
+    /// The linear memory this instance holds (the sum of its memories' sizes).
+    var memoryBytes: Int { snapshot.totalMemoryBytes }
 }
 
 /// A bounded, thread-safe stack of idle warm instances of one component.
@@ -63,24 +84,46 @@ final class InstancePool: @unchecked Sendable {
     /// one spare each; more concurrent calls build extra instances that are dropped afterwards.
     static let defaultCapacity = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Linear memory the idle instances of one component may hold together (each keeps its
+    /// memories and their images), so an app with a large memory keeps fewer of them: a 12 MiB
+    /// CPython keeps all `defaultCapacity`, a 64 MiB app two. One instance is always kept.
+    static let defaultMaxIdleMemoryBytes = 128 << 20
+
     let capacity: Int
+    let maxIdleMemoryBytes: Int
     private let lock = NSLock()
     private var idle: [WarmInstance] = []
+    private var idleMemoryBytes = 0
 
-    init(capacity: Int = InstancePool.defaultCapacity) {
+    init(capacity: Int = InstancePool.defaultCapacity, maxIdleMemoryBytes: Int = InstancePool.defaultMaxIdleMemoryBytes) {
         self.capacity = capacity
+        self.maxIdleMemoryBytes = maxIdleMemoryBytes
     }
 
     /// An idle instance, most recently used first (its memory is likeliest still in cache).
     func take() -> WarmInstance? {
-        lock.withLock { idle.popLast() }
+        lock.withLock {
+            guard let instance = idle.popLast() else { return nil }
+            idleMemoryBytes -= instance.memoryBytes
+            return instance
+        }
     }
 
     /// Returns an instance after a successful reset; dropped if the pool is full.
     func put(_ instance: WarmInstance) {
         lock.withLock {
-            if idle.count < capacity { idle.append(instance) }
+            guard Self.keeps(idleCount: idle.count, idleMemoryBytes: idleMemoryBytes, adding: instance.memoryBytes,
+                             capacity: capacity, maxIdleMemoryBytes: maxIdleMemoryBytes) else { return }
+            idle.append(instance)
+            idleMemoryBytes += instance.memoryBytes
         }
+    }
+
+    /// Whether a pool holding `idleCount` instances of `idleMemoryBytes` keeps one more of
+    /// `adding` bytes.
+    static func keeps(idleCount: Int, idleMemoryBytes: Int, adding: Int, capacity: Int, maxIdleMemoryBytes: Int) -> Bool {
+        guard idleCount < capacity else { return false }
+        return idleCount == 0 || idleMemoryBytes + adding <= maxIdleMemoryBytes
     }
 
     /// Idle instances right now (for tests and benchmarks).

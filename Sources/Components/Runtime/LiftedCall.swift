@@ -1,50 +1,89 @@
 import WasmKit
 
 extension ComponentInstance {
-    /// Calls a lifted export: lowers the arguments into the guest, invokes the core function,
-    /// lifts the results, then runs `post-return` (definitions.py `canon_lift`).
-    func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String = "export") throws -> [ComponentValue] {
-        let access = try access(lifted.options, name)
-        let core = try function(lifted.coreFunction)
-        let paramTypes = lifted.type.params.map(\.type)
-        let resultTypes = lifted.type.results.map(\.type)
-
-        var flatArguments: [Value]
-        if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
-            let tuple = WITType.tuple(paramTypes)
-            let pointer = try access.allocate(size: CanonicalABI.size(tuple), alignment: CanonicalABI.alignment(tuple), "arguments")
-            try CanonicalABI.store(access, .tuple(arguments), tuple, at: pointer)
-            flatArguments = [.i32(UInt32(pointer))]
-        } else {
-            flatArguments = try zip(arguments, paramTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+    /// Calls a lifted function (definitions.py `canon_lift`): lowers the arguments into its
+    /// component instance, invokes the core function, lifts the results, hands them to
+    /// `deliver` (a caller lowers them there), then runs `post-return` with the instance barred
+    /// from leaving. An async-lifted function's results come from its `task.return`.
+    @discardableResult
+    func call(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String = "export", deliver: (([ComponentValue]) throws -> Void)? = nil) throws -> [ComponentValue] {
+        if let reason = lifted.unsupported {
+            throw ComponentError.trap("unsupported: \(name) uses \(reason), which calls cannot carry here")
         }
+        let state = states[lifted.instance]
+        let callerContext = state.beginTask()
+        defer { state.endTask(restoring: callerContext) }
+        do {
+            let access = try access(lifted.options, instance: lifted.instance, name, lifted: .result)
+            let core = try function(lifted.coreFunction)
+            let paramTypes = lifted.type.params.map(\.type)
+            let resultTypes = lifted.type.results.map(\.type)
 
-        let expected = CanonicalABI.coreSignature(lifted.type, lifting: true)
-        let actual = core.type
-        guard actual.parameters == expected.params, actual.results == expected.results else {
-            throw ComponentError.trap("core function has type \(actual.parameters) -> \(actual.results), but the WIT signature needs \(expected.params) -> \(expected.results)")
-        }
-        let coreResults = try core.invoke(flatArguments)
-
-        var results: [ComponentValue]
-        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
-            guard coreResults.count == 1, case .i32(let pointer) = coreResults[0] else {
-                throw ComponentError.trap("expected a return pointer from the core function")
+            var flatArguments: [Value]
+            if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
+                let tuple = WITType.tuple(paramTypes)
+                let pointer = try access.allocate(size: CanonicalABI.size(tuple), alignment: CanonicalABI.alignment(tuple), "arguments")
+                try CanonicalABI.store(access, .tuple(arguments), tuple, at: pointer)
+                flatArguments = [.i32(UInt32(pointer))]
+            } else {
+                flatArguments = try zip(arguments, paramTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
             }
-            let tuple = WITType.tuple(resultTypes)
-            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "return area")
-            guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
-            results = loaded
-        } else {
-            var cursor = FlatCursor(coreResults)
-            results = try resultTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
-        }
 
-        if let postReturn = lifted.options.postReturn {
-            try function(postReturn).invoke(coreResults)
+            let expected = CanonicalABI.liftedSignature(lifted)
+            let actual = core.type
+            guard actual.parameters == expected.params, actual.results == expected.results else {
+                throw ComponentError.trap("core function has type \(actual.parameters) -> \(actual.results), but the WIT signature needs \(expected.params) -> \(expected.results)")
+            }
+            let results: [ComponentValue]
+            let coreResults: [Value]
+            if lifted.isAsync {
+                state.tasks.append(InstanceState.TaskRecord(resultType: resultTypes.first, results: nil))
+                defer { state.tasks.removeLast() }
+                coreResults = try core.invoke(flatArguments)
+                if lifted.options.callback != nil {
+                    guard coreResults.count == 1, case .i32(let code) = coreResults[0], code & 0xF == 0 else {
+                        throw ComponentError.trap("unsupported: \(name) is an async export that waits or yields, which this host does not run")
+                    }
+                }
+                guard let delivered = state.tasks.last?.results else {
+                    throw ComponentError.trap("\(name): async export returned without calling task.return")
+                }
+                results = delivered
+            } else {
+                coreResults = try core.invoke(flatArguments)
+                if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+                    guard coreResults.count == 1, case .i32(let pointer) = coreResults[0] else {
+                        throw ComponentError.trap("expected a return pointer from the core function")
+                    }
+                    let tuple = WITType.tuple(resultTypes)
+                    try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "return area")
+                    guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+                    results = loaded
+                } else {
+                    var cursor = FlatCursor(coreResults)
+                    results = try resultTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+                }
+            }
+            try deliver?(results)
+            if let postReturn = lifted.options.postReturn {
+                state.mayLeave = false
+                defer { state.mayLeave = true }
+                try function(postReturn).invoke(coreResults)
+            }
+            try state.handles.checkBorrowsReleased(name)
+            if limiter.exceedsTotal { throw ComponentError.memoryLimit(limiter.maxBytes) }
+            return results
         }
-        try handles.checkBorrowsReleased(name)
-        return results
+    }
+}
+
+extension CanonicalABI {
+    /// The core type a lifted function's core function must have.
+    static func liftedSignature(_ lifted: LiftedFunction) -> (params: [ValueType], results: [ValueType]) {
+        guard lifted.isAsync else { return coreSignature(lifted.type, lifting: true) }
+        var params = lifted.type.params.flatMap { flatten($0.type) }
+        if params.count > maxFlatParams { params = [.i32] }
+        return (params, lifted.options.callback == nil ? [] : [.i32])
     }
 }
 
@@ -74,14 +113,14 @@ extension ComponentInstance {
     func validate(_ exports: [String: LiftedFunction]) throws {
         // Guest resource destructors are called with the rep: `(i32) -> ()`.
         for (name, impl) in plan.resources {
-            guard case .guest(let destructor?) = impl else { continue }
+            guard case .guest(let destructor?, _) = impl else { continue }
             let type = try function(destructor).type
             guard type.parameters == [.i32], type.results.isEmpty else {
                 throw ComponentError.malformed("destructor of resource \(plan.resourceDisplayNames[name] ?? name) must have type (i32) -> (), not \(type.parameters) -> \(type.results)")
             }
         }
-        for (name, lifted) in exports {
-            let expected = CanonicalABI.coreSignature(lifted.type, lifting: true)
+        for (name, lifted) in exports where lifted.unsupported == nil {
+            let expected = CanonicalABI.liftedSignature(lifted)
             let actual = try function(lifted.coreFunction).type
             guard actual.parameters == expected.params, actual.results == expected.results else {
                 throw ComponentError.malformed("canon lift of '\(name)': core function type \(actual.parameters) -> \(actual.results) does not match the flattened WIT type \(expected.params) -> \(expected.results)")

@@ -18,6 +18,8 @@ enum ResultFootprint {
         switch value {
         case .string(let text):
             return perValue + text.utf8.count
+        case .bytes(let bytes):
+            return perValue + bytes.count * perByte
         case .list(let items):
             if let first = items.first, case .u8 = first { return perValue + items.count * perByte }
             return perValue + estimate(items)

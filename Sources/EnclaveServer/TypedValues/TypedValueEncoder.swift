@@ -25,6 +25,7 @@ enum TypedValueEncoder {
         case (.f64(let v), .f64): return .double(v)
         case (.char(let c), .char): return .string(String(Character(c)))
         case (.string(let s), .string): return .string(s)
+        case (.bytes(let bytes), .list(.u8)): return .bytes(bytes)
         case (.list(let items), .list(.u8)):
             return .array(items.map { if case .u8(let b) = $0 { return .uint(UInt64(b)) } else { return .null } })
         case (.list(let items), .list(let element)): return .array(items.map { encodeTyped($0, as: element) })

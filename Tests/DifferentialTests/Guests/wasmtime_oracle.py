@@ -8,7 +8,10 @@ Usage:
   wasmtime_oracle.py --batch < request.json         {"component", "fuel", "calls": [{"export","args"}]}
                                                     → {"results": [...]} (one fresh instance per call);
                                                     with "report_fuel": true each ok result also has
-                                                    "fuel": the units consumed, as a decimal string
+                                                    "fuel": the units consumed, as a decimal string;
+                                                    with "session": true every call runs in ONE
+                                                    instance, in order (state carries over; after a
+                                                    trap the instance is unusable)
 
 The JSON value encoding shared with the Swift side (DifferentialTests/Support/ValueJSON.swift),
 always read against the WIT type:
@@ -258,17 +261,23 @@ class Oracle:
         return {"exports": {n: canonical(describe_func(f)) for n, f in sorted(self.exports.items())},
                 "imports": {n: describe_func(f) for n, f in sorted(self.imports.items())}}
 
-    def call(self, export, args, fuel):
-        store = wasmtime.Store(self.engine)
-        store.set_fuel(fuel)
-        if self.wasi:
-            store.set_wasi(wasmtime.WasiConfig())
+    def call(self, export, args, fuel, session=None):
+        if session is None:
+            store = wasmtime.Store(self.engine)
+            store.set_fuel(fuel)
+            if self.wasi:
+                store.set_wasi(wasmtime.WasiConfig())
         try:
-            instance = self.linker.instantiate(store, self.component)
+            if session is None:
+                instance = self.linker.instantiate(store, self.component)
+            else:
+                store, instance = session
             func = self.find(instance, store, export)
             ftype = self.exports[export]
             values = [from_json(a, t) for a, (_, t) in zip(args, ftype.params)]
             result = func(store, *values)
+            if session is not None:
+                func.post_return(store)
             out = {"ok": canonical([] if ftype.result is None else [to_json(result, ftype.result)])}
             if self.report_fuel:
                 # A string, like every other field: the Swift side reads results as [String: String].
@@ -294,7 +303,14 @@ def main(argv):
         oracle = Oracle(request["component"])
         oracle.report_fuel = bool(request.get("report_fuel"))
         fuel = request.get("fuel", 10_000_000)
-        out = {"results": [oracle.call(c["export"], c["args"], fuel) for c in request["calls"]]}
+        session = None
+        if request.get("session"):
+            store = wasmtime.Store(oracle.engine)
+            store.set_fuel(fuel)
+            if oracle.wasi:
+                store.set_wasi(wasmtime.WasiConfig())
+            session = (store, oracle.linker.instantiate(store, oracle.component))
+        out = {"results": [oracle.call(c["export"], c["args"], fuel, session) for c in request["calls"]]}
     elif len(argv) == 3 and argv[1] == "--describe":
         out = Oracle(argv[2]).describe()
     elif len(argv) == 4:

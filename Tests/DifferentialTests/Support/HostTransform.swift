@@ -30,6 +30,8 @@ enum HostTransform {
             var reversed = String.UnicodeScalarView()
             reversed.append(contentsOf: s.unicodeScalars.reversed())
             return .string(String(reversed))
+        case (.bytes(let bytes), .list):
+            return try transform(.list(bytes.map(ComponentValue.u8)), type)
         case (.list(let items), .list(let element)):
             return .list(try items.reversed().map { try transform($0, element) })
         case (.record(let fields), .record(_, let types)) where fields.count == types.count:
@@ -150,7 +152,11 @@ enum ValueFactory {
             var s = String.UnicodeScalarView()
             for _ in 0..<(rng.oneIn(6) ? 0 : rng.below(12)) { s.append(randomScalar(&rng)) }
             return .string(String(s))
-        case .list(let element): return .list((0..<count).map { _ in random(for: element, &rng, depth: depth + 1) })
+        case .list(let element):
+            let items = (0..<count).map { _ in random(for: element, &rng, depth: depth + 1) }
+            // Both spellings of a list<u8> (without drawing from the generator, so the values stay the same).
+            if element == .u8, count % 2 == 0, let bytes = ComponentValue.list(items).byteList { return .bytes(bytes) }
+            return .list(items)
         case .record(_, let fields): return .record(fields.map { random(for: $0.type, &rng, depth: depth + 1) })
         case .tuple(let types): return .tuple(types.map { random(for: $0, &rng, depth: depth + 1) })
         case .variant(_, let cases):

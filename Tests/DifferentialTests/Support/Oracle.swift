@@ -49,6 +49,17 @@ enum Oracle {
         return results.map { r in r["ok"].map(Outcome.ok) ?? .trap(r["trap"] ?? "?") }
     }
 
+    /// Runs the calls in order in ONE wasmtime instance (state carries over between them).
+    static func callInSession(_ component: URL, _ calls: [(export: String, argumentsJSON: String)], fuel: UInt64) throws -> [Outcome] {
+        let list = calls.map { "{\"export\":\(ValueJSON.quote($0.export)),\"args\":\($0.argumentsJSON)}" }.joined(separator: ",")
+        let request = "{\"component\":\(ValueJSON.quote(component.path)),\"fuel\":\(fuel),\"session\":true,\"calls\":[\(list)]}"
+        let json = try runJSON(["--batch"], stdin: Data(request.utf8))
+        guard let results = json["results"] as? [[String: String]], results.count == calls.count else {
+            throw Failure(description: "oracle returned no results list")
+        }
+        return results.map { r in r["ok"].map(Outcome.ok) ?? .trap(r["trap"] ?? "?") }
+    }
+
     /// Like `call`, and also the fuel wasmtime consumed for each call (instantiation included),
     /// nil for a call that trapped.
     static func callReportingFuel(_ component: URL, _ calls: [(export: String, argumentsJSON: String)],

@@ -38,6 +38,8 @@ enum ValueJSON {
         case (.f64(let v), .f64): return v.isNaN && !exactNaN ? "\"nan\"" : "\"0x" + hex(v.bitPattern, digits: 16) + "\""
         case (.char(let c), .char): return quote(String(Character(c)))
         case (.string(let s), .string): return quote(s)
+        case (.bytes(let bytes), .list):
+            return try encode(.list(bytes.map(ComponentValue.u8)), type)
         case (.list(let items), .list(let element)):
             return "[" + (try items.map { try encode($0, element) }).joined(separator: ",") + "]"
         case (.record(let fields), .record(_, let types)) where fields.count == types.count:

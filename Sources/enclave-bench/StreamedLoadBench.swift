@@ -6,10 +6,10 @@ import Foundation
 /// the streamed load of an ~18 MB componentize-py component and of a 64 MiB one, and a 16 MiB
 /// string result (a chunked response). Targets come from the memcpy floor measured here, times
 /// the passes each path must make over the bytes (hashing, base64 at both levels, TLS, JSON).
-enum LargeValuesBench {
+enum StreamedLoadBench {
     /// componentize-py's component, built by Tests/DifferentialTests/Guests/componentize-py/build.sh.
     static var componentizePyPath: String {
-        ProcessInfo.processInfo.environment["ENCLAVE_COMPONENTIZE_PY_WASM"] ?? "/tmp/enclave-componentize-py/hello.wasm"
+        ProcessInfo.processInfo.environment["ENCLAVE_COMPONENTIZE_PY_WASM"] ?? ".build/guests/componentize-py.wasm"
     }
 
     static func run(_ options: Options, report: Report) async throws {

@@ -1,0 +1,144 @@
+import WasmKit
+
+// Calls that leave a component instance: to a host import (lift the guest's arguments, call
+// Swift, lower the results) and to a function another component instance lifted (the fused
+// adapter: lift from the caller, lower into the callee, call, lift the results, lower them into
+// the caller, then run the callee's post-return). Values cross as `ComponentValue`s, which
+// carry every value of every WIT type exactly; handles move between the two handle tables.
+
+extension CanonicalABI {
+    /// The core type of the function `canon lower` of a lifted function defines.
+    static func fusedSignature(_ fused: FusedCall) -> (params: [ValueType], results: [ValueType]) {
+        guard fused.isAsync else { return coreSignature(fused.callee.type, lifting: false) }
+        var params = fused.callee.type.params.flatMap { flatten($0.type) }
+        if params.count > maxFlatAsyncParams { params = [.i32] }
+        if !fused.callee.type.results.isEmpty { params.append(.i32) }
+        return (params, [.i32])
+    }
+
+    static let maxFlatAsyncParams = 4
+    /// `Subtask.State.RETURNED`: an async-lowered call that completed before returning.
+    static let subtaskReturned: UInt32 = 2
+}
+
+extension ComponentInstance {
+    func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
+        try states[lowered.instance].checkMayLeave("import \(lowered.name)")
+        let access = try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
+        // Borrows lent to the host last exactly as long as the host call (spec: lenders are
+        // released when the subtask returns).
+        defer { access.handles?.releaseLenders() }
+        let previous = currentInstance
+        currentInstance = lowered.instance
+        defer { currentInstance = previous }
+        var cursor = FlatCursor(arguments)
+        let values = try liftArguments(lowered.type, access, &cursor, limit: CanonicalABI.maxFlatParams, lowered.name)
+        let results = try lowered.host.body(context, values)
+        let resultTypes = lowered.type.results.map(\.type)
+        guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
+            throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
+        }
+        return try lowerResults(results, resultTypes, access, &cursor, lowered.name)
+    }
+
+    /// The fused adapter for `canon lower` of a lifted function.
+    func callFused(_ fused: FusedCall, _ arguments: [Value]) throws -> [Value] {
+        let name = fused.name
+        try states[fused.instance].checkMayLeave("call to \(name)")
+        let callerAccess = try access(fused.options, instance: fused.instance, name, lifted: .arguments(of: name))
+        defer { callerAccess.handles?.releaseLenders() }
+        var cursor = FlatCursor(arguments)
+        let limit = fused.isAsync ? CanonicalABI.maxFlatAsyncParams : CanonicalABI.maxFlatParams
+        let values = try liftArguments(fused.callee.type, callerAccess, &cursor, limit: limit, name)
+        let resultTypes = fused.callee.type.results.map(\.type)
+        var lowered: [Value] = []
+        _ = try call(fused.callee, values, name: name) { results in
+            // The caller receives the results before the callee's post-return runs.
+            if fused.isAsync {
+                if !resultTypes.isEmpty {
+                    guard case .i32(let pointer) = try cursor.next(.i32) else { return }
+                    let tuple = WITType.tuple(resultTypes)
+                    try callerAccess.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) results")
+                    try CanonicalABI.store(callerAccess, .tuple(results), tuple, at: Int(pointer))
+                }
+                lowered = [.i32(CanonicalABI.subtaskReturned)]
+            } else {
+                lowered = try self.lowerResults(results, resultTypes, callerAccess, &cursor, name)
+            }
+        }
+        return lowered
+    }
+
+    /// Lifts a call's arguments from flat core values (or from memory past `limit` of them).
+    private func liftArguments(_ type: WITFunctionType, _ access: GuestAccess, _ cursor: inout FlatCursor, limit: Int, _ name: String) throws -> [ComponentValue] {
+        let paramTypes = type.params.map(\.type)
+        guard paramTypes.flatMap(CanonicalABI.flatten).count > limit else {
+            return try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+        }
+        guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+        let tuple = WITType.tuple(paramTypes)
+        try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) arguments")
+        guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+        return loaded
+    }
+
+    /// Lowers a call's results for the caller: flat, or through the return pointer that follows
+    /// the flat arguments in `cursor`.
+    private func lowerResults(_ results: [ComponentValue], _ resultTypes: [WITType], _ access: GuestAccess, _ cursor: inout FlatCursor, _ name: String) throws -> [Value] {
+        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+            guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+            let tuple = WITType.tuple(resultTypes)
+            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) results")
+            try CanonicalABI.store(access, .tuple(results), tuple, at: Int(pointer))
+            return []
+        }
+        return try zip(results, resultTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+    }
+
+    /// The built-ins that run here; the others trap as unsupported.
+    func runBuiltin(_ builtin: BuiltinFunction, _ arguments: [Value]) throws -> [Value] {
+        let state = states[builtin.instance]
+        switch builtin.kind {
+        case .contextGet(let index):
+            return [.i32(try state.contextSlot(index))]
+        case .contextSet(let index):
+            try state.setContextSlot(index, try Self.i32(arguments))
+            return []
+        case .backpressureSet:
+            state.backpressure = try Self.i32(arguments) == 0 ? 0 : 1
+            return []
+        case .backpressureChange(let delta):
+            let next = state.backpressure + delta
+            guard next >= 0, next <= InstanceState.maxBackpressure else {
+                throw ComponentError.trap("backpressure counter \(delta < 0 ? "underflow" : "overflow")")
+            }
+            state.backpressure = next
+            return []
+        case .taskReturn(let type, let options):
+            try state.checkMayLeave("task.return")
+            guard let task = state.tasks.last, task.results == nil else {
+                throw ComponentError.trap("task.return called when no async task of this instance is waiting for its results")
+            }
+            let wanted = type.map(CanonicalABI.flatten) ?? []
+            let declared = task.resultType.map(CanonicalABI.flatten) ?? []
+            guard wanted == declared else { throw ComponentError.trap("task.return invoked with an invalid type") }
+            let access = try access(options, instance: builtin.instance, "task.return", lifted: .result)
+            var cursor = FlatCursor(arguments)
+            var values: [ComponentValue] = []
+            if let type {
+                if wanted.count > CanonicalABI.maxFlatParams {
+                    guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+                    try access.checkAlignment(Int(pointer), CanonicalABI.alignment(type), "task.return")
+                    values = [try CanonicalABI.load(access, type, at: Int(pointer))]
+                } else {
+                    values = [try CanonicalABI.liftFlat(access, &cursor, type)]
+                }
+            }
+            state.tasks[state.tasks.count - 1].results = values
+            return []
+        case .unsupported(let name):
+            try state.checkMayLeave(name)
+            throw ComponentError.trap("unsupported: the \(name) built-in (component-model async and threads) is not supported")
+        }
+    }
+}
