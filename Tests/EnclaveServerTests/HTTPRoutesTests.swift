@@ -178,6 +178,45 @@ final class HTTPRoutesTests: XCTestCase {
         await big.close()
     }
 
+    /// curl sends `Expect: 100-continue` for bodies over 1 MiB and waits up to a second for
+    /// `100 Continue`; Python's socket client here waits for it (five seconds at most) before
+    /// sending the body. A body refused from its head gets the final answer instead.
+    func testExpectContinueIsAnsweredBeforeTheBody() async throws {
+        let script = #"""
+        import json, socket, ssl, sys
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        def exchange(length, body):
+            with context.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)) as tls:
+                tls.sendall(("POST /data HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % length).encode())
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    chunk = tls.recv(4096)
+                    if not chunk: break
+                    received += chunk
+                interim = received.split(b"\r\n")[0].decode()
+                if interim.startswith("HTTP/1.1 100"):
+                    received = received.split(b"\r\n\r\n", 1)[1]
+                    tls.sendall(body)
+                    while b"\r\n\r\n" not in received or not received.endswith(b"}"):
+                        chunk = tls.recv(4096)
+                        if not chunk: break
+                        received += chunk
+                return interim, received.split(b"\r\n")[0].decode(), received.split(b"\r\n\r\n", 1)[-1].decode()
+        body = b'{"wasm_list":{}}'
+        print(json.dumps({"accepted": exchange(len(body), body), "refused": exchange(17 * 1024 * 1024, b"")}))
+        """#
+        let port = try XCTUnwrap(harness.address.port)
+        let output = try RATLSProcess.run(["python3", "-c", script, String(port)])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: [String]], output.stdout)
+        XCTAssertEqual(result["accepted"]?[0], "HTTP/1.1 100 Continue")
+        XCTAssertEqual(result["accepted"]?[1], "HTTP/1.1 200 OK")
+        XCTAssertEqual(result["accepted"]?[2], #"{"status":"apps","apps":[]}"#)
+        XCTAssertEqual(result["refused"]?[0], "HTTP/1.1 413 Payload Too Large", "no 100 for a body the server will not read")
+    }
+
     func testPipelinedRequestsAreAnsweredInOrder() async throws {
         let http = try await client()
         try await loadTestGuest(http)

@@ -39,6 +39,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var reserved = 0
     private var ticket: RequestMemoryBudget.Ticket?
     private var awaitingGrant = false
+    /// The request sent `Expect: 100-continue`: its client waits for `100 Continue` (curl up to
+    /// a second) before sending the body, which it gets once the body will be read.
+    private var continuePending = false
     private var readHeld = false
     private var readForwarded = false
     private var progressed = false
@@ -120,9 +123,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         body = []
         body.reserveCapacity(length)
         state = .reading(head: head)
+        continuePending = Self.expectsContinue(head)
         guard length > RequestMemoryBudget.smallFrameLimit else {
             _ = budget.reserve(length) {}  // counted, never waits (as small frames)
             reserved = length
+            sendContinueIfExpected(context: context)
             return
         }
         let loop = context.eventLoop
@@ -130,6 +135,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         switch budget.reserve(length, grant: { loop.execute { bound.value.0.granted(length, context: bound.value.1) } }) {
         case .reserved:
             reserved = length
+            sendContinueIfExpected(context: context)
             scheduleStallCheck(context: context)
         case .queued(let queued):
             ticket = queued
@@ -145,11 +151,25 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         awaitingGrant = false
         reserved = length
+        sendContinueIfExpected(context: context)
         scheduleStallCheck(context: context)
         if readHeld {
             readHeld = false
             forwardRead(context: context)
         }
+    }
+
+    /// `Expect: 100-continue` on an HTTP/1.1 request (RFC 9110 §10.1.1; HTTP/1.0 clients cannot ask).
+    private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.version != .http1_0 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
+    }
+
+    /// Tells a client waiting for it to send the body: the request passed the checks made on its
+    /// head and the budget holds its length. (A refused request gets its final answer instead.)
+    private func sendContinueIfExpected(context: ChannelHandlerContext) {
+        guard continuePending else { return }
+        continuePending = false
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     static func tooLarge(_ size: Int, limit: Int) -> String {
