@@ -1,5 +1,5 @@
 // The public surface of the component layer that the server builds on.
-// Keep these signatures stable; the implementation behind them grows (issue 3).
+// Keep these signatures stable; the implementation behind them grows.
 
 /// Limits applied to one call of a component function, across all of its core instances.
 public struct ExecutionLimits: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Foundation
 
-// enclave-bench: every performance figure of the README in one run (issue 6).
+// enclave-bench: every performance figure of the README in one run.
 // `swift run -c release enclave-bench [--quick] [--only GROUP,…]`; see Options.swift.
 
 let options: Options

@@ -65,7 +65,7 @@ struct Verify: ParsableCommand {
             return
         }
         let challengeNonce: [UInt8]? = challenge ? (0 ..< 32).map { _ in UInt8.random(in: 0 ... 255) } : nonce.flatMap(Hex.decode)
-        let expectations = try expected.expectations(binding: challengeNonce.map { .nonce($0) } ?? .deterministic, at: time)
+        var expectations = try expected.expectations(binding: challengeNonce.map { .nonce($0) } ?? .deterministic, at: time)
         let der: [UInt8]
         do {
             if let challengeNonce {
@@ -82,6 +82,10 @@ struct Verify: ParsableCommand {
             let pem = "-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n-----END CERTIFICATE-----\n"
             try pem.write(toFile: savePEM, atomically: true, encoding: .utf8)
         }
+        // The certificate is judged at the time it arrived (unless --at): a challenge-bound
+        // certificate is minted during the handshake, so a time taken before connecting can
+        // precede its NotBefore on a slow link or a busy machine.
+        if time == nil { expectations.now = .now }
         var report = AttestationVerifier(expectations: expectations).verify(certificateDER: der)
         if let appraiser = try expected.appraiser() {
             if let hardware = AttestationVerifier.hardwareEvidence(certificateDER: der) {

@@ -4,9 +4,7 @@ import XCTest
 /// The Embedded Swift test guest (`Guests/test-guest`), built from our own Swift sources.
 final class TestGuestTests: XCTestCase {
     func loadGuest() throws -> Component {
-        guard let bytes = try Fixtures.testGuestBytes() else {
-            throw XCTSkip("Guests/test-guest/test-guest.wasm has not been built")
-        }
+        let bytes = try XCTUnwrap(try Fixtures.testGuestBytes(), "Guests/test-guest/test-guest.wasm has not been built (Guests/test-guest/build.sh)")
         return try Component.load(bytes)
     }
 

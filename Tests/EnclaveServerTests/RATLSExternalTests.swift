@@ -77,7 +77,7 @@ final class RATLSExternalTests: XCTestCase {
 
     private func requirePythonCryptography() throws {
         guard (try? RATLSProcess.run(["python3", "-c", "import cryptography"]))?.status == 0 else {
-            throw XCTSkip("SKIPPED LOUDLY: python3 with the `cryptography` package is required for this cross-check")
+            throw OracleFailure(text: "python3 with the `cryptography` package is required for this cross-check (scripts/test installs tests/requirements.txt)")
         }
     }
 
@@ -146,7 +146,7 @@ final class RATLSExternalTests: XCTestCase {
     }
 
     func testOpenSSLSClientReadsThePerAppCertificate() throws {
-        guard RATLSProcess.available("openssl") else { throw XCTSkip("SKIPPED LOUDLY: openssl is not installed") }
+        guard RATLSProcess.available("openssl") else { throw OracleFailure(text: "openssl is not installed (scripts/test installs it)") }
         try harness.load("demo", hostname: "demo.enclave")
         let guest = try RATLSHarness.guest()
         let script = "openssl s_client -connect 127.0.0.1:\(harness.port) -servername demo.enclave -tls1_3 </dev/null 2>/dev/null | openssl x509 -outform DER | od -An -v -tx1"

@@ -104,9 +104,8 @@ enum RATLSProcess {
         // The products directory: the test bundle itself on Linux, its parent on Darwin.
         let bundle = Bundle(for: RATLSHarness.self).bundleURL
         let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("enclave").path }
-        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("SKIPPED LOUDLY: the enclave CLI is not built at \(candidates); run `swift build --build-tests` first")
-        }
+        let path = try XCTUnwrap(candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }),
+                                 "the enclave CLI is not built at \(candidates); run `swift build --build-tests` first")
         return path
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 final class WITConsistencyTests: XCTestCase {
     private func cases(of block: String, in file: String) throws -> [String] {
         let text = try String(contentsOf: repositoryRoot.appendingPathComponent(file), encoding: .utf8)
-        guard let start = text.range(of: block + " {") else { throw XCTSkip("no \(block) in \(file)") }
+        let start = try XCTUnwrap(text.range(of: block + " {"), "no \(block) in \(file)")
         let body = text[start.upperBound...].prefix { $0 != "}" }
         return body.split(separator: "\n")
             .map { $0.trimmingCharacters(in: .whitespaces) }

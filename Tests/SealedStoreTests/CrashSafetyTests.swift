@@ -15,18 +15,15 @@ final class CrashSafetyTests: XCTestCase {
     static let keyCount = 16
     static let appKeyHex = String(repeating: "3c", count: 32)
 
-    /// Child mode only (skipped in a normal run): write forever until killed. After each commit,
-    /// record "<key> <iteration>" in a progress file, so the parent knows the newest iteration that
-    /// was acknowledged as committed.
-    func testChildWriterLoop() throws {
-        guard let directory = ProcessInfo.processInfo.environment[Self.childDirectoryVariable] else {
-            throw XCTSkip("runs only as the child of testKillNineMidWriteLosesAtMostTheWriteInFlight")
-        }
+    /// The child's work: write forever until killed. After each commit, record
+    /// "<key> <iteration>" in a progress file, so the parent knows the newest iteration that was
+    /// acknowledged as committed.
+    private func childWriterLoop(directory: String) throws -> Never {
         let store = try SealedStore.open(dataDirectory: directory)
         let kv = try store.kv(appName: "crash", key: AppKey.fromHex(Self.appKeyHex))
         let progress = open((directory as NSString).appendingPathComponent("progress"),
                             O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        guard progress >= 0 else { throw XCTSkip("cannot open progress file") }
+        guard progress >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: directory + "/progress"]) }
         var iteration = Int(ProcessInfo.processInfo.environment[Self.childStartVariable] ?? "") ?? 0
         while true {
             iteration += 1
@@ -43,11 +40,16 @@ final class CrashSafetyTests: XCTestCase {
     }
 
     func testKillNineMidWriteLosesAtMostTheWriteInFlight() throws {
+        // The child is this test binary re-running this test with the directory in its
+        // environment: it only writes, until the parent kills it.
+        if let directory = ProcessInfo.processInfo.environment[Self.childDirectoryVariable] {
+            try childWriterLoop(directory: directory)
+        }
         let dir = try TempDirectory("crash")
         for round in 0..<3 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            child.arguments = ["SealedStoreTests.CrashSafetyTests/testChildWriterLoop"]
+            child.arguments = ["SealedStoreTests.CrashSafetyTests/testKillNineMidWriteLosesAtMostTheWriteInFlight"]
             var environment = ProcessInfo.processInfo.environment
             environment[Self.childDirectoryVariable] = dir.path
             environment[Self.childStartVariable] = String(round * 1_000_000)

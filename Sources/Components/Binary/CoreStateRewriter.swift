@@ -2,7 +2,7 @@ import WasmKit
 
 // A load-time rewrite of each core module that makes its whole mutable state reachable from the
 // host, so that a used instance can be reset to its post-instantiation state instead of being
-// re-instantiated (issue 3 item 6, "fast fresh instances").
+// re-instantiated ("fast fresh instances", docs/fresh-instances.md).
 //
 // WasmKit's public API reaches a module's globals, memories and tables only through exports,
 // and `__stack_pointer` or an adapter's state are never exported. So we append exports of every
