@@ -107,19 +107,33 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The release number and the git commit (GitCommitPlugin), for `--version`.
+        .target(name: "BuildInfo", swiftSettings: [.swiftLanguageMode(.v6)], plugins: ["GitCommitPlugin"]),
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
+        // Build-time tool of EmbedFilesPlugin: folders of files → Swift source.
+        .executableTarget(name: "embed-files", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .plugin(name: "EmbedFilesPlugin", capability: .buildTool(), dependencies: ["embed-files"]),
         .executableTarget(
             name: "enclave-os",
             dependencies: [
-                "EnclaveServer", "Egress",
+                "EnclaveServer", "Egress", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The client CLI. Templates/ and Console/Assets/ are embedded into it at build time
+        // (EmbedFilesPlugin), so an installed binary needs no files beside it.
         .executableTarget(
             name: "enclave",
             dependencies: [
-                "EnclaveClient", "EnclaveProtocol", "Attestation",
+                "EnclaveClient", "EnclaveProtocol", "Attestation", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            exclude: ["Console/Assets"],
+            plugins: ["EmbedFilesPlugin"]
         ),
         // Runs the Component Model specification's .wast tests against Components
         // (Tests/Conformance/component-model; docs/components.md).

@@ -2,11 +2,12 @@ import EnclaveProtocol
 
 /// Turns command-line words into typed call parameters (`{"type":T,"value":V}`, SPEC §4).
 ///
-/// A word is typed by the export's WIT signature from `wasm_schema`, or explicitly as
-/// `TYPE:VALUE` (`u32:42`, `string:hi`, `bool:true`), which overrides the schema and works
-/// without one. To pass a string that itself starts with a type name and a colon, prefix it:
-/// `string:u32:5`. Compound values (lists, records, …) are written as JSON (`[1,2,3]`,
-/// `{"x":1}`); the server checks them against the real type.
+/// A word is typed by the export's WIT signature from `wasm_schema`: a `string` or `char`
+/// parameter takes the word as is; any other type reads it as WAVE (`42`, `[1, 2]`,
+/// `{x: 4, y: -1}`, `some(3)`, `ok("x")`, `red`), and, failing that, as the JSON of earlier
+/// versions (`{"x":4}`, `null`). `TYPE:VALUE` (`u32:42`, `string:hi`, `bool:true`) overrides the
+/// schema and works without one. To pass a string that itself starts with a type name and a
+/// colon, prefix it: `string:u32:5`.
 public enum ArgumentTyping {
     /// The tags accepted in `TYPE:VALUE`.
     public static let knownTags: Set<String> = [
@@ -36,13 +37,18 @@ public enum ArgumentTyping {
             throw EnclaveClientError.invalidArgument(
                 "\(label): no signature known for this argument; write it as TYPE:VALUE (e.g. u32:42, string:hi)")
         }
-        if let primitive = type.stringValue {
+        if let primitive = type.stringValue, primitive == "string" || primitive == "char" {
             return try typed(tag: primitive, text: word, type: type, label: label)
         }
-        guard let kind = type["kind"]?.stringValue else {
-            throw EnclaveClientError.invalidArgument("\(label): unsupported type description \(type.serializedString)")
+        let witType = try WITValueType(schema: type)
+        do {
+            return try WAVEDecoder.typed(word, as: witType)
+        } catch let wave as WAVEError {
+            // The JSON forms of earlier versions still work; report the WAVE problem otherwise.
+            let tag = type.stringValue ?? type["kind"]?.stringValue ?? "?"
+            if let legacy = try? typed(tag: tag, text: word, type: type, label: label) { return legacy }
+            throw EnclaveClientError.invalidArgument("\(label): \(wave)")
         }
-        return try typed(tag: kind, text: word, type: type, label: label)
     }
 
     /// Whether `word` carries its own type (`TYPE:VALUE`).

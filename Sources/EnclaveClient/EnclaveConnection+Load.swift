@@ -16,8 +16,15 @@ public struct LoadProgress: Sendable {
     /// Bytes of the component acknowledged by the server (hashing: bytes hashed).
     public var bytesDone: Int
     public var totalBytes: Int
-    /// How the component travels: `"one frame"` or `"streamed in N chunks"`.
+    /// How the component travels: `"one frame"` (``oneFrame``) or `"streamed in N chunks"`.
     public var method: String
+
+    /// The `method` of a load sent in one frame: reported once, before the frame, as nothing
+    /// acknowledges part of it.
+    public static let oneFrame = "one frame"
+
+    /// Whether the load goes in chunks, each acknowledged (so `bytesDone` advances).
+    public var isStreamed: Bool { method != Self.oneFrame }
 }
 
 /// How `load` sends a component.
@@ -52,7 +59,7 @@ extension EnclaveConnection {
         }
         if !streamed {
             let bytes = try source.read(offset: 0, count: source.size)
-            progress?(LoadProgress(phase: .uploading, bytesDone: 0, totalBytes: source.size, method: "one frame"))
+            progress?(LoadProgress(phase: .uploading, bytesDone: 0, totalBytes: source.size, method: LoadProgress.oneFrame))
             let compat = method == .compat
             if !compat, source.size > Self.maxOneFrameBase64Bytes {
                 throw EnclaveClientError.invalidArgument("'\(source.label)' (\(source.size) bytes) does not fit one frame "

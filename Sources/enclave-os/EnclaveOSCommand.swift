@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Dispatch
 import EnclaveServer
 import Egress
@@ -9,7 +10,8 @@ import Foundation
 struct EnclaveOSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enclave-os",
-        abstract: "Run WebAssembly component apps behind a TLS 1.3 framed-JSON protocol."
+        abstract: "Run WebAssembly component apps behind a TLS 1.3 framed-JSON protocol.",
+        version: BuildInfo.versionLine
     )
 
     @Option(help: "Address to listen on.")
@@ -99,6 +101,13 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the store is opened: a taken port is named now, not after restoring every app.
+        do {
+            try PortProbe.checkAvailable(host: host, port: port)
+        } catch {
+            log("error: \(error)")
+            throw ExitCode.failure
+        }
         let environmentToken = ProcessInfo.processInfo.environment["ENCLAVE_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         var configuration = ServerConfiguration(
             host: host,

@@ -61,45 +61,6 @@ struct Load: SessionCommand {
     }
 }
 
-/// `enclave call APP FUNC [ARGS…]`
-struct Call: SessionCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Call an exported function.",
-        discussion: """
-            Arguments are typed from the export's signature (wasm_schema). Write TYPE:VALUE \
-            (u32:42, string:hi, bool:true) to choose the type yourself; compound values are JSON \
-            ('[1,2,3]', '{"x":1}').
-            """
-    )
-    @Argument(help: "App name.") var app: String
-    @Argument(help: "Export name, e.g. add or my-interface/add.") var function: String
-    @Argument(parsing: .allUnrecognized, help: "Arguments, typed by the signature or as TYPE:VALUE.") var arguments: [String] = []
-    @OptionGroup var options: ConnectionOptions
-
-    func execute(in session: Session, json: Bool) throws {
-        let params = try ArgumentTyping.typedParams(arguments, params: signature(in: session)?.params)
-        let response = try session.management(ManagementMessages.call(app: app, function: function, params: params), json: json)
-        guard !json else { return }
-        guard response["status"]?.stringValue == "ok", let returns = response["returns"]?.arrayValue else {
-            throw EnclaveClientError.unexpectedResponse(expected: "status ok", got: response.serializedString)
-        }
-        for value in returns { print(Output.value(value)) }
-    }
-
-    /// The export's signature, or nil when every argument is explicitly typed (then no
-    /// schema is needed, e.g. against a server without `wasm_schema`).
-    private func signature(in session: Session) throws -> FunctionSchema? {
-        guard arguments.contains(where: { !ArgumentTyping.isExplicitlyTyped($0) }) else { return nil }
-        let schema = try session.schema(app: app)
-        guard let function = schema.function(named: function) else {
-            // Same wording as the server's error for an unknown export.
-            let available = schema.functions.map(\.name).sorted().joined(separator: ", ")
-            throw EnclaveClientError.requestFailed("app '\(app)' has no export '\(self.function)'. Available: [\(available)]")
-        }
-        return function
-    }
-}
-
 /// `enclave list`
 struct List: SessionCommand {
     static let configuration = CommandConfiguration(abstract: "List loaded apps.")
@@ -133,18 +94,5 @@ struct Unload: SessionCommand {
         default:
             throw EnclaveClientError.unexpectedResponse(expected: "status unloaded", got: response.serializedString)
         }
-    }
-}
-
-/// `enclave schema APP`
-struct Schema: SessionCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the WIT signatures of an app's exports.")
-    @Argument(help: "App name.") var app: String
-    @OptionGroup var options: ConnectionOptions
-
-    func execute(in session: Session, json: Bool) throws {
-        let response = try session.management(ManagementMessages.schema(app: app), json: json)
-        guard !json else { return }
-        for function in try AppSchema(json: response).functions { print(Output.signature(function)) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import EnclaveClient
 #if canImport(Glibc)
 import Glibc
@@ -13,40 +14,38 @@ struct EnclaveCLI: ParsableCommand {
         commandName: "enclave",
         abstract: "Talk to an EnclaveOS server: load, call, list and unload WebAssembly component apps.",
         discussion: """
-            The server's RA-TLS certificate is verified only with --verify (or by `enclave verify`); \
-            without it, only use this against servers on networks you trust.
+            The server's RA-TLS certificate is verified only with --verify (or by `enclave verify`, \
+            and always by `enclave console`); without it, only use this against servers on \
+            networks you trust.
+
+            Environment: ENCLAVE_HOST and ENCLAVE_PORT set the default server (else \
+            127.0.0.1:8443); ENCLAVE_TOKEN the operator token (used by `shutdown`); \
+            ENCLAVE_HISTORY the shell's history file (else ~/.enclave_history).
+
+            \(ExitStatus.summary)
             """,
-        subcommands: [Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self, Verify.self]
+        version: BuildInfo.versionLine,
+        subcommands: [
+            Ping.self, Load.self, Call.self, List.self, Unload.self, Schema.self, Shell.self, Verify.self,
+            New.self, Console.self, Shutdown.self,
+        ]
     )
-}
 
-/// Where to connect and how to print; shared by every subcommand.
-struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Server host name or IP address.")
-    var host: String = "127.0.0.1"
+    /// The subcommand names, for "did you mean" and shell completion.
+    static var commandNames: [String] {
+        configuration.subcommands.map { $0._commandName } + ["help"]
+    }
 
-    @Option(name: .long, help: "Server TCP port.")
-    var port: Int = 8443
-
-    @Option(name: .customLong("server-name"), help: "TLS SNI to send (an app's hostname selects its certificate).")
-    var serverName: String?
-
-    @Option(name: .customLong("protocol"), help: "Wire protocol: http (HTTP/1.1) or frames (length-prefixed JSON); the server speaks both on one port.")
-    var wireProtocol: WireProtocol = .http
-
-    @Flag(name: .long, help: "Print the raw inner JSON response instead of human-readable output.")
-    var json = false
-
-    @Flag(name: .long, help: "Verify the server's attested (RA-TLS) certificate first; refuse to talk to it if any check fails.")
-    var verify = false
-
-    @OptionGroup var expected: ExpectationOptions
-
-    /// How to check the server: attested with `--verify` (implied by any expectation, policy or
-    /// collateral option, so none is ever silently ignored), else none.
-    func verification() throws -> TLSVerification {
-        guard verify || expected.requested else { return .noVerification }
-        return try expected.verification(binding: .deterministic)
+    /// Runs the command line; an unknown command gets a suggestion and the usage status (64)
+    /// instead of ArgumentParser's generic "unexpected argument".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-"), !commandNames.contains(first) {
+            fputs("error: \(Suggestions.unknownCommand(first, among: commandNames))\n", stderr)
+            fputs("Run 'enclave --help' for the list of commands.\n", stderr)
+            Terminal.exit(.usage)
+        }
+        main(arguments)
     }
 }
 
@@ -58,7 +57,8 @@ protocol SessionCommand: ParsableCommand {
 }
 
 extension SessionCommand {
-    /// Standalone run: connect, execute, and turn errors into a message on stderr + exit 1.
+    /// Standalone run: connect, execute, and turn errors into a message on stderr and the
+    /// documented exit status.
     func run() throws {
         do {
             let session = try Session.connect(options)
@@ -67,8 +67,7 @@ extension SessionCommand {
         } catch let error as ExitCode {
             throw error
         } catch {
-            Terminal.printError(error)
-            throw ExitCode.failure
+            throw Terminal.fail(error)
         }
     }
 }
@@ -77,7 +76,28 @@ extension SessionCommand {
 enum Terminal {
     /// Writes `error: <message>` to stderr.
     static func printError(_ error: Error) {
-        fputs("error: \(error)\n", stderr)
+        fputs("error: \(Terminal.message(error))\n", stderr)
+    }
+
+    /// Prints `error` and returns the exit code its ``ExitStatus`` documents.
+    static func fail(_ error: Error) -> ExitCode {
+        printError(error)
+        return ExitStatus.of(error).exitCode
+    }
+
+    /// The text of an error; ArgumentParser's own errors through its formatter.
+    static func message(_ error: Error) -> String {
+        if error is ValidationError { return EnclaveCLI.message(for: error) }
+        return "\(error)"
+    }
+
+    /// Ends the process with `status` (outside ArgumentParser's own error handling).
+    static func exit(_ status: ExitStatus) -> Never {
+        #if canImport(Glibc)
+        Glibc.exit(status.rawValue)
+        #else
+        Darwin.exit(status.rawValue)
+        #endif
     }
 
     /// Whether standard input is an interactive terminal (prompts only make sense then).

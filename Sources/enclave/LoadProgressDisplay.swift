@@ -44,28 +44,47 @@ final class LoadProgressDisplay: @unchecked Sendable {
     }
 
     private func line(_ progress: LoadProgress, now: UInt64) -> String {
-        let total = Self.mebibytes(progress.totalBytes)
+        let unit = SizeUnit(for: progress.totalBytes)
+        let total = unit.format(progress.totalBytes)
         switch progress.phase {
         case .hashing:
-            return "hashing \(label) (\(total) MiB) for the streamed load"
+            return "hashing \(label) (\(total)) for the streamed load"
         case .committing:
             let seconds = Double(now - started) / 1e9
-            return "sent \(total) MiB in \(Self.decimal(seconds)) s; the server verifies and compiles the component"
+            return "sent \(total) in \(Self.decimal(seconds)) s; the server verifies and compiles the component"
         case .uploading:
-            guard isTerminal else { return "uploading \(label): \(total) MiB, \(progress.method)" }
+            // Only a streamed load reports bytes as they are acknowledged.
+            guard isTerminal, progress.isStreamed else { return "uploading \(label): \(total), \(progress.method)" }
             let seconds = max(Double(now - started) / 1e9, 0.001)
             let rate = Double(progress.bytesDone) / seconds
             let percent = progress.totalBytes == 0 ? 100 : progress.bytesDone * 100 / progress.totalBytes
             let left = rate > 0 ? Double(progress.totalBytes - progress.bytesDone) / rate : 0
-            return "uploading \(label): \(Self.mebibytes(progress.bytesDone)) / \(total) MiB  \(percent)%  "
+            return "uploading \(label): \(unit.number(progress.bytesDone)) / \(total)  \(percent)%  "
                 + "\(Self.decimal(rate / Double(1 << 20))) MiB/s  ETA \(Self.decimal(left)) s"
         }
     }
 
-    private static func mebibytes(_ bytes: Int) -> String { decimal(Double(bytes) / Double(1 << 20)) }
+    /// The unit sizes are shown in, chosen by the total so that a 4 KB component does not
+    /// read `0.0 MiB`.
+    private struct SizeUnit {
+        let name: String
+        let bytes: Int
+
+        init(for total: Int) {
+            (name, bytes) = total >= 1 << 20 ? ("MiB", 1 << 20) : total >= 1 << 10 ? ("KiB", 1 << 10) : ("bytes", 1)
+        }
+
+        /// The number alone, with one decimal place above bytes.
+        func number(_ value: Int) -> String {
+            bytes == 1 ? "\(value)" : LoadProgressDisplay.decimal(Double(value) / Double(bytes))
+        }
+
+        /// The number and the unit.
+        func format(_ value: Int) -> String { "\(number(value)) \(name)" }
+    }
 
     /// One decimal place, without Foundation's formatters.
-    private static func decimal(_ value: Double) -> String {
+    fileprivate static func decimal(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"
     }

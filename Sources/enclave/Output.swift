@@ -28,21 +28,8 @@ enum Output {
         return lines.joined(separator: "\n")
     }
 
-    /// `add(a: u32, b: u32) -> u32`
-    static func signature(_ function: FunctionSchema) -> String {
-        let params = function.params.map { "\($0.name): \(ArgumentTyping.describe($0.type))" }.joined(separator: ", ")
-        let results: String
-        switch function.results.count {
-        case 0: results = ""
-        case 1 where function.results[0].name.isEmpty: results = " -> \(ArgumentTyping.describe(function.results[0].type))"
-        default:
-            results = " -> (" + function.results.map { "\($0.name): \(ArgumentTyping.describe($0.type))" }.joined(separator: ", ") + ")"
-        }
-        return "\(function.name)(\(params))\(results)"
-    }
-
-    /// A returned typed value: strings and chars raw, numbers and booleans as text, anything
-    /// compound as compact JSON of its value.
+    /// A returned typed value without its signature (a server without `wasm_schema`): strings
+    /// and chars raw, numbers and booleans as text, anything compound as compact JSON.
     static func value(_ typed: JSON) -> String {
         guard let value = typed["value"] else { return typed.serializedString }
         switch value {

@@ -4,18 +4,23 @@ import EnclaveProtocol
 /// A connection plus per-connection caches, used by one-shot subcommands and by the shell.
 final class Session {
     let connection: EnclaveConnection
+    /// The operator token (`--token` or `ENCLAVE_TOKEN`), sent only by `shutdown` for now.
+    let token: String?
     /// Export signatures by app, so repeated `call`s in the shell fetch each schema once.
     private var schemas: [String: AppSchema] = [:]
 
-    init(connection: EnclaveConnection) {
+    init(connection: EnclaveConnection, token: String?) {
         self.connection = connection
+        self.token = token
     }
 
     /// Connects as `options` say.
     static func connect(_ options: ConnectionOptions) throws -> Session {
-        Session(connection: try EnclaveConnection.connect(
-            host: options.host, port: options.port, serverName: options.serverName, verification: try options.verification(),
-            protocol: options.wireProtocol))
+        let endpoint = try options.endpoint()
+        return Session(connection: try EnclaveConnection.connect(
+            host: endpoint.host, port: endpoint.port, serverName: options.serverName, verification: try options.verification(),
+            protocol: options.wireProtocol),
+            token: endpoint.token)
     }
 
     func close() {

@@ -1,12 +1,18 @@
 import ArgumentParser
 import EnclaveClient
 import EnclaveProtocol
+import Foundation
 
 /// `enclave shell`: an interactive loop over one connection.
 struct Shell: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Interactive session: run commands, or send raw JSON management messages.",
-        discussion: "Reads commands from stdin (prompt only on a terminal). Type 'help' inside the shell."
+        discussion: """
+            Reads commands from stdin (prompt only on a terminal). On a terminal, lines can be \
+            edited (arrows, Home/End, Ctrl-A/E/K/U/W) and recalled (up/down), Tab completes \
+            command names, and the history is kept in $ENCLAVE_HISTORY (default ~/.enclave_history). \
+            Type 'help' inside the shell.
+            """
     )
     @OptionGroup var options: ConnectionOptions
 
@@ -14,6 +20,7 @@ struct Shell: ParsableCommand {
         commands (same syntax as the command line, connection options are ignored):
           ping
           load FILE --name N [--hostname H] [--key HEX] [--base64]
+          call APP 'FUNC(ARGS...)'         a call in WAVE, e.g. call demo 'add(2, 40)'
           call APP FUNC [ARGS...]          args typed by the signature, or TYPE:VALUE
           list
           unload N
@@ -30,24 +37,42 @@ struct Shell: ParsableCommand {
         do {
             session = try Session.connect(options)
         } catch {
-            Terminal.printError(error)
-            throw ExitCode.failure
+            throw Terminal.fail(error)
         }
         defer { session.close() }
-        if interactive { print("connected to \(options.host):\(options.port); 'help' lists commands") }
+        if interactive { print("connected to \(session.connection.host):\(session.connection.port); 'help' lists commands") }
 
+        let editor = LineEditor(historyPath: Self.historyPath(), completions: Self.commands)
         var failures = 0
         while true {
-            if interactive { print("enclave> ", terminator: "") }
-            guard let line = readLine() else { break }
+            let line: String
+            if let editor {
+                guard let read = editor.readLine(prompt: "enclave> ") else { break }
+                editor.remember(read)
+                line = read
+            } else {
+                if interactive { print("enclave> ", terminator: "") }
+                guard let read = readLine() else { break }
+                line = read
+            }
             switch runLine(line, session: session) {
             case .quit: return try finishOrThrow(failures: failures, interactive: interactive)
             case .failed: failures += 1
             case .ok: break
             }
         }
-        if interactive { print() }
+        if interactive && editor == nil { print() }
         try finishOrThrow(failures: failures, interactive: interactive)
+    }
+
+    /// What the shell understands as a first word.
+    static let commands = ["ping", "load", "call", "list", "unload", "schema", "shutdown", "help", "quit", "exit"]
+
+    /// `$ENCLAVE_HISTORY`, else `~/.enclave_history`; nil when neither can be found.
+    static func historyPath() -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["ENCLAVE_HISTORY"], !path.isEmpty { return path }
+        return environment["HOME"].map { $0 + "/.enclave_history" }
     }
 
     enum LineResult { case ok, failed, quit }
@@ -71,7 +96,8 @@ struct Shell: ParsableCommand {
             }
             guard let name = words.first,
                   let subcommand = EnclaveCLI.configuration.subcommands.first(where: { $0._commandName == name }) else {
-                throw EnclaveClientError.invalidArgument("unknown command '\(words.first ?? "")'; type 'help'")
+                let word = words.first ?? ""
+                throw EnclaveClientError.invalidArgument(Suggestions.unknownCommand(word, among: Self.commands) + "; type 'help'")
             }
             if words.contains("--help") || words.contains("-h") {
                 print(EnclaveCLI.helpMessage(for: subcommand))
@@ -102,7 +128,7 @@ struct Shell: ParsableCommand {
     private func finishOrThrow(failures: Int, interactive: Bool) throws {
         guard !interactive && failures > 0 else { return }
         Terminal.printError(EnclaveClientError.invalidArgument("\(failures) command(s) failed"))
-        throw ExitCode.failure
+        throw ExitStatus.remoteError.exitCode
     }
 }
 

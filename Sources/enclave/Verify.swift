@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attestation
 import EnclaveClient
+import EnclaveProtocol
 import Foundation
 
 /// `enclave verify`: fetch the server's RA-TLS certificate (or read raw evidence) and check it,
@@ -25,11 +26,14 @@ struct Verify: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Verification time, YYYY-MM-DDTHH:MM:SSZ (default: now).", valueName: "TIME"))
     var at: String?
 
-    @Option(name: .long, help: "Server host name or IP address.")
-    var host: String = "127.0.0.1"
+    @Option(name: .long, help: "Server host name or IP address (default: $ENCLAVE_HOST, else 127.0.0.1).")
+    var host: String?
 
-    @Option(name: .long, help: "Server TCP port.")
-    var port: Int = 8443
+    @Option(name: .long, help: "Server TCP port (default: $ENCLAVE_PORT, else 8443).")
+    var port: Int?
+
+    @Flag(name: .long, help: "Print the report as JSON (checks, measurements, what is not checked, the verdict).")
+    var json = false
 
     @Option(name: .long, help: "TLS SNI to send: an app's hostname selects that app's certificate.")
     var sni: String?
@@ -64,19 +68,20 @@ struct Verify: ParsableCommand {
             try verifyEvidence(file: evidence, at: time ?? .now)
             return
         }
+        let endpoint = try Endpoint(host: host, port: port, token: nil)
+        let (host, port) = (endpoint.host, endpoint.port)
         let challengeNonce: [UInt8]? = challenge ? (0 ..< 32).map { _ in UInt8.random(in: 0 ... 255) } : nonce.flatMap(Hex.decode)
         var expectations = try expected.expectations(binding: challengeNonce.map { .nonce($0) } ?? .deterministic, at: time)
         let der: [UInt8]
         do {
             if let challengeNonce {
-                print("challenge nonce: \(Hex.encode(challengeNonce))")
+                if !json { print("challenge nonce: \(Hex.encode(challengeNonce))") }
                 der = try ChallengeClient.fetchCertificate(host: host, port: port, serverName: sni, nonce: challengeNonce)
             } else {
                 der = try PeerCertificateFetcher.fetch(host: host, port: port, serverName: sni)
             }
         } catch {
-            Terminal.printError(error)
-            throw ExitCode.failure
+            throw Terminal.fail(error)
         }
         if let savePEM {
             let pem = "-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) + "\n-----END CERTIFICATE-----\n"
@@ -94,9 +99,19 @@ struct Verify: ParsableCommand {
                 report.append(.init(name: "remote-appraisal", passed: false, detail: "the certificate carries no hardware evidence to appraise"))
             }
         }
-        print("certificate from \(host):\(port)\(sni.map { " (SNI \($0))" } ?? ""), \(der.count) bytes")
-        print(report.description)
-        if !report.passed { throw ExitCode.failure }
+        if json {
+            var object = report.jsonObject
+            object.append("host", .string(host))
+            object.append("port", .int(Int64(port)))
+            object.append("sni", sni.map(JSON.string) ?? .null)
+            object.append("certificate_bytes", .int(Int64(der.count)))
+            object.append("challenge_nonce", challengeNonce.map { .string(Hex.encode($0)) } ?? .null)
+            print(JSON.object(object).serializedString)
+        } else {
+            print("certificate from \(host):\(port)\(sni.map { " (SNI \($0))" } ?? ""), \(der.count) bytes")
+            print(report.description)
+        }
+        if !report.passed { throw ExitStatus.verificationFailed.exitCode }
     }
 
     /// `--evidence FILE`: the same hardware checks as for a certificate's evidence, on a raw file.
@@ -106,7 +121,7 @@ struct Verify: ParsableCommand {
             bytes = try CollateralFile.read(file, limit: EvidenceVerifier.maxEvidenceSize)
         } catch {
             Terminal.printError(error)
-            throw ExitCode.failure
+            throw ExitStatus.usage.exitCode
         }
         let collateral: EvidenceVerifier.Collateral = expected.collateral.map { .directory($0) } ?? .none
         var policy = try expected.evidencePolicy()
@@ -118,9 +133,17 @@ struct Verify: ParsableCommand {
         if let appraiser = try expected.appraiser() {
             appraiser.appraise(evidence: bytes, into: &report)
         }
-        print("evidence \(file), \(bytes.count) bytes, verified at \(Self.iso(time))")
-        print(report.description)
-        if !report.passed { throw ExitCode.failure }
+        if json {
+            var object = report.jsonObject
+            object.append("evidence", .string(file))
+            object.append("evidence_bytes", .int(Int64(bytes.count)))
+            object.append("time", .string(Self.iso(time)))
+            print(JSON.object(object).serializedString)
+        } else {
+            print("evidence \(file), \(bytes.count) bytes, verified at \(Self.iso(time))")
+            print(report.description)
+        }
+        if !report.passed { throw ExitStatus.verificationFailed.exitCode }
     }
 
     @Option(name: .customLong("expect-report-data"), help: ArgumentHelp("Required REPORTDATA of raw evidence (--evidence), as hex.", valueName: "HEX"))

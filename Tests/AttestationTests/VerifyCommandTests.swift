@@ -38,7 +38,7 @@ final class VerifyCommandTests: XCTestCase {
         let base = ["verify", "--evidence", Vectors.directory + "/sgx-v3-dcap-qvl/quote.bin",
                     "--collateral", Vectors.directory + "/sgx-v3-dcap-qvl", "--at", "2025-07-01T00:00:00Z"]
         let (refused, refusedOutput) = try Self.run(binary, base)
-        XCTAssertEqual(refused, 1, refusedOutput)
+        XCTAssertEqual(refused, 2, refusedOutput)  // verification failed (ExitStatus)
         XCTAssertTrue(refusedOutput.contains("FAIL tcb.status: ConfigurationAndSWHardeningNeeded, advisories INTEL-SA-00289, INTEL-SA-00615"), refusedOutput)
 
         let policy = try Fixtures.tempDirectory(self) + "/policy.json"
@@ -50,7 +50,7 @@ final class VerifyCommandTests: XCTestCase {
         XCTAssertTrue(output.hasSuffix("RESULT: verified\n"), output)
 
         let (expired, expiredOutput) = try Self.run(binary, base.dropLast(2) + ["--at", "2025-09-01T00:00:00Z", "--policy", policy])
-        XCTAssertEqual(expired, 1)
+        XCTAssertEqual(expired, 2)
         XCTAssertTrue(expiredOutput.contains("FAIL collateral.current: collateral expired"), expiredOutput)
     }
 

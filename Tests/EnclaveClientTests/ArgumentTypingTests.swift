@@ -7,15 +7,17 @@ final class ArgumentTypingTests: XCTestCase {
 
     func testPrimitivesAreTypedBySchema() throws {
         let params = [slot("a", "u32"), slot("x", "s64"), slot("f", "f32"), slot("b", "bool"), slot("s", "string"), slot("c", "char")]
-        let typed = try ArgumentTyping.typedParams(["42", "-7", "1.5", "TRUE", "two words", "é"], params: params)
-        XCTAssertEqual(typed, [
+        // "TRUE" is not WAVE (true is); the earlier, case-insensitive reading still accepts it.
+        let typed = try ArgumentTyping.typedParams(["42", "-7", "1.5", "TRUE", "two words", "é", "nan"], params: params + [slot("g", "f64")])
+        XCTAssertEqual(JSON.array(typed).serializedString, JSON.array([
             .object(["type": "u32", "value": .uint(42)]),
             .object(["type": "s64", "value": .int(-7)]),
             .object(["type": "f32", "value": .double(1.5)]),
             .object(["type": "bool", "value": .bool(true)]),
             .object(["type": "string", "value": "two words"]),
             .object(["type": "char", "value": "é"]),
-        ])
+            .object(["type": "f64", "value": "NaN"]),
+        ]).serializedString)
     }
 
     func testExplicitTagOverridesSchemaAndWorksWithout() throws {
@@ -30,7 +32,7 @@ final class ArgumentTypingTests: XCTestCase {
 
     func testRangesAndCountsAreCheckedLocally() {
         XCTAssertThrowsError(try ArgumentTyping.typedParams(["256"], params: [slot("x", "u8")])) { error in
-            XCTAssertEqual("\(error)", "argument 1 'x': expected u8, got 256, out of range")
+            XCTAssertEqual("\(error)", "argument 1 'x': 256 is out of range for u8 (at character 1)")
         }
         XCTAssertThrowsError(try ArgumentTyping.typedParams(["-129"], params: [slot("x", "s8")]))
         XCTAssertNoThrow(try ArgumentTyping.typedParams(["-128"], params: [slot("x", "s8")]))
@@ -46,20 +48,24 @@ final class ArgumentTypingTests: XCTestCase {
         }
     }
 
-    func testCompoundValuesAreJSON() throws {
+    /// Compound words are WAVE; the JSON forms of earlier versions are still read.
+    func testCompoundValuesAreWAVEOrJSON() throws {
         let list: JSON = .object(["kind": "list", "element": "u32"])
         let record: JSON = .object(["kind": "record", "name": "point", "fields": .array([])])
         let option: JSON = .object(["kind": "option", "inner": "string"])
         let enumType: JSON = .object(["kind": "enum", "name": "color", "cases": .array(["red"])])
-        let typed = try ArgumentTyping.typedParams(["[1,2]", #"{"x":1}"#, "none", "hi", "red"],
-                                                   params: [slot("l", list), slot("r", record), slot("o", option), slot("p", option), slot("e", enumType)])
-        XCTAssertEqual(typed, [
-            .object(["type": "list", "value": .array([.int(1), .int(2)])]),
+        let typed = try ArgumentTyping.typedParams(["[1,2]", #"{"x":1}"#, "none", "hi", "red", "null", "some(\"w\")"],
+                                                   params: [slot("l", list), slot("r", record), slot("o", option), slot("p", option),
+                                                            slot("e", enumType), slot("n", option), slot("w", option)])
+        XCTAssertEqual(JSON.array(typed).serializedString, JSON.array([
+            .object(["type": "list", "value": .array([.object(["type": "u32", "value": .int(1)]), .object(["type": "u32", "value": .int(2)])])]),
             .object(["type": "record", "value": .object(["x": .int(1)])]),
             .object(["type": "option", "value": .null]),
             .object(["type": "option", "value": .object(["type": "string", "value": "hi"])]),
             .object(["type": "enum", "value": "red"]),
-        ])
+            .object(["type": "option", "value": .null]),
+            .object(["type": "option", "value": .object(["type": "string", "value": "w"])]),
+        ]).serializedString)
         XCTAssertThrowsError(try ArgumentTyping.typedParams(["[1,"], params: [slot("l", list)]))
     }
 

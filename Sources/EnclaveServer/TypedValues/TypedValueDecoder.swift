@@ -92,13 +92,8 @@ enum TypedValueDecoder {
     }
 
     private static func float(_ json: JSON, fail: (String) -> TypedValueError) throws(TypedValueError) -> Double {
-        switch json {
-        case .number(let n): return n.double
-        case .string("NaN"), .string("nan"): return .nan
-        case .string("Infinity"), .string("inf"): return .infinity
-        case .string("-Infinity"), .string("-inf"): return -.infinity
-        default: throw fail("got \(kind(json))")
-        }
+        guard let value = TypedFloat.value(json) else { throw fail("got \(kind(json))") }
+        return value
     }
 
     /// What a JSON value is, for error messages.

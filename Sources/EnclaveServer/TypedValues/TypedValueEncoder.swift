@@ -21,8 +21,9 @@ enum TypedValueEncoder {
         case (.u32(let v), .u32): return .uint(UInt64(v))
         case (.s64(let v), .s64): return .int(v)
         case (.u64(let v), .u64): return .uint(v)
-        case (.f32(let v), .f32): return .float(v)
-        case (.f64(let v), .f64): return .double(v)
+        // NaN and the infinities as "NaN" / "Infinity" / "-Infinity": JSON numbers cannot carry them.
+        case (.f32(let v), .f32): return TypedFloat.json(v)
+        case (.f64(let v), .f64): return TypedFloat.json(v)
         case (.char(let c), .char): return .string(String(Character(c)))
         case (.string(let s), .string): return .string(s)
         case (.bytes(let bytes), .list(.u8)): return .bytes(bytes)

