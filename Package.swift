@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         // Graceful shutdown on SIGTERM/SIGINT: the server is a `Service` run by a `ServiceGroup`.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        // Server metrics: swift-metrics is the instrumentation API, swift-prometheus renders /metrics.
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
@@ -90,6 +93,7 @@ let package = Package(
                 "EnclaveProtocol", "Components", "HostInterfaces", "SealedStore", "Attestation", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // TLSUserEvent: the handshake deadline ends when the handshake completes.
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -98,6 +102,8 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Client library: connect over TLS, send management messages, remote appraisal (HTTPS).
@@ -202,6 +208,7 @@ let package = Package(
             dependencies: [
                 "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore", "Attestation", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

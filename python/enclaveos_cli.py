@@ -63,6 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--expect-code-hash", help="hex SHA-256 of the app's .wasm")
     p.add_argument("--expect-oid", action="append", default=[], metavar="OID=HEX", help="expected raw extension value")
     p.add_argument("--allow-simulated", action="store_true", help="accept MOCK_QUOTE evidence (development only)")
+    p.add_argument("--ca-cert", metavar="FILE", help="operator CA (PEM or DER) that must have signed the leaf (enclave-os --ca-cert)")
     p.add_argument("--collateral", metavar="DIR", help="Intel PCS files or the AMD VCEK (docs/attestation.md)")
     p.add_argument("--at", metavar="TIME", help="verification time, YYYY-MM-DDTHH:MM:SSZ (default: now)")
     p.add_argument("--policy", metavar="FILE", help="policy file (JSON, docs/attestation.md)")
@@ -103,6 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 now=at if args.at else None,  # the certificate's own validity only at an explicit time
                 collateral_dir=args.collateral,
                 policy=policy,
+                ca_cert=load_certificate(open(args.ca_cert, "rb").read()) if args.ca_cert else None,
             )
             data = evidence_bytes(der)
         if args.appraisal_url and data is None:

@@ -66,7 +66,9 @@ OID_SEV_SNP_REPORT = "1.3.6.1.4.1.65230.4.1"  # EnclaveOS-defined
 OID_CONFIG_ROOT = "1.3.6.1.4.1.65230.1.1"
 OID_EGRESS_CA_BUNDLE_HASH = "1.3.6.1.4.1.65230.2.1"
 OID_APPS_HASH = "1.3.6.1.4.1.65230.2.3"
-OID_APP_CONFIG_ROOT = "1.3.6.1.4.1.65230.3.1"
+OID_APPS_HASH_ALIAS = "1.3.6.1.4.1.65230.2.5"  # the same value, the OID the original's clients read
+OID_APP_CONFIG_ROOT = "1.3.6.1.4.1.65230.3.1"  # the original's formula (app_identity_root)
+OID_APP_LABELLED_CONFIG_ROOT = "1.3.6.1.4.1.65230.99.3.1"  # EnclaveOS's labelled per-app root
 OID_APP_CODE_HASH = "1.3.6.1.4.1.65230.3.2"
 OID_APP_KEY_SOURCE = "1.3.6.1.4.1.65230.3.4"
 EVIDENCE_OIDS = (OID_SGX_QUOTE, OID_TDX_QUOTE, OID_SEV_SNP_REPORT)
@@ -114,8 +116,14 @@ def server_config_root(egress_ca_bundle_hash: bytes, apps_sha256: bytes) -> byte
     return config_root(SERVER_ROOT_DOMAIN, [("egress-ca-bundle-sha256", egress_ca_bundle_hash), ("apps-sha256", apps_sha256)])
 
 
+def app_identity_root(code_hash: bytes, key_source: str) -> bytes:
+    """The per-app config root as the original computes it (extension 1.3.6.1.4.1.65230.3.1):
+    SHA-256(SHA-256(code hash) || SHA-256(key source UTF-8))."""
+    return hashlib.sha256(hashlib.sha256(code_hash).digest() + hashlib.sha256(key_source.encode()).digest()).digest()
+
+
 def app_config_root(hostname: str, code_hash: bytes, key_source: str, egress_ca_bundle_hash: bytes) -> bytes:
-    """The per-app config root (extension 1.3.6.1.4.1.65230.3.1)."""
+    """EnclaveOS's labelled per-app config root (extension 1.3.6.1.4.1.65230.99.3.1)."""
     return config_root(APP_ROOT_DOMAIN, [
         ("hostname", hostname.encode()),
         ("code-sha256", code_hash),
@@ -311,6 +319,7 @@ def verify_certificate(
     now: Optional[_dt.datetime] = None,
     collateral_dir: Optional[str] = None,
     policy: Optional["evidence.Policy"] = None,
+    ca_cert: Optional[bytes] = None,
 ) -> VerificationReport:
     """Verifies an EnclaveOS leaf certificate; never raises for bad input.
 
@@ -319,6 +328,8 @@ def verify_certificate(
     extensions: {dotted OID: expected raw value}. apps: [(name, code hash)] expected loaded.
     Hardware evidence is verified to the vendor roots with the collateral in ``collateral_dir``
     at ``now`` (default: the current time) under ``policy`` (measurements are merged into it).
+    ca_cert: the operator CA (DER) that must have signed the leaf (``enclave-os --ca-cert``);
+    None: the leaf must sign itself.
     """
     report = VerificationReport()
     try:
@@ -330,11 +341,15 @@ def verify_certificate(
         report.record("certificate.parse", False, "not a DER X.509 certificate: %s" % exc)
         return report
 
-    try:
-        cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        report.record("certificate.self-signature", True, "signed by its own key")
-    except (InvalidSignature, TypeError, ValueError, AttributeError) as exc:
-        report.record("certificate.self-signature", False, "signature does not verify with the certificate's key (%s)" % type(exc).__name__)
+    if ca_cert is not None:
+        _check_chain(cert, ca_cert, now, report)
+    else:
+        try:
+            cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+            report.record("certificate.self-signature", True, "signed by its own key")
+        except (InvalidSignature, TypeError, ValueError, AttributeError) as exc:
+            hint = "" if cert.issuer == cert.subject else " (issued by %s: pass that CA's certificate, --ca-cert, to verify the chain)" % cert.issuer.rfc4514_string()
+            report.record("certificate.self-signature", False, "signature does not verify with the certificate's key (%s)%s" % (type(exc).__name__, hint))
     if now is not None:
         nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
         report.record("certificate.validity", nb <= now <= na, "valid %s … %s, now %s" % (nb, na, now))
@@ -398,12 +413,40 @@ def verify_certificate(
         _compare(report, "code-hash", values.get(OID_APP_CODE_HASH), code_hash, OID_APP_CODE_HASH)
     if apps is not None:
         try:
-            _compare(report, "apps-hash", values.get(OID_APPS_HASH), apps_hash(apps), OID_APPS_HASH)
+            apps = list(apps)
+            if not apps:
+                found = values.get(OID_APPS_HASH)
+                report.record("apps-hash", found is None,
+                              "no apps hash: no app loaded" if found is None else "no app expected, found apps hash %s" % found.hex())
+            else:
+                _compare(report, "apps-hash", values.get(OID_APPS_HASH), apps_hash(apps), OID_APPS_HASH)
         except ValueError as exc:
             report.record("apps-hash", False, "expected apps list is invalid: %s" % exc)
     for ext_oid, value in (extensions or {}).items():
         _compare(report, "extension " + ext_oid, values.get(ext_oid), value, ext_oid)
     return report
+
+
+def _check_chain(cert: x509.Certificate, ca_der: bytes, now: Optional[_dt.datetime], report: VerificationReport) -> None:
+    """The leaf is issued and signed by the operator CA, valid at ``now``."""
+    name = "certificate.chain"
+    try:
+        ca = x509.load_der_x509_certificate(ca_der)
+    except ValueError:
+        report.record(name, False, "the given CA certificate does not parse")
+        return
+    if cert.issuer != ca.subject:
+        report.record(name, False, "issued by %s, not by the given CA %s" % (cert.issuer.rfc4514_string(), ca.subject.rfc4514_string()))
+        return
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, TypeError, ValueError) as exc:
+        report.record(name, False, "the signature does not verify with the given CA's key (%s)" % type(exc).__name__)
+        return
+    if now is not None and not ca.not_valid_before_utc <= now <= ca.not_valid_after_utc:
+        report.record(name, False, "the CA is valid %s … %s, not at %s" % (ca.not_valid_before_utc, ca.not_valid_after_utc, now))
+        return
+    report.record(name, True, "signed by the given CA %s" % ca.subject.rfc4514_string())
 
 
 def _compare(report: VerificationReport, name: str, found: Optional[bytes], expected: bytes, oid: str) -> None:
@@ -417,10 +460,13 @@ def _check_config_root(cert: x509.Certificate, values: Dict[str, bytes], report:
     name = "config-root.consistency"
     if OID_CONFIG_ROOT in values:
         root = values[OID_CONFIG_ROOT]
-        if OID_EGRESS_CA_BUNDLE_HASH not in values or OID_APPS_HASH not in values:
-            report.record(name, False, "server config root present but egress bundle hash or apps hash extension missing")
+        if OID_EGRESS_CA_BUNDLE_HASH not in values:
+            report.record(name, False, "server config root present but egress bundle hash extension missing")
             return
-        again = server_config_root(values[OID_EGRESS_CA_BUNDLE_HASH], values[OID_APPS_HASH])
+        if values.get(OID_APPS_HASH) != values.get(OID_APPS_HASH_ALIAS):
+            report.record(name, False, "apps hash %s and %s differ (or only one is present)" % (OID_APPS_HASH, OID_APPS_HASH_ALIAS))
+            return
+        again = server_config_root(values[OID_EGRESS_CA_BUNDLE_HASH], values.get(OID_APPS_HASH, b""))
         report.record(name, again == root, "server root %s %s recomputed %s" % (root.hex(), "=" if again == root else "≠", again.hex()))
     elif OID_APP_CONFIG_ROOT in values:
         root = values[OID_APP_CONFIG_ROOT]
@@ -428,12 +474,18 @@ def _check_config_root(cert: x509.Certificate, values: Dict[str, bytes], report:
             san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
         except x509.ExtensionNotFound:
             san = []
-        needed = (OID_APP_CODE_HASH, OID_APP_KEY_SOURCE, OID_EGRESS_CA_BUNDLE_HASH)
+        needed = (OID_APP_CODE_HASH, OID_APP_KEY_SOURCE, OID_EGRESS_CA_BUNDLE_HASH, OID_APP_LABELLED_CONFIG_ROOT)
         if any(o not in values for o in needed) or len(san) != 1:
-            report.record(name, False, "app config root present but code hash, key source, egress hash or the single DNS name is missing")
+            report.record(name, False, "app config root present but code hash, key source, egress hash, labelled root or the single DNS name is missing")
             return
-        again = app_config_root(san[0], values[OID_APP_CODE_HASH], values[OID_APP_KEY_SOURCE].decode("utf-8", "replace"), values[OID_EGRESS_CA_BUNDLE_HASH])
-        report.record(name, again == root, "app root %s %s recomputed %s" % (root.hex(), "=" if again == root else "≠", again.hex()))
+        key_source = values[OID_APP_KEY_SOURCE].decode("utf-8", "replace")
+        identity = app_identity_root(values[OID_APP_CODE_HASH], key_source)
+        labelled = values[OID_APP_LABELLED_CONFIG_ROOT]
+        again = app_config_root(san[0], values[OID_APP_CODE_HASH], key_source, values[OID_EGRESS_CA_BUNDLE_HASH])
+        report.record(name, identity == root and again == labelled,
+                      "app root %s %s recomputed %s; labelled root %s %s recomputed %s" % (
+                          root.hex(), "=" if identity == root else "≠", identity.hex(),
+                          labelled.hex(), "=" if again == labelled else "≠", again.hex()))
     else:
         report.record(name, False, "no config root extension (%s or %s)" % (OID_CONFIG_ROOT, OID_APP_CONFIG_ROOT))
 

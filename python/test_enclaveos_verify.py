@@ -48,7 +48,8 @@ def make_cert(nonce=None, tamper_root=False, evidence=None, not_before=dt.dateti
                .serial_number(x509.random_serial_number()).not_valid_before(not_before)
                .not_valid_after(not_before + dt.timedelta(days=1)))
     raw = [(ev.OID_SGX_QUOTE, evidence if evidence is not None else ev.MOCK_PREFIX + rd),
-           (ev.OID_CONFIG_ROOT, root), (ev.OID_EGRESS_CA_BUNDLE_HASH, EGRESS), (ev.OID_APPS_HASH, apps_sha)]
+           (ev.OID_CONFIG_ROOT, root), (ev.OID_EGRESS_CA_BUNDLE_HASH, EGRESS), (ev.OID_APPS_HASH, apps_sha),
+           (ev.OID_APPS_HASH_ALIAS, apps_sha)]
     for oid, value in raw:
         builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
     cert = builder.sign(key, hashes.SHA256())
@@ -72,6 +73,11 @@ class VectorTests(unittest.TestCase):
                          "9c01d910c232e1ec953887637eae75f9b33a8b6bd4df309473f64901adf07560")
         self.assertEqual(ev.app_config_root("app.example", bytes([0xCC]) * 32, "generated", bytes([0xAA]) * 32).hex(),
                          "491eeb3eda9698c457715fd095ad6454979d533a294ea8d1c95ab52fa1378447")
+
+    def test_app_identity_root_is_the_originals_formula(self):
+        code, source = bytes([0xCC]) * 32, "byok:" + "ab" * 32
+        expected = hashlib.sha256(hashlib.sha256(code).digest() + hashlib.sha256(source.encode()).digest()).digest()
+        self.assertEqual(ev.app_identity_root(code, source), expected)
 
     def test_spki_extraction_matches_cryptography(self):
         der = make_cert()

@@ -135,11 +135,11 @@ class CertificatePathTests(unittest.TestCase):
         from cryptography.x509.oid import NameOID
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "replayed evidence")])
-        egress, apps = bytes(32), ev.apps_hash([])
+        egress = bytes(32)  # no app loaded: no apps hash, an empty apps leaf in the root
         builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                    .serial_number(x509.random_serial_number()).not_valid_before(when).not_valid_after(when + dt.timedelta(days=1)))
-        for ext_oid, value in ((oid, evidence_bytes), (ev.OID_CONFIG_ROOT, ev.server_config_root(egress, apps)),
-                               (ev.OID_EGRESS_CA_BUNDLE_HASH, egress), (ev.OID_APPS_HASH, apps)):
+        for ext_oid, value in ((oid, evidence_bytes), (ev.OID_CONFIG_ROOT, ev.server_config_root(egress, b"")),
+                               (ev.OID_EGRESS_CA_BUNDLE_HASH, egress)):
             builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(ext_oid), value), critical=False)
         return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 

@@ -26,6 +26,8 @@ public enum AttestationError: Error, Equatable, CustomStringConvertible {
     case duplicateAppName(String)
     /// The certificate could not be built or serialised.
     case certificateEncoding(String)
+    /// The operator CA given to sign the leaves is unusable.
+    case invalidIssuer(String)
 
     /// A message naming the problem and the fix.
     public var description: String {
@@ -54,6 +56,8 @@ public enum AttestationError: Error, Equatable, CustomStringConvertible {
             return "app name '\(name)' appears twice in the apps list"
         case .certificateEncoding(let reason):
             return "could not build the attested certificate: \(reason)"
+        case .invalidIssuer(let reason):
+            return "operator CA: \(reason)"
         }
     }
 }

@@ -21,11 +21,19 @@ public enum AttestationOID {
     public static let configRoot: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 1, 1]
     /// SHA-256 of the egress CA bundle as loaded at start (32 raw bytes).
     public static let egressCABundleHash: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 2, 1]
-    /// Combined apps hash (32 raw bytes, see ``AppsHash``).
+    /// Combined apps hash (32 raw bytes, see ``AppsHash``); absent while no app is loaded.
     public static let appsHash: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 2, 3]
+    /// The same combined apps hash under the OID the original's clients read since 2026-03-06;
+    /// present exactly when ``appsHash`` is, with the same value.
+    public static let appsHashAlias: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 2, 5]
 
-    /// Per-app config root: SHA-256 over the app's labelled leaves (see ``ConfigRoot``).
+    /// Per-app config root in the original's formula, so its verifiers accept our per-app
+    /// certificates: `SHA-256(SHA-256(code hash) ‖ SHA-256(key source))` (see ``AppIdentityRoot``).
     public static let appConfigRoot: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 3, 1]
+    /// EnclaveOS's own per-app config root: SHA-256 over the app's labelled leaves, which also
+    /// commit to the hostname and the egress trust (see ``ConfigRoot``). Under `65230.99`, the
+    /// sub-arc EnclaveOS uses for extensions the original does not define.
+    public static let appLabelledConfigRoot: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 99, 3, 1]
     /// The app's code hash: SHA-256 of the component bytes as uploaded (32 raw bytes).
     public static let appCodeHash: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 65230, 3, 2]
     /// The app's key source, UTF-8: `generated` or `byok:<hex sha256 of key>`.

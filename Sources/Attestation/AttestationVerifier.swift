@@ -34,8 +34,15 @@ public struct AttestationVerifier: Sendable {
             return report
         }
 
-        let selfSigned = certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
-        report.record("certificate.self-signature", selfSigned, selfSigned ? "signed by its own key" : "signature does not verify with the certificate's key")
+        if let ca = expectations.caCertificateDER {
+            ChainCheck.verify(certificate, issuedBy: ca, now: expectations.now, &report)
+        } else {
+            let selfSigned = certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
+            let hint = certificate.issuer != certificate.subject
+                ? " (issued by \(certificate.issuer): pass that CA's certificate, --ca-cert, to verify the chain)" : ""
+            report.record("certificate.self-signature", selfSigned,
+                          selfSigned ? "signed by its own key" : "signature does not verify with the certificate's key" + hint)
+        }
         if let now = expectations.now {
             let valid = certificate.notValidBefore <= now && now <= certificate.notValidAfter
             report.record("certificate.validity", valid, "valid \(certificate.notValidBefore) … \(certificate.notValidAfter), now \(now)")

@@ -19,6 +19,8 @@ public struct AttestedCertificate: Sendable {
     public let reportData: ReportData
     /// The evidence embedded in the certificate.
     public let evidence: Evidence
+    /// The certificates served after the leaf (DER): the operator CA, when one signs the leaves.
+    public var chainDER: [[UInt8]] = []
 
     /// The private key, PKCS#8 PEM (`PRIVATE KEY`).
     public var privateKeyPEM: String { privateKey.pemRepresentation }

@@ -15,14 +15,18 @@ public struct AttestedCertificateBuilder: Sendable {
     /// NotAfter − NotBefore. Deterministic certificates must be rebuilt before this
     /// elapses; one day keeps the attested timestamp reasonably fresh.
     public var validity: TimeInterval
+    /// The operator CA that signs the leaves; nil: each leaf signs itself.
+    public var issuer: CertificateIssuer?
 
     /// Creates a builder.
     /// - Parameters:
     ///   - provider: the attestation provider.
     ///   - validity: certificate lifetime in seconds (default one day).
-    public init(provider: any AttestationProvider, validity: TimeInterval = 86_400) {
+    ///   - issuer: an operator CA to sign the leaves (nil: self-signed).
+    public init(provider: any AttestationProvider, validity: TimeInterval = 86_400, issuer: CertificateIssuer? = nil) {
         self.provider = provider
         self.validity = validity
+        self.issuer = issuer
     }
 
     /// Builds a certificate for `identity`, bound as `mode` says.
@@ -82,11 +86,11 @@ public struct AttestedCertificateBuilder: Sendable {
                 publicKey: publicKey,
                 notValidBefore: notBefore,
                 notValidAfter: notBefore.addingTimeInterval(validity),
-                issuer: subject,
+                issuer: issuer?.certificate.subject ?? subject,
                 subject: subject,
-                signatureAlgorithm: .ecdsaWithSHA256,
+                signatureAlgorithm: issuer?.signatureAlgorithm ?? .ecdsaWithSHA256,
                 extensions: extensions,
-                issuerPrivateKey: Certificate.PrivateKey(key)
+                issuerPrivateKey: issuer?.privateKey ?? Certificate.PrivateKey(key)
             )
             let der = try Self.derBytes(certificate)
             let pem = try certificate.serializeAsPEM().pemString
@@ -96,7 +100,8 @@ public struct AttestedCertificateBuilder: Sendable {
                 certificateDER: der,
                 certificatePEM: pem,
                 reportData: reportData,
-                evidence: evidence
+                evidence: evidence,
+                chainDER: issuer.map { [$0.certificateDER] } ?? []
             )
         } catch let error as AttestationError {
             throw error
@@ -114,13 +119,19 @@ public struct AttestedCertificateBuilder: Sendable {
         case .server(let facts):
             try requireHash(facts.egressCABundleHash, field: "egress CA bundle hash")
             for name in facts.hostnames { try validateHostname(name) }
-            let appsHash = try AppsHash.compute(facts.apps)
-            let root = ConfigRoot.server(egressCABundleHash: facts.egressCABundleHash, appsHash: appsHash)
-            return [
+            // No app: no apps hash at all (the original's verifiers read its presence as "apps
+            // loaded"), and the root's apps leaf is empty.
+            let appsHash = facts.apps.isEmpty ? nil : try AppsHash.compute(facts.apps)
+            let root = ConfigRoot.server(egressCABundleHash: facts.egressCABundleHash, appsHash: appsHash ?? [])
+            var extensions = [
                 raw(AttestationOID.configRoot, root.digest),
                 raw(AttestationOID.egressCABundleHash, facts.egressCABundleHash),
-                raw(AttestationOID.appsHash, appsHash),
             ]
+            if let appsHash {
+                extensions.append(raw(AttestationOID.appsHash, appsHash))
+                extensions.append(raw(AttestationOID.appsHashAlias, appsHash))
+            }
+            return extensions
         case .app(let facts):
             try requireHash(facts.egressCABundleHash, field: "egress CA bundle hash")
             try requireHash(facts.codeHash, field: "code hash")
@@ -132,7 +143,8 @@ public struct AttestedCertificateBuilder: Sendable {
                 egressCABundleHash: facts.egressCABundleHash
             )
             return [
-                raw(AttestationOID.appConfigRoot, root.digest),
+                raw(AttestationOID.appConfigRoot, AppIdentityRoot.digest(codeHash: facts.codeHash, keySource: facts.keySource)),
+                raw(AttestationOID.appLabelledConfigRoot, root.digest),
                 raw(AttestationOID.appCodeHash, facts.codeHash),
                 raw(AttestationOID.appKeySource, Array(facts.keySource.utf8)),
                 raw(AttestationOID.egressCABundleHash, facts.egressCABundleHash),

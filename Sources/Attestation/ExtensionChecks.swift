@@ -8,35 +8,38 @@ enum ExtensionChecks {
         certificate.extensions[oid: oid].map { Array($0.value) }
     }
 
-    /// Recomputes the server or per-app config root from the certificate's own extensions.
+    /// Recomputes the server or per-app config roots from the certificate's own extensions.
     static func configRoot(_ certificate: Certificate, _ report: inout VerificationReport) {
         let name = "config-root.consistency"
         if let root = value(certificate, AttestationOID.configRoot) {
-            guard let egress = value(certificate, AttestationOID.egressCABundleHash),
-                  let apps = value(certificate, AttestationOID.appsHash)
-            else {
-                report.record(name, false, "server config root present but egress bundle hash or apps hash extension missing")
+            guard let egress = value(certificate, AttestationOID.egressCABundleHash) else {
+                report.record(name, false, "server config root present but egress bundle hash extension missing")
                 return
             }
-            let recomputed = ConfigRoot.server(egressCABundleHash: egress, appsHash: apps).digest
+            let apps = value(certificate, AttestationOID.appsHash)
+            guard apps == value(certificate, AttestationOID.appsHashAlias) else {
+                report.record(name, false, "apps hash \(AttestationOID.appsHash) and \(AttestationOID.appsHashAlias) differ (or only one is present)")
+                return
+            }
+            let recomputed = ConfigRoot.server(egressCABundleHash: egress, appsHash: apps ?? []).digest
             report.record(name, recomputed == root, "server root \(Hex.encode(root)) \(recomputed == root ? "=" : "≠") recomputed \(Hex.encode(recomputed))")
         } else if let root = value(certificate, AttestationOID.appConfigRoot) {
             let hostnames = dnsNames(certificate)
             guard let code = value(certificate, AttestationOID.appCodeHash),
-                  let keySource = value(certificate, AttestationOID.appKeySource),
+                  let keySourceBytes = value(certificate, AttestationOID.appKeySource),
                   let egress = value(certificate, AttestationOID.egressCABundleHash),
+                  let labelled = value(certificate, AttestationOID.appLabelledConfigRoot),
                   hostnames.count == 1, let hostname = hostnames.first
             else {
-                report.record(name, false, "app config root present but code hash, key source, egress hash or the single DNS name is missing")
+                report.record(name, false, "app config root present but code hash, key source, egress hash, labelled root or the single DNS name is missing")
                 return
             }
-            let recomputed = ConfigRoot.app(
-                hostname: hostname,
-                codeHash: code,
-                keySource: String(decoding: keySource, as: UTF8.self),
-                egressCABundleHash: egress
-            ).digest
-            report.record(name, recomputed == root, "app root \(Hex.encode(root)) \(recomputed == root ? "=" : "≠") recomputed \(Hex.encode(recomputed))")
+            let keySource = String(decoding: keySourceBytes, as: UTF8.self)
+            let identity = AppIdentityRoot.digest(codeHash: code, keySource: keySource)
+            let recomputed = ConfigRoot.app(hostname: hostname, codeHash: code, keySource: keySource, egressCABundleHash: egress).digest
+            let ok = identity == root && recomputed == labelled
+            report.record(name, ok, "app root \(Hex.encode(root)) \(identity == root ? "=" : "≠") recomputed \(Hex.encode(identity)); "
+                + "labelled root \(Hex.encode(labelled)) \(recomputed == labelled ? "=" : "≠") recomputed \(Hex.encode(recomputed))")
         } else {
             report.record(name, false, "no config root extension (\(AttestationOID.configRoot) or \(AttestationOID.appConfigRoot))")
         }
@@ -49,8 +52,13 @@ enum ExtensionChecks {
         }
         if let apps = expectations.apps {
             do {
-                let expected = try AppsHash.compute(apps)
-                compare("apps-hash", value(certificate, AttestationOID.appsHash), expected, AttestationOID.appsHash, &report)
+                if apps.isEmpty {
+                    let found = value(certificate, AttestationOID.appsHash)
+                    report.record("apps-hash", found == nil, found.map { "no app expected, found apps hash \(Hex.encode($0))" } ?? "no apps hash: no app loaded")
+                } else {
+                    let expected = try AppsHash.compute(apps)
+                    compare("apps-hash", value(certificate, AttestationOID.appsHash), expected, AttestationOID.appsHash, &report)
+                }
             } catch {
                 report.record("apps-hash", false, "expected apps list is invalid: \(error)")
             }

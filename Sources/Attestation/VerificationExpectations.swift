@@ -56,6 +56,9 @@ public struct VerificationExpectations: Sendable {
     public var collateral: EvidenceVerifier.Collateral
     /// What hardware evidence must satisfy: TCB statuses, debug, pinned values.
     public var evidencePolicy: EvidencePolicy
+    /// The operator CA (DER) the leaf must be signed by (`--ca-cert`); nil: the leaf must sign
+    /// itself. Set it with `var`; the initializer keeps its existing parameters.
+    public var caCertificateDER: [UInt8]?
 
     /// Creates expectations; only `binding` is required.
     public init(

@@ -40,8 +40,8 @@ public struct AppSummary: Sendable, Hashable {
     }
 }
 
-/// A named parameter or result with its WIT type in the JSON form of SPEC §3 (`"u32"`, or an
-/// object such as `{"kind":"list","element":…}`).
+/// A named parameter or result with its WIT type as a type descriptor (`{"kind":"u32"}`,
+/// `{"kind":"list","element":…}`).
 public struct TypedSlot: Sendable, Hashable {
     public var name: String
     public var type: JSON
@@ -60,7 +60,7 @@ public struct FunctionSchema: Sendable, Hashable {
         self.name = name
         params = try Self.slots(json["params"], what: "params of \(name)")
         results = try Self.slots(json["results"] ?? .array([]), what: "results of \(name)")
-        docs = json["docs"]?.stringValue
+        docs = json["description"]?.stringValue
     }
 
     private static func slots(_ json: JSON?, what: String) throws -> [TypedSlot] {
@@ -75,13 +75,25 @@ public struct FunctionSchema: Sendable, Hashable {
 /// An app's full signature from `wasm_schema`.
 public struct AppSchema: Sendable, Hashable {
     public var app: String
+    /// Every export: root functions by name, interface functions as `<interface>/<function>`.
     public var functions: [FunctionSchema]
 
-    /// Parses a `{"status":"schema",…}` document.
+    /// Parses a `{"status":"schema","schema":{"name","functions"?,"interfaces"?}}` document.
     public init(json: JSON) throws {
-        app = json["app"]?.stringValue ?? ""
-        guard let functions = json["functions"]?.arrayValue else { throw EnclaveClientError.malformedResponse("schema lacks 'functions'") }
-        self.functions = try functions.map(FunctionSchema.init(json:))
+        guard let schema = json["schema"], schema.objectValue != nil else {
+            throw EnclaveClientError.malformedResponse("schema response lacks 'schema'")
+        }
+        app = schema["name"]?.stringValue ?? ""
+        var functions = try (schema["functions"]?.arrayValue ?? []).map(FunctionSchema.init(json:))
+        for interface in schema["interfaces"]?.arrayValue ?? [] {
+            guard let name = interface["name"]?.stringValue else { throw EnclaveClientError.malformedResponse("schema interface lacks 'name'") }
+            for function in try (interface["functions"]?.arrayValue ?? []).map(FunctionSchema.init(json:)) {
+                var qualified = function
+                qualified.name = "\(name)/\(function.name)"
+                functions.append(qualified)
+            }
+        }
+        self.functions = functions
     }
 
     /// The function named `name`, if exported.

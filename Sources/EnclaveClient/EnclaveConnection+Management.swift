@@ -77,7 +77,7 @@ extension EnclaveConnection {
     /// The WIT signature of every export of `app`.
     public func schema(app: String) throws -> AppSchema {
         let json = try management(ManagementMessages.schema(app: app))
-        _ = try Self.expect(json, status: "schema", field: "functions")
+        _ = try Self.expect(json, status: "schema", field: "schema")
         return try AppSchema(json: json)
     }
 

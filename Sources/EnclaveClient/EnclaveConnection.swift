@@ -1,9 +1,11 @@
 import EnclaveProtocol
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// A TLS 1.3 connection to an EnclaveOS server, speaking the length-prefixed JSON protocol.
+/// A TLS 1.3 connection to an EnclaveOS server, speaking the length-prefixed JSON frames or
+/// HTTP/1.1 (``WireProtocol``); requests and responses are the frame protocol's either way.
 ///
 /// The API is blocking (SwiftNIO runs underneath), which suits command-line tools: never call
 /// it from an event-loop thread. Async overloads exist for use from Swift concurrency. Requests
@@ -21,10 +23,14 @@ public final class EnclaveConnection: @unchecked Sendable {
     /// How long to wait for each response before closing the connection; nil waits forever.
     public let responseTimeout: TimeAmount?
 
+    /// The protocol this connection speaks.
+    public let wireProtocol: WireProtocol
     private let channel: Channel
-    private let handler: NIOLoopBound<FrameChannelHandler>
+    private let handler: NIOLoopBound<any ResponseMatcher>
 
-    private init(host: String, port: Int, responseTimeout: TimeAmount?, channel: Channel, handler: NIOLoopBound<FrameChannelHandler>) {
+    private init(host: String, port: Int, wireProtocol: WireProtocol, responseTimeout: TimeAmount?, channel: Channel,
+                 handler: NIOLoopBound<any ResponseMatcher>) {
+        self.wireProtocol = wireProtocol
         self.host = host
         self.port = port
         self.responseTimeout = responseTimeout
@@ -39,6 +45,7 @@ public final class EnclaveConnection: @unchecked Sendable {
     ///   - serverName: the SNI to send (an app's hostname selects its per-app certificate);
     ///     defaults to `host` unless it is an IP address (SNI cannot carry IP addresses).
     ///   - verification: how to check the certificate (`.attested(…)` refuses an unverified server).
+    ///   - wireProtocol: frames or HTTP/1.1; the server serves both on one port.
     ///   - connectTimeout: limit for TCP connect plus TLS handshake.
     ///   - responseTimeout: limit per response (a call may legitimately run ~30 s server-side).
     ///   - group: the event loop group to use; defaults to NIO's shared singleton.
@@ -48,30 +55,32 @@ public final class EnclaveConnection: @unchecked Sendable {
         port: Int = 8443,
         serverName: String? = nil,
         verification: TLSVerification = .noVerification,
+        protocol wireProtocol: WireProtocol = .frames,
         connectTimeout: TimeAmount = .seconds(10),
         responseTimeout: TimeAmount? = .seconds(300),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws -> EnclaveConnection {
-        try makeConnection(host: host, port: port, serverName: serverName, verification: verification,
+        try makeConnection(host: host, port: port, serverName: serverName, verification: verification, wireProtocol: wireProtocol,
                            connectTimeout: connectTimeout, responseTimeout: responseTimeout, group: group).wait()
     }
 
-    /// Async variant of ``connect(host:port:serverName:verification:connectTimeout:responseTimeout:group:)``.
+    /// Async variant of ``connect(host:port:serverName:verification:protocol:connectTimeout:responseTimeout:group:)``.
     public static func connect(
         host: String = "127.0.0.1",
         port: Int = 8443,
         serverName: String? = nil,
         verification: TLSVerification = .noVerification,
+        protocol wireProtocol: WireProtocol = .frames,
         connectTimeout: TimeAmount = .seconds(10),
         responseTimeout: TimeAmount? = .seconds(300),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> EnclaveConnection {
-        try await makeConnection(host: host, port: port, serverName: serverName, verification: verification,
+        try await makeConnection(host: host, port: port, serverName: serverName, verification: verification, wireProtocol: wireProtocol,
                                  connectTimeout: connectTimeout, responseTimeout: responseTimeout, group: group).get()
     }
 
     private static func makeConnection(
-        host: String, port: Int, serverName: String?, verification: TLSVerification,
+        host: String, port: Int, serverName: String?, verification: TLSVerification, wireProtocol: WireProtocol,
         connectTimeout: TimeAmount, responseTimeout: TimeAmount?, group: EventLoopGroup
     ) -> EventLoopFuture<EnclaveConnection> {
         let eventLoop = group.next()
@@ -80,7 +89,9 @@ public final class EnclaveConnection: @unchecked Sendable {
         }
         let sslContext: NIOSSLContext
         do {
-            sslContext = try NIOSSLContext(configuration: tlsConfiguration(for: verification))
+            var configuration = tlsConfiguration(for: verification)
+            configuration.applicationProtocols = wireProtocol.alpn
+            sslContext = try NIOSSLContext(configuration: configuration)
         } catch {
             return eventLoop.makeFailedFuture(EnclaveClientError.tlsHandshakeFailed(host: host, port: port, reason: "\(error)"))
         }
@@ -94,8 +105,16 @@ public final class EnclaveConnection: @unchecked Sendable {
             .channelInitializer { channel in
                 do {
                     let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: sni)
-                    let frames = FrameChannelHandler(handshake: handshake, closedError: closed, maxPayload: Frame.maxPayload)
-                    try channel.pipeline.syncOperations.addHandlers([tls, frames])
+                    try channel.pipeline.syncOperations.addHandler(tls)
+                    switch wireProtocol {
+                    case .frames:
+                        try channel.pipeline.syncOperations.addHandler(
+                            FrameChannelHandler(handshake: handshake, closedError: closed, maxPayload: Frame.maxPayload))
+                    case .http:
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPFrameAdapter(handshake: handshake, closedError: closed, authority: "\(sni ?? host):\(port)"))
+                    }
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
@@ -132,9 +151,13 @@ public final class EnclaveConnection: @unchecked Sendable {
                     throw error
                 }
                 .flatMapThrowing { _ -> EnclaveConnection in
-                    let handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
-                    return EnclaveConnection(host: host, port: port, responseTimeout: responseTimeout, channel: channel,
-                                             handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    let handler: any ResponseMatcher
+                    switch wireProtocol {
+                    case .frames: handler = try channel.pipeline.syncOperations.handler(type: FrameChannelHandler.self)
+                    case .http: handler = try channel.pipeline.syncOperations.handler(type: HTTPFrameAdapter.self)
+                    }
+                    return EnclaveConnection(host: host, port: port, wireProtocol: wireProtocol, responseTimeout: responseTimeout,
+                                             channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
             .always { _ in timeout.cancel() }

@@ -7,10 +7,19 @@ public enum ManagementRequest: Hashable, Sendable {
     case schema(app: String)
     /// A step of a streamed load (`wasm_load_begin`, `_chunk`, `_commit`, `_abort`).
     case upload(UploadMessage)
+    /// `connect_call`: a call with named parameters, typed by the server from the signature.
+    case connectCall(ConnectCallRequest)
+    /// `mcp_tools`: the app's exports as an MCP tool manifest; an empty app means the only one.
+    case mcpTools(app: String)
 
     /// The message keys, in the order they are checked (compat: call, load, unload, list).
-    public static let messageKeys = ["wasm_call", "wasm_load", "wasm_unload", "wasm_list", "wasm_schema"]
+    public static let messageKeys = ["wasm_call", "wasm_load", "wasm_unload", "wasm_list", "wasm_schema",
+                                     "connect_call", "mcp_tools"]
         + UploadMessage.messageKeys
+
+    /// The top-level key of an inner document that carries the caller's credential (the
+    /// original's platform `"auth"`); HTTP carries it as `Authorization: Bearer`.
+    public static let credentialKey = "auth"
 
     /// Decodes an inner document; the error names the field that is wrong. A credential sent
     /// beside the message (`"auth"`) is checked for shape and dropped; `decodeEnvelope` keeps it.
@@ -27,12 +36,31 @@ public enum ManagementRequest: Hashable, Sendable {
         } catch {
             return .failure(ManagementError("invalid JSON in Data: \(error)"))
         }
+        return decodeEnvelope(json)
+    }
+
+    /// Decodes an inner document and the credential it carries (a string under `"auth"`; an
+    /// ill-formed one fails the decoding, naming the field).
+    public static func decodeWithCredential(_ inner: [UInt8]) -> (Result<ManagementRequest, ManagementError>, credential: String?) {
+        switch decodeEnvelope(inner) {
+        case .success(let envelope): return (.success(envelope.request), envelope.auth)
+        case .failure(let error): return (.failure(error), nil)
+        }
+    }
+
+    /// Decodes a parsed inner document.
+    public static func decode(_ json: JSON) -> Result<ManagementRequest, ManagementError> {
+        decodeEnvelope(json).map(\.request)
+    }
+
+    /// Decodes a parsed inner document together with its credential.
+    public static func decodeEnvelope(_ json: JSON) -> Result<ManagementEnvelope, ManagementError> {
         guard let object = json.objectValue else {
             return .failure(ManagementError("expected a JSON object with one of \(messageKeys.joined(separator: ", "))"))
         }
         let auth: String?
         do throws(ManagementError) {
-            auth = try ManagementEnvelope.credential(object["auth"])
+            auth = try ManagementEnvelope.credential(object[credentialKey])
         } catch {
             return .failure(error)
         }
@@ -49,6 +77,11 @@ public enum ManagementRequest: Hashable, Sendable {
             if object["wasm_list"] != nil { return .success(.list) }
             if let body = object["wasm_schema"] {
                 return .success(.schema(app: try FieldReader(body, "wasm_schema").requiredName("app")))
+            }
+            if let body = object["connect_call"] { return .success(.connectCall(try ConnectCallRequest(body))) }
+            if let body = object["mcp_tools"] {
+                // The original sends "" for "the only app" (its HTTP shim derives the app from Host).
+                return .success(.mcpTools(app: try FieldReader(body, "mcp_tools").optionalString("app") ?? ""))
             }
             for key in UploadMessage.messageKeys {
                 if let body = object[key], let message = try UploadMessage.decode(key: key, body: body) {
@@ -71,6 +104,8 @@ public enum ManagementRequest: Hashable, Sendable {
         case .unload(let name): return .object(["wasm_unload": .object(["name": .string(name)])])
         case .schema(let app): return .object(["wasm_schema": .object(["app": .string(app)])])
         case .upload(let message): return message.json()
+        case .connectCall(let call): return .object(["connect_call": call.json()])
+        case .mcpTools(let app): return .object(["mcp_tools": .object(["app": .string(app)])])
         }
     }
 }
@@ -193,5 +228,35 @@ public struct CallRequest: Hashable, Sendable {
         if chunkedResult { object.append("chunked_result", .bool(true)) }
         if let appAuth { object.append("app_auth", .string(appAuth)) }
         return .object(object)
+    }
+}
+
+/// `connect_call` (the original's named-parameter call): `body` is a JSON object of parameter
+/// name → plain value (`{"a":2,"b":40}`), converted with the export's WIT signature.
+public struct ConnectCallRequest: Hashable, Sendable {
+    public var app: String
+    public var function: String
+    /// The named parameters; `null` or absent means none.
+    public var body: JSON
+
+    public init(app: String, function: String, body: JSON) {
+        self.app = app
+        self.function = function
+        self.body = body
+    }
+
+    init(_ json: JSON) throws(ManagementError) {
+        let fields = try FieldReader(json, "connect_call")
+        app = try fields.requiredString("app")
+        function = try fields.requiredString("function")
+        switch json["body"] {
+        case nil, .null?: body = .object([:])
+        case .object(let object)?: body = .object(object)
+        default: throw fields.error("body", "expected a JSON object of named parameters")
+        }
+    }
+
+    func json() -> JSON {
+        .object(["app": .string(app), "function": .string(function), "body": body])
     }
 }

@@ -7,7 +7,11 @@ public enum ManagementResponse: Hashable, Sendable {
     case apps([AppInfo], unavailable: [UnavailableApp] = [])
     case unloaded(String)
     case notFound(String)
-    case schema(app: String, functions: [JSON])
+    /// `wasm_schema`: the original's `{"status":"schema","schema":{name, hostname, functions?,
+    /// interfaces?, mcp_enabled}}`; the value is the `schema` object.
+    case schema(JSON)
+    /// `mcp_tools`: `{"status":"mcp_tools","manifest":{name, tools}}`; the value is the manifest.
+    case mcpTools(JSON)
     case error(String)
     /// `wasm_load_begin` accepted: send the chunks to this upload.
     case uploadReady(UploadTicket)
@@ -27,8 +31,8 @@ public enum ManagementResponse: Hashable, Sendable {
             return .object(object)
         case .unloaded(let name): return .object(["status": "unloaded", "name": .string(name)])
         case .notFound(let name): return .object(["status": "not_found", "name": .string(name)])
-        case .schema(let app, let functions):
-            return .object(["status": "schema", "app": .string(app), "functions": .array(functions)])
+        case .schema(let schema): return .object(["status": "schema", "schema": schema])
+        case .mcpTools(let manifest): return .object(["status": "mcp_tools", "manifest": manifest])
         case .error(let message): return .object(["status": "error", "message": .string(message)])
         case .uploadReady(let ticket):
             return .object(["status": "upload", "upload": .string(ticket.upload),
@@ -54,9 +58,8 @@ public enum ManagementResponse: Hashable, Sendable {
             return apps.count == list.count ? .apps(apps) : nil
         case "unloaded": return string("name").map { .unloaded($0) }
         case "not_found": return string("name").map { .notFound($0) }
-        case "schema":
-            guard let app = string("app"), let functions = json["functions"]?.arrayValue else { return nil }
-            return .schema(app: app, functions: functions)
+        case "schema": return json["schema"].flatMap { $0.objectValue == nil ? nil : .schema($0) }
+        case "mcp_tools": return json["manifest"].flatMap { $0.objectValue == nil ? nil : .mcpTools($0) }
         case "error": return string("message").map { .error($0) }
         case "upload":
             guard let upload = string("upload"), let size = count("chunk_size"), let timeout = count("timeout_seconds") else { return nil }

@@ -7,11 +7,13 @@ import NIOCore
 /// seconds to parse), and calls on its call threads; the event loop only moves bytes and
 /// decodes small frames, answering or preparing the cheap ones (`inlineFrameLimit`).
 public final class Dispatcher: Sendable {
-    private let configuration: ServerConfiguration
-    private let service: ManagementService
-    private let executor: CallExecutor
-    /// Who may load, replace, unload and shut down.
+    let configuration: ServerConfiguration
+    let service: ManagementService
+    let executor: CallExecutor
+    /// Who may load, replace, unload and shut down (both transports ask it).
     let authorization: ManagementAuthorization
+    /// Counts requests, responses, loads and calls.
+    var metrics: ServerMetrics { service.metrics }
 
     /// The `Data` payload of the compat smoke test, and its answer.
     static let helloPayload = Array("hello".utf8)
@@ -20,10 +22,10 @@ public final class Dispatcher: Sendable {
     /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
     /// the streamed loads in progress.
     init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
-         uploads: UploadStore, authorization: ManagementAuthorization) {
+         uploads: UploadStore, authorization: ManagementAuthorization, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
         self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads,
-                                         authorization: authorization)
+                                         authorization: authorization, metrics: metrics)
         self.executor = executor
         self.authorization = authorization
     }
@@ -36,6 +38,7 @@ public final class Dispatcher: Sendable {
 
     /// Handles a frame payload; the future completes on `eventLoop` and never fails.
     public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
+        metrics.request(.frames, bytes: payload.count)
         let first: EventLoopFuture<FirstStep>
         if payload.count <= Self.inlineFrameLimit {
             let frame = DecodedFrame(payload)
@@ -109,7 +112,11 @@ public final class Dispatcher: Sendable {
         var isCheap: Bool {
             switch self {
             case .ping, .smokeTest: return true
-            case .management(.success(let envelope), _): if case .call = envelope.request { return true } else { return false }
+            case .management(.success(let envelope), _):
+                switch envelope.request {
+                case .call, .connectCall: return true
+                default: return false
+                }
             case .invalid, .shutdown, .management: return false
             }
         }
@@ -150,6 +157,11 @@ public final class Dispatcher: Sendable {
             return DispatchResult(response: .error(ManagementAuthorization.message(
                 refusal, action: .shutdown, howToSend: ManagementAuthorization.howToSendShutdown)))
         }
+    }
+
+    /// The text of a refused shutdown; `howToSend` says how this transport carries the token.
+    static func shutdownRefusal(_ refusal: ManagementAuthorization.Refusal, howToSend: String) -> String {
+        ManagementAuthorization.message(refusal, action: .shutdown, howToSend: howToSend)
     }
 }
 

@@ -1,5 +1,7 @@
+import EnclaveProtocol
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -25,6 +27,8 @@ public final class EnclaveServer: Sendable {
     let uploads: UploadStore
     /// Request bytes held across connections.
     let requestBudget: RequestMemoryBudget
+    /// Counters, gauges and timers, served at `GET /metrics`.
+    public let metrics = ServerMetrics()
 
     struct State {
         var group: MultiThreadedEventLoopGroup?
@@ -114,7 +118,7 @@ public final class EnclaveServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(callLimits: configuration.callSchedulingLimits)
         let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host,
-                                    uploads: uploads, authorization: authorization)
+                                    uploads: uploads, authorization: authorization, metrics: metrics)
         let sweeper = MemorySweeper(uploads: uploads, budget: requestBudget)
         let sweeperTask = group.next().scheduleRepeatedTask(initialDelay: MemorySweeper.interval, delay: MemorySweeper.interval) { _ in
             sweeper.sweep()
@@ -124,12 +128,13 @@ public final class EnclaveServer: Sendable {
             $0.executor = executor
             $0.sweeper = sweeperTask
         }
+        let router = HTTPRouter(dispatcher: dispatcher, registry: registry, status: status(executor: executor))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                self.initializeConnection(channel, dispatcher: dispatcher)
+                self.initializeConnection(channel, dispatcher: dispatcher, router: router)
             }
         do {
             let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
@@ -144,7 +149,7 @@ public final class EnclaveServer: Sendable {
 
     /// Sets up one accepted connection: the ClientHello reader (which starts TLS with the
     /// context the provider picks for that ClientHello), then framing and request handling.
-    private func initializeConnection(_ channel: Channel, dispatcher: Dispatcher) -> EventLoopFuture<Void> {
+    private func initializeConnection(_ channel: Channel, dispatcher: Dispatcher, router: HTTPRouter) -> EventLoopFuture<Void> {
         let limits = configuration.resourceLimits
         let admission = state.withLock { state -> ConnectionAdmission in
             guard state.phase == .running else { return .shuttingDown }
@@ -172,12 +177,28 @@ public final class EnclaveServer: Sendable {
             // TLS is not added here: the ClientHelloReader reads SNI and the 0xFFBB challenge
             // nonce first, asks the identity provider for the matching context, and inserts
             // the NIOSSL handler itself (RA-TLS per-app and per-challenge certificates).
+            let budget = requestBudget
+            let stallTimeout = TimeAmount.seconds(Int64(configuration.frameStallTimeoutSeconds))
+            // After TLS, the first byte decides: frames (0x00…) or HTTP/1.1 ("GET ", "POST"…).
+            let sniffer = ProtocolSniffer(
+                frames: { pipeline in
+                    try pipeline.addHandlers(
+                        FrameDecoderHandler(budget: budget, stallTimeout: stallTimeout),
+                        RequestHandler(dispatcher: dispatcher, budget: budget, requestShutdown: requestShutdown))
+                },
+                http: { pipeline in
+                    try pipeline.addHandler(HTTPResponseEncoder())
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                        limitConfiguration: Self.httpLimits)))
+                    try pipeline.addHandler(HTTPConnectionHandler(router: router, budget: budget, stallTimeout: stallTimeout,
+                                                                  requestShutdown: requestShutdown))
+                })
             try channel.pipeline.syncOperations.addHandlers(
                 ClientHelloReader(identity: identity),
                 ConnectionDeadlines(handshakeTimeout: .seconds(Int64(limits.handshakeTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds))),
-                FrameDecoderHandler(budget: requestBudget, stallTimeout: .seconds(Int64(configuration.frameStallTimeoutSeconds))),
-                RequestHandler(dispatcher: dispatcher, budget: requestBudget, requestShutdown: requestShutdown)
+                sniffer
             )
             return channel.eventLoop.makeSucceededVoidFuture()
         } catch {
@@ -190,6 +211,26 @@ public final class EnclaveServer: Sendable {
         case shuttingDown
         /// Refused at the limit; the count to log now, if it is time to log.
         case overLimit(report: Int?)
+    }
+
+    /// The HTTP decoder's limits on request heads.
+    static let httpLimits: NIOHTTPDecoderLimitConfiguration = {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = HTTPWire.maxHeaderBytes
+        limits.maxHeaderListSize = HTTPWire.maxHeaderBytes
+        limits.maxHeaderFieldCount = HTTPWire.maxHeaderFields
+        return limits
+    }()
+
+    /// Live figures for `/metrics` and `/readyz`.
+    private func status(executor: CallExecutor) -> ServerStatus {
+        ServerStatus(
+            openConnections: { [state] in state.withLock { $0.connections.count } },
+            callsInFlight: { executor.callsInFlight },
+            appsLoaded: { [registry] in registry.all().count },
+            requestBudgetUsed: { [requestBudget] in requestBudget.usage.used },
+            uploadsInProgress: { [uploads] in uploads.usage.uploads })
+    }
     }
 
     /// How often refusals at the connection limit are logged: one line per interval, with a

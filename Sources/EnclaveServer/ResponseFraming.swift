@@ -13,7 +13,7 @@ enum ResponseFraming {
     ///   - resultLimit: for call results, the server's cap on the inner document.
     static func frame(_ inner: [UInt8], encoding: ByteEncoding, allowChunks: Bool, resultLimit: Int?) -> DispatchResult {
         if let resultLimit, inner.count > resultLimit {
-            return refusal("call failed: result of \(inner.count) bytes exceeds the \(resultLimit)-byte result limit of this server", encoding)
+            return refusal(resultLimitRefusal(size: inner.count, limit: resultLimit), encoding)
         }
         let frameLength = Response.dataEnvelopeLength(of: inner, as: encoding)
         if frameLength <= Frame.maxPayload {
@@ -29,6 +29,11 @@ enum ResponseFraming {
         let digest = Hex.encode(SHA256.hash(data: inner))
         let head = ChunkedHead(size: inner.count, chunks: body.chunkCount, sha256: digest)
         return DispatchResult(response: .chunked(head), encoding: .base64, chunkedBody: body)
+    }
+
+    /// The refusal of a call result over the server's result limit (every transport).
+    static func resultLimitRefusal(size: Int, limit: Int) -> String {
+        "call failed: result of \(size) bytes exceeds the \(limit)-byte result limit of this server"
     }
 
     private static func refusal(_ message: String, _ encoding: ByteEncoding) -> DispatchResult {

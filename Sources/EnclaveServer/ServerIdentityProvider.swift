@@ -1,3 +1,4 @@
+import EnclaveProtocol
 import NIOCore
 import NIOSSL
 
@@ -52,6 +53,10 @@ public struct ServerIdentity: Sendable {
         )
         configuration.minimumTLSVersion = .tlsv13
         configuration.maximumTLSVersion = .tlsv13
+        // Clients of the original offer its RA-TLS id or plain HTTP/1.1; both reach the same
+        // listener, which tells frames from HTTP by the first bytes (a client offering neither
+        // is served without ALPN).
+        configuration.applicationProtocols = HTTPWire.alpnProtocols
         return try NIOSSLContext(configuration: configuration)
     }
 }

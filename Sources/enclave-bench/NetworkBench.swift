@@ -55,6 +55,8 @@ enum NetworkBench {
                            target: "p50 ≤ 50 µs", met: result.failures == 0 && result.latencies.p50 <= 50_000))
             report.add(Row(item: 2, metric: "of which the transport: `Ping` round trip on the same connection (p50 / p99)",
                            figure: Format.microsPair(ping.latencies) + failureNote(ping), target: "—", met: nil))
+            try await httpRoundTrips(options, report: report, port: server.port, target: target, frames: result,
+                                     context: context, group: group)
         }
         if throughput {
             for (connections, target20k) in [(1, false), (8, true)] {
@@ -67,6 +69,33 @@ enum NetworkBench {
                                met: target20k ? (failures == 0 && rate >= 20_000) : nil))
             }
         }
+    }
+
+    /// The same `hello` over HTTP/1.1 on the same server: `POST /rpc/<app>/hello` (named, the
+    /// original's route) and `POST /data` (the same inner document as the frame), and the HTTP
+    /// transport's floor, `GET /healthz`. Target: within 10 µs of the frame round trip.
+    static func httpRoundTrips(_ options: Options, report: Report, port: Int, target: Target, frames: PipelineResult,
+                               context: NIOSSLContext, group: EventLoopGroup) async throws {
+        let connection = try await PipelinedConnection.connect(port: port, context: context, group: group, http: true).get()
+        let inner = ManagementMessages.call(app: target.app, function: "hello", params: []).serialized()
+        let requests: [(String, [UInt8])] = [
+            ("`POST /rpc/\(target.app)/hello`", PipelinedConnection.httpRequest("POST", "/rpc/\(target.app)/hello", body: Array("{}".utf8))),
+            ("`POST /data` (wasm_call)", PipelinedConnection.httpRequest("POST", "/data", body: inner)),
+        ]
+        let count = options.scaled(5_000, quick: 500)
+        for (label, request) in requests {
+            _ = try await connection.run(request: request, total: 200, window: 1).get()  // warm-up
+            let result = try await connection.run(request: request, total: count, window: 1).get()
+            let gap = Double(result.latencies.p50) - Double(frames.latencies.p50)
+            report.add(Row(item: 2, metric: "\(target.label) round trip over HTTP/1.1, \(label), one TLS connection (p50 / p99)",
+                           figure: Format.microsPair(result.latencies) + failureNote(result)
+                               + String(format: "; %+.1f µs vs frames", gap / 1000),
+                           target: "≤ frames + 10 µs", met: result.failures == 0 && gap <= 10_000))
+        }
+        let health = try await connection.run(request: PipelinedConnection.httpRequest("GET", "/healthz"), total: count, window: 1).get()
+        report.add(Row(item: 2, metric: "of which the HTTP transport: `GET /healthz` round trip (p50 / p99)",
+                       figure: Format.microsPair(health.latencies) + failureNote(health), target: "—", met: nil))
+        try await connection.close().get()
     }
 
     /// Calls per second over `connections` connections, each keeping 16 requests in flight, for

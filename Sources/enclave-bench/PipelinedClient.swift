@@ -31,11 +31,11 @@ final class PipelinedConnection: @unchecked Sendable {
         return try NIOSSLContext(configuration: configuration)
     }
 
-    /// Connects and completes the TLS handshake.
-    static func connect(port: Int, context: NIOSSLContext, group: EventLoopGroup) -> EventLoopFuture<PipelinedConnection> {
+    /// Connects and completes the TLS handshake; `http` reads HTTP/1.1 responses instead of frames.
+    static func connect(port: Int, context: NIOSSLContext, group: EventLoopGroup, http: Bool = false) -> EventLoopFuture<PipelinedConnection> {
         let eventLoop = group.next()
         let handshake = eventLoop.makePromise(of: Void.self)
-        let handler = PipelineHandler(handshake: handshake)
+        let handler = PipelineHandler(handshake: handshake, http: http)
         return ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
@@ -61,10 +61,21 @@ final class PipelinedConnection: @unchecked Sendable {
     /// Sends `total` copies of the request `payload`, keeping `window` in flight, and completes
     /// when every answer has arrived.
     func run(payload: [UInt8], total: Int, window: Int) -> EventLoopFuture<PipelineResult> {
-        let frame = Frame.encode(payload)
-        return channel.eventLoop.flatSubmit { [handler, channel] in
-            handler.start(frame: frame, total: total, window: window, channel: channel)
+        run(request: Frame.encode(payload), total: total, window: window)
+    }
+
+    /// Sends `total` copies of the raw request bytes `request` (a whole frame or HTTP request).
+    func run(request: [UInt8], total: Int, window: Int) -> EventLoopFuture<PipelineResult> {
+        channel.eventLoop.flatSubmit { [handler, channel] in
+            handler.start(frame: request, total: total, window: window, channel: channel)
         }
+    }
+
+    /// The bytes of an HTTP/1.1 request as a keep-alive client sends it.
+    static func httpRequest(_ method: String, _ path: String, body: [UInt8]? = nil) -> [UInt8] {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        return Array((head + "\r\n").utf8) + (body ?? [])
     }
 
     func close() -> EventLoopFuture<Void> {
@@ -100,9 +111,12 @@ private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable 
     private var firstFailure: String?
     private var done: EventLoopPromise<PipelineResult>?
     private var context: ChannelHandlerContext?
+    /// Answers are HTTP/1.1 responses (head, then a `Content-Length` body), not frames.
+    private let http: Bool
 
-    init(handshake: EventLoopPromise<Void>) {
+    init(handshake: EventLoopPromise<Void>, http: Bool) {
         self.handshake = handshake
+        self.http = http
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -153,13 +167,33 @@ private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
-        while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-              buffer.readableBytes >= 4 + Int(length) {
-            buffer.moveReaderIndex(forwardBy: 4)
-            let payload = buffer.readSlice(length: Int(length))!
-            answered(payload, context: context)
+        if http {
+            while let body = nextHTTPBody() { answered(body, context: context) }
+        } else {
+            while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
+                  buffer.readableBytes >= 4 + Int(length) {
+                buffer.moveReaderIndex(forwardBy: 4)
+                let payload = buffer.readSlice(length: Int(length))!
+                answered(payload, context: context)
+            }
         }
         buffer.discardReadBytes()
+    }
+
+    private static let headEnd = Array("\r\n\r\n".utf8)
+
+    /// The body of the next complete HTTP response, or nil until it has arrived.
+    private func nextHTTPBody() -> ByteBuffer? {
+        let view = buffer.readableBytesView
+        guard let end = view.firstRange(of: Self.headEnd) else { return nil }
+        let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).drop(while: { $0 == " " }))
+        else { return nil }
+        let headLength = end.upperBound - view.startIndex
+        guard buffer.readableBytes >= headLength + length else { return nil }
+        buffer.moveReaderIndex(forwardBy: headLength)
+        return buffer.readSlice(length: length)
     }
 
     private func answered(_ payload: ByteBuffer, context: ChannelHandlerContext) {
@@ -169,7 +203,7 @@ private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable 
         // Only the first answer is decoded fully; the rest are checked to be a `Data` envelope
         // of the same length, which is cheap enough not to slow the client down.
         if received == 1 || payload.readableBytes != firstLength {
-            if let problem = Self.problem(in: payload) {
+            if let problem = http ? Self.httpProblem(in: payload) : Self.problem(in: payload) {
                 failures += 1
                 if firstFailure == nil { firstFailure = problem }
             } else if received == 1 {
@@ -198,6 +232,12 @@ private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable 
             return text.contains("\"status\":\"ok\"") || text.contains("\"status\":\"loaded\"") ? nil : String(text.prefix(200))
         case let other: return "unexpected answer: \(String(describing: other).prefix(200))"
         }
+    }
+
+    /// Nil when an HTTP body is an inner document (or `/healthz` answer) saying `"status":"ok"`.
+    private static func httpProblem(in body: ByteBuffer) -> String? {
+        let text = String(decoding: body.readableBytesView, as: UTF8.self)
+        return text.contains("\"status\":\"ok\"") ? nil : String(text.prefix(200))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -119,6 +119,12 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             help: "PEM trust anchors for apps' HTTPS egress, read once at start; their SHA-256 is attested in every certificate (OID 1.3.6.1.4.1.65230.2.1). Default: the system's Mozilla bundle.")
     var egressCABundle: String?
 
+    @Option(name: .customLong("ca-cert"), help: "PEM certificate of an operator CA (an intermediate) that signs the RA-TLS leaves; served as [leaf, CA]. Needs --ca-key.")
+    var caCert: String?
+
+    @Option(name: .customLong("ca-key"), help: "PEM ECDSA (P-256 or P-384) private key of --ca-cert.")
+    var caKey: String?
+
     @Option(name: .customLong("egress-resolve"),
             help: ArgumentHelp("Connect apps' HTTPS requests for HOST:PORT to ADDR:PORT instead (like curl --resolve; TLS still checks HOST). Repeatable.",
                                valueName: "HOST:PORT=ADDR:PORT"))
@@ -217,7 +223,12 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         let egress = try makeEgress()
         configuration.egress = egress
         let registry = AppRegistry()
-        let setup = AttestationSetup(providerName: attestation, egressTrust: egress?.trustBundle, hostnames: ["localhost"])
+        var setup = AttestationSetup(providerName: attestation, egressTrust: egress?.trustBundle, hostnames: ["localhost"])
+        switch (caCert, caKey) {
+        case (let certificate?, let key?): setup.operatorCA = (certificate, key)
+        case (nil, nil): break
+        default: throw ValidationError("--ca-cert and --ca-key go together")
+        }
         let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
         configuration.cluster = try cluster.configuration(host: host, identity: identity)
         let logger = ForwardingLogHandler.logger(label: "enclave-os", sink: { log($0) })

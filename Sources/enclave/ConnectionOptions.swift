@@ -16,6 +16,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("server-name"), help: "TLS SNI to send (an app's hostname selects its certificate).")
     var serverName: String?
 
+    @Option(name: .customLong("protocol"), help: "Wire protocol: http (HTTP/1.1) or frames (length-prefixed JSON); the server speaks both on one port.")
+    var wireProtocol: WireProtocol = .http
+
     @Flag(name: .long, help: "Print the raw inner JSON response instead of human-readable output.")
     var json = false
 

@@ -31,6 +31,9 @@ struct ExpectationOptions: ParsableArguments {
     @Option(name: .customLong("expect-measurement"), help: ArgumentHelp("Required measured value, NAME=HEX, e.g. MRENCLAVE=… or RTMR1=… (repeatable).", valueName: "NAME=HEX"))
     var expectMeasurement: [String] = []
 
+    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("Operator CA (PEM) that must have signed the server's leaf (enclave-os --ca-cert).", valueName: "FILE"))
+    var caCert: String?
+
     @Option(name: .customLong("appraisal-url"), help: "Also send the evidence to an attestation server (https://, the original's {\"quote\": base64} request).")
     var appraisalURL: String?
 
@@ -43,7 +46,7 @@ struct ExpectationOptions: ParsableArguments {
     /// Whether any option asks for verification (so `--verify` is implied and never silently ignored).
     var requested: Bool {
         expectCodeHash != nil || !expectOID.isEmpty || collateral != nil || policy != nil || !acceptTCB.isEmpty
-            || allowDebug || !expectMeasurement.isEmpty || appraisalURL != nil
+            || allowDebug || !expectMeasurement.isEmpty || appraisalURL != nil || caCert != nil
     }
 
     /// The verifier's expectations for `binding`, checked at `time` (the current time when nil).
@@ -63,10 +66,12 @@ struct ExpectationOptions: ParsableArguments {
                 throw ValidationError("--expect-oid \(text): \(error)")
             }
         }
-        return VerificationExpectations(
+        var expectations = VerificationExpectations(
             binding: binding, allowSimulated: allowSimulated, codeHash: codeHash, extensions: extensions, now: time ?? .now,
             collateral: collateral.map { .directory($0) } ?? .none, evidencePolicy: try evidencePolicy()
         )
+        expectations.caCertificateDER = try caCert.map(OperatorCAFile.der)
+        return expectations
     }
 
     /// The policy file (if any) with the command-line options applied on top.

@@ -18,7 +18,8 @@ final class Session {
     static func connect(_ options: ConnectionOptions) throws -> Session {
         let endpoint = try options.endpoint()
         return Session(connection: try EnclaveConnection.connect(
-            host: endpoint.host, port: endpoint.port, serverName: options.serverName, verification: try options.verification()),
+            host: endpoint.host, port: endpoint.port, serverName: options.serverName, verification: try options.verification(),
+            protocol: options.wireProtocol),
             token: endpoint.token)
     }
 

@@ -27,6 +27,7 @@ final class CertificateBuilderTests: XCTestCase {
             (AttestationOID.sgxQuote, Array("MOCK_QUOTE:".utf8) + built.reportData.bytes),
             (AttestationOID.egressCABundleHash, Fixtures.egressHash),
             (AttestationOID.appsHash, appsHash),
+            (AttestationOID.appsHashAlias, appsHash),
             (AttestationOID.configRoot, ConfigRoot.server(egressCABundleHash: Fixtures.egressHash, appsHash: appsHash).digest),
         ]
         for (oid, value) in expected {
@@ -44,14 +45,30 @@ final class CertificateBuilderTests: XCTestCase {
         XCTAssertEqual(try Certificate(pemEncoded: built.certificatePEM), cert)
     }
 
+    func testNoAppMeansNoAppsHashAndAnEmptyAppsLeaf() throws {
+        let built = try build(.server(ServerFacts(egressCABundleHash: Fixtures.egressHash, apps: [], hostnames: ["localhost"])), .deterministic(now: now))
+        let cert = try Certificate(derEncoded: built.certificateDER)
+        XCTAssertNil(cert.extensions[oid: AttestationOID.appsHash])
+        XCTAssertNil(cert.extensions[oid: AttestationOID.appsHashAlias])
+        XCTAssertEqual(cert.extensions[oid: AttestationOID.configRoot].map { Array($0.value) },
+                       ConfigRoot.server(egressCABundleHash: Fixtures.egressHash, appsHash: []).digest)
+        let report = AttestationVerifier(expectations: .init(binding: .deterministic, allowSimulated: true, apps: [], now: now))
+            .verify(certificateDER: built.certificateDER)
+        XCTAssertTrue(report.passed, report.description)
+    }
+
     func testAppCertificateCarriesCodeHashKeySourceAndHostname() throws {
         let facts = AppFacts(hostname: "test-app", codeHash: Fixtures.hash(0xcc), keySource: "byok:" + String(repeating: "ab", count: 32), egressCABundleHash: Fixtures.egressHash)
         let built = try build(.app(facts), .deterministic(now: now))
         let cert = try Certificate(derEncoded: built.certificateDER)
         XCTAssertEqual(cert.extensions[oid: AttestationOID.appCodeHash].map { Array($0.value) }, Fixtures.hash(0xcc))
         XCTAssertEqual(cert.extensions[oid: AttestationOID.appKeySource].map { String(decoding: $0.value, as: UTF8.self) }, facts.keySource)
+        // 3.1 in the original's formula, recomputed here from its definition.
+        let original = Array(SHA256.hash(data: Array(SHA256.hash(data: facts.codeHash)) + Array(SHA256.hash(data: Array(facts.keySource.utf8)))))
+        XCTAssertEqual(cert.extensions[oid: AttestationOID.appConfigRoot].map { Array($0.value) }, original)
+        XCTAssertEqual(AttestationOID.appLabelledConfigRoot.description, "1.3.6.1.4.1.65230.99.3.1")
         XCTAssertEqual(
-            cert.extensions[oid: AttestationOID.appConfigRoot].map { Array($0.value) },
+            cert.extensions[oid: AttestationOID.appLabelledConfigRoot].map { Array($0.value) },
             ConfigRoot.app(hostname: "test-app", codeHash: facts.codeHash, keySource: facts.keySource, egressCABundleHash: Fixtures.egressHash).digest
         )
         XCTAssertEqual(try cert.extensions.subjectAlternativeNames.map(Array.init), [.dnsName("test-app")])

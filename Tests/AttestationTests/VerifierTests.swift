@@ -104,7 +104,8 @@ final class VerifierTests: XCTestCase {
     }
 
     /// Hand-built certificates for what the builder never produces.
-    func handBuilt(configRoot: [UInt8], evidence: [Certificate.Extension]? = nil, signer: P256.Signing.PrivateKey? = nil) throws -> [UInt8] {
+    func handBuilt(configRoot: [UInt8], evidence: [Certificate.Extension]? = nil, signer: P256.Signing.PrivateKey? = nil,
+                   aliasValue: [UInt8]? = nil) throws -> [UInt8] {
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PublicKey(key.publicKey)
         let spki = try AttestedCertificateBuilder.derBytes(publicKey)
@@ -116,6 +117,7 @@ final class VerifierTests: XCTestCase {
         try extensions.append(Certificate.Extension(oid: AttestationOID.configRoot, critical: false, value: configRoot[...]))
         try extensions.append(Certificate.Extension(oid: AttestationOID.egressCABundleHash, critical: false, value: Fixtures.egressHash[...]))
         try extensions.append(Certificate.Extension(oid: AttestationOID.appsHash, critical: false, value: appsHash[...]))
+        try extensions.append(Certificate.Extension(oid: AttestationOID.appsHashAlias, critical: false, value: (aliasValue ?? appsHash)[...]))
         let name = try DistinguishedName { CommonName("hand-built") }
         let cert = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: publicKey,
@@ -132,6 +134,10 @@ final class VerifierTests: XCTestCase {
         XCTAssertTrue(verify(try handBuilt(configRoot: root), expectations).passed)
         let report = verify(try handBuilt(configRoot: Fixtures.hash(0)), expectations)
         XCTAssertEqual(report.failures.map(\.name), ["config-root.consistency"])
+        // The 2.5 alias must carry the 2.3 value.
+        let alias = verify(try handBuilt(configRoot: root, aliasValue: Fixtures.hash(3)), expectations)
+        XCTAssertEqual(alias.failures.map(\.name), ["config-root.consistency"])
+        XCTAssertTrue(alias.check(named: "config-root.consistency")?.detail.contains("differ") ?? false)
     }
 
     func testForeignSignatureMissingEvidenceAndGarbage() throws {

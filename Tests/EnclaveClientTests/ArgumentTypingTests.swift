@@ -77,10 +77,17 @@ final class ArgumentTypingTests: XCTestCase {
     }
 
     func testSchemaParsing() throws {
-        let json = try JSON.parse(Array(#"{"status":"schema","app":"a","functions":[{"name":"add","params":[{"name":"a","type":"u32"}],"results":[{"name":"","type":"u32"}]}]}"#.utf8))
+        let json = try JSON.parse(Array(#"""
+            {"status":"schema","schema":{"name":"a","functions":[{"name":"add","params":[{"name":"a","type":{"kind":"u32"}}],"results":[{"name":"","type":{"kind":"u32"}}]}],
+            "interfaces":[{"name":"math","functions":[{"name":"sub","params":[],"results":[]}]}]}}
+            """#.utf8))
         let schema = try AppSchema(json: json)
-        XCTAssertEqual(schema.function(named: "add")?.params, [TypedSlot(name: "a", type: "u32")])
+        XCTAssertEqual(schema.app, "a")
+        XCTAssertEqual(schema.function(named: "add")?.params, [TypedSlot(name: "a", type: .object(["kind": "u32"]))])
         XCTAssertNil(schema.function(named: "sub"))
+        XCTAssertNotNil(schema.function(named: "math/sub"), "interface functions are named <interface>/<function>")
+        // The frame era's flat shape is not this server's answer.
+        XCTAssertThrowsError(try AppSchema(json: .object(["status": "schema", "functions": .array([])])))
         XCTAssertThrowsError(try AppSchema(json: .object(["status": "schema"])))
     }
 }

@@ -21,6 +21,22 @@ final class ManagementTests: XCTestCase {
                        .load(LoadRequest(name: "n", bytes: [0, 97], hostname: "h", encryptionKey: "ab", maxFuel: 5)))
         XCTAssertEqual(try decode(#"{"wasm_load":{"name":"n","bytes":"AGE="}}"#).get(),
                        .load(LoadRequest(name: "n", bytes: [0, 97], base64: true)))
+        // The original's later messages: named parameters, and the MCP manifest ("" = the only app).
+        XCTAssertEqual(try decode(#"{"connect_call":{"app":"a","function":"add","body":{"a":2,"b":40}}}"#).get(),
+                       .connectCall(ConnectCallRequest(app: "a", function: "add", body: .object(["a": .int(2), "b": .int(40)]))))
+        XCTAssertEqual(try decode(#"{"connect_call":{"app":"a","function":"hello"}}"#).get(),
+                       .connectCall(ConnectCallRequest(app: "a", function: "hello", body: .object([:]))))
+        XCTAssertEqual(message(#"{"connect_call":{"app":"a","function":"f","body":[1]}}"#),
+                       "connect_call.body: expected a JSON object of named parameters")
+        XCTAssertEqual(try decode(#"{"mcp_tools":{"app":"a"}}"#).get(), .mcpTools(app: "a"))
+        XCTAssertEqual(try decode(#"{"mcp_tools":{}}"#).get(), .mcpTools(app: ""))
+    }
+
+    func testTheCredentialIsTheTopLevelAuthField() {
+        let (request, credential) = ManagementRequest.decodeWithCredential(Array(#"{"auth":"t0k","wasm_list":{}}"#.utf8))
+        XCTAssertEqual(try request.get(), .list)
+        XCTAssertEqual(credential, "t0k")
+        XCTAssertNil(ManagementRequest.decodeWithCredential(Array(#"{"wasm_list":{}}"#.utf8)).credential)
     }
 
     func testCompatOrderCallBeforeLoad() {
@@ -36,8 +52,8 @@ final class ManagementTests: XCTestCase {
         XCTAssertEqual(message(#"{"wasm_call":{"app":"a","function":"f","params":{}}}"#), "wasm_call.params: expected an array of typed values")
         XCTAssertEqual(message(#"{"wasm_unload":{"name":""}}"#), "wasm_unload.name: must not be empty")
         XCTAssertEqual(message(#"{"wasm_unload":5}"#), "wasm_unload: expected an object")
-        XCTAssertEqual(message(#"[]"#), "expected a JSON object with one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
-        XCTAssertEqual(message(#"{"hello":1}"#), "unknown message 'hello': expected one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
+        XCTAssertEqual(message(#"[]"#), "expected a JSON object with one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, connect_call, mcp_tools, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
+        XCTAssertEqual(message(#"{"hello":1}"#), "unknown message 'hello': expected one of wasm_call, wasm_load, wasm_unload, wasm_list, wasm_schema, connect_call, mcp_tools, wasm_load_begin, wasm_load_chunk, wasm_load_commit, wasm_load_abort")
         XCTAssertTrue(message("{nope")?.hasPrefix("invalid JSON in Data: ") ?? false)
     }
 

@@ -30,7 +30,8 @@ final class UploadMessageTests: XCTestCase {
                           exports: [ExportSummary(name: "add", paramCount: 2, resultCount: 1)])
         let responses: [ManagementResponse] = [
             .loaded(app), .ok(returns: [.object(["type": "string", "value": "x"])]), .apps([app, app]), .apps([]),
-            .unloaded("a"), .notFound("a"), .schema(app: "a", functions: [.object(["name": "f"])]), .error("why"),
+            .unloaded("a"), .notFound("a"), .schema(.object(["name": "a", "functions": .array([.object(["name": "f"])])])), .error("why"),
+            .mcpTools(.object(["name": "a", "tools": .array([])])),
             .uploadReady(UploadTicket(upload: "id", chunkSize: 4 << 20, timeoutSeconds: 60)),
             .chunkReceived(upload: "id", received: 123), .uploadAborted(upload: "id"),
         ]

@@ -4,6 +4,7 @@ import EnclaveServer
 import Foundation
 import NIOCore
 import NIOPosix
+import X509
 import XCTest
 
 /// The RA-TLS identity on a real listener: attested default and per-app certificates, rotation
@@ -31,9 +32,15 @@ final class RATLSServerTests: XCTestCase {
         let apps = [AttestedApp(name: "demo", codeHash: guest.hash)]
         report = RATLSExpected.verify(loaded, extensions: try RATLSExpected.serverExtensions(egressHash: harness.egressHash, apps: apps))
         XCTAssertTrue(report.passed, report.description)
-        // The old apps hash no longer matches.
-        report = RATLSExpected.verify(loaded, extensions: try RATLSExpected.serverExtensions(egressHash: harness.egressHash, apps: []))
-        XCTAssertEqual(report.failures.map(\.name), ["extension 1.3.6.1.4.1.65230.2.3", "extension 1.3.6.1.4.1.65230.1.1"], report.description)
+        // Another apps list does not match: both apps hash OIDs and the root differ.
+        let other = [AttestedApp(name: "demo", codeHash: [UInt8](repeating: 0, count: 32))]
+        report = RATLSExpected.verify(loaded, extensions: try RATLSExpected.serverExtensions(egressHash: harness.egressHash, apps: other))
+        XCTAssertEqual(report.failures.map(\.name), ["extension 1.3.6.1.4.1.65230.2.3", "extension 1.3.6.1.4.1.65230.2.5",
+                                                     "extension 1.3.6.1.4.1.65230.1.1"], report.description)
+        // Without apps the certificate carries no apps hash under either OID.
+        let emptyExtensions = try Certificate(derEncoded: empty).extensions
+        XCTAssertNil(emptyExtensions[oid: AttestationOID.appsHash])
+        XCTAssertNil(emptyExtensions[oid: AttestationOID.appsHashAlias])
 
         try harness.unload("demo")
         let unloaded = try harness.fetch()

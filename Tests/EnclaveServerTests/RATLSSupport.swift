@@ -113,10 +113,13 @@ enum RATLSProcess {
 /// The extension values a certificate must carry, recomputed from first principles.
 enum RATLSExpected {
     static func serverExtensions(egressHash: [UInt8], apps: [AttestedApp]) throws -> [VerificationExpectations.ExtensionValue] {
-        let appsHash = try AppsHash.compute(apps)
-        return [
-            .init(oid: AttestationOID.egressCABundleHash, value: egressHash),
+        // No app: no apps hash extensions, and an empty apps leaf in the root.
+        let appsHash = apps.isEmpty ? [] : try AppsHash.compute(apps)
+        let hashes: [VerificationExpectations.ExtensionValue] = apps.isEmpty ? [] : [
             .init(oid: AttestationOID.appsHash, value: appsHash),
+            .init(oid: AttestationOID.appsHashAlias, value: appsHash),
+        ]
+        return [.init(oid: AttestationOID.egressCABundleHash, value: egressHash)] + hashes + [
             .init(oid: AttestationOID.configRoot, value: ConfigRoot.server(egressCABundleHash: egressHash, appsHash: appsHash).digest),
         ]
     }
@@ -126,7 +129,8 @@ enum RATLSExpected {
             .init(oid: AttestationOID.appCodeHash, value: codeHash),
             .init(oid: AttestationOID.appKeySource, value: Array(keySource.utf8)),
             .init(oid: AttestationOID.egressCABundleHash, value: egressHash),
-            .init(oid: AttestationOID.appConfigRoot, value: ConfigRoot.app(hostname: hostname, codeHash: codeHash, keySource: keySource, egressCABundleHash: egressHash).digest),
+            .init(oid: AttestationOID.appConfigRoot, value: AppIdentityRoot.digest(codeHash: codeHash, keySource: keySource)),
+            .init(oid: AttestationOID.appLabelledConfigRoot, value: ConfigRoot.app(hostname: hostname, codeHash: codeHash, keySource: keySource, egressCABundleHash: egressHash).digest),
         ]
     }
 

@@ -96,6 +96,6 @@ final class TypedValueCodecTests: XCTestCase {
             params: [WITParameter(name: "a", type: .u32), WITParameter(name: "l", type: .list(.option(.string)))],
             results: [WITParameter(name: "", type: .u32)]))
         XCTAssertEqual(TypedValueCodec.schema(of: f).serializedString,
-                       #"{"name":"add","params":[{"name":"a","type":"u32"},{"name":"l","type":{"kind":"list","element":{"kind":"option","inner":"string"}}}],"results":[{"name":"","type":"u32"}]}"#)
+                       #"{"name":"add","params":[{"name":"a","type":{"kind":"u32"}},{"name":"l","type":{"kind":"list","element":{"kind":"option","inner":{"kind":"string"}}}}],"results":[{"name":"","type":{"kind":"u32"}}]}"#)
     }
 }

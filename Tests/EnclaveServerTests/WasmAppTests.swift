@@ -119,8 +119,9 @@ final class WasmAppTests: XCTestCase {
         _ = try await load("guest")
         let schema = try await client.management(#"{"wasm_schema":{"app":"guest"}}"#)
         XCTAssertEqual(schema["status"]?.stringValue, "schema")
-        XCTAssertEqual(schema["app"]?.stringValue, "guest")
-        let names = schema["functions"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        // The original's shape: {"status":"schema","schema":{"name","hostname","functions",…}}.
+        XCTAssertEqual(schema["schema"]?["name"]?.stringValue, "guest")
+        let names = schema["schema"]?["functions"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
         XCTAssertEqual(names, names.sorted())
         XCTAssertTrue(names.contains("add"), schema.serializedString)
 

@@ -88,10 +88,15 @@ public indirect enum WITValueType: Sendable, Hashable {
                 guard let caseName = item["name"]?.stringValue else { throw fail("has a case without a name") }
                 return Case(name: caseName, type: try optionalChild(item["type"]))
             })
-        case "enum": self = .enumeration(name: name, cases: try names("cases"))
+        // The schema's type descriptors name enum cases `names`; the older shape said `cases`.
+        case "enum": self = .enumeration(name: name, cases: try names(json["names"] != nil ? "names" : "cases"))
         case "flags": self = .flags(name: name, names: try names("names"))
         case let kind? where kind == "own" || kind == "borrow":
             self = .handle(kind: kind, resource: json["resource"]?.stringValue ?? "?")
+        case let kind?:
+            // A scalar as a descriptor, `{"kind":"u32"}` (the schema's shape).
+            guard let primitive = Self.primitives[kind] else { throw fail("has an unknown kind") }
+            self = primitive
         default: throw fail("has an unknown kind")
         }
     }

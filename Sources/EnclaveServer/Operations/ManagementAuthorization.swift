@@ -25,8 +25,8 @@ enum ManagementAction: Sendable, Hashable {
         case .upload(.begin(let begin)): self = begin.replace ? .replace : .load
         case .upload: self = .uploadStep
         case .unload: self = .unload
-        case .call: self = .call
-        case .list, .schema: self = .read
+        case .call, .connectCall: self = .call
+        case .list, .schema, .mcpTools: self = .read
         }
     }
 

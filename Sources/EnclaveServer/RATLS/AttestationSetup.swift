@@ -19,6 +19,8 @@ public struct AttestationSetup: Sendable {
     public var egressTrust: EgressTrustBundle?
     /// DNS names of the default certificate.
     public var hostnames: [String]
+    /// `--ca-cert` / `--ca-key`: PEM files of an operator CA that signs the leaves; nil: self-signed.
+    public var operatorCA: (certificateFile: String, keyFile: String)?
 
     /// Creates the choices; every argument optional.
     public init(providerName: String? = nil, egressTrust: EgressTrustBundle? = nil, hostnames: [String] = ["localhost"]) {
@@ -68,8 +70,13 @@ public struct AttestationSetup: Sendable {
             log("attestation: SIMULATED — certificates carry MOCK_QUOTE evidence: NOT hardware attestation; "
                 + "verifiers reject it unless told to allow simulated attestation")
         }
+        let issuer = try operatorCA.map { try CertificateIssuer(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
         let bundleHash = egressCABundleHash
         log("attestation: egress CA bundle \(egressTrust?.path ?? "(none: empty bundle, egress has no trust anchors)") sha256 \(Attestation.Hex.encode(bundleHash))")
-        return try RATLSIdentity(provider: provider, egressCABundleHash: bundleHash, registry: registry, hostnames: hostnames, log: log)
+        if let issuer {
+            log("attestation: leaves signed by the operator CA \(issuer.certificate.subject); served as [leaf, CA]")
+        }
+        return try RATLSIdentity(provider: provider, egressCABundleHash: bundleHash, registry: registry, hostnames: hostnames,
+                                 issuer: issuer, log: log)
     }
 }

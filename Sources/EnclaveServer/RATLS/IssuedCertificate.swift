@@ -21,7 +21,7 @@ struct IssuedCertificate: Sendable {
     init(_ identity: CertificateIdentity, mode: BindingMode, builder: AttestedCertificateBuilder, now: Date) throws {
         let certificate = try builder.build(identity, mode: mode)
         let serverIdentity = ServerIdentity(
-            certificateChain: [try NIOSSLCertificate(bytes: certificate.certificateDER, format: .der)],
+            certificateChain: try ([certificate.certificateDER] + certificate.chainDER).map { try NIOSSLCertificate(bytes: $0, format: .der) },
             privateKey: try NIOSSLPrivateKey(bytes: certificate.privateKeyDER, format: .der)
         )
         self.certificate = certificate

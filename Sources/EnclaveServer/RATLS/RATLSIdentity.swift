@@ -72,6 +72,7 @@ public final class RATLSIdentity: ServerIdentityProvider {
     ///   - registry: the app registry whose loads and unloads rotate the certificates.
     ///   - hostnames: DNS names for the default certificate.
     ///   - validity: certificate lifetime; deterministic certificates are re-issued at half of it.
+    ///   - issuer: an operator CA that signs the leaves (served as `[leaf, CA]`); nil: self-signed.
     ///   - clock: the current time (tests may pin it).
     ///   - log: one line per rotation or failure.
     /// - Throws: ``IdentityFailure/issuanceFailed(_:)`` when the first issuance fails (a broken
@@ -82,13 +83,14 @@ public final class RATLSIdentity: ServerIdentityProvider {
         registry: AppRegistry,
         hostnames: [String] = ["localhost"],
         validity: TimeInterval = 86_400,
+        issuer: CertificateIssuer? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         self.provider = provider
         self.egressCABundleHash = egressCABundleHash
         self.hostnames = hostnames
-        self.builder = AttestedCertificateBuilder(provider: provider, validity: validity)
+        self.builder = AttestedCertificateBuilder(provider: provider, validity: validity, issuer: issuer)
         self.registry = registry
         self.clock = clock
         self.log = log

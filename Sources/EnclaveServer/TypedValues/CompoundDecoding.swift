@@ -36,7 +36,8 @@ enum CompoundDecoding {
     static func variant(_ json: JSON, cases: [WITType.Case], at path: String, fail: Fail) throws(TypedValueError) -> ComponentValue {
         let name: String
         let payload: JSON?
-        if let object = json.objectValue, let c = object["case"]?.stringValue {
+        if let object = json.objectValue, let c = (object["case"] ?? object["tag"])?.stringValue {
+            // `tag` is the form the MCP tool schema publishes (the original's JSON Schema).
             name = c
             payload = object["value"]
         } else if let array = json.arrayValue, (1...2).contains(array.count), let c = array[0].stringValue {

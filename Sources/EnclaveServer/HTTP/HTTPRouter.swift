@@ -1,0 +1,136 @@
+import EnclaveProtocol
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP/1.1 routes (the original's since it moved to HTTP, plus `/mcp`), each answered
+/// through the same `Dispatcher` as frames: `/data` bodies are the frame protocol's inner
+/// documents, `/rpc` and the MCP routes build `connect_call`, `wasm_schema` and `mcp_tools`.
+/// Errors of the HTTP layer are `{"error":"…"}` with a 4xx/5xx status, as the original writes them.
+struct HTTPRouter: Sendable {
+    let dispatcher: Dispatcher
+    let registry: AppRegistry
+    /// Live figures for `/metrics` and `/readyz`.
+    let status: ServerStatus
+    let mcp: MCPEndpoint
+
+    init(dispatcher: Dispatcher, registry: AppRegistry, status: ServerStatus) {
+        self.dispatcher = dispatcher
+        self.registry = registry
+        self.status = status
+        self.mcp = MCPEndpoint(dispatcher: dispatcher, registry: registry)
+    }
+
+    /// Answers one request; the future completes on `loop` and never fails.
+    func route(_ request: HTTPRequest, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+        dispatcher.metrics.request(.http, bytes: request.body.count)
+        let path = request.path
+        switch (request.method, path) {
+        case (.GET, HTTPWire.healthPath):
+            return loop.makeSucceededFuture(.json(.object(["status": "ok"])))
+        case (.GET, HTTPWire.readyPath):
+            return loop.makeSucceededFuture(.json(.object(["status": "ready", "apps": .int(Int64(registry.all().count))])))
+        case (.GET, HTTPWire.metricsPath):
+            status.refresh(dispatcher.metrics)
+            return loop.makeSucceededFuture(HTTPAnswer(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                                       body: dispatcher.metrics.render()))
+        case (.POST, HTTPWire.dataPath):
+            return dispatcher.answerDocument(request.body, credential: request.bearerToken, on: loop).map { .json($0) }
+        case (.POST, HTTPWire.shutdownPath):
+            return loop.makeSucceededFuture(shutdown(request))
+        case (.POST, HTTPWire.mcpPath):
+            return mcp.handle(request, on: loop)
+        case (_, HTTPWire.mcpPath):
+            var answer = HTTPAnswer.error(.methodNotAllowed, "POST required for /mcp (this server does not open SSE streams)")
+            answer.extraHeaders = [("Allow", "POST")]
+            return loop.makeSucceededFuture(answer)
+        case (_, HTTPWire.healthPath), (_, HTTPWire.readyPath), (_, HTTPWire.metricsPath), (_, HTTPWire.dataPath),
+             (_, HTTPWire.shutdownPath):
+            return loop.makeSucceededFuture(.methodNotAllowed)
+        default:
+            if path.hasPrefix(HTTPWire.rpcPrefix) { return rpc(request, on: loop) }
+            if path == HTTPWire.mcpToolsPath || path.hasPrefix(HTTPWire.mcpToolsPath + "/") {
+                return MCPToolsShim(dispatcher: dispatcher, registry: registry).handle(request, on: loop)
+            }
+            return loop.makeSucceededFuture(.notFound)
+        }
+    }
+
+    /// `POST /shutdown`: the operator's bearer token, decided by the one authorization.
+    private func shutdown(_ request: HTTPRequest) -> HTTPAnswer {
+        guard let refusal = dispatcher.authorization.authorize(.shutdown, credential: request.bearerToken) else {
+            var answer = HTTPAnswer.json(.object([:]))
+            answer.shutdownAfter = true
+            answer.closeAfter = true
+            return answer
+        }
+        let message = Dispatcher.shutdownRefusal(refusal, howToSend: "send Authorization: Bearer <token>")
+        return .error(refusal == .credentialMissing ? .unauthorized : .forbidden, message)
+    }
+
+    /// `POST /rpc/<app>/<function>` (named parameters, `connect_call`) and `GET /rpc/<app>/schema`.
+    private func rpc(_ request: HTTPRequest, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+        let rest = request.path.dropFirst(HTTPWire.rpcPrefix.count)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+              let app = percentDecoded(parts[0]), let tail = percentDecoded(parts[1])
+        else {
+            return loop.makeSucceededFuture(.error(.badRequest, "expected /rpc/<app>/<function>"))
+        }
+        let credential = request.bearerToken
+        if request.method == .GET, tail == "schema" {
+            return dispatcher.answer(.success(.schema(app: app)), credential: credential, on: loop).map { .json($0) }
+        }
+        guard request.method == .POST else {
+            return loop.makeSucceededFuture(.error(.methodNotAllowed, "POST required for /rpc/<app>/<function>"))
+        }
+        let body: JSON
+        switch NamedParameterBody.parse(request.body) {
+        case .parameters(let parsed): body = parsed
+        case .refused(let answer): return loop.makeSucceededFuture(answer)
+        }
+        let call = ConnectCallRequest(app: app, function: tail, body: body)
+        return dispatcher.answer(.success(.connectCall(call)), credential: credential, on: loop).map { .json($0) }
+    }
+}
+
+/// The body of a named-parameter call: a JSON object (empty body: no parameters), without the
+/// original's transport-only fields (`app_auth`, `billing_approved`).
+enum NamedParameterBody {
+    static let transportFields: Set<String> = ["app_auth", "billing_approved"]
+
+    enum Parsed {
+        case parameters(JSON)
+        case refused(HTTPAnswer)
+    }
+
+    static func parse(_ body: [UInt8]) -> Parsed {
+        guard !body.isEmpty else { return .parameters(.object([:])) }
+        let json: JSON
+        do {
+            json = try JSON.parse(body)
+        } catch {
+            return .refused(.error(.badRequest, "invalid JSON body: \(error)"))
+        }
+        guard let object = json.objectValue else {
+            return .refused(.error(.badRequest, "expected a JSON object of named parameters"))
+        }
+        return .parameters(.object(JSONObject(pairs: object.pairs.filter { !transportFields.contains($0.key) })))
+    }
+}
+
+/// Figures only the server knows, refreshed into the metrics' gauges before each scrape.
+struct ServerStatus: Sendable {
+    let openConnections: @Sendable () -> Int
+    let callsInFlight: @Sendable () -> Int
+    let appsLoaded: @Sendable () -> Int
+    let requestBudgetUsed: @Sendable () -> Int
+    let uploadsInProgress: @Sendable () -> Int
+
+    func refresh(_ metrics: ServerMetrics) {
+        metrics.openConnections.record(openConnections())
+        metrics.callsInFlight.record(callsInFlight())
+        metrics.appsLoaded.record(appsLoaded())
+        metrics.requestBudgetBytes.record(requestBudgetUsed())
+        metrics.uploadsInProgress.record(uploadsInProgress())
+    }
+}

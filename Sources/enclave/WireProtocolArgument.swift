@@ -1,0 +1,5 @@
+import ArgumentParser
+import EnclaveClient
+
+/// `--protocol http|frames`.
+extension WireProtocol: ExpressibleByArgument {}
