@@ -231,7 +231,6 @@ public final class EnclaveServer: Sendable {
             requestBudgetUsed: { [requestBudget] in requestBudget.usage.used },
             uploadsInProgress: { [uploads] in uploads.usage.uploads })
     }
-    }
 
     /// How often refusals at the connection limit are logged: one line per interval, with a
     /// count, so a flood of connections cannot flood the log too.

@@ -231,17 +231,46 @@ final class HTTPRoutesTests: XCTestCase {
     }
 
     func testShutdownNeedsTheOperatorsBearerToken() async throws {
+        await harness.stop()
+        harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }
         let http = try await client()
         let none = try await http.request(.POST, "/shutdown")
         XCTAssertEqual(none.status, 401)
-        XCTAssertEqual(none.json?["error"]?.stringValue, "Shutdown refused: an operator token is required; send Authorization: Bearer <token>")
+        XCTAssertEqual(none.json?["error"]?.stringValue,
+                       "unauthorized: Shutdown needs an operator token on this server (an operator token is required); send Authorization: Bearer <token>")
         let wrong = try await http.request(.POST, "/shutdown", headers: [("Authorization", "Bearer nope")])
         XCTAssertEqual(wrong.status, 403)
-        XCTAssertEqual(wrong.json?["error"]?.stringValue, "Shutdown refused: wrong operator token")
+        XCTAssertEqual(wrong.json?["error"]?.stringValue, "unauthorized: Shutdown refused: wrong operator token")
         let right = try await http.request(.POST, "/shutdown", headers: [("Authorization", "Bearer \(ServerHarness.operatorToken)")])
         XCTAssertEqual(right.status, 200)
         XCTAssertEqual(right.text, "{}")
         await harness.server.waitUntilClosed()
+        await http.close()
+    }
+
+    /// With operators, loading and unloading over HTTP need `Authorization: Bearer` (or the
+    /// document's own "auth"), as over frames; calls stay open.
+    func testLoadAndUnloadOverHTTPNeedTheOperatorsBearerToken() async throws {
+        await harness.stop()
+        harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }
+        let http = try await client()
+        let bytes = Data(try GuestFiles.bytes("Guests/test-guest/test-guest.wasm")).base64EncodedString()
+        let load = #"{"wasm_load":{"name":"demo","bytes":"\#(bytes)"}}"#
+        let anonymous = try await http.post("/data", load)
+        XCTAssertEqual(anonymous.json?["status"]?.stringValue, "error", anonymous.text)
+        XCTAssertTrue(anonymous.json?["message"]?.stringValue?.hasPrefix("unauthorized: wasm_load needs an operator token") ?? false, anonymous.text)
+        let wrong = try await http.post("/data", load, headers: [("Authorization", "Bearer nope")])
+        XCTAssertEqual(wrong.json?["message"]?.stringValue, "unauthorized: wasm_load refused: wrong operator token", wrong.text)
+        let bearer = [("Authorization", "Bearer \(ServerHarness.operatorToken)")]
+        let loaded = try await http.post("/data", load, headers: bearer)
+        XCTAssertEqual(loaded.json?["status"]?.stringValue, "loaded", loaded.text)
+        let called = try await http.post("/rpc/demo/add", #"{"a":2,"b":40}"#)
+        XCTAssertEqual(called.status, 200, called.text)
+        let unload = #"{"wasm_unload":{"name":"demo"}}"#
+        let refused = try await http.post("/data", unload)
+        XCTAssertTrue(refused.json?["message"]?.stringValue?.hasPrefix("unauthorized: wasm_unload needs an operator token") ?? false, refused.text)
+        let unloaded = try await http.post("/data", unload, headers: bearer)
+        XCTAssertEqual(unloaded.json?["status"]?.stringValue, "unloaded", unloaded.text)
         await http.close()
     }
 }

@@ -48,6 +48,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var pending: [HTTPServerRequestPart] = []
     /// A complete request is being answered (reported to `ConnectionDeadlines`).
     private var answerInProgress = false
+    /// The server is shutting down: the connection closes once what it received is answered.
+    private var draining = false
     private var headDeadline: Scheduled<Void>?
     private var stallCheck: Scheduled<Void>?
 
@@ -240,6 +242,20 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// A server shutdown (`RequestHandler.Drain`): an idle connection closes now, a busy one
+    /// after its answers.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is RequestHandler.Drain else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        draining = true
+        if case .idle = state, pending.isEmpty {
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
     private func finished(close: Bool, shutdown: Bool, context: ChannelHandlerContext) {
         if answerInProgress {
             answerInProgress = false
@@ -248,7 +264,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         budget.release(reserved)
         reserved = 0
         if shutdown { requestShutdown() }
-        if close {
+        // Draining (server shutdown): the last request received has been answered.
+        if close || (draining && pending.isEmpty) {
             state = .closed
             pending = []
             context.close(promise: nil)

@@ -42,4 +42,13 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
+
+    /// A server shutdown before the first byte: nothing was asked, so the connection closes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestHandler.Drain, !decided {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 }
