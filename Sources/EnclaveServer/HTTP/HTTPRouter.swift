@@ -57,11 +57,16 @@ struct HTTPRouter: Sendable {
 
     /// `POST /shutdown`: the operator's bearer token, decided by the one authorization.
     private func shutdown(_ request: HTTPRequest) -> HTTPAnswer {
-        guard let refusal = dispatcher.authorization.authorize(.shutdown, credential: request.bearerToken) else {
+        let refusal: ManagementAuthorization.Refusal
+        switch dispatcher.authorization.decide(.shutdown, credential: request.bearerToken) {
+        case .allowed(let name):
+            dispatcher.configuration.log("operator '\(name ?? "?")': Shutdown accepted")
             var answer = HTTPAnswer.json(.object([:]))
             answer.shutdownAfter = true
             answer.closeAfter = true
             return answer
+        case .refused(let why):
+            refusal = why
         }
         let message = Dispatcher.shutdownRefusal(refusal, howToSend: "send Authorization: Bearer <token>")
         return .error(refusal == .credentialMissing ? .unauthorized : .forbidden, message)
