@@ -18,9 +18,11 @@ final class ComponentizePyOverTLSTests: XCTestCase {
         XCTAssertEqual(calls.count, expected.count)
 
         let data = try TestDataDirectory()
-        // CPython needs more than the default fuel and memory cap; an operator raises them.
-        let server = try await EnclaveOSProcess.start(dataDirectory: data.path,
-                                                      arguments: ["--max-fuel", "10000000000", "--max-memory-mib", "1024"])
+        // CPython needs more than the default fuel and memory cap; an operator raises them (and
+        // the cap on fuel, and the time limit, for a debug build).
+        let server = try await EnclaveOSProcess.start(dataDirectory: data.path, arguments: [
+            "--max-fuel", "10000000000", "--max-fuel-cap", "10000000000", "--max-memory-mib", "1024", "--call-time-limit", "300",
+        ])
         defer { server.stop() }
 
         let started = Date()
