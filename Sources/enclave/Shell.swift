@@ -77,10 +77,25 @@ struct Shell: ParsableCommand {
 
     enum LineResult { case ok, failed, quit }
 
-    /// Runs one line; errors are printed and do not end the session.
+    /// Runs one line; errors are printed and do not end the session. A line that found the
+    /// connection closed by the server (its idle timeout) runs once more on a new connection.
     func runLine(_ line: String, session: Session) -> LineResult {
         let trimmed = line.trimmingWhitespace()
         if trimmed.isEmpty || trimmed.hasPrefix("#") { return .ok }
+        do {
+            return try runLineOnce(trimmed, session: session)
+        } catch where session.reconnect(after: error) {
+            do {
+                return try runLineOnce(trimmed, session: session)
+            } catch {
+                return report(error)
+            }
+        } catch {
+            return report(error)
+        }
+    }
+
+    private func runLineOnce(_ trimmed: String, session: Session) throws -> LineResult {
         do {
             if trimmed.hasPrefix("{") {
                 let message = try JSON.parse(Array(trimmed.utf8))
@@ -112,13 +127,19 @@ struct Shell: ParsableCommand {
             // --help inside the shell: ArgumentParser reports it as a "clean exit" carrying the text.
             print(EnclaveCLI.message(for: error))
             return .ok
-        } catch let error as EnclaveClientError {
+        }
+    }
+
+    /// Prints what a line failed with.
+    private func report(_ error: Error) -> LineResult {
+        switch error {
+        case let error as EnclaveClientError:
             Terminal.printError(error)
             return .failed
-        } catch let error as JSONError {
+        case let error as JSONError:
             Terminal.printError(EnclaveClientError.invalidArgument("not valid JSON: \(error)"))
             return .failed
-        } catch {
+        default:
             Terminal.printError(EnclaveClientError.invalidArgument(EnclaveCLI.message(for: error)))
             return .failed
         }

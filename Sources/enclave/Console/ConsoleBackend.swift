@@ -110,8 +110,10 @@ final class ConsoleBackend: Sendable {
 
     private func connection() throws -> EnclaveConnection {
         if let open = state.withLockedValue({ $0.connection }) { return open }
+        // Frames: a streamed load pipelines its chunks and reports each acknowledgement, which
+        // the page's progress bar follows.
         let fresh = try EnclaveConnection.connect(host: target.host, port: target.port, serverName: target.serverName,
-                                                  verification: target.verification(at: Date()))
+                                                  verification: target.verification(at: Date()), protocol: .frames)
         return state.withLockedValue { state in
             if let raced = state.connection {
                 fresh.close()

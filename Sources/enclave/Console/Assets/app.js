@@ -196,7 +196,7 @@ function loadComponent(event) {
         if (!p.active) return;
         if (p.phase === "committing") {
           progress.removeAttribute("value");
-          status.textContent = "the enclave validates, seals and stores it…";
+          status.textContent = `sending to the enclave (${p.method}): ${p.total_bytes} of ${p.total_bytes} bytes sent; the enclave validates, seals and stores it…`;
         } else {
           progress.value = p.total_bytes ? (100 * p.bytes_done) / p.total_bytes : 0;
           status.textContent = `${p.phase === "hashing" ? "hashing" : "sending to the enclave"} (${p.method}): ${p.bytes_done} of ${p.total_bytes} bytes`;
