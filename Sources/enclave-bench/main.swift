@@ -58,8 +58,13 @@ for group in Options.Group.allCases where options.only.contains(group) {
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }
+#if DEBUG
+let buildKind = "DEBUG build (not representative; use swift run -c release enclave-bench)"
+#else
+let buildKind = "release build"
+#endif
 let elapsed = Double(now() - started) / 1e9
 report.note("Run: \(options.quick ? "--quick, " : "")\(ProcessInfo.processInfo.activeProcessorCount) cores, "
     + "\(Format.number(elapsed)) s in total, 1-minute load average \(loadAtStart) at the start and \(loadAverage()) at the end; "
-    + "release build; every figure is from this one run.")
+    + "\(buildKind); every figure is from this one run.")
 print(report.markdown())
