@@ -24,9 +24,6 @@ public final class CallExecutor: Sendable {
         requests.start()
     }
 
-    /// Calls submitted and not finished: running or waiting for a call thread.
-    private let inFlight = Locked(0)
-
     /// Runs a checked call in its app's turn (the one way calls are submitted, whatever
     /// transport they came by) and turns its response into what the transport writes with
     /// `answer`, on the call thread (results can be megabytes to encode). The future completes on
@@ -34,17 +31,18 @@ public final class CallExecutor: Sendable {
     /// `call failed: stopped: <reason>`.
     func runCall<T: Sendable>(_ call: PreparedCall, on eventLoop: EventLoop,
                               answer: @escaping @Sendable (ManagementResponse) -> T) -> EventLoopFuture<T> {
-        inFlight.withLock { $0 += 1 }
-        let future = calls.submit(app: call.app.name, timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
+        calls.submit(app: call.app.name, timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
             answer(call.run(control: control))
         }
         .recover { error in answer(.error("call failed: stopped: \(error)")) }
-        future.whenComplete { [inFlight] _ in inFlight.withLock { $0 -= 1 } }
-        return future
     }
 
-    /// Calls running or queued for a call thread right now (the call queue's depth).
-    public var callsInFlight: Int { inFlight.withLock { $0 } }
+    /// Calls running, queued for a slot, or waiting in a host operation right now (the
+    /// scheduler's own counts).
+    public var callsInFlight: Int {
+        let usage = calls.usage
+        return usage.running + usage.waiting + usage.blocked
+    }
 
     /// Runs request processing (JSON parsing of up to 16 MiB, component validation) off the
     /// event loop; the future completes on `eventLoop`.
