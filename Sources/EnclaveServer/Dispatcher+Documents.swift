@@ -7,21 +7,22 @@ import NIOCore
 /// is bounded by the server's result limit alone.
 extension Dispatcher {
     /// Answers an inner document (JSON bytes); the future completes on `eventLoop`, never fails.
-    func answerDocument(_ inner: [UInt8], credential: String?, on eventLoop: EventLoop) -> EventLoopFuture<[UInt8]> {
+    func answerDocument(_ inner: [UInt8], credential: String?, origin: RequestOrigin = .none,
+                        on eventLoop: EventLoop) -> EventLoopFuture<[UInt8]> {
         if inner == Self.helloPayload { return eventLoop.makeSucceededFuture(Self.worldPayload) }
         // The document's own "auth" counts only when no Authorization header came with it.
         if inner.count <= Self.inlineFrameLimit {
             let (request, carried) = ManagementRequest.decodeWithCredential(inner)
-            return answer(request, credential: credential ?? carried, on: eventLoop)
+            return answer(request, credential: credential ?? carried, origin: origin, on: eventLoop)
         }
         return executor.runRequest(on: eventLoop) { ManagementRequest.decodeWithCredential(inner) }
-            .flatMap { request, carried in self.answer(request, credential: credential ?? carried, on: eventLoop) }
+            .flatMap { request, carried in self.answer(request, credential: credential ?? carried, origin: origin, on: eventLoop) }
             .recover { error in ManagementResponse.error("server is shutting down: \(error)").encoded() }
     }
 
     /// Answers a decoded request: authorized (by the service), handled off the event loop (calls on a call thread,
     /// everything else on a request thread), its result limited. Never fails.
-    func answer(_ decoded: Result<ManagementRequest, ManagementError>, credential: String?,
+    func answer(_ decoded: Result<ManagementRequest, ManagementError>, credential: String?, origin: RequestOrigin = .none,
                 on eventLoop: EventLoop) -> EventLoopFuture<[UInt8]> {
         let request: ManagementRequest
         switch decoded {
@@ -35,9 +36,9 @@ extension Dispatcher {
         switch request {
         case .call, .connectCall:
             // Preparing a call is microseconds: decide on the loop, then one hop to a call thread.
-            step = eventLoop.makeSucceededFuture(service.handle(request, credential: credential))
+            step = eventLoop.makeSucceededFuture(service.handle(request, credential: credential, origin: origin))
         default:
-            step = executor.runRequest(on: eventLoop) { service.handle(request, credential: credential) }
+            step = executor.runRequest(on: eventLoop) { service.handle(request, credential: credential, origin: origin) }
         }
         return step.flatMap { step -> EventLoopFuture<[UInt8]> in
             switch step {

@@ -36,17 +36,22 @@ public final class Dispatcher: Sendable {
     /// components, unloads commit to disk, big frames take long to parse) runs on a request thread.
     static let inlineFrameLimit = 16 * 1024
 
-    /// Handles a frame payload; the future completes on `eventLoop` and never fails.
+    /// Handles a frame payload; the future completes on `eventLoop` and never fails. `origin`
+    /// (connection and request number) goes into the log lines of its outcome.
     public func handle(_ payload: [UInt8], on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
+        handle(payload, on: eventLoop, origin: .none)
+    }
+
+    func handle(_ payload: [UInt8], on eventLoop: EventLoop, origin: RequestOrigin) -> EventLoopFuture<DispatchResult> {
         metrics.request(.frames, bytes: payload.count)
         let first: EventLoopFuture<FirstStep>
         if payload.count <= Self.inlineFrameLimit {
             let frame = DecodedFrame(payload)
             first = frame.isCheap
-                ? eventLoop.makeSucceededFuture(firstStep(frame))
-                : executor.runRequest(on: eventLoop) { self.firstStep(frame) }
+                ? eventLoop.makeSucceededFuture(firstStep(frame, origin: origin))
+                : executor.runRequest(on: eventLoop) { self.firstStep(frame, origin: origin) }
         } else {
-            first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload)) }
+            first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload), origin: origin) }
         }
         let executor = self.executor
         let resultLimit = configuration.maxResultBytes
@@ -123,7 +128,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Everything except executing a call: envelope, smoke test, shutdown, management messages.
-    private func firstStep(_ frame: DecodedFrame) -> FirstStep {
+    private func firstStep(_ frame: DecodedFrame, origin: RequestOrigin) -> FirstStep {
         switch frame {
         case .ping:
             return .done(DispatchResult(response: .pong))
@@ -136,7 +141,7 @@ public final class Dispatcher: Sendable {
         case .management(.failure(let error), let reply):
             return .done(DispatchResult(response: .data(ManagementResponse.error(error.message).encoded()), encoding: reply.encoding))
         case .management(.success(let envelope), let reply):
-            switch service.handle(envelope.request, credential: envelope.auth) {
+            switch service.handle(envelope.request, credential: envelope.auth, origin: origin) {
             case .respond(let response):
                 return .done(ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
                                                    allowChunks: reply.allowChunks, resultLimit: nil))

@@ -18,8 +18,8 @@ public final class EnclaveServer: Sendable {
     public let configuration: ServerConfiguration
     /// The loaded apps.
     public let registry: AppRegistry
-    /// Where lifecycle messages go (start, shutdown, grace period); the rest of the server still
-    /// logs through `configuration.log`, which this logger writes to unless one was given.
+    /// Where lifecycle messages go (start, shutdown, grace period): `configuration.logger`
+    /// unless another was given.
     public let logger: Logger
     private let identity: ServerIdentityProvider
     let state = Locked(State())
@@ -35,7 +35,11 @@ public final class EnclaveServer: Sendable {
         var executor: CallExecutor?
         var sweeper: RepeatedTask?
         var serverChannel: Channel?
+        /// The plain-HTTP `/metrics` listener (`metricsListen`), if any.
+        var metricsChannel: Channel?
         var connections: [ObjectIdentifier: Channel] = [:]
+        /// The number of the last connection admitted (the `connection` of log lines).
+        var lastConnectionID: UInt64 = 0
         /// Connections refused at the connection limit since it was last logged, and when.
         var refusedConnections = 0
         var refusalLogged: NIODeadline?
@@ -53,13 +57,13 @@ public final class EnclaveServer: Sendable {
     ///   - configuration: address, limits, operator token.
     ///   - identity: where TLS contexts come from (the attestation seam).
     ///   - registry: the app registry (a fresh, empty one by default).
-    ///   - logger: lifecycle messages; nil: a logger writing to `configuration.log`.
+    ///   - logger: lifecycle messages; nil: `configuration.logger`.
     public init(configuration: ServerConfiguration, identity: ServerIdentityProvider, registry: AppRegistry = AppRegistry(),
                 logger: Logger? = nil) {
         self.configuration = configuration
         self.identity = identity
         self.registry = registry
-        self.logger = logger ?? ForwardingLogHandler.logger(label: "enclave-os", sink: configuration.log)
+        self.logger = logger ?? configuration.logger
         self.uploads = UploadStore(limits: configuration.uploadLimits)
         self.requestBudget = RequestMemoryBudget(limit: configuration.maxBufferedRequestBytes)
     }
@@ -128,7 +132,8 @@ public final class EnclaveServer: Sendable {
             $0.executor = executor
             $0.sweeper = sweeperTask
         }
-        let router = HTTPRouter(dispatcher: dispatcher, registry: registry, status: status(executor: executor))
+        let status = status(executor: executor)
+        let router = HTTPRouter(dispatcher: dispatcher, registry: registry, status: status)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -140,6 +145,13 @@ public final class EnclaveServer: Sendable {
             let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
             state.withLock { $0.serverChannel = channel }
             guard let address = channel.localAddress else { throw ServerError.noLocalAddress }
+            if let endpoint = configuration.metricsListen {
+                let metrics = self.metrics
+                let scrape = try await MetricsListener.bind(endpoint, group: group, metrics: metrics) { status.refresh(metrics) }
+                state.withLock { $0.metricsChannel = scrape }
+                let shown = scrape.localAddress.map { ConnectionLog.describe($0) } ?? endpoint.description
+                logger.info("metrics: GET /metrics over plain HTTP on \(shown) (no TLS, no attestation)")
+            }
             return address
         } catch {
             await shutdown()
@@ -155,10 +167,12 @@ public final class EnclaveServer: Sendable {
             guard state.phase == .running else { return .shuttingDown }
             guard state.connections.count < limits.maxConnections else { return Self.refuseConnection(&state) }
             state.connections[ObjectIdentifier(channel)] = channel
-            return .admitted
+            state.lastConnectionID += 1
+            return .admitted(state.lastConnectionID)
         }
+        let connectionID: UInt64
         switch admission {
-        case .admitted: break
+        case .admitted(let id): connectionID = id
         case .shuttingDown: return channel.eventLoop.makeFailedFuture(ServerError.shuttingDown)
         case .overLimit(let report):
             if let report {
@@ -184,7 +198,8 @@ public final class EnclaveServer: Sendable {
                 frames: { pipeline in
                     try pipeline.addHandlers(
                         FrameDecoderHandler(budget: budget, stallTimeout: stallTimeout),
-                        RequestHandler(dispatcher: dispatcher, budget: budget, requestShutdown: requestShutdown))
+                        RequestHandler(dispatcher: dispatcher, budget: budget, connectionID: connectionID,
+                                       requestShutdown: requestShutdown))
                 },
                 http: { pipeline in
                     try pipeline.addHandler(HTTPResponseEncoder())
@@ -192,12 +207,14 @@ public final class EnclaveServer: Sendable {
                         leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
                         limitConfiguration: Self.httpLimits)))
                     try pipeline.addHandler(HTTPConnectionHandler(router: router, budget: budget, stallTimeout: stallTimeout,
-                                                                  requestShutdown: requestShutdown))
+                                                                  connectionID: connectionID, requestShutdown: requestShutdown))
                 })
+            let connectionLog = ConnectionLog(logger: configuration.logger, connection: connectionID, peer: channel.remoteAddress)
             try channel.pipeline.syncOperations.addHandlers(
-                ClientHelloReader(identity: identity),
+                ClientHelloReader(identity: identity, onError: { connectionLog.refusedBeforeTLS($0) }),
                 ConnectionDeadlines(handshakeTimeout: .seconds(Int64(limits.handshakeTimeoutSeconds)),
                                     idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds))),
+                connectionLog,
                 sniffer
             )
             return channel.eventLoop.makeSucceededVoidFuture()
@@ -207,7 +224,8 @@ public final class EnclaveServer: Sendable {
     }
 
     private enum ConnectionAdmission {
-        case admitted
+        /// Admitted as connection number N.
+        case admitted(UInt64)
         case shuttingDown
         /// Refused at the limit; the count to log now, if it is time to log.
         case overLimit(report: Int?)
@@ -226,7 +244,7 @@ public final class EnclaveServer: Sendable {
     private func status(executor: CallExecutor) -> ServerStatus {
         ServerStatus(
             openConnections: { [state] in state.withLock { $0.connections.count } },
-            callsInFlight: { executor.callsInFlight },
+            callUsage: { executor.callUsage },
             appsLoaded: { [registry] in registry.all().count },
             requestBudgetUsed: { [requestBudget] in requestBudget.usage.used },
             uploadsInProgress: { [uploads] in uploads.usage.uploads })
@@ -250,6 +268,11 @@ public final class EnclaveServer: Sendable {
     /// The port where this cluster node provisions joining nodes (nil when not a cluster node).
     public var clusterListenPort: Int? {
         state.withLock { $0.cluster }?.listenPort
+    }
+
+    /// Where the plain-HTTP `/metrics` listener is bound (nil: none, or not started).
+    public var metricsAddress: SocketAddress? {
+        state.withLock { $0.metricsChannel }?.localAddress
     }
 
     /// Connections open right now.

@@ -73,7 +73,7 @@ extension ManagementService {
         do {
             let app = try registry.load(record, component: component, limits: configuration.executionLimits(for: record.limits),
                                         maxApps: configuration.resourceLimits.maxApps)
-            audit(actor, "loaded app '\(LogText.field(app.name))' (code_hash \(app.codeHash), hostname "
+            audit(actor, app: app.name, "loaded app '\(LogText.field(app.name))' (code_hash \(app.codeHash), hostname "
                 + "'\(LogText.field(app.hostname))'\(record.appAuthDigest == nil ? "" : ", app_auth required"))")
             return .loaded(app.info)
         } catch {
@@ -142,7 +142,7 @@ extension ManagementService {
         do {
             let app = try registry.reinstate(request.name, as: requested, component: component,
                                              limits: configuration.executionLimits(for:))
-            audit(actor, "app '\(LogText.field(app.name))' (code_hash \(app.codeHash)): quarantine lifted by a reload; served again")
+            audit(actor, app: app.name, "app '\(LogText.field(app.name))' (code_hash \(app.codeHash)): quarantine lifted by a reload; served again")
             return .loaded(app.info)
         } catch {
             return .error(error.description)

@@ -54,7 +54,7 @@ extension ManagementService {
             let app = try registry.replace(record, storedCodeHash: stored.codeHash, component: component,
                                            limits: configuration.executionLimits(for: record.limits))
             let lifted = stored.quarantine != nil ? "; quarantine lifted" : ""
-            audit(actor, "replaced app '\(LogText.field(app.name))': code_hash \(stored.codeHash) -> \(app.codeHash), "
+            audit(actor, app: app.name, "replaced app '\(LogText.field(app.name))': code_hash \(stored.codeHash) -> \(app.codeHash), "
                 + "key and data kept\(lifted)")
             return .loaded(app.info)
         } catch {

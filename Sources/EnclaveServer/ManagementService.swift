@@ -2,6 +2,7 @@ import Components
 import Crypto
 import EnclaveProtocol
 import HostInterfaces
+import Logging
 import SealedStore
 
 /// Answers the management messages of SPEC §3 against the registry.
@@ -20,6 +21,10 @@ struct ManagementService: Sendable {
     let authorization: ManagementAuthorization
     /// Where loads and calls are counted.
     let metrics: ServerMetrics
+    /// Where load, replace, unload and call outcomes are logged.
+    let logger: Logger
+    /// Where guests' stdout/stderr lines go (made once: a call must not allocate one).
+    let guestOutput: @Sendable (String) -> Void
 
     /// A service over `registry`; `host` defaults to the one `configuration` describes,
     /// `uploads` to an empty store with the configuration's limits, `authorization` to open
@@ -34,6 +39,8 @@ struct ManagementService: Sendable {
                                      configuration: configuration)
         self.authorization = authorization
         self.metrics = metrics
+        self.logger = configuration.logger
+        self.guestOutput = configuration.log
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
@@ -43,47 +50,58 @@ struct ManagementService: Sendable {
     }
 
     /// Handles a decoded message up to the point where a call must execute, after deciding
-    /// whether `credential` (the operator token sent with it) allows what it asks.
-    func handle(_ request: ManagementRequest, credential: String? = nil) -> Step {
+    /// whether `credential` (the operator token sent with it) allows what it asks. `origin`
+    /// (the connection and request it came by) goes into the log lines of its outcome.
+    func handle(_ request: ManagementRequest, credential: String? = nil, origin: RequestOrigin = .none) -> Step {
         let action = ManagementAction(request)
         let actor: Actor
         switch authorization.decide(action, credential: credential) {
         case .allowed(let name):
-            actor = Actor(operatorName: name)
+            actor = Actor(operatorName: name, origin: origin)
         case .refused(let refusal):
-            return .respond(.error(ManagementAuthorization.message(refusal, action: action,
-                                                                   howToSend: ManagementAuthorization.howToSendInFrames)))
+            let message = ManagementAuthorization.message(refusal, action: action,
+                                                          howToSend: ManagementAuthorization.howToSendInFrames)
+            logger.notice("refused: \(LogText.field(message, maxBytes: 1024))", metadata: origin.metadata)
+            return .respond(.error(message))
         }
         switch request {
         case .load(let load):
             return .respond(countedLoad(load, by: actor))
         case .upload(let message):
-            return .respond(uploads.handle(message, startedBy: actor) { self.countedLoad($0, by: $1) })
+            return .respond(uploads.handle(message, startedBy: actor) { load, uploader in
+                self.countedLoad(load, by: Actor(operatorName: uploader.operatorName, origin: origin))
+            })
         case .call(let call):
-            switch prepareCall(call) {
+            switch prepareCall(call, origin: origin) {
             case .success(let prepared): return .call(prepared)
             case .failure(let refusal):
-                metrics.callRefused()
+                refusedCall(app: call.app, function: call.function, refusal, origin: origin)
                 return .respond(.error(refusal.message))
             }
         case .list:
             return .respond(.apps(registry.all().map(\.info), unavailable: registry.unavailable))
         case .unload(let name):
             do {
-                guard try registry.unload(named: name) else { return .respond(.notFound(name)) }
-                audit(actor, "unloaded app '\(LogText.field(name))'")
+                guard try registry.unload(named: name) else {
+                    audit(actor, app: name, "unload of app '\(LogText.field(name))' refused: not loaded")
+                    return .respond(.notFound(name))
+                }
+                metrics.unload()
+                audit(actor, app: name, "unloaded app '\(LogText.field(name))'")
                 return .respond(.unloaded(name))
             } catch {
+                audit(actor, app: name, "unload of app '\(LogText.field(name))' failed: \(LogText.field(error.description, maxBytes: 1024))",
+                      level: .notice)
                 return .respond(.error(error.description))
             }
         case .schema(let app):
             guard let loaded = registry.app(named: app) else { return .respond(.error(Self.unknownApp(app))) }
             return .respond(.schema(AppSchemaDocument.schema(of: loaded)))
         case .connectCall(let call):
-            switch prepareConnectCall(call) {
+            switch prepareConnectCall(call, origin: origin) {
             case .success(let prepared): return .call(prepared)
             case .failure(let refusal):
-                metrics.callRefused()
+                refusedCall(app: call.app, function: call.function, refusal, origin: origin)
                 return .respond(.error(refusal.message))
             }
         case .mcpTools(let hint):
@@ -94,20 +112,46 @@ struct ManagementService: Sendable {
         }
     }
 
-    /// `load`, counted in the metrics.
+    /// `load`, counted in the metrics; a refusal is logged here (a success by `audit`).
     private func countedLoad(_ request: LoadRequest, by actor: Actor) -> ManagementResponse {
         let response = load(request, by: actor)
         if case .loaded = response {
             metrics.load(succeeded: true, bytes: request.bytes.count)
         } else {
             metrics.load(succeeded: false, bytes: request.bytes.count)
+            if case .error(let reason) = response {
+                audit(actor, app: request.name, "load of app '\(LogText.field(request.name))' refused: "
+                    + LogText.field(reason, maxBytes: 1024))
+            }
         }
         return response
     }
 
+    /// A call refused before it ran: counted, and logged at `info`.
+    private func refusedCall(app: String, function: String, _ refusal: ManagementError, origin: RequestOrigin) {
+        metrics.callRefused()
+        logger.info("\(LogText.field(refusal.message, maxBytes: 1024))", metadata: {
+            var fields = origin.metadata
+            fields["app"] = "\(LogText.field(app))"
+            fields["function"] = "\(LogText.field(function))"
+            fields["error_kind"] = "\(CallErrorKind.request.rawValue)"
+            return fields
+        }())
+    }
+
+    /// A checked call, with where it is logged and counted.
+    private func prepared(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
+                          origin: RequestOrigin) -> PreparedCall {
+        var call = PreparedCall(app: app, function: function, arguments: arguments, log: guestOutput,
+                                resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics)
+        call.logger = logger
+        call.origin = origin
+        return call
+    }
+
     /// `wasm_call` up to execution: finds the app and export, checks the caller's `app_auth`,
     /// converts the typed arguments.
-    func prepareCall(_ request: CallRequest) -> Result<PreparedCall, ManagementError> {
+    func prepareCall(_ request: CallRequest, origin: RequestOrigin = .none) -> Result<PreparedCall, ManagementError> {
         let app: LoadedApp, function: ExportedFunction
         switch findExport(app: request.app, function: request.function) {
         case .success(let found): (app, function) = found
@@ -118,27 +162,35 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
-                                         resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics))
+            return .success(prepared(app, function, arguments, origin: origin))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
     }
 
-    /// Who asked for a management change: an operator by name, or nobody (open management).
+    /// Who asked for a management change (an operator by name, or nobody: open management),
+    /// by which connection and request, and when the server began to handle it.
     struct Actor: Sendable {
         let operatorName: String?
+        var origin = RequestOrigin.none
+        var started = ContinuousClock.now
     }
 
-    /// One line in the log for every change to the set of apps: who did what.
-    func audit(_ actor: Actor, _ what: String) {
+    /// One line in the log for every outcome of a change to the set of apps: who did what, with
+    /// the app, the operator, the connection and request, and how long it took as metadata.
+    func audit(_ actor: Actor, app: String, _ what: String, level: Logger.Level = .info) {
         let who = actor.operatorName.map { "operator '\($0)'" } ?? "open management (no operator credentials)"
-        configuration.log("\(who): \(what)")
+        let elapsed = ContinuousClock.now - actor.started
+        var fields = actor.origin.metadata
+        fields["app"] = "\(LogText.field(app))"
+        if let name = actor.operatorName { fields["operator"] = "\(LogText.field(name))" }
+        fields["duration_ms"] = .stringConvertible(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        logger.log(level: level, "\(who): \(what)", metadata: fields)
     }
 
     /// `connect_call` up to execution: the same app and export checks as `wasm_call`, then the
     /// named parameters typed from the signature.
-    func prepareConnectCall(_ request: ConnectCallRequest) -> Result<PreparedCall, ManagementError> {
+    func prepareConnectCall(_ request: ConnectCallRequest, origin: RequestOrigin = .none) -> Result<PreparedCall, ManagementError> {
         let app: LoadedApp, function: ExportedFunction
         switch findExport(app: request.app, function: request.function) {
         case .success(let found): (app, function) = found
@@ -150,8 +202,7 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try NamedArguments.decode(request.body, for: function)
-            return .success(PreparedCall(app: app, function: function, arguments: arguments, log: configuration.log,
-                                         resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics))
+            return .success(prepared(app, function, arguments, origin: origin))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -199,32 +250,38 @@ struct PreparedCall: Sendable {
     var resultMemoryLimit = Int.max
     /// Where the call is counted and timed.
     var metrics: ServerMetrics?
+    /// Where the call's outcome is logged (nil: nowhere).
+    var logger: Logger?
+    /// The connection and request the call came from, for its log line.
+    var origin = RequestOrigin.none
 
     /// Calls the export in a fresh instance and converts the results to typed JSON; `control`
     /// carries its time limit and lets the server stop it.
     /// Never throws: every failure is a `call failed: <reason>` response.
     func run(control: CallControl? = nil) -> ManagementResponse {
         let started = ContinuousClock.now
-        let response = execute(control: control)
-        if let metrics {
-            let elapsed = ContinuousClock.now - started
-            let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            var kind: CallErrorKind?
-            if case .error(let message) = response { kind = CallErrorKind(message: message) }
-            metrics.call(app: app.name, nanoseconds: nanoseconds, error: kind)
+        let (response, failure) = execute(control: control)
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        let fuel = CallOutcome.fuelUsed(limit: app.limits.fuel, left: control?.fuelLeft, failure: failure)
+        metrics?.call(app: app.name, nanoseconds: nanoseconds, error: failure, fuel: fuel)
+        if let logger {
+            CallOutcome(app: app.name, function: function.name, origin: origin, nanoseconds: nanoseconds, fuel: fuel,
+                        failure: failure).log(response, to: logger)
         }
         return response
     }
 
-    private func execute(control: CallControl?) -> ManagementResponse {
+    /// The response, and the kind of failure when the call failed (by the error's type).
+    private func execute(control: CallControl?) -> (ManagementResponse, CallErrorKind?) {
         do {
             let results = try AppHost.call(app, function, arguments, control: control, log: log)
-            if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return .error(refusal) }
-            return .ok(returns: TypedValueCodec.encodeResults(results, for: function))
+            if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return (.error(refusal), .resultLimit) }
+            return (.ok(returns: TypedValueCodec.encodeResults(results, for: function)), nil)
         } catch let error as ComponentError {
-            return .error("call failed: \(error.description)")
+            return (.error("call failed: \(error.description)"), CallErrorKind(error))
         } catch {
-            return .error("call failed: \(error)")
+            return (.error("call failed: \(error)"), .host)
         }
     }
 }

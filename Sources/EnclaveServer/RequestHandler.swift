@@ -18,6 +18,9 @@ final class RequestHandler: ChannelDuplexHandler {
     private let requestShutdown: @Sendable () -> Void
     private let maxQueued: Int
     private let maxQueuedBytes: Int
+    /// This connection's number in the log, and how many requests it has sent.
+    private let connectionID: UInt64
+    private var requestCount: UInt64 = 0
 
     /// Completes when every response queued so far has been written (or dropped).
     private var tail: EventLoopFuture<Void>?
@@ -42,8 +45,10 @@ final class RequestHandler: ChannelDuplexHandler {
     ///   - maxQueuedBytes: request payload bytes queued before reading pauses.
     ///   - budget: the server-wide request budget each frame's reservation goes back to.
     ///   - requestShutdown: called after an authorised `Shutdown` has been answered.
+    ///   - connectionID: the connection's number in the log.
     init(dispatcher: Dispatcher, budget: RequestMemoryBudget, maxQueued: Int = 32, maxQueuedBytes: Int = 32 << 20,
-         requestShutdown: @escaping @Sendable () -> Void) {
+         connectionID: UInt64 = 0, requestShutdown: @escaping @Sendable () -> Void) {
+        self.connectionID = connectionID
         self.dispatcher = dispatcher
         self.budget = budget
         self.maxQueued = maxQueued
@@ -73,7 +78,9 @@ final class RequestHandler: ChannelDuplexHandler {
         case .request(let payload, let reservedBytes):
             size = payload.count
             reserved = reservedBytes
-            work = { dispatcher.handle(payload, on: loop) }
+            requestCount += 1
+            let origin = RequestOrigin(connection: connectionID, request: requestCount)
+            work = { dispatcher.handle(payload, on: loop, origin: origin) }
         case .oversized(let error):
             closing = true
             size = 0

@@ -1,6 +1,7 @@
 import Components
 import Egress
 import Foundation
+import Logging
 
 /// Everything an `EnclaveServer` needs to know before it starts listening.
 ///
@@ -79,10 +80,27 @@ public struct ServerConfiguration: Sendable {
     /// The host memory a call's results may take as typed JSON before they are written (an
     /// estimate made before building them; see docs/protocol.md).
     public var maxResultMemoryBytes = 512 << 20
-    /// Receives operator-facing start-up messages: where the store is, whether the sealing key is
-    /// SIMULATED, which apps were restored or skipped. Standard error by default.
-    public var log: @Sendable (String) -> Void = { message in
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    /// Also serve `GET /metrics` over plain HTTP here (nil: only on the TLS listener's HTTP
+    /// route). Plain text to anyone who reaches it: keep it on loopback (`enclave-os` refuses
+    /// another address unless told otherwise).
+    public var metricsListen: MetricsEndpoint? = nil
+    /// Where the server logs: start-up messages (where the store is, whether the sealing key is
+    /// SIMULATED, which apps were restored), one line per load, replace, unload and call outcome,
+    /// refused connections. Text lines at `info` on standard error by default; `enclave-os`
+    /// sets the level and format from `--log-level` and `--log-format`.
+    public var logger: Logger = ForwardingLogHandler.standardError()
+
+    /// Plain operator messages, written through `logger` at `info` (the level the start-up
+    /// messages use). Setting it replaces `logger` with a text logger at `info` that hands each
+    /// line to the closure: a convenience for tests and embedders that collect lines.
+    public var log: @Sendable (String) -> Void {
+        get {
+            let logger = self.logger
+            return { message in logger.info("\(message)") }
+        }
+        set {
+            logger = ForwardingLogHandler.logger(label: logger.label, sink: newValue)
+        }
     }
 
     /// Creates a configuration; every default matches SPEC §2 and §5.

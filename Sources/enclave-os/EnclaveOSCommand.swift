@@ -133,6 +133,9 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     @OptionGroup(title: "Cluster")
     var cluster: ClusterOptions
 
+    @OptionGroup(title: "Logs and metrics")
+    var observability: ObservabilityOptions
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard maxFuel > 0 else { throw ValidationError("--max-fuel must be positive") }
@@ -179,6 +182,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let logger = observability.makeLogger()
         // Before the store is opened: a taken port is named now, not after restoring every app.
         do {
             try PortProbe.checkAvailable(host: host, port: port)
@@ -197,6 +201,8 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             eventLoopThreads: ProcessInfo.processInfo.activeProcessorCount
         )
         configuration.dataDirectory = dataDir
+        configuration.logger = logger
+        configuration.metricsListen = try observability.metricsEndpoint()
         configuration.freshInstances = freshInstances
         configuration.uploadLimits = UploadLimits(maxComponentBytes: maxComponentMiB << 20, maxUploads: maxUploads,
                                                   maxUploadBytes: maxUploadMiB << 20, idleTimeoutSeconds: uploadTimeout)
@@ -231,8 +237,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         }
         let identity = try setup.makeIdentity(registry: registry, log: { log($0) })
         configuration.cluster = try cluster.configuration(host: host, identity: identity)
-        let logger = ForwardingLogHandler.logger(label: "enclave-os", sink: { log($0) })
-        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry, logger: logger)
+        let server = EnclaveServer(configuration: configuration, identity: identity, registry: registry)
         defer { try? egress?.syncShutdown() }
         let address = try await server.start()
         let shown = address.port.map { "\(address.ipAddress ?? host):\($0)" } ?? "\(address)"
@@ -278,7 +283,10 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     }
 }
 
-/// One line to standard error, so standard output stays free for tooling.
-func log(_ message: String) {
-    FileHandle.standardError.write(Data("\(message)\n".utf8))
+extension EnclaveOSCommand {
+    /// One operator message at `info`, through the process's logger (standard error, so
+    /// standard output stays free for tooling).
+    func log(_ message: String) {
+        observability.makeLogger().info("\(message)")
+    }
 }

@@ -28,6 +28,8 @@ public final class CallControl: @unchecked Sendable {
     private var store: Store?
     /// How often the watchdog has zeroed the budget since the call was stopped (sets its pace).
     private var zeroings = 0
+    /// The fuel left in the store when the guest code last returned or failed.
+    private var recordedFuelLeft: UInt64?
 
     /// Starts the clock of a call limited to `timeLimit` (nil: unlimited, stoppable).
     public init(timeLimit: Duration? = nil) {
@@ -89,7 +91,17 @@ public final class CallControl: @unchecked Sendable {
         // First out of the watchdog's set (which holds its lock while it zeroes), then forget the
         // store: the watchdog takes the watchdog lock before this one, never the other way round.
         CallWatchdog.shared.unwatch(self)
-        lock.withLock { store = nil }
+        lock.withLock {
+            if let store { recordedFuelLeft = store.fuel?.remaining }
+            store = nil
+        }
+    }
+
+    /// The fuel the call's instance had left when its guest code returned or failed (what it
+    /// used is its budget minus this); nil before that. After a stop or a time limit the
+    /// server has zeroed it, so it says nothing about the guest then.
+    public var fuelLeft: UInt64? {
+        lock.withLock { recordedFuelLeft }
     }
 
     /// For the watchdog: zeroes the budget if the call must stop and still runs guest code.

@@ -23,6 +23,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private let budget: RequestMemoryBudget
     private let stallTimeout: TimeAmount
     private let requestShutdown: @Sendable () -> Void
+    /// This connection's number in the log, and how many requests it has sent.
+    private let connectionID: UInt64
+    private var requestCount: UInt64 = 0
 
     private enum State {
         case idle
@@ -53,8 +56,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var headDeadline: Scheduled<Void>?
     private var stallCheck: Scheduled<Void>?
 
-    init(router: HTTPRouter, budget: RequestMemoryBudget, stallTimeout: TimeAmount,
+    init(router: HTTPRouter, budget: RequestMemoryBudget, stallTimeout: TimeAmount, connectionID: UInt64 = 0,
          requestShutdown: @escaping @Sendable () -> Void) {
+        self.connectionID = connectionID
         self.router = router
         self.budget = budget
         self.stallTimeout = stallTimeout
@@ -108,7 +112,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             // A request being answered (a long call) keeps the connection from counting as idle.
             context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestStarted, promise: nil)
             answerInProgress = true
-            let request = HTTPRequest(head: head, body: body)
+            var request = HTTPRequest(head: head, body: body)
+            requestCount += 1
+            request.origin = RequestOrigin(connection: connectionID, request: requestCount)
             body = []
             answer(request, context: context)
         default:

@@ -9,6 +9,8 @@ struct HTTPRequest: Sendable {
     var query: String?
     var headers: HTTPHeaders
     var body: [UInt8]
+    /// The connection and request number, for the log lines of its outcome.
+    var origin = RequestOrigin.none
 
     init(head: HTTPRequestHead, body: [UInt8]) {
         method = head.method

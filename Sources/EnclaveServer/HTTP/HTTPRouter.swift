@@ -31,10 +31,10 @@ struct HTTPRouter: Sendable {
             return loop.makeSucceededFuture(.json(.object(["status": "ready", "apps": .int(Int64(registry.all().count))])))
         case (.GET, HTTPWire.metricsPath):
             status.refresh(dispatcher.metrics)
-            return loop.makeSucceededFuture(HTTPAnswer(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+            return loop.makeSucceededFuture(HTTPAnswer(status: .ok, contentType: ServerMetrics.contentType,
                                                        body: dispatcher.metrics.render()))
         case (.POST, HTTPWire.dataPath):
-            return dispatcher.answerDocument(request.body, credential: request.bearerToken, on: loop).map { .json($0) }
+            return dispatcher.answerDocument(request.body, credential: request.bearerToken, origin: request.origin, on: loop).map { .json($0) }
         case (.POST, HTTPWire.shutdownPath):
             return loop.makeSucceededFuture(shutdown(request))
         case (.POST, HTTPWire.mcpPath):
@@ -83,7 +83,7 @@ struct HTTPRouter: Sendable {
         }
         let credential = request.bearerToken
         if request.method == .GET, tail == "schema" {
-            return dispatcher.answer(.success(.schema(app: app)), credential: credential, on: loop).map { .json($0) }
+            return dispatcher.answer(.success(.schema(app: app)), credential: credential, origin: request.origin, on: loop).map { .json($0) }
         }
         guard request.method == .POST else {
             return loop.makeSucceededFuture(.error(.methodNotAllowed, "POST required for /rpc/<app>/<function>"))
@@ -94,7 +94,7 @@ struct HTTPRouter: Sendable {
         case .refused(let answer): return loop.makeSucceededFuture(answer)
         }
         let call = ConnectCallRequest(app: app, function: tail, body: body)
-        return dispatcher.answer(.success(.connectCall(call)), credential: credential, on: loop).map { .json($0) }
+        return dispatcher.answer(.success(.connectCall(call)), credential: credential, origin: request.origin, on: loop).map { .json($0) }
     }
 }
 
@@ -126,14 +126,18 @@ enum NamedParameterBody {
 /// Figures only the server knows, refreshed into the metrics' gauges before each scrape.
 struct ServerStatus: Sendable {
     let openConnections: @Sendable () -> Int
-    let callsInFlight: @Sendable () -> Int
+    let callUsage: @Sendable () -> (running: Int, waiting: Int, blocked: Int)
     let appsLoaded: @Sendable () -> Int
     let requestBudgetUsed: @Sendable () -> Int
     let uploadsInProgress: @Sendable () -> Int
 
     func refresh(_ metrics: ServerMetrics) {
         metrics.openConnections.record(openConnections())
-        metrics.callsInFlight.record(callsInFlight())
+        let calls = callUsage()
+        metrics.callsInFlight.record(calls.running + calls.waiting + calls.blocked)
+        metrics.callsRunning.record(calls.running)
+        metrics.callsWaiting.record(calls.waiting)
+        metrics.callsBlocked.record(calls.blocked)
         metrics.appsLoaded.record(appsLoaded())
         metrics.requestBudgetBytes.record(requestBudgetUsed())
         metrics.uploadsInProgress.record(uploadsInProgress())

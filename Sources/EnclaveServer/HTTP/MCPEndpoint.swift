@@ -45,7 +45,7 @@ struct MCPEndpoint: Sendable {
         case "tools/list":
             return loop.makeSucceededFuture(Self.result(id: id, .object(["tools": .array(tools().map(\.json))])))
         case "tools/call":
-            return call(params, id: id, credential: request.bearerToken, on: loop)
+            return call(params, id: id, credential: request.bearerToken, origin: request.origin, on: loop)
         default:
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32601, "Method not found: \(method)"))
         }
@@ -93,7 +93,7 @@ struct MCPEndpoint: Sendable {
         })
     }
 
-    private func call(_ params: JSON, id: JSON, credential: String?, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+    private func call(_ params: JSON, id: JSON, credential: String?, origin: RequestOrigin, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
         guard let name = params["name"]?.stringValue else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: tools/call needs a tool 'name'"))
         }
@@ -105,7 +105,7 @@ struct MCPEndpoint: Sendable {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: 'arguments' must be an object"))
         }
         let request = ConnectCallRequest(app: tool.app, function: tool.function, body: arguments)
-        return dispatcher.answer(.success(.connectCall(request)), credential: credential, on: loop).map { document in
+        return dispatcher.answer(.success(.connectCall(request)), credential: credential, origin: origin, on: loop).map { document in
             Self.result(id: id, Self.toolResult(document))
         }
     }

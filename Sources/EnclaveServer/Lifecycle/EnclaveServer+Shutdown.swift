@@ -38,6 +38,7 @@ extension EnclaveServer {
                 "grace_period_s": "\(ComponentSeconds.format(gracePeriod))",
             ])
             try? await serverChannel?.close()
+            try? await state.withLock({ $0.metricsChannel })?.close()
             for connection in connections {
                 connection.pipeline.fireUserInboundEventTriggered(RequestHandler.Drain())
             }
@@ -124,6 +125,7 @@ extension EnclaveServer {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.phase = .stopped
             state.serverChannel = nil
+            state.metricsChannel = nil
             state.group = nil
             state.executor = nil
             state.drainDeadline = nil

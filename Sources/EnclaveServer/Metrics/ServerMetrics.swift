@@ -18,12 +18,18 @@ public final class ServerMetrics: Sendable {
     private let loads: CoreMetrics.Counter
     private let loadFailures: CoreMetrics.Counter
     private let loadedBytes: CoreMetrics.Counter
+    private let unloads: CoreMetrics.Counter
     private let errorCounters: [CallErrorKind: CoreMetrics.Counter]
     let openConnections: CoreMetrics.Gauge
     let callsInFlight: CoreMetrics.Gauge
     let appsLoaded: CoreMetrics.Gauge
     let requestBudgetBytes: CoreMetrics.Gauge
     let uploadsInProgress: CoreMetrics.Gauge
+    /// The call queue: calls holding an execution slot, waiting for one, and waiting in a host
+    /// operation (HTTPS) without one.
+    let callsRunning: CoreMetrics.Gauge
+    let callsWaiting: CoreMetrics.Gauge
+    let callsBlocked: CoreMetrics.Gauge
 
     /// The transport a request arrived on.
     public enum Transport: Sendable { case frames, http }
@@ -49,6 +55,7 @@ public final class ServerMetrics: Sendable {
         loads = counter("enclave_app_loads_total", [("outcome", "loaded")])
         loadFailures = counter("enclave_app_loads_total", [("outcome", "refused")])
         loadedBytes = counter("enclave_app_loaded_bytes_total")
+        unloads = counter("enclave_app_unloads_total")
         var errors: [CallErrorKind: CoreMetrics.Counter] = [:]
         for kind in CallErrorKind.allCases { errors[kind] = counter("enclave_call_errors_total", [("kind", kind.rawValue)]) }
         errorCounters = errors
@@ -57,6 +64,9 @@ public final class ServerMetrics: Sendable {
         appsLoaded = gauge("enclave_apps_loaded")
         requestBudgetBytes = gauge("enclave_request_budget_used_bytes")
         uploadsInProgress = gauge("enclave_uploads_in_progress")
+        callsRunning = gauge("enclave_calls_running")
+        callsWaiting = gauge("enclave_calls_waiting")
+        callsBlocked = gauge("enclave_calls_blocked")
     }
 
     /// One request read (a frame or an HTTP request) of `bytes` payload bytes.
@@ -80,8 +90,14 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    /// A call of `app` that took `nanoseconds` and failed with `error`, if it did.
-    func call(app: String, nanoseconds: Int64, error: CallErrorKind?) {
+    /// An app unloaded.
+    func unload() {
+        unloads.increment()
+    }
+
+    /// A call of `app` that took `nanoseconds`, used `fuel` (when known) and failed with
+    /// `error`, if it did.
+    func call(app: String, nanoseconds: Int64, error: CallErrorKind?, fuel: UInt64? = nil) {
         let metrics = perApp.withLock { table -> AppMetrics in
             if let existing = table[app] { return existing }
             let created = AppMetrics(app: app, factory: factory)
@@ -90,6 +106,7 @@ public final class ServerMetrics: Sendable {
         }
         metrics.calls.increment()
         metrics.duration.recordNanoseconds(nanoseconds)
+        if let fuel { metrics.fuel.increment(by: Int64(clamping: fuel)) }
         if let error { errorCounters[error]?.increment() }
     }
 
@@ -97,6 +114,9 @@ public final class ServerMetrics: Sendable {
     func callRefused() {
         errorCounters[.request]?.increment()
     }
+
+    /// The content type of `render()`'s text (Prometheus exposition format 0.0.4).
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// The Prometheus text exposition of everything recorded.
     public func render() -> [UInt8] {
@@ -106,39 +126,13 @@ public final class ServerMetrics: Sendable {
     private struct AppMetrics: Sendable {
         let calls: CoreMetrics.Counter
         let duration: CoreMetrics.Timer
+        let fuel: CoreMetrics.Counter
 
         init(app: String, factory: PrometheusMetricsFactory) {
             calls = CoreMetrics.Counter(label: "enclave_calls_total", dimensions: [("app", app)], factory: factory)
             duration = CoreMetrics.Timer(label: "enclave_call_duration_seconds", dimensions: [("app", app)], factory: factory)
+            fuel = CoreMetrics.Counter(label: "enclave_call_fuel_total", dimensions: [("app", app)], factory: factory)
         }
     }
 }
 
-/// Why a call failed, as the `kind` label of `enclave_call_errors_total`.
-enum CallErrorKind: String, CaseIterable, Sendable {
-    /// The app or export does not exist, or the arguments do not match the signature.
-    case request
-    /// The guest trapped.
-    case trap
-    case outOfFuel = "out_of_fuel"
-    case memory
-    /// The result was over a result limit.
-    case resultLimit = "result_limit"
-    /// Anything else (host errors, time limits).
-    case other
-
-    /// Classifies a `call failed: …` message.
-    init(message: String) {
-        if message.contains("out of fuel") {
-            self = .outOfFuel
-        } else if message.contains("memory") && !message.contains("result") {
-            self = .memory
-        } else if message.contains("result of") || message.contains("result would take") {
-            self = .resultLimit
-        } else if message.contains("trap") || message.contains("unreachable") {
-            self = .trap
-        } else {
-            self = .other
-        }
-    }
-}
