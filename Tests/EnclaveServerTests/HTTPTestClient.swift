@@ -24,7 +24,9 @@ final class HTTPTestClient: Sendable {
         self.collector = collector
     }
 
-    static func connect(to address: SocketAddress, group: EventLoopGroup, alpn: [String] = []) async throws -> HTTPTestClient {
+    /// A client over TLS, or over plain TCP with `plain` (the `--metrics-listen` listener).
+    static func connect(to address: SocketAddress, group: EventLoopGroup, alpn: [String] = [],
+                        plain: Bool = false) async throws -> HTTPTestClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
         tls.applicationProtocols = alpn
@@ -32,7 +34,9 @@ final class HTTPTestClient: Sendable {
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    if !plain {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(Collector())
                 }

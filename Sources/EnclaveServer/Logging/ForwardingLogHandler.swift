@@ -95,11 +95,12 @@ enum TextLogLine {
         return line
     }
 
-    /// `text` with control characters written as `\n`, `\r`, `\t` or `\u{XX}`.
+    /// `text` with control characters and line or paragraph separators written as `\n`,
+    /// `\r`, `\t` or `\u{XX}`.
     static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        guard text.unicodeScalars.contains(where: breaksLines) else { return text }
         return String(text.unicodeScalars.map { scalar -> String in
-            guard scalar.properties.generalCategory == .control else { return String(scalar) }
+            guard breaksLines(scalar) else { return String(scalar) }
             switch scalar {
             case "\n": return "\\n"
             case "\r": return "\\r"
@@ -107,5 +108,12 @@ enum TextLogLine {
             default: return "\\u{\(String(scalar.value, radix: 16))}"
             }
         }.joined())
+    }
+
+    private static func breaksLines(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
     }
 }
