@@ -12,17 +12,19 @@ struct AppHost: Sendable {
     let imports: HostImports
 
     /// The host of a server whose apps reach the web through `egress` (nil: every fetch
-    /// answers that egress is unavailable).
-    init(egress: HTTPSEgress?) {
+    /// answers that egress is unavailable); `egressLog` counts and logs their requests.
+    init(egress: HTTPSEgress?, egressLog: EgressLog? = nil) {
         var imports = WASIHost.imports
-        HTTPSFetchInterface.register(into: &imports, egress: egress)
+        HTTPSFetchInterface.register(into: &imports, egress: egress, log: egressLog)
         EnclaveSDK.register(into: &imports)
         self.imports = imports
     }
 
-    /// The host a server with `configuration` offers.
-    init(_ configuration: ServerConfiguration) {
-        self.init(egress: configuration.egress)
+    /// The host a server with `configuration` offers; with `metrics`, apps' HTTPS requests
+    /// are counted there and their failures logged.
+    init(_ configuration: ServerConfiguration, metrics: ServerMetrics? = nil) {
+        self.init(egress: configuration.egress,
+                  egressLog: metrics.map { EgressLog(logger: configuration.logger, metrics: $0) })
     }
 
     /// Parses and validates `bytes` against the server's imports, with no app behind it: a

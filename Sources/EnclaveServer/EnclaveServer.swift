@@ -92,7 +92,7 @@ public final class EnclaveServer: Sendable {
             await shutdown()
             throw error
         }
-        let host = AppHost(configuration)
+        let host = AppHost(configuration, metrics: metrics)
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
         do {

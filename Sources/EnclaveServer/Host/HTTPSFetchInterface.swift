@@ -20,16 +20,17 @@ enum HTTPSFetchInterface {
 
     /// Adds `fetch` to `imports`. Without an egress client (none configured) every request
     /// answers `err` saying so, and components importing the interface still load.
-    static func register(into imports: inout HostImports, egress: HTTPSEgress?) {
+    /// `log` counts every request and logs the failed ones.
+    static func register(into imports: inout HostImports, egress: HTTPSEgress?, log: EgressLog? = nil) {
         imports.define(instance: name, function: "fetch", HostFunction(binding: { type in
             if FetchShapes.isPositional(type) {
                 return HostFunction { context, arguments in
-                    [perform(try PositionalFetch.request(arguments), egress, context.control, PositionalFetch.response)]
+                    [perform(try PositionalFetch.request(arguments), egress, context.control, log, PositionalFetch.response)]
                 }
             }
             if let record = RecordFetch(type) {
                 return HostFunction { context, arguments in
-                    [perform(try record.request(arguments), egress, context.control, record.response)]
+                    [perform(try record.request(arguments), egress, context.control, log, record.response)]
                 }
             }
             return nil
@@ -51,20 +52,33 @@ enum HTTPSFetchInterface {
     /// ends by the egress timeout, or as soon as the call passes its deadline or is stopped (the
     /// request is then abandoned, and the call fails with the reason when the host call returns);
     /// while it lasts the call gives its execution slot to others (`CallScheduler.whileBlocked`).
-    private static func perform(_ request: Request, _ egress: HTTPSEgress?, _ control: CallControl?,
+    private static func perform(_ request: Request, _ egress: HTTPSEgress?, _ control: CallControl?, _ log: EgressLog?,
                                 _ encode: (EgressResponse) -> ComponentValue) -> ComponentValue {
-        if let refusal = request.refusal { return failure(refusal) }
-        guard let egress else { return failure("HTTPS egress is not available on this server") }
+        if let refusal = request.refusal {
+            log?.outcome(url: request.url, error: refusal)
+            return failure(refusal)
+        }
+        guard let egress else {
+            log?.outcome(url: request.url, error: unavailable)
+            return failure(unavailable)
+        }
         let outcome = CallScheduler.whileBlocked {
             egress.fetchBlocking(method: request.method, url: request.url, headers: request.headers,
                                  body: request.body, trustRoots: request.trustRoots,
                                  stopReason: control.map { control in { @Sendable in control.stopError?.description } })
         }
         switch outcome {
-        case .success(let response): return .result(isError: false, payload: encode(response))
-        case .failure(let error): return failure(error.description)
+        case .success(let response):
+            log?.outcome(url: request.url, error: nil)
+            return .result(isError: false, payload: encode(response))
+        case .failure(let error):
+            log?.outcome(url: request.url, error: error.description)
+            return failure(error.description)
         }
     }
+
+    /// The answer to every request on a server without egress.
+    static let unavailable = "HTTPS egress is not available on this server"
 
     static func failure(_ message: String) -> ComponentValue {
         .result(isError: true, payload: .string(message))

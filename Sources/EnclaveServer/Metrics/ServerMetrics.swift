@@ -19,6 +19,8 @@ public final class ServerMetrics: Sendable {
     private let loadFailures: CoreMetrics.Counter
     private let loadedBytes: CoreMetrics.Counter
     private let unloads: CoreMetrics.Counter
+    private let egressAnswered: CoreMetrics.Counter
+    private let egressFailed: CoreMetrics.Counter
     private let errorCounters: [CallErrorKind: CoreMetrics.Counter]
     let openConnections: CoreMetrics.Gauge
     let callsInFlight: CoreMetrics.Gauge
@@ -56,6 +58,8 @@ public final class ServerMetrics: Sendable {
         loadFailures = counter("enclave_app_loads_total", [("outcome", "refused")])
         loadedBytes = counter("enclave_app_loaded_bytes_total")
         unloads = counter("enclave_app_unloads_total")
+        egressAnswered = counter("enclave_egress_requests_total", [("outcome", "answered")])
+        egressFailed = counter("enclave_egress_requests_total", [("outcome", "failed")])
         var errors: [CallErrorKind: CoreMetrics.Counter] = [:]
         for kind in CallErrorKind.allCases { errors[kind] = counter("enclave_call_errors_total", [("kind", kind.rawValue)]) }
         errorCounters = errors
@@ -88,6 +92,11 @@ public final class ServerMetrics: Sendable {
         } else {
             loadFailures.increment()
         }
+    }
+
+    /// An app's HTTPS request that got a response (whatever its status) or failed.
+    func egress(failed: Bool) {
+        (failed ? egressFailed : egressAnswered).increment()
     }
 
     /// An app unloaded.
