@@ -130,7 +130,7 @@ struct ManagementService: Sendable {
     /// A call refused before it ran: counted, and logged at `info`.
     private func refusedCall(app: String, function: String, _ refusal: ManagementError, origin: RequestOrigin) {
         metrics.callRefused()
-        logger.info("\(LogText.field(refusal.message, maxBytes: 1024))", metadata: {
+        logger.info("call refused: \(LogText.field(refusal.message, maxBytes: 1024))", metadata: {
             var fields = origin.metadata
             fields["app"] = "\(LogText.field(app))"
             fields["function"] = "\(LogText.field(function))"

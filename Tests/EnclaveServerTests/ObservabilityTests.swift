@@ -3,6 +3,8 @@ import EnclaveServer
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
+import NIOSSL
 import XCTest
 
 /// Logs and metrics of a real server over real TLS: `/metrics` before and after calls, the
@@ -125,7 +127,7 @@ final class ObservabilityTests: XCTestCase {
         let spent = try XCTUnwrap(spin.metadata["fuel"].flatMap { UInt64($0) }, "\(spin.metadata)")
         XCTAssertTrue((fuelBudget - fuelBudget / 1000...fuelBudget).contains(spent), "fuel \(spent) of \(fuelBudget)")
 
-        let refused = try await logs.first("unknown app: 'ghost'")
+        let refused = try await logs.first("call refused: unknown app: 'ghost'")
         XCTAssertEqual(refused.level, .info)
         XCTAssertEqual(refused.metadata["error_kind"], "request")
         XCTAssertEqual(refused.metadata["request"], "5")
@@ -142,5 +144,22 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertEqual(refusal.level, .notice)
         XCTAssertTrue(refusal.metadata["peer"]?.hasPrefix("127.0.0.1:") ?? false, "\(refusal.metadata)")
         XCTAssertNotNil(refusal.metadata["connection"])
+
+        // A TLS 1.2-only client: the handshake fails (the server speaks TLS 1.3 only).
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        tls.maximumTLSVersion = .tlsv12
+        let context = try NIOSSLContext(configuration: tls)
+        let channel = try await ClientBootstrap(group: harness.clientGroup)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                }
+            }
+            .connect(to: harness.address).get()
+        try? await channel.closeFuture.get()
+        let handshake = try await logs.first("connection refused: TLS handshake failed")
+        XCTAssertEqual(handshake.level, .notice)
+        XCTAssertTrue(handshake.metadata["peer"]?.hasPrefix("127.0.0.1:") ?? false, "\(handshake.metadata)")
     }
 }
