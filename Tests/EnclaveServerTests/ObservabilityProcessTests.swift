@@ -36,8 +36,8 @@ final class ObservabilityProcessTests: XCTestCase {
         let metadata = try XCTUnwrap(call["metadata"] as? [String: Any])
         XCTAssertEqual(metadata["app"] as? String, "demo")
         XCTAssertEqual(metadata["function"] as? String, "add")
-        XCTAssertEqual(metadata["request"] as? String, "2")
-        XCTAssertNotNil(metadata["connection"] as? String)
+        XCTAssertEqual((metadata["request"] as? NSNumber)?.intValue, 2)
+        XCTAssertNotNil(metadata["connection"] as? NSNumber)
         XCTAssertNotNil(metadata["duration_us"] as? NSNumber, "durations are JSON numbers: \(metadata)")
         XCTAssertGreaterThan((metadata["fuel"] as? NSNumber)?.intValue ?? 0, 0, "\(metadata)")
         XCTAssertTrue(entries.contains { ($0["message"] as? String)?.hasPrefix("enclave-os listening on 127.0.0.1:") ?? false },

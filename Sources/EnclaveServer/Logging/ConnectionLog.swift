@@ -31,7 +31,7 @@ final class ConnectionLog: ChannelInboundHandler, Sendable {
     }
 
     var metadata: Logger.Metadata {
-        ["connection": "\(connection)", "peer": "\(peer)"]
+        ["connection": .stringConvertible(connection), "peer": "\(peer)"]
     }
 
     /// A connection refused before TLS (its ClientHello did not parse, no certificate for it):

@@ -15,6 +15,6 @@ struct RequestOrigin: Sendable, Equatable {
     /// `connection` and `request`, when they are known.
     var metadata: Logger.Metadata {
         guard connection != 0 else { return [:] }
-        return ["connection": "\(connection)", "request": "\(request)"]
+        return ["connection": .stringConvertible(connection), "request": .stringConvertible(request)]
     }
 }
