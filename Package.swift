@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "HostInterfaces",
             dependencies: [
-                "Components", "SealedStore",
+                "Components", "SealedStore", "Egress",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -15,7 +15,7 @@ struct AppHost: Sendable {
     /// answers that egress is unavailable).
     init(egress: HTTPSEgress?) {
         var imports = WASIHost.imports
-        HTTPSFetchInterface.register(into: &imports, egress: egress)
+        HTTPSFetchInterface.register(into: &imports, egress: egress, whileWaiting: { CallScheduler.whileBlocked($0) })
         EnclaveSDK.register(into: &imports)
         self.imports = imports
     }
