@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "HostInterfaces",
             dependencies: [
-                "Components", "SealedStore",
+                "Components", "SealedStore", "Egress",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -208,6 +208,8 @@ let package = Package(
             dependencies: [
                 "EnclaveServer", "EnclaveClient", "EnclaveProtocol", "Components", "SealedStore", "Attestation", "Egress",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

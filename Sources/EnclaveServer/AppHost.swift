@@ -15,7 +15,11 @@ struct AppHost: Sendable {
     /// answers that egress is unavailable); `egressLog` counts and logs their requests.
     init(egress: HTTPSEgress?, egressLog: EgressLog? = nil) {
         var imports = WASIHost.imports
-        HTTPSFetchInterface.register(into: &imports, egress: egress, log: egressLog)
+        HTTPSFetchInterface.register(into: &imports, egress: egress, whileWaiting: { wait in
+            let outcome = CallScheduler.whileBlocked(wait)
+            egressLog?.outcome(outcome)
+            return outcome
+        })
         EnclaveSDK.register(into: &imports)
         self.imports = imports
     }

@@ -27,7 +27,8 @@ final class ConnectionDeadlines: ChannelDuplexHandler {
     private let idleTimeout: TimeAmount
     private var handshakeDeadline: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
-    private var lastActivity = NIODeadline.now()
+    /// Read from the event loop's clock (`context.eventLoop.now`), so tests can drive time.
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var requestsInProgress = 0
 
     init(handshakeTimeout: TimeAmount, idleTimeout: TimeAmount) {
@@ -36,6 +37,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         handshakeDeadline = context.eventLoop.scheduleTask(in: handshakeTimeout) {
             // Still here, so no handshakeCompleted event arrived in time.
@@ -56,19 +58,19 @@ final class ConnectionDeadlines: ChannelDuplexHandler {
         if case .handshakeCompleted? = event as? TLSUserEvent {
             handshakeDeadline?.cancel()
             handshakeDeadline = nil
-            lastActivity = .now()
+            lastActivity = context.eventLoop.now
             scheduleIdleCheck(at: lastActivity + idleTimeout, context: context)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.write(data, promise: promise)
     }
 
@@ -81,7 +83,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler {
         case .requestStarted: requestsInProgress += 1
         case .requestFinished: requestsInProgress = max(0, requestsInProgress - 1)
         }
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         promise?.succeed(())
     }
 
@@ -94,7 +96,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler {
     }
 
     private func checkIdle(context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         if requestsInProgress > 0 {
             scheduleIdleCheck(at: now + idleTimeout, context: context)
         } else if now - lastActivity >= idleTimeout {

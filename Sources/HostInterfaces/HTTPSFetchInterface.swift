@@ -14,23 +14,31 @@ import Egress
 ///
 /// Any other declared type refuses the component at load, naming the type. Every failure of a
 /// request is an `err(string)` for the app, never a trap.
-enum HTTPSFetchInterface {
+public enum HTTPSFetchInterface {
     /// The interface's import name.
-    static let name = "privasys:enclave-os/https@0.1.0"
+    public static let name = "privasys:enclave-os/https@0.1.0"
+
+    /// The outcome of one egress request.
+    public typealias Outcome = Result<EgressResponse, EgressError>
+
+    /// How a call waits for the network: the server runs the wait so that the call gives its
+    /// execution slot to others meanwhile; `{ $0() }` just waits (tests, tools).
+    public typealias WaitStrategy = @Sendable (() -> Outcome) -> Outcome
 
     /// Adds `fetch` to `imports`. Without an egress client (none configured) every request
     /// answers `err` saying so, and components importing the interface still load.
-    /// `log` counts every request and logs the failed ones.
-    static func register(into imports: inout HostImports, egress: HTTPSEgress?, log: EgressLog? = nil) {
+    public static func register(into imports: inout HostImports, egress: HTTPSEgress?,
+                                whileWaiting: @escaping WaitStrategy = { $0() }) {
         imports.define(instance: name, function: "fetch", HostFunction(binding: { type in
             if FetchShapes.isPositional(type) {
                 return HostFunction { context, arguments in
-                    [perform(try PositionalFetch.request(arguments), egress, context.control, log, PositionalFetch.response)]
+                    [perform(try PositionalFetch.request(arguments), egress, context.control, whileWaiting,
+                             PositionalFetch.response)]
                 }
             }
             if let record = RecordFetch(type) {
                 return HostFunction { context, arguments in
-                    [perform(try record.request(arguments), egress, context.control, log, record.response)]
+                    [perform(try record.request(arguments), egress, context.control, whileWaiting, record.response)]
                 }
             }
             return nil
@@ -51,34 +59,22 @@ enum HTTPSFetchInterface {
     /// Runs `request` and encodes the outcome as the declared `result<…, string>`. The wait
     /// ends by the egress timeout, or as soon as the call passes its deadline or is stopped (the
     /// request is then abandoned, and the call fails with the reason when the host call returns);
-    /// while it lasts the call gives its execution slot to others (`CallScheduler.whileBlocked`).
-    private static func perform(_ request: Request, _ egress: HTTPSEgress?, _ control: CallControl?, _ log: EgressLog?,
+    /// it runs inside `whileWaiting`, so the server can give the call's slot to others meanwhile.
+    private static func perform(_ request: Request, _ egress: HTTPSEgress?, _ control: CallControl?,
+                                _ whileWaiting: WaitStrategy,
                                 _ encode: (EgressResponse) -> ComponentValue) -> ComponentValue {
-        if let refusal = request.refusal {
-            log?.outcome(url: request.url, error: refusal)
-            return failure(refusal)
-        }
-        guard let egress else {
-            log?.outcome(url: request.url, error: unavailable)
-            return failure(unavailable)
-        }
-        let outcome = CallScheduler.whileBlocked {
+        if let refusal = request.refusal { return failure(refusal) }
+        guard let egress else { return failure("HTTPS egress is not available on this server") }
+        let outcome = whileWaiting {
             egress.fetchBlocking(method: request.method, url: request.url, headers: request.headers,
                                  body: request.body, trustRoots: request.trustRoots,
                                  stopReason: control.map { control in { @Sendable in control.stopError?.description } })
         }
         switch outcome {
-        case .success(let response):
-            log?.outcome(url: request.url, error: nil)
-            return .result(isError: false, payload: encode(response))
-        case .failure(let error):
-            log?.outcome(url: request.url, error: error.description)
-            return failure(error.description)
+        case .success(let response): return .result(isError: false, payload: encode(response))
+        case .failure(let error): return failure(error.description)
         }
     }
-
-    /// The answer to every request on a server without egress.
-    static let unavailable = "HTTPS egress is not available on this server"
 
     static func failure(_ message: String) -> ComponentValue {
         .result(isError: true, payload: .string(message))
