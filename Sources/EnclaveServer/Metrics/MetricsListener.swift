@@ -11,6 +11,11 @@ import NIOPosix
 enum MetricsListener {
     /// The largest request head accepted (a scraper's is a few hundred bytes).
     static let maxHeadBytes = 8 * 1024
+    /// Connections open at once; more are closed when accepted (a scraper needs one).
+    static let maxConnections = 16
+    /// How long a connection may stay open at all: a scrape takes milliseconds, so an idle or
+    /// trickling client cannot hold one of the few connections for long.
+    static let connectionLifetime = TimeAmount.seconds(30)
 
     /// Binds `endpoint` on `group`; every scrape first refreshes the gauges through `refresh`.
     static func bind(_ endpoint: MetricsEndpoint, group: EventLoopGroup, metrics: ServerMetrics,
@@ -19,10 +24,20 @@ enum MetricsListener {
         limits.maxHeaderFieldSize = maxHeadBytes
         limits.maxHeaderListSize = maxHeadBytes
         limits.maxHeaderFieldCount = 64
+        let open = Locked(0)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let admitted = open.withLock { count -> Bool in
+                    guard count < maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.withLock { $0 -= 1 } }
+                let lifetime = channel.eventLoop.scheduleTask(in: connectionLifetime) { channel.close(promise: nil) }
+                channel.closeFuture.whenComplete { _ in lifetime.cancel() }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
                         leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
