@@ -18,8 +18,8 @@ public final class EnclaveServer: Sendable {
     public let configuration: ServerConfiguration
     /// The loaded apps.
     public let registry: AppRegistry
-    /// Where lifecycle messages go (start, shutdown, grace period): `configuration.logger`
-    /// unless another was given.
+    /// Where the server logs (lifecycle, loads, calls, connections): `configuration.logger`, or
+    /// the logger given to `init`.
     public let logger: Logger
     private let identity: ServerIdentityProvider
     let state = Locked(State())
@@ -57,13 +57,15 @@ public final class EnclaveServer: Sendable {
     ///   - configuration: address, limits, operator token.
     ///   - identity: where TLS contexts come from (the attestation seam).
     ///   - registry: the app registry (a fresh, empty one by default).
-    ///   - logger: lifecycle messages; nil: `configuration.logger`.
+    ///   - logger: where the server logs, replacing `configuration.logger`; nil: that one.
     public init(configuration: ServerConfiguration, identity: ServerIdentityProvider, registry: AppRegistry = AppRegistry(),
                 logger: Logger? = nil) {
+        var configuration = configuration
+        if let logger { configuration.logger = logger }
         self.configuration = configuration
         self.identity = identity
         self.registry = registry
-        self.logger = logger ?? configuration.logger
+        self.logger = configuration.logger
         self.uploads = UploadStore(limits: configuration.uploadLimits)
         self.requestBudget = RequestMemoryBudget(limit: configuration.maxBufferedRequestBytes)
     }
