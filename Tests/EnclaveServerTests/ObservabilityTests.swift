@@ -137,6 +137,30 @@ final class ObservabilityTests: XCTestCase {
         await client.close()
     }
 
+    func testTheMetricsListenerHoldsAtMostSixteenConnections() async throws {
+        let address = try XCTUnwrap(harness.server.metricsAddress)
+        let scrape = Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        var idle: [Channel] = []
+        for _ in 0..<16 {
+            idle.append(try await ClientBootstrap(group: harness.clientGroup).connect(to: address).get())
+        }
+        // The server counts a connection when it accepts it: wait until the 17th is refused.
+        var refused = false
+        for _ in 0..<250 where !refused {
+            refused = try await PlainTCP.exchange(scrape, with: address, group: harness.clientGroup).isEmpty
+            if !refused { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertTrue(refused, "a 17th connection was served")
+        for channel in idle { try await channel.close() }
+        var served = false
+        for _ in 0..<250 where !served {
+            let reply = String(decoding: try await PlainTCP.exchange(scrape, with: address, group: harness.clientGroup), as: UTF8.self)
+            served = reply.hasPrefix("HTTP/1.1 200")
+            if !served { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        XCTAssertTrue(served, "connections are served again once the idle ones closed")
+    }
+
     func testARefusedConnectionLeavesATraceWithThePeer() async throws {
         // Not a TLS ClientHello: refused before TLS.
         _ = try await PlainTCP.exchange(Array("GET / HTTP/1.0\r\n\r\n".utf8), with: harness.address, group: harness.clientGroup)
