@@ -2,7 +2,6 @@ import EnclaveProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOTLS
 
 /// Carries the frame protocol's requests over HTTP/1.1, so that a connection works the same on
 /// either protocol: `"Ping"` becomes `GET /healthz` (answered `"Pong"`), `{"Data":…}` a
@@ -22,20 +21,16 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
         case shutdown
     }
 
-    private var waiting: CircularBuffer<(EventLoopPromise<ReceivedResponse>, Expected)> = []
+    private var requests: OutstandingRequests<Expected>
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private let maxBodyBytes: Int
     private let authority: String
-    private let handshake: EventLoopPromise<Void>
-    private let closedError: EnclaveClientError
-    private var failure: Error?
     private var context: ChannelHandlerContext?
 
     init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError, authority: String,
          maxBodyBytes: Int = ChunkedAssembly.defaultLimit) {
-        self.handshake = handshake
-        self.closedError = closedError
+        self.requests = OutstandingRequests(handshake: handshake, closedError: closedError)
         self.authority = authority
         self.maxBodyBytes = maxBodyBytes
     }
@@ -44,12 +39,12 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func abort(with error: Error) {
-        if let context { fail(context: context, error) } else { failAll(error) }
+        if let context { fail(context: context, error) } else { requests.fail(error) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let failure {
+        if let failure = requests.failure {
             request.response.fail(failure)
             promise?.fail(failure)
             return
@@ -75,7 +70,7 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
             return
         }
         if let body { headers.add(name: "Content-Length", value: String(body.count)) }
-        waiting.append((request.response, expected))
+        guard requests.admit(request, expecting: expected, write: promise) else { return }
         context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))), promise: nil)
         if let body, !body.isEmpty {
             var buffer = context.channel.allocator.buffer(capacity: body.count)
@@ -97,7 +92,7 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
             }
             body.append(contentsOf: buffer.readableBytesView)
         case .end:
-            guard let received = head, let (promise, expected) = waiting.popFirst() else {
+            guard let received = head, let (promise, expected) = requests.next() else {
                 fail(context: context, EnclaveClientError.malformedResponse("an HTTP response arrived with no request outstanding"))
                 return
             }
@@ -128,9 +123,7 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
-            handshake.succeed(())
-        }
+        requests.noteHandshake(event)
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -139,19 +132,13 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(failure ?? closedError)
+        requests.connectionClosed()
         context.fireChannelInactive()
     }
 
     private func fail(context: ChannelHandlerContext, _ error: Error) {
-        if failure == nil { failure = error }
-        failAll(error)
+        requests.fail(error)
         context.close(promise: nil)
-    }
-
-    private func failAll(_ error: Error) {
-        handshake.fail(error)
-        while let (promise, _) = waiting.popFirst() { promise.fail(error) }
     }
 }
 

@@ -2,6 +2,15 @@
 public enum Frame {
     /// The largest payload accepted or sent: 16 MiB.
     public static let maxPayload = 16 << 20
+    /// The length prefix: 4 bytes, big-endian.
+    public static let headerSize = 4
+
+    /// The payload length a complete header declares, checked against `limit`.
+    /// - Throws: `FrameError.tooLarge` when it declares more than `limit` (the stream is lost).
+    public static func payloadLength(declared: UInt32, limit: Int) throws(FrameError) -> Int {
+        guard Int(declared) <= limit else { throw .tooLarge(declared: declared, limit: limit) }
+        return Int(declared)
+    }
 
     /// The frame for `payload` (length prefix + payload).
     public static func encode(_ payload: [UInt8]) -> [UInt8] {
@@ -101,18 +110,18 @@ public struct FrameReader: Sendable {
         while true {
             switch state {
             case .header(var value, var count):
-                while count < 4, taken < input.count {
+                while count < Frame.headerSize, taken < input.count {
                     value = value << 8 | UInt32(input[taken])
                     count += 1
                     taken += 1
                 }
-                guard count == 4 else {
+                guard count == Frame.headerSize else {
                     state = .header(bytes: value, count: count)
                     return (taken, nil)
                 }
-                guard Int(value) <= maxPayload else { throw .tooLarge(declared: value, limit: maxPayload) }
-                state = .awaitingBody(length: Int(value))
-                return (taken, .header(length: Int(value)))
+                let length = try Frame.payloadLength(declared: value, limit: maxPayload)
+                state = .awaitingBody(length: length)
+                return (taken, .header(length: length))
             case .awaitingBody:
                 return (taken, nil)
             case .body(var payload, let length):
