@@ -17,32 +17,23 @@ enum ReceivedResponse: Sendable {
 /// Frames outgoing requests and matches incoming response frames to them in order (the
 /// protocol answers requests in order, one response each). Reads the payloads that
 /// `FrameCodec.Decoder` splits off the stream ahead of it. Runs only on its channel's event loop.
-final class FrameChannelHandler: ChannelDuplexHandler {
+final class FrameChannelHandler: ResponseMatcher {
     /// One frame's payload.
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = PendingRequest
     typealias OutboundOut = ByteBuffer
 
-    private var requests: OutstandingRequests<Void>
+    var requests: OutstandingRequests<Void>
     /// The chunked response being reassembled for the first waiting request.
     private var assembly: ChunkedAssembly?
     /// The largest chunked response accepted (a hostile server could announce any size).
     private let maxAssembledBytes: Int
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError,
          maxAssembledBytes: Int = ChunkedAssembly.defaultLimit) {
         self.requests = OutstandingRequests(handshake: handshake, closedError: closedError)
         self.maxAssembledBytes = maxAssembledBytes
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    /// Fails everything outstanding with `error` and closes the channel (e.g. on a timeout).
-    /// Must run on the channel's event loop.
-    func abort(with error: Error) {
-        if let context { fail(context: context, error) } else { requests.fail(error) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -85,28 +76,5 @@ final class FrameChannelHandler: ChannelDuplexHandler {
               case .chunked(let head)? = Response.decode(payload) else { return .frame(payload) }
         assembly = try ChunkedAssembly(head, limit: maxAssembledBytes)
         return nil
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        requests.noteHandshake(event)
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    /// A frame the decoder refused (over the limit) is the server's fault: a malformed response.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let frameError = error as? FrameError
-        fail(context: context, frameError.map { EnclaveClientError.malformedResponse($0.description) } ?? error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        requests.connectionClosed()
-        context.fireChannelInactive()
-    }
-
-    /// Fails everything outstanding and closes: after a framing error or timeout the byte
-    /// stream can no longer be matched to requests.
-    private func fail(context: ChannelHandlerContext, _ error: Error) {
-        requests.fail(error)
-        context.close(promise: nil)
     }
 }

@@ -9,37 +9,30 @@ import NIOHTTP1
 /// request's byte encoding), `{"Shutdown":{"token"}}` a `POST /shutdown` with the token as a
 /// bearer credential (answered `"Ok"` or `Error`). Responses arrive in request order (HTTP/1.1
 /// pipelining). Runs only on its channel's event loop.
-final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
+final class HTTPFrameAdapter: ResponseMatcher {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = PendingRequest
     typealias OutboundOut = HTTPClientRequestPart
 
     /// What the response to one request turns into.
-    private enum Expected {
+    enum Expected {
         case pong
         case data(ByteEncoding)
         case shutdown
     }
 
-    private var requests: OutstandingRequests<Expected>
+    var requests: OutstandingRequests<Expected>
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private let maxBodyBytes: Int
     private let authority: String
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError, authority: String,
          maxBodyBytes: Int = ChunkedAssembly.defaultLimit) {
         self.requests = OutstandingRequests(handshake: handshake, closedError: closedError)
         self.authority = authority
         self.maxBodyBytes = maxBodyBytes
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func abort(with error: Error) {
-        if let context { fail(context: context, error) } else { requests.fail(error) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -121,31 +114,4 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
         if let json = try? JSON.parse(body), let message = json["error"]?.stringValue { return message }
         return "HTTP \(status.code): \(String(decoding: body.prefix(200), as: UTF8.self))"
     }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        requests.noteHandshake(event)
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        fail(context: context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        requests.connectionClosed()
-        context.fireChannelInactive()
-    }
-
-    private func fail(context: ChannelHandlerContext, _ error: Error) {
-        requests.fail(error)
-        context.close(promise: nil)
-    }
 }
-
-/// What ``EnclaveConnection`` needs of its protocol handler besides writing requests to it.
-protocol ResponseMatcher: AnyObject {
-    /// Fails everything outstanding with `error` and closes (a timeout). On the event loop only.
-    func abort(with error: Error)
-}
-
-extension FrameChannelHandler: ResponseMatcher {}
