@@ -65,6 +65,22 @@ final class FrameCodecTests: XCTestCase {
         }
     }
 
+    func testExactlyTheLimitIsAcceptedAndTheHeaderIsBigEndian() throws {
+        let channel = try channel()
+        let frame = Frame.encode([UInt8](repeating: 0x20, count: Frame.maxPayload))
+        XCTAssertEqual(Array(frame.prefix(4)), [0x01, 0x00, 0x00, 0x00])
+        try channel.writeInbound(ByteBuffer(bytes: frame))
+        XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self)?.readableBytes, Frame.maxPayload)
+    }
+
+    func testEmptyFramesComeThroughAndABrokenStreamStaysBroken() throws {
+        let channel = try channel(maxPayload: 10)
+        XCTAssertThrowsError(try channel.writeInbound(ByteBuffer(bytes: Frame.encode([]) + Frame.encode([]) + [0, 0, 0, 11])))
+        XCTAssertEqual(try frames(channel), [[], []])
+        XCTAssertThrowsError(try channel.writeInbound(ByteBuffer(bytes: Frame.encode([1]))), "no frame after the stream broke")
+        XCTAssertEqual(try frames(channel), [])
+    }
+
     func testAFrameAtTheCapPassesAndASmallerCapIsHonoured() throws {
         let small = try channel(maxPayload: 3)
         try small.writeInbound(ByteBuffer(bytes: Frame.encode([1, 2, 3])))
