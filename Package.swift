@@ -33,12 +33,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
-        // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O.
-        .target(name: "EnclaveProtocol"),
+        // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O; NIOCore
+        // only for the frame codec's ByteBuffer decoder and writer.
+        .target(name: "EnclaveProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Our Component Model layer over WasmKit's core-module API.
         .target(
             name: "Components",
-            dependencies: [.product(name: "WasmKit", package: "WasmKit")]
+            dependencies: ["EnclaveProtocol", .product(name: "WasmKit", package: "WasmKit")]
         ),
         // Per-app keys, encryption layout, storage backends: SQLite (embedded) and PostgreSQL (cluster).
         .target(
@@ -166,7 +167,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .testTarget(name: "EnclaveProtocolTests", dependencies: ["EnclaveProtocol"]),
+        .testTarget(
+            name: "EnclaveProtocolTests",
+            dependencies: [
+                "EnclaveProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                // EmbeddedChannel: the frame codec's unit tests.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "EnclaveClientTests",
             dependencies: [

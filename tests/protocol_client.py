@@ -13,12 +13,12 @@ import json
 import os
 import socket
 import ssl
-import struct
 import sys
+
+from frame_wire import recv_frame, send_frame  # tests/frame_wire.py, beside this script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUESTS = os.path.join(HERE, "..", "Guests")
-MAX_FRAME = 16 * 1024 * 1024
 
 
 class Connection:
@@ -29,23 +29,10 @@ class Connection:
         self.sock = context.wrap_socket(socket.create_connection((host, port), timeout=300), server_hostname=None)
 
     def send_frame(self, payload):
-        assert len(payload) <= MAX_FRAME, f"{len(payload)}-byte frame"
-        self.sock.sendall(struct.pack(">I", len(payload)) + payload)
-
-    def recv_exact(self, n):
-        parts = []
-        while n > 0:
-            part = self.sock.recv(min(n, 1 << 20))
-            if not part:
-                raise ConnectionError("server closed the connection")
-            parts.append(part)
-            n -= len(part)
-        return b"".join(parts)
+        send_frame(self.sock, payload)
 
     def recv_frame(self):
-        (length,) = struct.unpack(">I", self.recv_exact(4))
-        assert length <= MAX_FRAME, f"server sent a {length}-byte frame"
-        return json.loads(self.recv_exact(length))
+        return recv_frame(self.sock)
 
     def data_b64(self, inner):
         """Sends {"Data":"<base64>"}; returns the outer response, decoding a chunked one."""

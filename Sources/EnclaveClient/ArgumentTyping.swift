@@ -40,7 +40,7 @@ public enum ArgumentTyping {
         if let primitive = type.stringValue, primitive == "string" || primitive == "char" {
             return try typed(tag: primitive, text: word, type: type, label: label)
         }
-        let witType = try WITValueType(schema: type)
+        let witType = try WITType.received(type)
         do {
             return try WAVEDecoder.typed(word, as: witType)
         } catch let wave as WAVEError {

@@ -108,8 +108,9 @@ public final class EnclaveConnection: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(tls)
                     switch wireProtocol {
                     case .frames:
-                        try channel.pipeline.syncOperations.addHandler(
-                            FrameChannelHandler(handshake: handshake, closedError: closed, maxPayload: Frame.maxPayload))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(FrameCodec.Decoder(maxPayload: Frame.maxPayload)),
+                            FrameChannelHandler(handshake: handshake, closedError: closed))
                     case .http:
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(

@@ -2,7 +2,6 @@ import EnclaveProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOTLS
 
 /// Carries the frame protocol's requests over HTTP/1.1, so that a connection works the same on
 /// either protocol: `"Ping"` becomes `GET /healthz` (answered `"Pong"`), `{"Data":…}` a
@@ -10,46 +9,35 @@ import NIOTLS
 /// request's byte encoding), `{"Shutdown":{"token"}}` a `POST /shutdown` with the token as a
 /// bearer credential (answered `"Ok"` or `Error`). Responses arrive in request order (HTTP/1.1
 /// pipelining). Runs only on its channel's event loop.
-final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
+final class HTTPFrameAdapter: ResponseMatcher {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = PendingRequest
     typealias OutboundOut = HTTPClientRequestPart
 
     /// What the response to one request turns into.
-    private enum Expected {
+    enum Expected {
         case pong
         case data(ByteEncoding)
         case shutdown
     }
 
-    private var waiting: CircularBuffer<(EventLoopPromise<ReceivedResponse>, Expected)> = []
+    var requests: OutstandingRequests<Expected>
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private let maxBodyBytes: Int
     private let authority: String
-    private let handshake: EventLoopPromise<Void>
-    private let closedError: EnclaveClientError
-    private var failure: Error?
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     init(handshake: EventLoopPromise<Void>, closedError: EnclaveClientError, authority: String,
          maxBodyBytes: Int = ChunkedAssembly.defaultLimit) {
-        self.handshake = handshake
-        self.closedError = closedError
+        self.requests = OutstandingRequests(handshake: handshake, closedError: closedError)
         self.authority = authority
         self.maxBodyBytes = maxBodyBytes
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func abort(with error: Error) {
-        if let context { fail(context: context, error) } else { failAll(error) }
-    }
-
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let failure {
+        if let failure = requests.failure {
             request.response.fail(failure)
             promise?.fail(failure)
             return
@@ -75,7 +63,7 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
             return
         }
         if let body { headers.add(name: "Content-Length", value: String(body.count)) }
-        waiting.append((request.response, expected))
+        guard requests.admit(request, expecting: expected, write: promise) else { return }
         context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))), promise: nil)
         if let body, !body.isEmpty {
             var buffer = context.channel.allocator.buffer(capacity: body.count)
@@ -97,7 +85,7 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
             }
             body.append(contentsOf: buffer.readableBytesView)
         case .end:
-            guard let received = head, let (promise, expected) = waiting.popFirst() else {
+            guard let received = head, let (promise, expected) = requests.next() else {
                 fail(context: context, EnclaveClientError.malformedResponse("an HTTP response arrived with no request outstanding"))
                 return
             }
@@ -126,39 +114,4 @@ final class HTTPFrameAdapter: ChannelDuplexHandler, ResponseMatcher {
         if let json = try? JSON.parse(body), let message = json["error"]?.stringValue { return message }
         return "HTTP \(status.code): \(String(decoding: body.prefix(200), as: UTF8.self))"
     }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
-            handshake.succeed(())
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        fail(context: context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        failAll(failure ?? closedError)
-        context.fireChannelInactive()
-    }
-
-    private func fail(context: ChannelHandlerContext, _ error: Error) {
-        if failure == nil { failure = error }
-        failAll(error)
-        context.close(promise: nil)
-    }
-
-    private func failAll(_ error: Error) {
-        handshake.fail(error)
-        while let (promise, _) = waiting.popFirst() { promise.fail(error) }
-    }
 }
-
-/// What ``EnclaveConnection`` needs of its protocol handler besides writing requests to it.
-protocol ResponseMatcher: AnyObject {
-    /// Fails everything outstanding with `error` and closes (a timeout). On the event loop only.
-    func abort(with error: Error)
-}
-
-extension FrameChannelHandler: ResponseMatcher {}

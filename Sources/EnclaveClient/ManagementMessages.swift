@@ -1,8 +1,8 @@
 import EnclaveProtocol
-import Foundation
 
 /// Builders for the inner management documents (SPEC §3), shared by the typed helpers and by
-/// tools that print the raw response (`enclave --json`).
+/// tools that print the raw response (`enclave --json`); the documents are the protocol's own
+/// (`ManagementRequest.json()`), the same code the server decodes them with.
 public enum ManagementMessages {
     /// `{"wasm_load":{"name","bytes","hostname"?,"encryption_key"?}}`.
     /// - Parameter base64: send `bytes` as a base64 string (≈10× smaller on the wire than the
@@ -13,15 +13,8 @@ public enum ManagementMessages {
     public static func load(name: String, bytes: [UInt8], hostname: String? = nil, key: String? = nil,
                             base64: Bool = false, maxFuel: UInt64? = nil, replace: Bool = false,
                             appAuth: String? = nil) -> JSON {
-        var body = JSONObject(pairs: [])
-        body.append("name", .string(name))
-        body.append("bytes", base64 ? .string(Data(bytes).base64EncodedString()) : .bytes(bytes))
-        if let hostname { body.append("hostname", .string(hostname)) }
-        if let key { body.append("encryption_key", .string(key)) }
-        if let maxFuel { body.append("max_fuel", .uint(maxFuel)) }
-        if replace { body.append("replace", .bool(true)) }
-        if let appAuth { body.append("app_auth", .string(appAuth)) }
-        return .object(JSONObject(pairs: [.init(key: "wasm_load", value: .object(body))]))
+        ManagementRequest.load(LoadRequest(name: name, bytes: bytes, hostname: hostname, encryptionKey: key, maxFuel: maxFuel,
+                                           base64: base64, replace: replace, appAuth: appAuth)).json()
     }
 
     /// `message` with the operator token beside it (`{"auth":"<token>",…}`), as servers with
@@ -41,16 +34,16 @@ public enum ManagementMessages {
 
     /// `{"wasm_list":{}}`.
     public static func list() -> JSON {
-        .object(["wasm_list": .object(JSONObject(pairs: []))])
+        ManagementRequest.list.json()
     }
 
     /// `{"wasm_unload":{"name"}}`.
     public static func unload(name: String) -> JSON {
-        .object(["wasm_unload": .object(["name": .string(name)])])
+        ManagementRequest.unload(name: name).json()
     }
 
     /// `{"wasm_schema":{"app"}}`.
     public static func schema(app: String) -> JSON {
-        .object(["wasm_schema": .object(["app": .string(app)])])
+        ManagementRequest.schema(app: app).json()
     }
 }

@@ -2,6 +2,15 @@
 public enum Frame {
     /// The largest payload accepted or sent: 16 MiB.
     public static let maxPayload = 16 << 20
+    /// The length prefix: 4 bytes, big-endian.
+    public static let headerSize = 4
+
+    /// The payload length a complete header declares, checked against `limit`.
+    /// - Throws: `FrameError.tooLarge` when it declares more than `limit` (the stream is lost).
+    public static func payloadLength(declared: UInt32, limit: Int) throws(FrameError) -> Int {
+        guard Int(declared) <= limit else { throw .tooLarge(declared: declared, limit: limit) }
+        return Int(declared)
+    }
 
     /// The frame for `payload` (length prefix + payload).
     public static func encode(_ payload: [UInt8]) -> [UInt8] {
@@ -101,18 +110,18 @@ public struct FrameReader: Sendable {
         while true {
             switch state {
             case .header(var value, var count):
-                while count < 4, taken < input.count {
+                while count < Frame.headerSize, taken < input.count {
                     value = value << 8 | UInt32(input[taken])
                     count += 1
                     taken += 1
                 }
-                guard count == 4 else {
+                guard count == Frame.headerSize else {
                     state = .header(bytes: value, count: count)
                     return (taken, nil)
                 }
-                guard Int(value) <= maxPayload else { throw .tooLarge(declared: value, limit: maxPayload) }
-                state = .awaitingBody(length: Int(value))
-                return (taken, .header(length: Int(value)))
+                let length = try Frame.payloadLength(declared: value, limit: maxPayload)
+                state = .awaitingBody(length: length)
+                return (taken, .header(length: length))
             case .awaitingBody:
                 return (taken, nil)
             case .body(var payload, let length):
@@ -129,72 +138,5 @@ public struct FrameReader: Sendable {
                 return (taken, nil)
             }
         }
-    }
-}
-
-/// Splits a byte stream into frame payloads, however the stream was cut into reads. Reads
-/// every body at once (no budget between header and body): the client's decoder.
-public struct FrameDecoder: Sendable {
-    private var reader: FrameReader
-    private var ready: [[UInt8]] = []
-    private var nextReady = 0
-    private var failure: FrameError?
-
-    /// The largest payload accepted.
-    public var maxPayload: Int { reader.maxPayload }
-
-    public init(maxPayload: Int = Frame.maxPayload) {
-        reader = FrameReader(maxPayload: maxPayload)
-    }
-
-    /// Bytes received and not yet returned as frames (headers excluded).
-    public var bufferedByteCount: Int {
-        reader.bufferedByteCount + ready[nextReady...].reduce(0) { $0 + $1.count }
-    }
-
-    /// Adds received bytes.
-    public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        guard failure == nil else { return }
-        if let done = bytes.withContiguousStorageIfAvailable({ buffer in feed(UnsafeRawBufferPointer(buffer)) }) {
-            _ = done
-        } else {
-            let copy = Array(bytes)
-            copy.withUnsafeBytes { feed($0) }
-        }
-    }
-
-    private mutating func feed(_ input: UnsafeRawBufferPointer) {
-        var offset = 0
-        do {
-            // `consume` answers nil only once every byte is taken (we never leave a body waiting).
-            while true {
-                let (taken, event) = try reader.consume(UnsafeRawBufferPointer(rebasing: input[offset...]))
-                offset += taken
-                switch event {
-                case .header?: reader.startBody()
-                case .frame(let payload)?: ready.append(payload)
-                case nil: return
-                }
-            }
-        } catch {
-            failure = error
-        }
-    }
-
-    /// The next complete payload, or nil when more bytes are needed.
-    /// - Throws: `FrameError.tooLarge` as soon as a header declares more than `maxPayload`.
-    public mutating func nextFrame() throws(FrameError) -> [UInt8]? {
-        if nextReady < ready.count {
-            let payload = ready[nextReady]
-            ready[nextReady] = []
-            nextReady += 1
-            if nextReady == ready.count {
-                ready.removeAll(keepingCapacity: true)
-                nextReady = 0
-            }
-            return payload
-        }
-        if let failure { throw failure }
-        return nil
     }
 }

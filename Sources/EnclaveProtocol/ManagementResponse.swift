@@ -55,7 +55,9 @@ public enum ManagementResponse: Hashable, Sendable {
         case "apps":
             guard let list = json["apps"]?.arrayValue else { return nil }
             let apps = list.compactMap(AppInfo.init(json:))
-            return apps.count == list.count ? .apps(apps) : nil
+            let stored = json["unavailable"]?.arrayValue ?? []
+            let unavailable = stored.compactMap(UnavailableApp.init(json:))
+            return apps.count == list.count && unavailable.count == stored.count ? .apps(apps, unavailable: unavailable) : nil
         case "unloaded": return string("name").map { .unloaded($0) }
         case "not_found": return string("name").map { .notFound($0) }
         case "schema": return json["schema"].flatMap { $0.objectValue == nil ? nil : .schema($0) }

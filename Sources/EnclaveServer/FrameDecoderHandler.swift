@@ -42,10 +42,8 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
     private var reserved = 0
     private var broken = false
     private var stallCheck: Scheduled<Void>?
-    /// Whether body bytes arrived since the last stall check, and whether a read was asked of
-    /// the socket since (a read held back by the request queue is not the client's stall).
-    private var progressed = false
-    private var readForwarded = false
+    /// A read held back by the request queue is not the client's stall.
+    private var stall = StallWatch()
 
     init(budget: RequestMemoryBudget, stallTimeout: TimeAmount) {
         self.budget = budget
@@ -55,7 +53,7 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !broken else { return }  // after an oversized header the rest is noise
         var buffer = unwrapInboundIn(data)
-        readForwarded = false
+        stall.readDelivered()
         if awaitingGrant {
             held.setOrWriteBuffer(&buffer)
             return
@@ -79,7 +77,7 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
                 return
             }
             buffer.moveReaderIndex(forwardBy: step.consumed)
-            if step.consumed > 0 { progressed = true }
+            if step.consumed > 0 { stall.bytesArrived() }
             switch step.event {
             case nil:
                 return
@@ -154,18 +152,13 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
     }
 
     private func forwardRead(context: ChannelHandlerContext) {
-        readForwarded = true
+        stall.readRequested()
         context.read()
     }
 
     private func scheduleStallCheck(context: ChannelHandlerContext) {
         stallCheck?.cancel()
-        progressed = false
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        stallCheck = context.eventLoop.scheduleTask(in: stallTimeout) {
-            let (handler, context) = bound.value
-            handler.checkStall(context: context)
-        }
+        stallCheck = stall.arm(self, context: context, timeout: stallTimeout) { $0.checkStall(context: $1) }
     }
 
     private func checkStall(context: ChannelHandlerContext) {
@@ -174,7 +167,7 @@ final class FrameDecoderHandler: ChannelDuplexHandler {
             stallCheck = nil
             return
         }
-        if progressed || !readForwarded {
+        if !stall.peerStalled {
             scheduleStallCheck(context: context)
             return
         }

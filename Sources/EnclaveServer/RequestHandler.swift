@@ -126,9 +126,8 @@ final class RequestHandler: ChannelDuplexHandler {
     /// action once the bytes are written.
     private func write(_ result: DispatchResult, context: ChannelHandlerContext) -> EventLoopFuture<PostWriteAction> {
         let payload = result.response.encoded(bytesAs: result.encoding)
-        var buffer = context.channel.allocator.buffer(capacity: 4 + payload.count)
-        buffer.writeInteger(UInt32(truncatingIfNeeded: payload.count), endianness: .big)
-        buffer.writeBytes(payload)
+        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
+        buffer.writeFrame(payload)
         guard let body = result.chunkedBody else {
             return context.writeAndFlush(wrapOutboundOut(buffer)).map { result.action }
         }

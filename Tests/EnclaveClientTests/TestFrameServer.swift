@@ -31,7 +31,8 @@ final class TestFrameServer {
             .childChannelInitializer { channel in
                 do {
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOSSLServerHandler(context: context), ScriptedFrameHandler(responder: responder),
+                        NIOSSLServerHandler(context: context), ByteToMessageHandler(FrameCodec.Decoder()),
+                        ScriptedFrameHandler(responder: responder),
                     ])
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
@@ -69,11 +70,11 @@ final class TestFrameServer {
         """
 }
 
-/// Decodes request frames and performs the responder's action for each.
+/// Performs the responder's action for each request frame.
 private final class ScriptedFrameHandler: ChannelInboundHandler {
+    /// One frame's payload.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    private var decoder = FrameDecoder()
     private let responder: @Sendable ([UInt8]) -> ServerAction
 
     init(responder: @escaping @Sendable ([UInt8]) -> ServerAction) {
@@ -81,15 +82,12 @@ private final class ScriptedFrameHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        decoder.append(buffer.readBytes(length: buffer.readableBytes) ?? [])
-        while let payload = try? decoder.nextFrame() {
-            switch responder(payload) {
-            case .reply(let bytes): context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Frame.encode(bytes))), promise: nil)
-            case .raw(let bytes): context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
-            case .close: context.close(promise: nil); return
-            case .ignore: break
-            }
+        let payload = Array(unwrapInboundIn(data).readableBytesView)
+        switch responder(payload) {
+        case .reply(let bytes): context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Frame.encode(bytes))), promise: nil)
+        case .raw(let bytes): context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
+        case .close: context.close(promise: nil)
+        case .ignore: break
         }
     }
 }

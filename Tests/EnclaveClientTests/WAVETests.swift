@@ -7,17 +7,17 @@ import XCTest
 /// wasmtime's on a real component): the typed values they produce, the spellings they print,
 /// and the errors they report.
 final class WAVETests: XCTestCase {
-    private let point = WITValueType.record(name: "point", fields: [
+    private let point = WITType.record(name: "point", fields: [
         .init(name: "x", type: .s32), .init(name: "y", type: .s32), .init(name: "tag", type: .option(.u8)),
     ])
-    private let shape = WITValueType.variant(name: "shape", cases: [.init(name: "circle", type: .f32), .init(name: "empty", type: nil),
+    private let shape = WITType.variant(name: "shape", cases: [.init(name: "circle", type: .f32), .init(name: "empty", type: nil),
                                                                     .init(name: "ok", type: .string)])
 
-    private func typed(_ text: String, _ type: WITValueType) throws -> String {
+    private func typed(_ text: String, _ type: WITType) throws -> String {
         try WAVEDecoder.typed(text, as: type).serializedString
     }
 
-    private func roundTrip(_ text: String, _ type: WITValueType) throws -> String {
+    private func roundTrip(_ text: String, _ type: WITType) throws -> String {
         try WAVEEncoder.text(WAVEDecoder.typed(text, as: type), as: type)
     }
 
@@ -60,7 +60,7 @@ final class WAVETests: XCTestCase {
     }
 
     func testErrorsSayWhatAndWhere() {
-        func message(_ text: String, _ type: WITValueType) -> String {
+        func message(_ text: String, _ type: WITType) -> String {
             do {
                 _ = try WAVEDecoder.typed(text, as: type)
                 return "no error"
@@ -82,7 +82,7 @@ final class WAVETests: XCTestCase {
 
     func testDeepNestingIsRefused() {
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
-        var type = WITValueType.u8
+        var type = WITType.u8
         for _ in 0..<200 { type = .list(type) }
         XCTAssertThrowsError(try WAVEDecoder.typed(deep, as: type)) { error in
             XCTAssertTrue("\(error)".contains("nesting deeper than 100"), "\(error)")
@@ -99,9 +99,9 @@ final class WAVETests: XCTestCase {
 
     func testSchemaTypesAndWITText() throws {
         let schema = try JSON.parse(Array(#"{"kind":"record","name":"point","fields":[{"name":"x","type":"s32"},{"name":"c","type":{"kind":"enum","name":"color","cases":["red"]}}]}"#.utf8))
-        let type = try WITValueType(schema: schema)
+        let type = try WITType(descriptor: schema)
         XCTAssertEqual(WITTypeText.namedDefinitions([.list(type)]), ["enum color { red }", "record point { x: s32, c: color }"])
         XCTAssertEqual(WITTypeText.reference(.result(ok: nil, err: .string)), "result<_, string>")
-        XCTAssertThrowsError(try WITValueType(schema: .string("u128")))
+        XCTAssertThrowsError(try WITType(descriptor: .string("u128")))
     }
 }

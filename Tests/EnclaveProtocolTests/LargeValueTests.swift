@@ -107,14 +107,4 @@ final class LargeValueTests: XCTestCase {
         XCTAssertEqual(step.event, .frame([]), "an empty frame completes without any byte")
         XCTAssertThrowsError(try [UInt8]([0, 0, 0, 101]).withUnsafeBytes { try reader.consume($0) })
     }
-
-    func testDecoderDeliversEmptyFramesAndKeepsAFailure() throws {
-        var decoder = FrameDecoder(maxPayload: 10)
-        decoder.append(Frame.encode([]) + Frame.encode([]) + [0, 0, 0, 11])
-        XCTAssertEqual(try decoder.nextFrame(), [])
-        XCTAssertEqual(try decoder.nextFrame(), [])
-        XCTAssertThrowsError(try decoder.nextFrame())
-        decoder.append(Frame.encode([1]))
-        XCTAssertThrowsError(try decoder.nextFrame(), "a broken stream stays broken")
-    }
 }

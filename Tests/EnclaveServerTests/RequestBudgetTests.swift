@@ -88,4 +88,17 @@ final class RequestBudgetTests: XCTestCase {
         XCTAssertTrue(closed)
         XCTAssertEqual(harness.server.requestBudgetUsage.used, 0)
     }
+
+    /// The same watch on the HTTP side: a body that stops arriving is answered 408 and closed.
+    func testAStalledHTTPBodyIsAnsweredAndItsBudgetReturned() async throws {
+        harness = try await ServerHarness.start { $0.frameStallTimeoutSeconds = 1 }
+        let client = try await HTTPTestClient.connect(to: harness.address, group: harness.clientGroup)
+        defer { Task { await client.close() } }
+        // Announces 1 MiB, sends 5 bytes, then nothing.
+        let reply = try await client.request(.POST, "/data", body: Array("     ".utf8),
+                                             headers: [("Content-Length", String(1 << 20))], timeout: .seconds(15))
+        XCTAssertEqual(reply.status, 408, reply.text)
+        XCTAssertTrue(reply.text.contains("request body stalled: 5 of 1048576 bytes arrived, then nothing for 1 s; closing"), reply.text)
+        try await waitFor("the budget to be returned") { harness.server.requestBudgetUsage.used == 0 }
+    }
 }

@@ -1,17 +1,19 @@
-"""Processes and a client for the cluster test: enclave-os nodes, HAProxy, the frame protocol.
+"""Processes and a client for the cluster test: enclave-os nodes, HAProxy, the frame protocol
+(framing shared with the other test clients: tests/frame_wire.py).
 
 Standard library only, plus `cryptography` (tests/requirements.txt) to read certificate extensions.
 """
-import json
 import os
 import signal
 import socket
 import ssl
-import struct
 import subprocess
+import sys
 import time
 
-MAX_FRAME = 16 * 1024 * 1024
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from frame_wire import manage_compat, recv_exact  # noqa: E402  (tests/frame_wire.py)
+
 CODE_HASH_OID = "1.3.6.1.4.1.65230.3.2"
 APPS_HASH_OID = "1.3.6.1.4.1.65230.2.3"
 
@@ -66,28 +68,12 @@ class Connection:
     def certificate(self):
         return self.sock.getpeercert(binary_form=True)
 
-    def _recv_exact(self, count):
-        chunks = []
-        while count > 0:
-            chunk = self.sock.recv(min(count, 1 << 20))
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            chunks.append(chunk)
-            count -= len(chunk)
-        return b"".join(chunks)
+    def recv_exact(self, count):
+        return recv_exact(self.sock, count)
 
     def manage(self, message):
         """Sends one management message (base64 payloads allowed) and returns its decoded answer."""
-        inner = json.dumps(message).encode()
-        outer = json.dumps({"Data": list(inner)}).encode()
-        self.sock.sendall(struct.pack(">I", len(outer)) + outer)
-        (length,) = struct.unpack(">I", self._recv_exact(4))
-        if length > MAX_FRAME:
-            raise ValueError(f"server announced a {length}-byte frame")
-        response = json.loads(self._recv_exact(length))
-        if "Error" in response:
-            raise RuntimeError(bytes(response["Error"]).decode("utf-8", "replace"))
-        return json.loads(bytes(response["Data"]))
+        return manage_compat(self.sock, message)
 
     def call(self, app, function, *strings):
         answer = self.manage({"wasm_call": {"app": app, "function": function,

@@ -256,7 +256,7 @@ def ping(port, sni):
     try:
         with Connection(port, sni, timeout=3) as connection:
             connection.sock.sendall(b"\x00\x00\x00\x06\"Ping\"")
-            return connection._recv_exact(10) == b"\x00\x00\x00\x06\"Pong\""
+            return connection.recv_exact(10) == b"\x00\x00\x00\x06\"Pong\""
     except Exception:  # noqa: BLE001
         return False
 

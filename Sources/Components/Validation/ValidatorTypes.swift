@@ -72,23 +72,9 @@ indirect enum VType: Sendable {
 }
 
 extension PrimitiveType {
+    /// The WIT spelling (`u32`, `error-context`), as the shared WIT type model spells it.
     var name: String {
-        switch self {
-        case .bool: return "bool"
-        case .s8: return "s8"
-        case .u8: return "u8"
-        case .s16: return "s16"
-        case .u16: return "u16"
-        case .s32: return "s32"
-        case .u32: return "u32"
-        case .s64: return "s64"
-        case .u64: return "u64"
-        case .f32: return "f32"
-        case .f64: return "f64"
-        case .char: return "char"
-        case .string: return "string"
-        case .errorContext: return "error-context"
-        }
+        wit?.description ?? "error-context"
     }
 }
 

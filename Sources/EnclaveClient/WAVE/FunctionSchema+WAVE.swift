@@ -2,13 +2,13 @@ import EnclaveProtocol
 
 extension FunctionSchema {
     /// The parameter types, read from the schema.
-    public func parameterTypes() throws -> [WITValueType] {
-        try params.map { try WITValueType(schema: $0.type) }
+    public func parameterTypes() throws -> [WITType] {
+        try params.map { try WITType.received($0.type) }
     }
 
     /// The result types, read from the schema.
-    public func resultTypes() throws -> [WITValueType] {
-        try results.map { try WITValueType(schema: $0.type) }
+    public func resultTypes() throws -> [WITType] {
+        try results.map { try WITType.received($0.type) }
     }
 
     /// `add: func(a: u32, b: u32) -> u32` (WIT syntax; several results as `-> (a: T, b: U)`).
@@ -58,6 +58,18 @@ extension AppSchema {
             return (chosen, arguments)
         } catch let error as WAVEError {
             throw EnclaveClientError.invalidArgument("\(text): \(error)")
+        }
+    }
+}
+
+extension WITType {
+    /// Reads a type descriptor a server sent (`wasm_schema`, the app schema document).
+    /// - Throws: ``EnclaveClientError/malformedResponse(_:)`` naming what is wrong.
+    static func received(_ descriptor: JSON) throws(EnclaveClientError) -> WITType {
+        do {
+            return try WITType(descriptor: descriptor)
+        } catch {
+            throw .malformedResponse(error.description)
         }
     }
 }

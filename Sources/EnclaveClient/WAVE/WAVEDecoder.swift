@@ -8,13 +8,13 @@ import EnclaveProtocol
 /// range; `nan`, `inf`, `-inf` are floats.
 public enum WAVEDecoder {
     /// The typed value of `text` read as `type`.
-    public static func typed(_ text: String, as type: WITValueType) throws -> JSON {
+    public static func typed(_ text: String, as type: WITType) throws -> JSON {
         try typed(WAVESyntaxParser.parseValue(text), as: type)
     }
 
     /// A parsed function call: the export name and its typed arguments. Trailing `option`
     /// parameters may be left out (they are `none`), as wasm-wave allows.
-    public static func call(_ text: String, params: (String) throws -> [WITValueType]) throws -> (function: String, arguments: [JSON]) {
+    public static func call(_ text: String, params: (String) throws -> [WITType]) throws -> (function: String, arguments: [JSON]) {
         let (name, nodes) = try WAVESyntaxParser.parseCall(text)
         let types = try params(name)
         guard nodes.count <= types.count else {
@@ -30,12 +30,12 @@ public enum WAVEDecoder {
         return (name, arguments)
     }
 
-    static func typed(_ node: WAVENode, as type: WITValueType) throws -> JSON {
+    static func typed(_ node: WAVENode, as type: WITType) throws -> JSON {
         .object(["type": .string(type.tag), "value": try value(node, as: type)])
     }
 
     /// The bare wire value of `node` read as `type` (nested values typed).
-    static func value(_ node: WAVENode, as type: WITValueType) throws -> JSON {
+    static func value(_ node: WAVENode, as type: WITType) throws -> JSON {
         func mismatch() -> WAVEError { WAVEError("expected \(WITTypeText.reference(type)), got \(node.kind.summary)", at: node.offset) }
         switch (type, node.kind) {
         case (.bool, .bool(let flag)): return .bool(flag)
@@ -66,7 +66,7 @@ public enum WAVEDecoder {
                 throw WAVEError("unknown case '\(name)' of \(WITTypeText.reference(type)); cases: \(cases.map(\.name).joined(separator: ", "))", at: node.offset)
             }
             return .object(["case": .string(name), "value": try casePayload(payload, type: cases[index].type, label: name, node: node)])
-        case (.enumeration(_, let cases), .label(let name, nil)):
+        case (.enum(_, let cases), .label(let name, nil)):
             guard cases.contains(name) else {
                 throw WAVEError("unknown case '\(name)' of \(WITTypeText.reference(type)); cases: \(cases.joined(separator: ", "))", at: node.offset)
             }
@@ -86,14 +86,14 @@ public enum WAVEDecoder {
             return .array(names.filter(given.contains).map(JSON.string))
         case (.record, .flags([])):
             throw WAVEError("expected \(WITTypeText.reference(type)); an empty record is written {:}", at: node.offset)
-        case (.handle, _):
+        case (.own, _), (.borrow, _):
             throw WAVEError("\(WITTypeText.reference(type)) is a resource handle; resources are never passed by value", at: node.offset)
         default:
             throw mismatch()
         }
     }
 
-    private static func record(_ given: [(String, WAVENode)], fields: [WITValueType.Field], node: WAVENode) throws -> JSON {
+    private static func record(_ given: [(String, WAVENode)], fields: [WITType.Field], node: WAVENode) throws -> JSON {
         for (name, item) in given where !fields.contains(where: { $0.name == name }) {
             throw WAVEError("unknown field '\(name)'; fields: \(fields.map(\.name).joined(separator: ", "))", at: item.offset)
         }
@@ -110,7 +110,7 @@ public enum WAVEDecoder {
         return .object(object)
     }
 
-    private static func casePayload(_ payload: WAVENode?, type: WITValueType?, label: String, node: WAVENode) throws -> JSON {
+    private static func casePayload(_ payload: WAVENode?, type: WITType?, label: String, node: WAVENode) throws -> JSON {
         switch (payload, type) {
         case (let payload?, let type?): return try typed(payload, as: type)
         case (nil, nil): return .null
@@ -119,7 +119,7 @@ public enum WAVEDecoder {
         }
     }
 
-    private static func signed(_ text: String, bits: Int, node: WAVENode, type: WITValueType) throws -> Int64 {
+    private static func signed(_ text: String, bits: Int, node: WAVENode, type: WITType) throws -> Int64 {
         guard isInteger(text) else { throw WAVEError("expected an integer (\(type.tag)), got \(text)", at: node.offset) }
         let limit = bits == 64 ? Int64.max : (Int64(1) << (bits - 1)) - 1
         guard let v = Int64(text), v >= -limit - 1, v <= limit else {
@@ -128,7 +128,7 @@ public enum WAVEDecoder {
         return v
     }
 
-    private static func unsigned(_ text: String, bits: Int, node: WAVENode, type: WITValueType) throws -> UInt64 {
+    private static func unsigned(_ text: String, bits: Int, node: WAVENode, type: WITType) throws -> UInt64 {
         guard isInteger(text) else { throw WAVEError("expected an integer (\(type.tag)), got \(text)", at: node.offset) }
         guard !text.hasPrefix("-"), let v = UInt64(text), bits == 64 || v < (UInt64(1) << bits) else {
             throw WAVEError("\(text) is out of range for \(type.tag)", at: node.offset)
@@ -142,7 +142,7 @@ public enum WAVEDecoder {
     }
 }
 
-extension WITValueType {
+extension WITType {
     /// Whether `some(x)` / `ok(x)` may be written as plain `x` (not when x is an option or result).
     var isFlattenable: Bool {
         switch self {

@@ -8,7 +8,7 @@ import EnclaveProtocol
 public enum WAVEEncoder {
     /// `json` (typed `{"type","value"}` or bare) written as WAVE for `type`.
     /// - Throws: ``WAVEError`` when the value does not fit the type (a server bug or a lie).
-    public static func text(_ json: JSON, as type: WITValueType) throws -> String {
+    public static func text(_ json: JSON, as type: WITType) throws -> String {
         var out = ""
         try write(json, as: type, to: &out, depth: 0)
         return out
@@ -17,8 +17,8 @@ public enum WAVEEncoder {
     /// The keywords a label must not be written as without `%`.
     static let keywords: Set<String> = ["true", "false", "some", "none", "ok", "err", "inf", "nan"]
 
-    private static func write(_ typed: JSON, as type: WITValueType, to out: inout String, depth: Int) throws {
-        guard depth < WITValueType.maxDepth else { throw WAVEError("value nested deeper than \(WITValueType.maxDepth)", at: nil) }
+    private static func write(_ typed: JSON, as type: WITType, to out: inout String, depth: Int) throws {
+        guard depth < WITType.maxDescriptorDepth else { throw WAVEError("value nested deeper than \(WITType.maxDescriptorDepth)", at: nil) }
         let json = bare(typed)
         func mismatch() -> WAVEError {
             WAVEError("value \(json.serializedString.prefix(80)) does not fit \(WITTypeText.reference(type))", at: nil)
@@ -63,7 +63,7 @@ public enum WAVEEncoder {
             try sequence(Array(zip(items, types)), open: "(", close: ")", to: &out) { try write($0.0, as: $0.1, to: &$1, depth: depth + 1) }
         case .record(_, let fields):
             guard let object = json.objectValue else { throw mismatch() }
-            var present: [(WITValueType.Field, JSON)] = []
+            var present: [(WITType.Field, JSON)] = []
             for field in fields {
                 guard let value = object[field.name] else { throw mismatch() }
                 if case .option = field.type, bare(value).isNull { continue }
@@ -80,7 +80,7 @@ public enum WAVEEncoder {
         case .variant(_, let cases):
             guard let name = json["case"]?.stringValue, let match = cases.first(where: { $0.name == name }) else { throw mismatch() }
             try labelled(name, payload: json["value"], type: match.type, to: &out, depth: depth)
-        case .enumeration(_, let cases):
+        case .enum(_, let cases):
             guard let name = json.stringValue, cases.contains(name) else { throw mismatch() }
             out += label(name)
         case .option(let inner):
@@ -109,13 +109,13 @@ public enum WAVEEncoder {
                 return name
             }
             sequence(set, open: "{", close: "}", to: &out) { $1 += $0 }
-        case .handle:
+        case .own, .borrow:
             guard let number = json.numberValue else { throw mismatch() }
             out += "\(type.tag)(\(number.text))"
         }
     }
 
-    private static func labelled(_ name: String, payload: JSON?, type: WITValueType?, to out: inout String, depth: Int) throws {
+    private static func labelled(_ name: String, payload: JSON?, type: WITType?, to out: inout String, depth: Int) throws {
         out += label(name)
         guard let type else { return }
         guard let payload, !payload.isNull || isOption(type) else {
@@ -126,7 +126,7 @@ public enum WAVEEncoder {
         out += ")"
     }
 
-    private static func isOption(_ type: WITValueType) -> Bool {
+    private static func isOption(_ type: WITType) -> Bool {
         if case .option = type { return true }
         return false
     }

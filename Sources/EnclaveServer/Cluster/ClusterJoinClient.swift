@@ -1,4 +1,5 @@
 import Attestation
+import EnclaveProtocol
 import Foundation
 import NIOCore
 import NIOPosix
@@ -33,7 +34,7 @@ enum ClusterJoinClient {
                 do {
                     try channel.pipeline.syncOperations.addHandlers(
                         NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: verify),
-                        ByteToMessageHandler(ClusterFrameDecoder()),
+                        ByteToMessageHandler(FrameCodec.Decoder.cluster),
                         AnswerHandler(promise: answer)
                     )
                     return channel.eventLoop.makeSucceededVoidFuture()

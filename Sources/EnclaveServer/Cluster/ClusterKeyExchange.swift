@@ -1,3 +1,4 @@
+import EnclaveProtocol
 import Foundation
 import NIOCore
 
@@ -32,8 +33,7 @@ enum ClusterKeyExchange {
     static func encode<T: Encodable>(_ value: T) throws -> ByteBuffer {
         let json = try JSONEncoder().encode(value)
         var buffer = ByteBuffer()
-        buffer.writeInteger(UInt32(json.count))
-        buffer.writeBytes(json)
+        buffer.writeFrame(json)
         return buffer
     }
 
@@ -42,22 +42,7 @@ enum ClusterKeyExchange {
     }
 }
 
-/// Splits the byte stream into length-prefixed frames, refusing any larger than the exchange allows.
-final class ClusterFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    struct FrameTooLarge: Error, CustomStringConvertible {
-        let length: UInt32
-        var description: String { "cluster frame of \(length) bytes exceeds \(ClusterKeyExchange.maxFrameBytes)" }
-    }
-
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length <= ClusterKeyExchange.maxFrameBytes else { throw FrameTooLarge(length: length) }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4)
-        guard let frame = buffer.readSlice(length: Int(length)) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
-    }
+extension FrameCodec.Decoder {
+    /// The cluster exchange's frames: the enclave protocol's framing, at most `maxFrameBytes`.
+    static var cluster: Self { Self(maxPayload: ClusterKeyExchange.maxFrameBytes) }
 }

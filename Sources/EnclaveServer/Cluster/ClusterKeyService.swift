@@ -1,4 +1,5 @@
 import Attestation
+import EnclaveProtocol
 import Foundation
 import NIOCore
 import NIOPosix
@@ -90,7 +91,7 @@ final class ClusterKeyService: Sendable {
             try channel.pipeline.syncOperations.addHandlers(
                 IdleStateHandler(readTimeout: Self.idleTimeout),
                 NIOSSLServerHandler(context: context, customVerificationCallback: attestation.verificationCallback(log: log, peer: peer)),
-                ByteToMessageHandler(ClusterFrameDecoder()),
+                ByteToMessageHandler(FrameCodec.Decoder.cluster),
                 KeyRequestHandler(key: key, log: log, peer: peer)
             )
             return channel.eventLoop.makeSucceededVoidFuture()

@@ -46,8 +46,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// a second) before sending the body, which it gets once the body will be read.
     private var continuePending = false
     private var readHeld = false
-    private var readForwarded = false
-    private var progressed = false
+    /// A read held back while the budget or an answer is pending is not the client's stall.
+    private var stall = StallWatch()
     private var pending: [HTTPServerRequestPart] = []
     /// A complete request is being answered (reported to `ConnectionDeadlines`).
     private var answerInProgress = false
@@ -83,7 +83,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        readForwarded = false
+        stall.readDelivered()
         switch state {
         case .answering:
             pending.append(part)  // a pipelined request: its turn comes after this answer
@@ -100,7 +100,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             headDeadline?.cancel()
             begin(head, context: context)
         case (.body(let chunk), .reading):
-            progressed = true
+            stall.bytesArrived()
             guard body.count + chunk.readableBytes <= bodyLimit else {
                 fail(.error(.payloadTooLarge, Self.tooLarge(body.count + chunk.readableBytes, limit: bodyLimit)), context: context)
                 return
@@ -309,7 +309,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func forwardRead(context: ChannelHandlerContext) {
-        readForwarded = true
+        stall.readRequested()
         context.read()
     }
 
@@ -325,17 +325,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func scheduleStallCheck(context: ChannelHandlerContext) {
-        progressed = false
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        stallCheck = context.eventLoop.scheduleTask(in: stallTimeout) {
-            let (handler, context) = bound.value
-            handler.checkStall(context: context)
-        }
+        stallCheck?.cancel()
+        stallCheck = stall.arm(self, context: context, timeout: stallTimeout) { $0.checkStall(context: $1) }
     }
 
     private func checkStall(context: ChannelHandlerContext) {
         guard case .reading = state, reserved > 0 else { return }
-        if progressed || !readForwarded {
+        if !stall.peerStalled {
             scheduleStallCheck(context: context)
             return
         }

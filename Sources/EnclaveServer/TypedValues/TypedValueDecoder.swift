@@ -8,7 +8,7 @@ enum TypedValueDecoder {
     static func decodeTyped(_ json: JSON, as type: WITType, at path: String) throws(TypedValueError) -> ComponentValue {
         // A missing "value" reads as null (e.g. `{"type":"option"}` for none).
         guard let object = json.objectValue, let tag = object["type"]?.stringValue else {
-            throw TypedValueError("\(path): expected a typed value {\"type\": \"\(WITTag.tag(of: type))\", \"value\": …}")
+            throw TypedValueError("\(path): expected a typed value {\"type\": \"\(type.tag)\", \"value\": …}")
         }
         guard WITTag.accepts(tag, for: type) else {
             throw TypedValueError("\(path): expected \(type), got type '\(tag)'")

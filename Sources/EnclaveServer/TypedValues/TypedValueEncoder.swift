@@ -5,7 +5,7 @@ import EnclaveProtocol
 /// any result without knowing the signature.
 enum TypedValueEncoder {
     static func encodeTyped(_ value: ComponentValue, as type: WITType) -> JSON {
-        .object(["type": .string(WITTag.tag(of: type)), "value": encodeValue(value, as: type)])
+        .object(["type": .string(type.tag), "value": encodeValue(value, as: type)])
     }
 
     // A value that does not fit its type would be a bug in the component layer; it is written

@@ -1,7 +1,9 @@
 /// A component-level value type, as WIT describes it.
 ///
-/// This is the one model of WIT types in EnclaveOS: the binary parser produces it, the
-/// canonical ABI lifts and lowers by it, and the server converts typed JSON against it.
+/// This is the one model of WIT types in EnclaveOS, on both sides of the wire: the component
+/// binary parser produces it, the canonical ABI lifts and lowers by it, the server converts typed
+/// JSON against it and writes it as the schema's type descriptors (``descriptor``), and a client
+/// reads those descriptors back into it (``init(descriptor:)``) to type WAVE and arguments.
 public indirect enum WITType: Sendable, Hashable {
     case bool
     case s8, u8, s16, u16, s32, u32, s64, u64
