@@ -30,16 +30,16 @@ final class LoadProgressDisplay: @unchecked Sendable {
             // Redraw at most 10 times a second, and always at a phase change or the end.
             guard phaseChanged || now - lastDraw > 100_000_000 || progress.bytesDone == progress.totalBytes else { return }
             lastDraw = now
-            fputs("\r\u{1B}[K" + line(progress, now: now), stderr)
+            Terminal.writeError("\r\u{1B}[K" + line(progress, now: now))
             lineOpen = true
         } else if phaseChanged {
-            fputs(line(progress, now: now) + "\n", stderr)
+            Terminal.writeError(line(progress, now: now) + "\n")
         }
     }
 
     /// Ends the redrawn line so that the result starts on a fresh one.
     func finish() {
-        if lineOpen { fputs("\n", stderr) }
+        if lineOpen { Terminal.writeError("\n") }
         lineOpen = false
     }
 
