@@ -5,7 +5,7 @@ import NIOPosix
 
 /// A real `enclave-os` child process (the binary an operator runs), for tests that must kill or
 /// restart it: started on a kernel-chosen port, its stderr collected.
-final class EnclaveOSProcess: @unchecked Sendable {
+final class EnclaveOSProcess: Sendable {
     enum Failure: Error, CustomStringConvertible {
         case noBinary([String])
         case didNotStart(String)

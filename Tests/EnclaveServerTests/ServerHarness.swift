@@ -7,7 +7,7 @@ import Synchronization
 import XCTest
 
 /// A running server on 127.0.0.1 with a kernel-chosen port, and a client event loop group.
-final class ServerHarness: @unchecked Sendable {
+final class ServerHarness: Sendable {
     static let operatorToken = "test-operator-token-5f1c"
 
     let server: EnclaveServer
