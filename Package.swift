@@ -5,7 +5,8 @@ import PackageDescription
 // resource-limiter SPI is used, which may change between releases.
 let package = Package(
     name: "EnclaveOS",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the Synchronization module (`Mutex`).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "enclave-os", targets: ["enclave-os"]),
         .executable(name: "enclave", targets: ["enclave"]),
@@ -64,8 +65,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            ]
         ),
         // WASI 0.2 and enclave-os host interfaces, each in its own file (SPEC §6).
         .target(
@@ -123,10 +123,10 @@ let package = Package(
             ]
         ),
         // The release number and the git commit (GitCommitPlugin), for `--version`.
-        .target(name: "BuildInfo", swiftSettings: [.swiftLanguageMode(.v6)], plugins: ["GitCommitPlugin"]),
+        .target(name: "BuildInfo", plugins: ["GitCommitPlugin"]),
         .plugin(name: "GitCommitPlugin", capability: .buildTool()),
         // Build-time tool of EmbedFilesPlugin: folders of files → Swift source.
-        .executableTarget(name: "embed-files", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(name: "embed-files"),
         .plugin(name: "EmbedFilesPlugin", capability: .buildTool(), dependencies: ["embed-files"]),
         .executableTarget(
             name: "enclave-os",
@@ -204,8 +204,7 @@ let package = Package(
         .testTarget(
             name: "AttestationTests",
             dependencies: ["Attestation", "EnclaveClient"],
-            exclude: ["Vectors"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "ComponentsTests",
@@ -228,5 +227,5 @@ let package = Package(
             ]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

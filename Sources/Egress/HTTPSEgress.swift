@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// HTTP methods of the positional `privasys:enclave-os/https.fetch` (SPEC §6).
 public enum EgressMethod: UInt32, CaseIterable, Sendable {
@@ -241,19 +242,14 @@ public final class HTTPSEgress: Sendable {
 }
 
 /// A result handed from an event loop to a waiting thread.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Result<EgressResponse, EgressError>?
+private final class ResultBox: Sendable {
+    private let value = Mutex<Result<EgressResponse, EgressError>?>(nil)
 
     func set(_ result: Result<EgressResponse, EgressError>) {
-        lock.lock()
-        value = result
-        lock.unlock()
+        value.withLock { $0 = result }
     }
 
     func get() -> Result<EgressResponse, EgressError>? {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
+        value.withLock { $0 }
     }
 }

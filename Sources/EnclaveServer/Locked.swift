@@ -1,21 +1,17 @@
-import Foundation
+import Synchronization
 
 /// A value guarded by a lock, for the few pieces of state shared between threads (the app map,
-/// the open connections). Kept here rather than importing NIOConcurrencyHelpers, which
-/// Package.swift does not list for this target.
-final class Locked<Value>: @unchecked Sendable {
-    // @unchecked: every access to `value` goes through `lock`.
-    private let lock = NSLock()
-    private var value: Value
+/// the open connections): a `Mutex` in a class, so that it can be shared by reference and kept
+/// in structs that are copied.
+final class Locked<Value>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
-        self.value = value
+    init(_ value: sending Value) {
+        mutex = Mutex(value)
     }
 
     /// Runs `body` with exclusive access to the value.
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
+    func withLock<T, E: Error>(_ body: (inout sending Value) throws(E) -> sending T) throws(E) -> sending T {
+        try mutex.withLock(body)
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import SealedStore
+import Synchronization
 
 /// One app's `set-attestation-extension` values: shared by all its calls, persisted in its
 /// sealed store, and announced through `onChange` so the server re-issues its certificate.
-public final class AttestationExtensions: @unchecked Sendable {
-    // @unchecked: `values` is only read or written while holding `lock`; `onChange` is immutable.
+public final class AttestationExtensions: Sendable {
     /// Largest value, in bytes (the original SDK's cap).
     public static let maxValueBytes = 4096
     /// Most distinct arcs per app, so an app cannot grow its certificate without bound.
@@ -12,14 +12,13 @@ public final class AttestationExtensions: @unchecked Sendable {
     /// The store-key prefix of persisted values.
     public static let storePrefix = "attest-ext:"
 
-    private let lock = NSLock()
-    private var values: [UInt32: [UInt8]]
+    private let values: Mutex<[UInt32: [UInt8]]>
     private let onChange: @Sendable () -> Void
 
     /// Extensions starting from `values` (read back from the store), calling `onChange` after
     /// each change.
     public init(values: [UInt32: [UInt8]] = [:], onChange: @escaping @Sendable () -> Void = {}) {
-        self.values = values
+        self.values = Mutex(values)
         self.onChange = onChange
     }
 
@@ -35,21 +34,21 @@ public final class AttestationExtensions: @unchecked Sendable {
 
     /// The current values, by arc.
     public var current: [UInt32: [UInt8]] {
-        lock.withLock { values }
+        values.withLock { $0 }
     }
 
     /// Replaces every value with `values` (what another server of a cluster stored), without
     /// calling `onChange`. Returns whether anything changed.
     public func replace(with values: [UInt32: [UInt8]]) -> Bool {
-        lock.withLock {
-            guard self.values != values else { return false }
-            self.values = values
+        self.values.withLock { current in
+            guard current != values else { return false }
+            current = values
             return true
         }
     }
 
     func set(arc: UInt32, value: [UInt8], kv: SealedKV) throws {
-        let changed = try lock.withLock { () throws -> Bool in
+        let changed = try values.withLock { values throws(SDKError) -> Bool in
             guard values[arc] != nil || values.count < Self.maxExtensions else {
                 throw SDKError("at most \(Self.maxExtensions) attestation extensions per app")
             }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// The time sources behind `wasi:clocks` (SPEC §6).
 public enum Clocks {
@@ -36,9 +37,9 @@ public enum Clocks {
         return DateTime(seconds: UInt64(max(0, resolution.tv_sec)), nanoseconds: UInt32(clamping: max(1, resolution.tv_nsec)))
     }
 
-    // Process-wide, so monotonic readings never go back between calls either; guarded by `lock`.
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var lastMonotonic: UInt64 = 0
+    /// The latest monotonic reading handed out. Process-wide, so monotonic readings never go back
+    /// between calls either.
+    private static let lastMonotonic = Mutex<UInt64>(0)
     private static let baseline = rawMonotonic()
 
     private static func rawMonotonic() -> UInt64 {
@@ -54,10 +55,10 @@ public enum Clocks {
     public static func monotonicNow() -> UInt64 {
         let raw = rawMonotonic()
         let elapsed = raw >= baseline ? raw - baseline : 0
-        lock.lock()
-        defer { lock.unlock() }
-        if elapsed > lastMonotonic { lastMonotonic = elapsed }
-        return lastMonotonic
+        return lastMonotonic.withLock { last in
+            if elapsed > last { last = elapsed }
+            return last
+        }
     }
 
     /// The monotonic clock's resolution in nanoseconds (at least 1).

@@ -15,7 +15,7 @@ import SealedStore
 /// small writes a libc makes.
 ///
 /// Not thread-safe: a filesystem belongs to one `WASISession`, which belongs to one call.
-public final class SealedFileSystem: @unchecked Sendable {
+public final class SealedFileSystem {
     /// Bounds on what one call may make the host hold or do.
     public struct Limits: Sendable, Equatable {
         /// Largest file; growing past it is `file-too-large`.

@@ -4,11 +4,11 @@ import SealedStore
 /// resource tables for descriptors, streams, pollables and errors, the app's filesystem, the
 /// stdout/stderr line buffers, the call's exit status, and the SDK's keystore.
 ///
-/// One session serves one call on one thread; it is not thread-safe (hence `@unchecked
-/// Sendable`: it only crosses threads when handed to the worker that runs the call). Call
+/// One session serves one call on one thread; it is not thread-safe, and not `Sendable` (the
+/// compiler refuses to share it between threads). Call
 /// `finish()` when the call ends, whether it succeeded or trapped: it writes back dirty files
 /// (a write the guest made is visible, as after a crashed POSIX process) and flushes output.
-public final class WASISession: @unchecked Sendable {
+public final class WASISession {
     /// Caps for one call.
     public struct Configuration: Sendable {
         /// Filesystem caps.

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// An exclusive lock on a data directory, so two servers never share one store: each would
 /// cache and write the same SQLite file and app registry behind the other's back.
@@ -11,7 +12,7 @@ import Foundation
 /// `flock` on `<directory>/enclave-os.lock`, which also records the holder's PID so the refusal
 /// can name it. The kernel drops the lock when the holder exits, however it exits (kill -9
 /// included), so a stale lock file never blocks a restart.
-public final class DataDirectoryLock: @unchecked Sendable {
+public final class DataDirectoryLock: Sendable {
     /// The lock file's name inside the data directory.
     public static let fileName = "enclave-os.lock"
 
@@ -36,14 +37,14 @@ public final class DataDirectoryLock: @unchecked Sendable {
 
     /// The lock file's path.
     public let path: String
-    private let lock = NSLock()
-    private var descriptor: Int32
+    /// The lock file's descriptor; -1 once released.
+    private let descriptor: Mutex<Int32>
 
     /// Takes the lock on `directory` (which must exist) without waiting.
     /// - Throws: `Failure.inUse` naming the holder's PID when it is held.
     public init(directory: String) throws {
         path = (directory as NSString).appendingPathComponent(Self.fileName)
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure.unavailable(path: path, reason: String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
@@ -56,15 +57,16 @@ public final class DataDirectoryLock: @unchecked Sendable {
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
         _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        self.descriptor = Mutex(descriptor)
     }
 
     /// Releases the lock (idempotent); also done when the object is freed or the process exits.
     public func release() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard descriptor >= 0 else { return }
-        close(descriptor)  // closing the only descriptor drops the flock
-        descriptor = -1
+        descriptor.withLock { descriptor in
+            guard descriptor >= 0 else { return }
+            close(descriptor)  // closing the only descriptor drops the flock
+            descriptor = -1
+        }
     }
 
     deinit { release() }

@@ -1,42 +1,40 @@
 import Foundation
+import Synchronization
 
 /// A volatile backend: for tests of the crypto layer and for servers run with no data directory.
 /// It holds exactly what a disk backend would (HMACs and ciphertext), so it also lets tests act
 /// as a malicious host through `rawRows` / `setRawValue`.
-public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
+public final class InMemoryBackend: StorageBackend, Sendable {
     private struct RowKey: Hashable {
         let namespace: [UInt8]
         let name: [UInt8]
     }
 
-    // Guards both dictionaries.
-    private let lock = NSLock()
-    private var rows: [RowKey: (sealedName: [UInt8], value: [UInt8])] = [:]
-    private var apps: [[UInt8]: [UInt8]] = [:]
+    /// Everything stored, behind one lock.
+    private struct Tables {
+        var rows: [RowKey: (sealedName: [UInt8], value: [UInt8])] = [:]
+        var apps: [[UInt8]: [UInt8]] = [:]
+    }
+
+    private let tables = Mutex(Tables())
 
     /// An empty store.
     public init() {}
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
-
     /// The sealed value of row `name` in `namespace`, or nil.
     public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
-        locked { rows[RowKey(namespace: namespace, name: name)]?.value }
+        tables.withLock { tables in tables.rows[RowKey(namespace: namespace, name: name)]?.value }
     }
 
     /// Applies `writes` under one lock hold (atomic for readers of this process).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
-        locked {
+        tables.withLock { tables in
             for write in writes {
                 switch write {
                 case .put(let name, let sealedName, let value):
-                    rows[RowKey(namespace: namespace, name: name)] = (sealedName, value)
+                    tables.rows[RowKey(namespace: namespace, name: name)] = (sealedName, value)
                 case .delete(let name):
-                    rows[RowKey(namespace: namespace, name: name)] = nil
+                    tables.rows[RowKey(namespace: namespace, name: name)] = nil
                 }
             }
         }
@@ -44,8 +42,8 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
 
     /// Every row name of `namespace` with its sealed logical name.
     public func names(namespace: [UInt8]) throws -> [StoredName] {
-        locked {
-            rows.compactMap { key, row in
+        tables.withLock { tables in
+            tables.rows.compactMap { key, row in
                 key.namespace == namespace ? StoredName(name: key.name, sealedName: row.sealedName) : nil
             }
         }
@@ -53,13 +51,13 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
 
     /// The number of rows in `namespace`.
     public func count(namespace: [UInt8]) throws -> Int {
-        locked { rows.keys.filter { $0.namespace == namespace }.count }
+        tables.withLock { tables in tables.rows.keys.filter { $0.namespace == namespace }.count }
     }
 
     /// Rows of `namespace` and the bytes of their sealed values and names.
     public func usage(namespace: [UInt8]) throws -> StorageUsage {
-        locked {
-            rows.reduce(into: StorageUsage(entries: 0, bytes: 0)) { usage, row in
+        tables.withLock { tables in
+            tables.rows.reduce(into: StorageUsage(entries: 0, bytes: 0)) { usage, row in
                 guard row.key.namespace == namespace else { return }
                 usage.entries += 1
                 usage.bytes += row.value.sealedName.count + row.value.value.count
@@ -69,30 +67,30 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
 
     /// The bytes of row `name`'s sealed value and name.
     public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
-        locked { rows[RowKey(namespace: namespace, name: name)].map { $0.sealedName.count + $0.value.count } }
+        tables.withLock { tables in tables.rows[RowKey(namespace: namespace, name: name)].map { $0.sealedName.count + $0.value.count } }
     }
 
     /// The sealed app record stored under `id`, or nil.
     public func appRecord(id: [UInt8]) throws -> [UInt8]? {
-        locked { apps[id] }
+        tables.withLock { tables in tables.apps[id] }
     }
 
     /// Inserts or replaces a sealed app record.
     public func putAppRecord(id: [UInt8], record: [UInt8]) throws {
-        locked { apps[id] = record }
+        tables.withLock { tables in tables.apps[id] = record }
     }
 
     /// Every sealed app record.
     public func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])] {
-        locked { apps.map { (id: $0.key, record: $0.value) } }
+        tables.withLock { tables in tables.apps.map { (id: $0.key, record: $0.value) } }
     }
 
     /// Removes app record `id` and optionally its rows.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        locked {
-            let removed = apps.removeValue(forKey: id) != nil
+        tables.withLock { tables in
+            let removed = tables.apps.removeValue(forKey: id) != nil
             if let namespace {
-                rows = rows.filter { $0.key.namespace != namespace }
+                tables.rows = tables.rows.filter { $0.key.namespace != namespace }
             }
             return removed
         }
@@ -102,14 +100,14 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
 
     /// Every stored row as (namespace, name, sealed name, sealed value).
     public func rawRows() -> [(namespace: [UInt8], name: [UInt8], sealedName: [UInt8], value: [UInt8])] {
-        locked { rows.map { ($0.key.namespace, $0.key.name, $0.value.sealedName, $0.value.value) } }
+        tables.withLock { tables in tables.rows.map { ($0.key.namespace, $0.key.name, $0.value.sealedName, $0.value.value) } }
     }
 
     /// Overwrites the sealed value of an existing row, as a malicious host could.
     public func setRawValue(namespace: [UInt8], name: [UInt8], value: [UInt8]) {
-        locked {
+        tables.withLock { tables in
             let key = RowKey(namespace: namespace, name: name)
-            if let row = rows[key] { rows[key] = (row.sealedName, value) }
+            if let row = tables.rows[key] { tables.rows[key] = (row.sealedName, value) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Size caps for what a guest may store; guests are hostile, so every input is bounded.
 public struct SealedKVLimits: Sendable, Equatable {
@@ -41,7 +42,7 @@ public struct SealedKVLimits: Sendable, Equatable {
 /// and each name's size bucket, and when rows change. It never learns names, values, or which
 /// rows share a directory. Rollback of the whole file, or deletion of rows, is not detectable
 /// (no freshness counter); a row moved, swapped, truncated or altered is.
-public final class SealedKV: @unchecked Sendable {
+public final class SealedKV: Sendable {
     /// One change in an atomic batch.
     public enum Mutation: Sendable, Equatable {
         /// Set `key` to `value`.
@@ -55,9 +56,8 @@ public final class SealedKV: @unchecked Sendable {
     /// The caps enforced on every call.
     public let limits: SealedKVLimits
     private let backend: any StorageBackend
-    // Guards `keys`; nil once the app has been removed and its key destroyed.
-    private let lock = NSLock()
-    private var keys: DerivedAppKeys?
+    /// nil once the app has been removed and its key destroyed.
+    private let keys: Mutex<DerivedAppKeys?>
     /// Counts the app's usage against `limits.maxStoredBytes` / `maxEntries`.
     private let quota: StorageQuotaMeter
 
@@ -70,7 +70,7 @@ public final class SealedKV: @unchecked Sendable {
         self.appName = appName
         self.limits = limits
         self.backend = backend
-        self.keys = DerivedAppKeys(appKey: appKey, appName: appName)
+        self.keys = Mutex(DerivedAppKeys(appKey: appKey, appName: appName))
         self.quota = StorageQuotaMeter(appName: appName, maxBytes: limits.maxStoredBytes, maxEntries: limits.maxEntries,
                                        report: quotaReport)
     }
@@ -78,15 +78,11 @@ public final class SealedKV: @unchecked Sendable {
     /// Drops the derived keys (their storage is wiped when the last copy goes); later calls throw
     /// `appRemoved`.
     public func close() {
-        lock.lock()
-        keys = nil
-        lock.unlock()
+        keys.withLock { $0 = nil }
     }
 
     private func currentKeys() throws -> DerivedAppKeys {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let keys else { throw SealedStoreError.appRemoved(appName) }
+        guard let keys = keys.withLock({ $0 }) else { throw SealedStoreError.appRemoved(appName) }
         return keys
     }
 

@@ -1,8 +1,9 @@
 import Foundation
+import Synchronization
 
 /// The server's sealed storage: the persisted app registry plus one `SealedKV` per app, over one
 /// backend (SPEC §7). Thread-safe.
-public final class SealedStore: @unchecked Sendable {
+public final class SealedStore: Sendable {
     /// The SQLite file name inside the data directory.
     public static let databaseFileName = "enclave-os.sqlite"
 
@@ -15,9 +16,8 @@ public final class SealedStore: @unchecked Sendable {
     private let sealer: AppRecordSealer
     /// Hears of writes refused by an app's quota (`limits.maxStoredBytes` / `maxEntries`).
     private let quotaReport: (@Sendable (QuotaRefusal) -> Void)?
-    // Guards `handles`: one shared SealedKV per app name, so removal can close the one in use.
-    private let lock = NSLock()
-    private var handles: [String: SealedKV] = [:]
+    /// One shared SealedKV per app name, so removal can close the one in use.
+    private let handles = Mutex<[String: SealedKV]>([:])
 
     /// A store over any backend.
     public init(backend: any StorageBackend, sealingKeyProvider: any SealingKeyProvider,
@@ -112,15 +112,16 @@ public final class SealedStore: @unchecked Sendable {
     /// (the app was re-added) is closed and replaced.
     public func kv(appName: String, key: AppKey) throws -> SealedKV {
         let namespace = DerivedAppKeys(appKey: key, appName: appName).namespace
-        lock.lock()
-        defer { lock.unlock() }
-        if let handle = handles[appName], (try? handle.namespaceID()) == namespace {
+        let backend = backend, limits = limits, quotaReport = quotaReport
+        return try handles.withLock { handles in
+            if let handle = handles[appName], (try? handle.namespaceID()) == namespace {
+                return handle
+            }
+            handles[appName]?.close()
+            let handle = try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits, quotaReport: quotaReport)
+            handles[appName] = handle
             return handle
         }
-        handles[appName]?.close()
-        let handle = try SealedKV(appName: appName, appKey: key, backend: backend, limits: limits, quotaReport: quotaReport)
-        handles[appName] = handle
-        return handle
     }
 
     /// A handle on app `appName`'s entries under `key` that is not shared or cached: for work on
@@ -148,9 +149,7 @@ public final class SealedStore: @unchecked Sendable {
     }
 
     private func closeHandle(named name: String) {
-        lock.lock()
-        let handle = handles.removeValue(forKey: name)
-        lock.unlock()
+        let handle = handles.withLock { $0.removeValue(forKey: name) }
         handle?.close()
     }
 }

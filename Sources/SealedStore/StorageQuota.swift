@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What an app keeps in the store: rows, and the bytes they hold as stored (sealed value and
 /// sealed name; the 32-byte row id is not counted).
@@ -31,12 +32,15 @@ public struct QuotaRefusal: Sendable, Equatable {
 /// per app so that the check and the commit cannot interleave. Another process writing the
 /// same rows (a cluster node) is not seen until this one is reopened: the quota holds per
 /// server process.
-final class StorageQuotaMeter: @unchecked Sendable {
-    // @unchecked: `usage`, `unreported` and `lastReport` are only touched under `lock`.
-    private let lock = NSLock()
-    private var usage: StorageUsage?
-    private var unreported = 0
-    private var lastReport: Date?
+final class StorageQuotaMeter: Sendable {
+    private struct State {
+        /// The app's usage, counted once and then kept up to date; nil until the first write.
+        var usage: StorageUsage?
+        /// Refusals not reported yet.
+        var unreported = 0
+        var lastReport: Date?
+    }
+    private let state = Mutex(State())
     private let maxBytes: Int
     private let maxEntries: Int
     private let appName: String
@@ -62,10 +66,13 @@ final class StorageQuotaMeter: @unchecked Sendable {
     /// - Throws: `SealedStoreError.quotaExceeded`, or what `commit` throws (usage unchanged).
     func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
                commit: () throws -> Void) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        var current = try usage ?? measure()
-        usage = current
+        try state.withLock { state in try apply(writes, size: size, measure: measure, commit: commit, state: &state) }
+    }
+
+    private func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
+                       commit: () throws -> Void, state: inout State) throws {
+        var current = try state.usage ?? measure()
+        state.usage = current
         // Sizes as they will be after the batch, row by row (a batch may touch a row twice).
         var after: [[UInt8]: Int?] = [:]
         var delta = StorageUsage(entries: 0, bytes: 0)
@@ -90,15 +97,17 @@ final class StorageQuotaMeter: @unchecked Sendable {
         // Writes that shrink the usage are always allowed, so an app over a lowered quota can
         // still delete and truncate its way back under it.
         if delta.bytes > 0, bytes > maxBytes {
-            throw refuse("\(bytes) bytes stored would exceed the app's storage quota of \(maxBytes) bytes (--max-app-storage-mib)")
+            throw refuse("\(bytes) bytes stored would exceed the app's storage quota of \(maxBytes) bytes (--max-app-storage-mib)",
+                         state: &state)
         }
         if delta.entries > 0, entries > maxEntries {
-            throw refuse("\(entries) entries would exceed the app's quota of \(maxEntries) entries (--max-app-entries)")
+            throw refuse("\(entries) entries would exceed the app's quota of \(maxEntries) entries (--max-app-entries)",
+                         state: &state)
         }
         try commit()
         current.bytes = bytes
         current.entries = entries
-        usage = current
+        state.usage = current
     }
 
     /// Refuses (and reports) `growth` more bytes when they would not fit the byte quota as
@@ -106,32 +115,30 @@ final class StorageQuotaMeter: @unchecked Sendable {
     /// written back); the commit checks exactly.
     func checkGrowth(_ growth: Int, measure: () throws -> StorageUsage) throws {
         guard maxBytes != .max, growth > 0 else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        let current = try usage ?? measure()
-        usage = current
-        if current.bytes + growth > maxBytes {
-            throw refuse("\(current.bytes + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
-                + "(--max-app-storage-mib)")
+        try state.withLock { state in
+            let current = try state.usage ?? measure()
+            state.usage = current
+            if current.bytes + growth > maxBytes {
+                throw refuse("\(current.bytes + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
+                    + "(--max-app-storage-mib)", state: &state)
+            }
         }
     }
 
     /// The usage counted so far (nil until the first write).
     var counted: StorageUsage? {
-        lock.lock()
-        defer { lock.unlock() }
-        return usage
+        state.withLock { $0.usage }
     }
 
     /// Builds the error and reports it (first at once, then at most once per interval).
-    /// Called under `lock`.
-    private func refuse(_ detail: String) -> SealedStoreError {
-        unreported += 1
+    /// Called with the lock held (`state`).
+    private func refuse(_ detail: String, state: inout State) -> SealedStoreError {
+        state.unreported += 1
         let now = Date()
-        if let report, lastReport.map({ now.timeIntervalSince($0) >= Self.reportInterval }) ?? true {
-            report(QuotaRefusal(appName: appName, detail: detail, count: unreported))
-            unreported = 0
-            lastReport = now
+        if let report, state.lastReport.map({ now.timeIntervalSince($0) >= Self.reportInterval }) ?? true {
+            report(QuotaRefusal(appName: appName, detail: detail, count: state.unreported))
+            state.unreported = 0
+            state.lastReport = now
         }
         return .quotaExceeded(app: appName, detail: detail)
     }

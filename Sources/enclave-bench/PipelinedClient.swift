@@ -96,6 +96,9 @@ struct PipelineResult: Sendable {
 
 /// Writes frames, decodes length-prefixed answers, keeps the window full.
 private final class PipelineHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: its mutable state is only touched on the channel's event loop (the pipeline's
+    // callbacks, and `PipelinedConnection`'s methods, which hop to that loop first); it is
+    // created off the loop and handed to the channel initializer before any of that state is used.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 

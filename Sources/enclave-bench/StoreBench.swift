@@ -2,6 +2,7 @@ import Components
 import EnclaveClient
 @_spi(Benchmark) import EnclaveServer
 import Foundation
+import Synchronization
 import SealedStore
 
 /// The sealed store under the reference app's `kv-store` and `kv-read`, on both backends: the
@@ -157,22 +158,23 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 }
 
 /// Samples gathered by concurrent workers.
-final class SharedSamples: @unchecked Sendable {
-    // @unchecked: both fields are only touched under `lock`.
-    private let lock = NSLock()
-    private var all = Samples()
-    private var firstFailure: String?
+final class SharedSamples: Sendable {
+    private struct State {
+        var all = Samples()
+        var firstFailure: String?
+    }
+    private let state = Mutex(State())
 
     func add(_ samples: Samples) {
-        lock.withLock { for value in samples.values { all.add(value) } }
+        state.withLock { state in for value in samples.values { state.all.add(value) } }
     }
 
     func fail(_ message: String) {
-        lock.withLock { if firstFailure == nil { firstFailure = message } }
+        state.withLock { state in if state.firstFailure == nil { state.firstFailure = message } }
     }
 
-    var merged: Samples { lock.withLock { all } }
-    var failure: String? { lock.withLock { firstFailure } }
+    var merged: Samples { state.withLock { $0.all } }
+    var failure: String? { state.withLock { $0.firstFailure } }
 }
 
 /// A private PostgreSQL for the benchmark, through the test helper `tests/cluster/private_postgres.py`.

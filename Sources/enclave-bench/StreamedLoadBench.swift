@@ -1,6 +1,7 @@
 import EnclaveClient
 import EnclaveProtocol
 import Foundation
+import Synchronization
 
 /// Item 9: large components and values over the wire, through the client library a user runs:
 /// the streamed load of an ~18 MB componentize-py component and of a 64 MiB one, and a 16 MiB
@@ -115,8 +116,11 @@ enum StreamedLoadBench {
 }
 
 /// When the committing phase began (set from the loading thread's progress callback).
-private final class CommitClock: @unchecked Sendable {
-    // @unchecked: written once by the progress callback on the loading thread, read after it returned.
-    private(set) var at: UInt64 = 0
-    func mark() { at = now() }
+private final class CommitClock: Sendable {
+    private let moment = Mutex<UInt64>(0)
+    var at: UInt64 { moment.withLock { $0 } }
+    func mark() {
+        let time = now()
+        moment.withLock { $0 = time }
+    }
 }

@@ -198,7 +198,10 @@ final class WastRunner {
     private func register(_ command: [String: Any]) throws {
         guard let alias = command["as"] as? String else { throw WastFailure("register without `as`") }
         let target = try running(command)
-        let session = target.session
+        // The runner is single-threaded: a registered function runs only inside a call this thread
+        // makes, so the session (not `Sendable`: it owns a WasmKit instance) is never used by two
+        // threads; `HostFunction` asks for `@Sendable` because components may run on any thread.
+        nonisolated(unsafe) let session = target.session
         for export in target.component.exports {
             let name = export.name
             registered.define(instance: alias, function: name, HostFunction { arguments in try session.call(name, arguments) })

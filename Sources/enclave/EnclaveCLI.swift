@@ -41,8 +41,8 @@ struct EnclaveCLI: ParsableCommand {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first, !first.hasPrefix("-"), !commandNames.contains(first) {
-            fputs("error: \(Suggestions.unknownCommand(first, among: commandNames))\n", stderr)
-            fputs("Run 'enclave --help' for the list of commands.\n", stderr)
+            Terminal.writeError("error: \(Suggestions.unknownCommand(first, among: commandNames))\n")
+            Terminal.writeError("Run 'enclave --help' for the list of commands.\n")
             Terminal.exit(.usage)
         }
         main(arguments)
@@ -74,9 +74,16 @@ extension SessionCommand {
 
 /// Tiny stdout/stderr helpers (no Foundation needed).
 enum Terminal {
+    /// Writes `text` to standard error, unbuffered (as `fputs` to `stderr`; C's `stderr` is a
+    /// mutable global that Swift 6 does not let concurrent code read).
+    static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { writeAll(UnsafeRawBufferPointer($0), to: 2) }
+    }
+
     /// Writes `error: <message>` to stderr.
     static func printError(_ error: Error) {
-        fputs("error: \(Terminal.message(error))\n", stderr)
+        Terminal.writeError("error: \(Terminal.message(error))\n")
     }
 
     /// Prints `error` and returns the exit code its ``ExitStatus`` documents.
@@ -102,4 +109,16 @@ enum Terminal {
 
     /// Whether standard input is an interactive terminal (prompts only make sense then).
     static var stdinIsTTY: Bool { isatty(0) != 0 }
+}
+
+/// Writes all of `bytes` to file descriptor `fd`, retrying after signals; stops at an error.
+/// (At file scope: inside `Terminal`, `write` would name its instance method.)
+private func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
+    var rest = bytes
+    while !rest.isEmpty {
+        let written = write(fd, rest.baseAddress, rest.count)
+        if written < 0, errno == EINTR { continue }
+        guard written > 0 else { return }
+        rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+    }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import EnclaveClient
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,14 +9,18 @@ import Darwin
 
 /// Shows a load's progress on standard error: one line redrawn in place on a terminal (bytes,
 /// rate, time left), plain lines saying what happens otherwise (logs, CI).
-final class LoadProgressDisplay: @unchecked Sendable {
-    // @unchecked: called from the one thread running the load, never concurrently.
+final class LoadProgressDisplay: Sendable {
     private let isTerminal = isatty(2) != 0
     private let label: String
-    private var started: UInt64 = 0
-    private var lastDraw: UInt64 = 0
-    private var lastPhase: LoadProgress.Phase?
-    private var lineOpen = false
+
+    /// What has been shown so far (updates come from the thread running the load).
+    private struct State {
+        var started: UInt64 = 0
+        var lastDraw: UInt64 = 0
+        var lastPhase: LoadProgress.Phase?
+        var lineOpen = false
+    }
+    private let state = Mutex(State())
 
     init(label: String) {
         self.label = label
@@ -23,27 +28,31 @@ final class LoadProgressDisplay: @unchecked Sendable {
 
     func update(_ progress: LoadProgress) {
         let now = DispatchTime.now().uptimeNanoseconds
-        let phaseChanged = progress.phase != lastPhase
-        if phaseChanged, progress.phase == .uploading { started = now }
-        defer { lastPhase = progress.phase }
-        if isTerminal {
-            // Redraw at most 10 times a second, and always at a phase change or the end.
-            guard phaseChanged || now - lastDraw > 100_000_000 || progress.bytesDone == progress.totalBytes else { return }
-            lastDraw = now
-            fputs("\r\u{1B}[K" + line(progress, now: now), stderr)
-            lineOpen = true
-        } else if phaseChanged {
-            fputs(line(progress, now: now) + "\n", stderr)
+        state.withLock { state in
+            let phaseChanged = progress.phase != state.lastPhase
+            if phaseChanged, progress.phase == .uploading { state.started = now }
+            defer { state.lastPhase = progress.phase }
+            if isTerminal {
+                // Redraw at most 10 times a second, and always at a phase change or the end.
+                guard phaseChanged || now - state.lastDraw > 100_000_000 || progress.bytesDone == progress.totalBytes else { return }
+                state.lastDraw = now
+                Terminal.writeError("\r\u{1B}[K" + line(progress, now: now, started: state.started))
+                state.lineOpen = true
+            } else if phaseChanged {
+                Terminal.writeError(line(progress, now: now, started: state.started) + "\n")
+            }
         }
     }
 
     /// Ends the redrawn line so that the result starts on a fresh one.
     func finish() {
-        if lineOpen { fputs("\n", stderr) }
-        lineOpen = false
+        state.withLock { state in
+            if state.lineOpen { Terminal.writeError("\n") }
+            state.lineOpen = false
+        }
     }
 
-    private func line(_ progress: LoadProgress, now: UInt64) -> String {
+    private func line(_ progress: LoadProgress, now: UInt64, started: UInt64) -> String {
         let unit = SizeUnit(for: progress.totalBytes)
         let total = unit.format(progress.totalBytes)
         switch progress.phase {

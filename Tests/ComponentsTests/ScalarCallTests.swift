@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import Components
 
@@ -97,10 +98,9 @@ final class ScalarCallTests: XCTestCase {
 }
 
 /// A tiny lock-protected box for counting across threads in tests.
-final class Locked<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
-    init(_ value: T) { stored = value }
-    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
-    func mutate(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+final class Locked<T: Sendable>: Sendable {
+    private let stored: Mutex<T>
+    init(_ value: T) { stored = Mutex(value) }
+    var value: T { stored.withLock { $0 } }
+    func mutate(_ body: (inout T) -> Void) { stored.withLock { body(&$0) } }
 }

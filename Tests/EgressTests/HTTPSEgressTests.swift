@@ -7,6 +7,9 @@ import XCTest
 
 /// Real TLS against `tests/fixtures/news_server.py` on 127.0.0.1, with a CA made at test time.
 final class HTTPSEgressTests: XCTestCase {
+    // nonisolated(unsafe): XCTest writes these in the class's `setUp` before its first test and
+    // clears them in `tearDown` after its last, on the thread that runs the tests one by one;
+    // the tests only read them.
     nonisolated(unsafe) static var pki: TestPKI?
     nonisolated(unsafe) static var server: NewsServerProcess?
 

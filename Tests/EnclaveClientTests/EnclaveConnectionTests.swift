@@ -1,5 +1,6 @@
 import EnclaveProtocol
 import NIOCore
+import Synchronization
 import XCTest
 @testable import EnclaveClient
 
@@ -157,17 +158,14 @@ final class EnclaveConnectionTests: XCTestCase {
         defer { server.stop() }
         let connection = try EnclaveConnection.connect(host: "127.0.0.1", port: server.port)
         defer { connection.close() }
-        let lock = NSLock()
-        var failures = 0
+        let failures = Mutex(0)
         DispatchQueue.concurrentPerform(iterations: 64) { i in
             let params: [JSON] = [.object(["type": "u32", "value": .uint(UInt64(i))])]
             if (try? connection.call(app: "demo", function: "f", params: params)) != params {
-                lock.lock()
-                failures += 1
-                lock.unlock()
+                failures.withLock { $0 += 1 }
             }
         }
-        XCTAssertEqual(failures, 0)
+        XCTAssertEqual(failures.withLock { $0 }, 0)
     }
 
     func testAsyncAPI() async throws {

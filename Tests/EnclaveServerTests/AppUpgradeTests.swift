@@ -84,7 +84,7 @@ final class AppUpgradeTests: XCTestCase {
             let calls = Task {
                 var answers: [String] = []
                 for _ in 0..<40 {
-                    let reply = try await self.call("fresh", "kv-read", #"{"type":"string","value":"k"}"#, on: caller)
+                    let reply = try await caller.management(#"{"wasm_call":{"app":"fresh","function":"kv-read","params":[{"type":"string","value":"k"}]}}"#)
                     answers.append(reply.serializedString)
                 }
                 return answers

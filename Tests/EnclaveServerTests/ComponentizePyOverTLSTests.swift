@@ -36,9 +36,7 @@ final class ComponentizePyOverTLSTests: XCTestCase {
         XCTAssertTrue(load.stdout.contains("py"), load.stdout)
         print("THIRD-PARTY: componentize-py (\(size) bytes) loaded over TLS with enclave load in \(String(format: "%.1f", seconds)) s (debug build)")
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let client = try await server.connect(group: group)
+        let client = try await server.connect(group: MultiThreadedEventLoopGroup.singleton)
         for (call, want) in zip(calls, expected) {
             let function = try XCTUnwrap(call["function"] as? String)
             let params = String(decoding: try JSONSerialization.data(withJSONObject: call["params"] ?? []), as: UTF8.self)

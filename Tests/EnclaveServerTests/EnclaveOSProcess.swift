@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 
 /// A real `enclave-os` child process (the binary an operator runs), for tests that must kill or
 /// restart it: started on a kernel-chosen port, its stderr collected.
-final class EnclaveOSProcess: @unchecked Sendable {
+final class EnclaveOSProcess: Sendable {
     enum Failure: Error, CustomStringConvertible {
         case noBinary([String])
         case didNotStart(String)
@@ -102,22 +103,15 @@ final class EnclaveOSProcess: @unchecked Sendable {
     }
 
     /// Collects a child's standard error on a background thread.
-    final class Collector: @unchecked Sendable {
-        private let lock = NSLock()
-        private var text = ""
+    final class Collector: Sendable {
+        private let text = Mutex("")
         init(_ pipe: Pipe) {
             pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let chunk = handle.availableData
                 guard let self, !chunk.isEmpty else { handle.readabilityHandler = nil; return }
-                self.lock.lock()
-                self.text += String(decoding: chunk, as: UTF8.self)
-                self.lock.unlock()
+                self.text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
         }
-        var current: String {
-            lock.lock()
-            defer { lock.unlock() }
-            return text
-        }
+        var current: String { text.withLock { $0 } }
     }
 }

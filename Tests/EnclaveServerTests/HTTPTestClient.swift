@@ -57,7 +57,7 @@ final class HTTPTestClient: Sendable {
         if let body, !head.headers.contains(name: "content-length") {
             head.headers.add(name: "Content-Length", value: String(body.count))
         }
-        let future = try await channel.eventLoop.submit { [collector, channel] () -> EventLoopFuture<Response> in
+        let future = try await channel.eventLoop.submit { [collector, channel, head] () -> EventLoopFuture<Response> in
             let promise = channel.eventLoop.makePromise(of: Response.self)
             collector.value.waiting.append(promise)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)

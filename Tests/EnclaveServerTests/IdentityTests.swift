@@ -4,21 +4,21 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import XCTest
 
 /// The certificate seam: what the self-signed identity serves, and that the listener asks the
 /// provider for every new connection (so a rotating attestation provider plugs in).
 final class IdentityTests: XCTestCase {
     /// Counts `currentContext()` calls and hands out a new self-signed identity each time.
-    private final class RotatingIdentity: ServerIdentityProvider, @unchecked Sendable {
-        private let lock = NSLock()
-        private var issued: [[UInt8]] = []
+    private final class RotatingIdentity: ServerIdentityProvider, Sendable {
+        private let issued = Mutex<[[UInt8]]>([])
 
-        var certificates: [[UInt8]] { lock.withLock { issued } }
+        var certificates: [[UInt8]] { issued.withLock { $0 } }
 
         func currentContext() throws -> NIOSSLContext {
             let identity = try SelfSignedIdentity()
-            lock.withLock { issued.append(identity.certificateDER) }
+            issued.withLock { $0.append(identity.certificateDER) }
             return try identity.currentContext()
         }
     }

@@ -3,6 +3,7 @@ import EnclaveProtocol
 @testable import EnclaveServer
 import Foundation
 import SealedStore
+import Synchronization
 import XCTest
 
 /// What constructors write while an instance is made (docs/instantiation.md): the instantiation
@@ -104,14 +105,12 @@ final class FreshInstancesOptionTests: XCTestCase {
 }
 
 /// An in-memory backend whose app-record writes fail (a full disk) until told otherwise.
-private final class RecordWriteFailingBackend: StorageBackend, @unchecked Sendable {
-    // @unchecked: `failing` is only touched under `lock`; `inner` is thread-safe itself.
+private final class RecordWriteFailingBackend: StorageBackend, Sendable {
     let inner = InMemoryBackend()
-    private let lock = NSLock()
-    private var failing = true
+    private let failing = Mutex(true)
     var failRecordWrites: Bool {
-        get { lock.withLock { failing } }
-        set { lock.withLock { failing = newValue } }
+        get { failing.withLock { $0 } }
+        set { failing.withLock { $0 = newValue } }
     }
     func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? { try inner.value(namespace: namespace, name: name) }
     func apply(namespace: [UInt8], writes: [StorageWrite]) throws { try inner.apply(namespace: namespace, writes: writes) }

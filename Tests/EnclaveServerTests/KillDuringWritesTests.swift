@@ -50,7 +50,7 @@ final class KillDuringWritesTests: XCTestCase {
 
 
     /// `write-file`'s whole answer; `stored` is what success looks like.
-    private func store(_ key: String, _ value: String, on client: RawTLSClient) async throws -> String {
+    private static func store(_ key: String, _ value: String, on client: RawTLSClient) async throws -> String {
         try await client.management(#"{"wasm_call":{"app":"kv","function":"write-file","params":[{"type":"string","value":"\#(key)"},{"type":"string","value":"\#(value)"}]}}"#).serializedString
     }
     private static let stored = #"{"status":"ok","returns":[{"type":"u32","value":0}]}"#
@@ -64,7 +64,7 @@ final class KillDuringWritesTests: XCTestCase {
 
     /// One writer: cycles over its own keys (one writer per key, so a key's writes are ordered)
     /// until the connection dies.
-    private func writeLoop(_ writer: Int, _ client: RawTLSClient, _ ledger: Ledger, from start: Int) async {
+    private static func writeLoop(_ writer: Int, _ client: RawTLSClient, _ ledger: Ledger, from start: Int) async {
         var sequence = start
         while true {
             let key = "w\(writer)k\(sequence % Self.keysPerWriter)"
@@ -93,7 +93,7 @@ final class KillDuringWritesTests: XCTestCase {
         let loaded = try await client.management(#"{"wasm_load":{"name":"kv","bytes":"\#(try WASIAppTests.conformanceGuest())"}}"#)
         XCTAssertEqual(loaded["status"]?.stringValue, "loaded", loaded.serializedString)
         for index in 0..<3 {
-            let stored = try await store("stable\(index)", Self.value("stable\(index)", index), on: client)
+            let stored = try await Self.store("stable\(index)", Self.value("stable\(index)", index), on: client)
             XCTAssertEqual(stored, Self.stored)
         }
         await client.close()
@@ -105,10 +105,10 @@ final class KillDuringWritesTests: XCTestCase {
             await ledger.clearStops()
             let clients = try await (0..<Self.writers).asyncMap { _ in try await server.connect(group: group) }
             let started = Date(), start = nextSequence
-            let loops = Task {
+            let loops = Task { [clients, ledger, start] in
                 await withTaskGroup(of: Void.self) { tasks in
                     for (writer, client) in clients.enumerated() {
-                        tasks.addTask { await self.writeLoop(writer, client, ledger, from: start) }
+                        tasks.addTask { await KillDuringWritesTests.writeLoop(writer, client, ledger, from: start) }
                     }
                 }
             }

@@ -3,19 +3,19 @@ import EnclaveProtocol
 @testable import EnclaveServer
 import Foundation
 import SealedStore
+import Synchronization
 import XCTest
 
 /// A load whose record cannot be committed is not reported as loaded, and an unload the store
 /// refuses leaves the app in place: the registry and the store never disagree.
 final class PersistenceLoadFailureTests: XCTestCase {
     /// An in-memory backend whose app-record writes fail on demand, as a full disk would.
-    private final class FlakyBackend: StorageBackend, @unchecked Sendable {
+    private final class FlakyBackend: StorageBackend, Sendable {
         let inner = InMemoryBackend()
-        private let lock = NSLock()
-        private var failing = false
+        private let failing = Mutex(false)
         var failRecordWrites: Bool {
-            get { lock.lock(); defer { lock.unlock() }; return failing }
-            set { lock.lock(); failing = newValue; lock.unlock() }
+            get { failing.withLock { $0 } }
+            set { failing.withLock { $0 = newValue } }
         }
         private func check(_ operation: String) throws {
             if failRecordWrites { throw SealedStoreError.backend(operation: operation, code: 13, message: "database or disk is full") }

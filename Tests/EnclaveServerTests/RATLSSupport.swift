@@ -6,7 +6,7 @@ import Foundation
 import XCTest
 
 /// A server with the RA-TLS identity (simulated evidence) on a kernel-chosen port.
-final class RATLSHarness: @unchecked Sendable {
+final class RATLSHarness: Sendable {
     let server: EnclaveServer
     let registry: AppRegistry
     let identity: RATLSIdentity

@@ -169,7 +169,7 @@ private final class Inbox: ChannelInboundHandler, RemovableChannelHandler {
         let promise = handshake.futureResult.eventLoop.makePromise(of: [UInt8].self)
         precondition(waiter == nil, "one reader at a time")
         waiter = promise
-        let timer = promise.futureResult.eventLoop.scheduleTask(in: timeout) { [weak self] in
+        let timer = promise.futureResult.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
             guard let self, let waiter = self.waiter, waiter.futureResult === promise.futureResult else { return }
             self.waiter = nil
             waiter.fail(RawTLSClient.ClientError.timedOut)

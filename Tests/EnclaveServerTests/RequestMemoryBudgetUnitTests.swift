@@ -1,14 +1,13 @@
 @testable import EnclaveServer
+import Synchronization
 import XCTest
 
 /// The admission rules of the request budget, without sockets.
 final class RequestMemoryBudgetUnitTests: XCTestCase {
-    private final class Grants: @unchecked Sendable {
-        // @unchecked: only touched under `lock`.
-        private let lock = NSLock()
-        private var names: [String] = []
-        func record(_ name: String) -> @Sendable () -> Void { { [self] in lock.lock(); names.append(name); lock.unlock() } }
-        var all: [String] { lock.lock(); defer { lock.unlock() }; return names }
+    private final class Grants: Sendable {
+        private let names = Mutex<[String]>([])
+        func record(_ name: String) -> @Sendable () -> Void { { [self] in names.withLock { $0.append(name) } } }
+        var all: [String] { names.withLock { $0 } }
     }
 
     private func queued(_ outcome: RequestMemoryBudget.Outcome, file: StaticString = #filePath, line: UInt = #line) -> RequestMemoryBudget.Ticket? {

@@ -3,10 +3,11 @@ import EnclaveServer
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import XCTest
 
 /// A running server on 127.0.0.1 with a kernel-chosen port, and a client event loop group.
-final class ServerHarness: @unchecked Sendable {
+final class ServerHarness: Sendable {
     static let operatorToken = "test-operator-token-5f1c"
 
     let server: EnclaveServer
@@ -69,24 +70,16 @@ final class ServerHarness: @unchecked Sendable {
 }
 
 /// Collects log lines from any thread.
-final class LogCapture: @unchecked Sendable {
-    // @unchecked: `lines` is only touched under `lock`.
-    private let lock = NSLock()
-    private var lines: [String] = []
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
 
     /// Records one line.
     func append(_ line: String) {
-        lock.lock()
-        lines.append(line)
-        lock.unlock()
+        lines.withLock { $0.append(line) }
     }
 
     /// Everything recorded so far.
-    var all: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return lines
-    }
+    var all: [String] { lines.withLock { $0 } }
 }
 
 extension Response {

@@ -2,6 +2,7 @@ import Crypto
 import EnclaveClient
 import EnclaveProtocol
 import EnclaveServer
+import Synchronization
 import XCTest
 
 /// The streamed load over real TLS: `wasm_load_begin` → chunks → `wasm_load_commit`, its checks,
@@ -162,12 +163,10 @@ final class StreamedLoadTests: XCTestCase {
 }
 
 /// Progress phases reported from the loading thread.
-private final class LockedPhases: @unchecked Sendable {
-    // @unchecked: `phases` is only touched under `lock`.
-    private let lock = NSLock()
-    private var phases: [LoadProgress.Phase] = []
-    func append(_ phase: LoadProgress.Phase) { lock.lock(); phases.append(phase); lock.unlock() }
-    var all: [LoadProgress.Phase] { lock.lock(); defer { lock.unlock() }; return phases }
+private final class LockedPhases: Sendable {
+    private let phases = Mutex<[LoadProgress.Phase]>([])
+    func append(_ phase: LoadProgress.Phase) { phases.withLock { $0.append(phase) } }
+    var all: [LoadProgress.Phase] { phases.withLock { $0 } }
 }
 
 /// Pads a component to an exact size with a component-level custom section (ignored by every

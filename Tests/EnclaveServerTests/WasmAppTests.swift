@@ -95,7 +95,8 @@ final class WasmAppTests: XCTestCase {
     func testWasmSpinRunsOutOfFuelWhileAnotherConnectionsCallCompletes() async throws {
         _ = try await load("guest")
         let other = try await harness.connect()
-        async let spinning = call("guest", "spin")
+        let spinClient: RawTLSClient = client
+        async let spinning = spinClient.management(#"{"wasm_call":{"app":"guest","function":"spin","params":[]}}"#)
         // Give the spin call a head start so the two genuinely overlap.
         try await Task.sleep(nanoseconds: 20_000_000)
         let started = ContinuousClock.now

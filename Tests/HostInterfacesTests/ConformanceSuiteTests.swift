@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 import Components
 @testable import HostInterfaces
@@ -11,11 +12,10 @@ import SealedStore
 /// guest check fails here).
 final class ConformanceSuiteTests: XCTestCase {
     /// Names of the host functions and destructors a call reached (`interface#function`).
-    final class CallLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var names: Set<String> = []
-        func record(_ name: String) { lock.lock(); names.insert(name); lock.unlock() }
-        var all: Set<String> { lock.lock(); defer { lock.unlock() }; return names }
+    final class CallLog: Sendable {
+        private let names = Mutex<Set<String>>([])
+        func record(_ name: String) { _ = names.withLock { $0.insert(name) } }
+        var all: Set<String> { names.withLock { $0 } }
     }
 
     static let suiteURL = repositoryRoot.appendingPathComponent("Guests/wasi-conformance/wasi-suite.wasm")

@@ -3,6 +3,7 @@ import Components
 import Foundation
 @testable import HostInterfaces
 import SealedStore
+import Synchronization
 import XCTest
 
 /// The SDK host functions called directly (the componentize-py guest calls crypto and keystore
@@ -94,10 +95,8 @@ final class EnclaveSDKTests: XCTestCase {
 }
 
 /// A thread-safe counter for callbacks.
-private final class LockedCount: @unchecked Sendable {
-    // @unchecked: `count` is only touched under `lock`.
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+private final class LockedCount: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

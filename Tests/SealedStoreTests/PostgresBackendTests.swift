@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import SealedStore
 
@@ -206,12 +207,10 @@ final class PostgresBackendTests: XCTestCase {
 }
 
 /// A value shared by concurrent test workers.
-final class SharedValue<Value>: @unchecked Sendable {
-    // @unchecked: `stored` is only touched under `lock`.
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+final class SharedValue<Value: Sendable>: Sendable {
+    private let stored: Mutex<Value>
+    init(_ value: Value) { stored = Mutex(value) }
+    var value: Value { stored.withLock { $0 } }
+    func mutate(_ body: (inout Value) -> Void) { stored.withLock { body(&$0) } }
 }
 

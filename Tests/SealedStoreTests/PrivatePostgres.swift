@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import SealedStore
 
@@ -7,8 +8,8 @@ import XCTest
 /// Debian's `postgresql` must be installed: the test command installs it; without it the tests
 /// that need it fail, naming the package.
 enum PrivatePostgres {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var started: Result<(directory: String, url: String), Error>?
+    /// The server once started, or why it could not start (held while it starts, so once).
+    private static let started = Mutex<Result<(directory: String, url: String), Error>?>(nil)
 
     /// The repository's `tests/cluster/private_postgres.py`.
     static var script: String {
@@ -22,21 +23,22 @@ enum PrivatePostgres {
     }
 
     static func instance() throws -> (directory: String, url: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let started { return try started.get() }
-        let result = Result { () throws -> (directory: String, url: String) in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enclaveos-pg-\(UUID().uuidString)").path
-            let url = try run("start", directory)
-            atexit { _ = try? PrivatePostgres.run("stop", PrivatePostgres.directoryForExit ?? "") }
-            directoryForExit = directory
-            return (directory, url)
+        try started.withLock { started in
+            if let started { return try started.get() }
+            let result = Result { () throws -> (directory: String, url: String) in
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enclaveos-pg-\(UUID().uuidString)").path
+                let url = try run("start", directory)
+                atexit { _ = try? PrivatePostgres.run("stop", PrivatePostgres.directoryForExit.withLock { $0 } ?? "") }
+                directoryForExit.withLock { $0 = directory }
+                return (directory, url)
+            }
+            started = result
+            return try result.get()
         }
-        started = result
-        return try result.get()
     }
 
-    nonisolated(unsafe) private static var directoryForExit: String?
+    /// The directory the exit handler stops the server in (a C handler cannot capture it).
+    private static let directoryForExit = Mutex<String?>(nil)
 
     /// Stops the server as a power cut would (no checkpoint), then starts it again.
     static func crashAndRestart() throws {

@@ -29,8 +29,9 @@ indirect enum ResolvedType: Sendable {
     }
 }
 
-/// Counts type nodes resolved across a whole component, shared by all scopes.
-final class TypeBudget: @unchecked Sendable {
+/// Counts type nodes resolved across a whole component, shared by all scopes (of one decode, on
+/// one thread: not `Sendable`).
+final class TypeBudget {
     private var used = 0
     /// Resource types named so far (see `freshResourceName`).
     var resourceCounter = 0

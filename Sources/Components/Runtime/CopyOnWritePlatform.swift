@@ -20,7 +20,8 @@ enum CopyOnWritePlatform {
     private static let addSeals: Int32 = 1033
     /// F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE.
     private static let allSeals: Int32 = 0x1 | 0x2 | 0x4 | 0x8
-    private static let mapFailed = UnsafeMutableRawPointer(bitPattern: -1)
+    /// MAP_FAILED. Computed: a raw pointer is not `Sendable`, so it cannot be a stored static.
+    private static var mapFailed: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
 
     /// A memfd holding a copy of `bytes`, sealed so that it can never change; nil on any failure.
     static func sealedFile(copying bytes: UnsafeRawBufferPointer) -> Int32? {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WasmKit
 
 // "A fresh instance per call" without paying for instantiation on every call: WasmKit validates
@@ -10,6 +11,11 @@ import WasmKit
 /// A component instance that can serve several calls one after another, each observing the
 /// state of a freshly instantiated one. Owned by one thread at a time (the pool hands it out).
 final class WarmInstance: @unchecked Sendable {
+    // @unchecked: it holds a WasmKit instance and store, which are not `Sendable`. It is only
+    // ever reachable from one thread at a time: the thread that built it, or the one that took
+    // it from `InstancePool` (under the pool's lock) and runs its call; that thread gives it
+    // back with `put` (under the same lock) after its last access, so the lock orders every
+    // access by one thread before every access by the next.
     let instance: ComponentInstance
     private let snapshot: InstanceSnapshot
     /// Fuel that instantiation itself (start functions) used; a fresh instance's call starts
@@ -79,7 +85,7 @@ final class WarmInstance: @unchecked Sendable {
 }
 
 /// A bounded, thread-safe stack of idle warm instances of one component.
-final class InstancePool: @unchecked Sendable {
+final class InstancePool: Sendable {
     /// Idle instances kept at most: enough for every core of the machine to run a call with
     /// one spare each; more concurrent calls build extra instances that are dropped afterwards.
     static let defaultCapacity = max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)
@@ -91,9 +97,11 @@ final class InstancePool: @unchecked Sendable {
 
     let capacity: Int
     let maxIdleMemoryBytes: Int
-    private let lock = NSLock()
-    private var idle: [WarmInstance] = []
-    private var idleMemoryBytes = 0
+    private struct Idle {
+        var instances: [WarmInstance] = []
+        var memoryBytes = 0
+    }
+    private let idle = Mutex(Idle())
 
     init(capacity: Int = InstancePool.defaultCapacity, maxIdleMemoryBytes: Int = InstancePool.defaultMaxIdleMemoryBytes) {
         self.capacity = capacity
@@ -102,20 +110,21 @@ final class InstancePool: @unchecked Sendable {
 
     /// An idle instance, most recently used first (its memory is likeliest still in cache).
     func take() -> WarmInstance? {
-        lock.withLock {
-            guard let instance = idle.popLast() else { return nil }
-            idleMemoryBytes -= instance.memoryBytes
+        idle.withLock { idle in
+            guard let instance = idle.instances.popLast() else { return nil }
+            idle.memoryBytes -= instance.memoryBytes
             return instance
         }
     }
 
     /// Returns an instance after a successful reset; dropped if the pool is full.
     func put(_ instance: WarmInstance) {
-        lock.withLock {
-            guard Self.keeps(idleCount: idle.count, idleMemoryBytes: idleMemoryBytes, adding: instance.memoryBytes,
+        let capacity = capacity, maxIdleMemoryBytes = maxIdleMemoryBytes
+        idle.withLock { idle in
+            guard Self.keeps(idleCount: idle.instances.count, idleMemoryBytes: idle.memoryBytes, adding: instance.memoryBytes,
                              capacity: capacity, maxIdleMemoryBytes: maxIdleMemoryBytes) else { return }
-            idle.append(instance)
-            idleMemoryBytes += instance.memoryBytes
+            idle.instances.append(instance)
+            idle.memoryBytes += instance.memoryBytes
         }
     }
 
@@ -128,6 +137,6 @@ final class InstancePool: @unchecked Sendable {
 
     /// Idle instances right now (for tests and benchmarks).
     var idleCount: Int {
-        lock.withLock { idle.count }
+        idle.withLock { $0.instances.count }
     }
 }

@@ -42,7 +42,7 @@ enum ExternNames {
         return .label(name)
     }
 
-    private typealias Make = (String, String) throws -> ExternNameKind
+    private typealias Make = @Sendable (String, String) throws -> ExternNameKind
 
     private static let annotated: [(String, Make)] = [
         ("[constructor]", { rest, _ in try label(rest); return .constructor(rest) }),

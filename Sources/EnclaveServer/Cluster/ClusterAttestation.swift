@@ -89,7 +89,9 @@ struct ClusterAttestation: Sendable {
 
     /// A NIOSSL verification callback that accepts the handshake only if the peer's leaf passes
     /// `verify`, run off the event loop (evidence checks cost a fraction of a millisecond).
-    func verificationCallback(log: @escaping @Sendable (String) -> Void, peer: String) -> NIOSSLCustomVerificationCallback {
+    /// `@Sendable`: the client hands it to a channel initializer, which may run on any event loop.
+    func verificationCallback(log: @escaping @Sendable (String) -> Void, peer: String)
+        -> @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResult>) -> Void {
         { certificates, promise in
             guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
                 log("cluster: \(peer) presented no certificate")

@@ -18,7 +18,7 @@ enum ClusterJoinClient {
                            log: @escaping @Sendable (String) -> Void) async throws -> [UInt8] {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { group.shutdownGracefully { _ in } }
-        let failure = { (reason: String) in ClusterError.joinFailed(peer: peer.description, reason: reason) }
+        let failure = { @Sendable (reason: String) in ClusterError.joinFailed(peer: peer.description, reason: reason) }
         let context: NIOSSLContext
         do {
             let certificate = try attestation.certificate()

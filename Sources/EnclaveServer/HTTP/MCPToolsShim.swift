@@ -18,7 +18,7 @@ struct MCPToolsShim: Sendable {
                 return loop.makeSucceededFuture(.error(.methodNotAllowed, "GET required for /api/v1/mcp/tools"))
             }
             return dispatcher.answer(.success(.mcpTools(app: request.hostLabel)), credential: request.bearerToken, origin: request.origin, on: loop)
-                .map(Self.toolList)
+                .map { Self.toolList($0) }
         }
         let raw = rest.dropFirst()  // the "/"
         guard !raw.isEmpty, !raw.contains("/"), let function = percentDecoded(raw) else {
@@ -38,7 +38,7 @@ struct MCPToolsShim: Sendable {
         case .failure(let refusal): return loop.makeSucceededFuture(.error(.badRequest, refusal.message))
         }
         let call = ConnectCallRequest(app: app, function: function, body: body)
-        return dispatcher.answer(.success(.connectCall(call)), credential: request.bearerToken, origin: request.origin, on: loop).map(Self.callResult)
+        return dispatcher.answer(.success(.connectCall(call)), credential: request.bearerToken, origin: request.origin, on: loop).map { Self.callResult($0) }
     }
 
     /// `{"status":"mcp_tools","manifest":{…}}` → `{"tools":[…]}` with `input_schema`.

@@ -46,12 +46,13 @@ public final class UploadSession: Sendable {
     public func append(_ bytes: UnsafeRawBufferPointer, at offset: Int, now: NIODeadline = .now()) throws(UploadError) -> Int {
         let size = manifest.size
         let id = self.id
+        let chunk = BorrowedChunk(bytes: bytes)
         return try state.withLock { state -> Result<Int, UploadError> in
             guard let buffer = state.buffer else { return .failure(.unknownUpload(id, timeoutSeconds: nil)) }
             guard offset == state.received else { return .failure(.wrongOffset(expected: state.received, got: offset)) }
             guard bytes.count <= size - offset else { return .failure(.pastEnd(offset: offset, count: bytes.count, size: size)) }
-            buffer.write(bytes, at: offset)
-            state.hasher.update(bufferPointer: bytes)
+            buffer.write(chunk.bytes, at: offset)
+            state.hasher.update(bufferPointer: chunk.bytes)
             state.received += bytes.count
             state.lastActivity = now
             return .success(state.received)
@@ -78,4 +79,13 @@ public final class UploadSession: Sendable {
     func discard() {
         state.withLock { $0.buffer = nil }
     }
+}
+
+/// The caller's chunk, handed into the locked state of `UploadSession.append`.
+private struct BorrowedChunk: @unchecked Sendable {
+    // @unchecked: a raw buffer pointer is not `Sendable`. This one is only read, only inside the
+    // lock of the `append` call that received it (copied into the buffer and hashed), and never
+    // stored, so it is not used after that call returns nor by any other thread. Without the
+    // wrapper the checker ties the locked state to the caller's pointer (SHA256 is not `Sendable`).
+    let bytes: UnsafeRawBufferPointer
 }

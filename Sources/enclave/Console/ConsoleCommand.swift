@@ -59,7 +59,7 @@ struct Console: ParsableCommand {
             print("console for \(endpoint.host):\(endpoint.port) at \(url)")
             print("(Ctrl-C stops it)")
         }
-        fflush(stdout)
+        fflush(nil)  // all streams: `print` above is buffered
         try server.channel.closeFuture.wait()
         backend.close()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 import Components
 
@@ -100,14 +101,17 @@ enum Oracle {
         defer { if let inputFile { try? FileManager.default.removeItem(at: inputFile) } }
         try process.run()
         // stderr is drained on its own thread so neither pipe can fill up and block Python.
-        final class Box: @unchecked Sendable { var data = Data() }
+        final class Box: Sendable { let data = Mutex(Data()) }
         let err = Box()
-        let errReader = Thread { err.data = errPipe.fileHandleForReading.readDataToEndOfFile() }
+        let errReader = Thread {
+            let data = errPipe.fileHandleForReading.readDataToEndOfFile()
+            err.data.withLock { $0 = data }
+        }
         errReader.start()
         let out = outPipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errReader.isFinished { usleep(1000) }
-        return (process.terminationStatus, out, err.data)
+        return (process.terminationStatus, out, err.data.withLock { $0 })
     }
 }
 
