@@ -35,6 +35,9 @@ public final class InMemoryBackend: StorageBackend, @unchecked Sendable {
                 switch write {
                 case .put(let name, let sealedName, let value):
                     rows[RowKey(namespace: namespace, name: name)] = (sealedName, value)
+                case .insert(let name, let sealedName, let value):
+                    let key = RowKey(namespace: namespace, name: name)
+                    if rows[key] == nil { rows[key] = (sealedName, value) }
                 case .delete(let name):
                     rows[RowKey(namespace: namespace, name: name)] = nil
                 }
