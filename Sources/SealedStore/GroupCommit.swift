@@ -10,24 +10,15 @@ import Foundation
 /// savepoint, so one job's failure rolls back only that job), commits, completes the jobs, then
 /// hands leadership to the oldest waiter, if any, whose own job is in the next batch. A job that
 /// must run alone (`standalone`, e.g. one followed by a checkpoint) gets a batch of its own.
-///
-/// Gathering: writers released by one commit do the rest of their call and come back while the
-/// next commit, started at once with whoever queued meanwhile, is already under way, so N
-/// writers settle into two cohorts of N/2 that take turns. A leader therefore waits a little
-/// (`gatherWindow`: a fraction of the last commit's duration, at most `maxGatherWindow`) for the
-/// threads of the previous batch that have not queued again, and stops waiting as soon as they
-/// all have. A writer alone never waits: the only thread of the previous batch is its own.
 final class GroupCommit<Connection>: @unchecked Sendable {
-    // @unchecked: `queue`, `leading`, `gathering`, `lastBatchThreads`, `lastCommitNanoseconds`
-    // and every `Job`'s outcome are only read or written while holding `condition`; `connection` is used only by the current leader, and there is at most
+    // @unchecked: `queue` and `leading` and every `Job`'s outcome are only read or written while
+    // holding `condition`; `connection` is used only by the current leader, and there is at most
     // one leader at a time (the `leading` flag, under `condition`).
 
     /// What one writer asked for and, once its batch is done, how it went.
     final class Job {
         let body: (Connection) throws -> Void
         let standalone: Bool
-        /// The writer's thread: who is likely to write again soon.
-        let thread = pthread_self()
         var outcome: Result<Void, Error>?
         var promotedToLeader = false
 
@@ -49,11 +40,6 @@ final class GroupCommit<Connection>: @unchecked Sendable {
 
     /// Most jobs in one commit, so one transaction (and the memory it holds) stays bounded.
     static var maxJobsPerCommit: Int { 256 }
-    /// The longest a leader waits for the previous batch's writers (see the type's comment).
-    static var maxGatherWindow: Double { 0.001 }
-    /// The share of the last commit's duration a leader waits at most: the wait stays small
-    /// beside the commit it fills.
-    static var gatherShareOfCommit: Double { 0.25 }
 
     private let connection: Connection
     private let transactions: Transactions
@@ -62,10 +48,6 @@ final class GroupCommit<Connection>: @unchecked Sendable {
     private var leading = false
     private var commits = 0
     private var committedJobs = 0
-    /// True while a leader waits for company: arriving writers then wake it.
-    private var gathering = false
-    private var lastBatchThreads: [pthread_t] = []
-    private var lastCommitNanoseconds: UInt64 = 0
 
     init(connection: Connection, transactions: Transactions) {
         self.connection = connection
@@ -89,7 +71,6 @@ final class GroupCommit<Connection>: @unchecked Sendable {
         let job = Job(body: { connection in value = try body(connection) }, standalone: standalone)
         condition.lock()
         queue.append(job)
-        if gathering { condition.broadcast() }
         var isLeader = !leading
         if isLeader { leading = true }
         while !isLeader && job.outcome == nil {
@@ -112,17 +93,10 @@ final class GroupCommit<Connection>: @unchecked Sendable {
     private func lead(afterCommit: ((Connection) -> Void)?, until own: Job) {
         while true {
             condition.lock()
-            gatherCompany()
             let batch = takeBatch()
             condition.unlock()
-            let started = DispatchTime.now().uptimeNanoseconds
             if !batch.isEmpty { run(batch, afterCommit: batch.contains { $0 === own } ? afterCommit : nil) }
-            let duration = DispatchTime.now().uptimeNanoseconds - started
             condition.lock()
-            if !batch.isEmpty {
-                lastBatchThreads = batch.map(\.thread)
-                lastCommitNanoseconds = duration
-            }
             commits += batch.isEmpty ? 0 : 1
             committedJobs += batch.count
             let ownDone = own.outcome != nil
@@ -139,23 +113,6 @@ final class GroupCommit<Connection>: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-    }
-
-    /// Waits (holding `condition`, which the wait releases) until every thread of the previous
-    /// batch has queued again or the gather window has passed. No wait for a standalone job, a
-    /// full batch, or when no other writer of the previous batch is missing.
-    private func gatherCompany() {
-        guard let first = queue.first, !first.standalone, queue.count < Self.maxJobsPerCommit else { return }
-        let window = min(Self.maxGatherWindow, Double(lastCommitNanoseconds) / 1e9 * Self.gatherShareOfCommit)
-        guard window > 0, isMissingPreviousWriters() else { return }
-        let deadline = Date(timeIntervalSinceNow: window)
-        gathering = true
-        defer { gathering = false }
-        while isMissingPreviousWriters(), queue.count < Self.maxJobsPerCommit, condition.wait(until: deadline) {}
-    }
-
-    private func isMissingPreviousWriters() -> Bool {
-        lastBatchThreads.contains { thread in !queue.contains { pthread_equal($0.thread, thread) != 0 } }
     }
 
     /// The next batch: the queued jobs in order, up to the cap; a standalone job alone.
