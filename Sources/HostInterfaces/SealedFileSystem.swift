@@ -300,14 +300,16 @@ public final class SealedFileSystem {
             guard create else { throw WASIErrorCode.noEntry }
             if path.isRoot { throw WASIErrorCode.isDirectory }
             try requireParentDirectory(of: path)
-            let times = FileTimes.now()
+            // Create only if still absent: another call or node may have created the file since
+            // the lookup, and a plain put would replace its acknowledged contents with nothing.
+            // The node is then read from the store: ours (empty) or theirs (truncated below if
+            // asked, buffered like any truncation).
             try WASIErrorCode.mapping {
-                try kv.apply([.put(key: Array(path.fileKey.utf8), value: []),
-                              .put(key: Array(FileTimes.key(for: path).utf8), value: times.encoded)])
+                try kv.apply([.create(key: Array(path.fileKey.utf8), value: []),
+                              .create(key: Array(FileTimes.key(for: path).utf8), value: FileTimes.now().encoded)])
             }
             let node = try acquireNode(at: path)
-            node.times = times
-            node.timesLoaded = true
+            if truncate && write && !node.data.isEmpty { replaceData(of: node, with: []) }
             return .file(node)
         }
     }

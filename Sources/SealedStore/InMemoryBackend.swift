@@ -33,6 +33,9 @@ public final class InMemoryBackend: StorageBackend, Sendable {
                 switch write {
                 case .put(let name, let sealedName, let value):
                     tables.rows[RowKey(namespace: namespace, name: name)] = (sealedName, value)
+                case .insert(let name, let sealedName, let value):
+                    let key = RowKey(namespace: namespace, name: name)
+                    if tables.rows[key] == nil { tables.rows[key] = (sealedName, value) }
                 case .delete(let name):
                     tables.rows[RowKey(namespace: namespace, name: name)] = nil
                 }

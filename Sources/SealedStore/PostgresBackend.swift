@@ -49,44 +49,77 @@ public final class PostgresBackend: StorageBackend, Sendable {
     }
 
     /// One statement for the whole batch: the batch's final state per row (a later write to the
-    /// same row replaces an earlier one, as applying them in order would), deletes and upserts of
-    /// disjoint rows together.
+    /// same row replaces an earlier one, as applying them in order would), deletes, upserts and
+    /// insert-if-absent of disjoint rows together.
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
-        var final: [[UInt8]: StorageWrite] = [:]
-        var order: [[UInt8]] = []
-        for write in writes {
-            let name: [UInt8]
+        let final = Self.finalWrites(writes)
+        var deleted: [ByteBuffer] = []
+        var upserts = RowColumns(), inserts = RowColumns()
+        for write in final {
             switch write {
-            case .put(let row, _, _), .delete(let row): name = row
-            }
-            if final.updateValue(write, forKey: name) == nil { order.append(name) }
-        }
-        var deleted: [ByteBuffer] = [], names: [ByteBuffer] = [], sealedNames: [ByteBuffer] = [], values: [ByteBuffer] = []
-        for name in order {
-            switch final[name] {
-            case .put(let row, let sealedName, let value):
-                names.append(ByteBuffer(bytes: row))
-                sealedNames.append(ByteBuffer(bytes: sealedName))
-                values.append(ByteBuffer(bytes: value))
-            case .delete(let row):
-                deleted.append(ByteBuffer(bytes: row))
-            case nil:
-                break
+            case .put(let row, let sealedName, let value): upserts.append(row, sealedName, value)
+            case .insert(let row, let sealedName, let value): inserts.append(row, sealedName, value)
+            case .delete(let row): deleted.append(ByteBuffer(bytes: row))
             }
         }
-        var bindings = PostgresBindings(capacity: 5)
+        var bindings = PostgresBindings(capacity: 8)
         bindings.append(ByteBuffer(bytes: namespace))
         bindings.append(deleted)
-        bindings.append(names)
-        bindings.append(sealedNames)
-        bindings.append(values)
+        upserts.bind(to: &bindings)
+        inserts.bind(to: &bindings)
         try execute("apply \(writes.count) write(s)", """
-            WITH gone AS (DELETE FROM enclaveos_kv WHERE ns = $1 AND name = ANY($2::bytea[]))
+            WITH gone AS (DELETE FROM enclaveos_kv WHERE ns = $1 AND name = ANY($2::bytea[])),
+            created AS (
+                INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
+                SELECT $1, n, s, v FROM unnest($6::bytea[], $7::bytea[], $8::bytea[]) AS t(n, s, v)
+                ON CONFLICT (ns, name) DO NOTHING)
             INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
             SELECT $1, n, s, v FROM unnest($3::bytea[], $4::bytea[], $5::bytea[]) AS t(n, s, v)
             ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
             """, bindings)
+    }
+
+    /// One write per row, in first-touch order, with the effect of applying `writes` in order
+    /// (one statement must not touch a row twice). An insert after a put or insert of the same
+    /// row does nothing; after a delete the row is absent, so the insert becomes a put.
+    static func finalWrites(_ writes: [StorageWrite]) -> [StorageWrite] {
+        var final: [[UInt8]: StorageWrite] = [:]
+        var order: [[UInt8]] = []
+        for write in writes {
+            let name = write.rowName
+            guard let earlier = final[name] else {
+                final[name] = write
+                order.append(name)
+                continue
+            }
+            switch (earlier, write) {
+            case (.put, .insert), (.insert, .insert):
+                break
+            case (.delete, .insert(let row, let sealedName, let value)):
+                final[name] = .put(name: row, sealedName: sealedName, value: value)
+            default:
+                final[name] = write
+            }
+        }
+        return order.compactMap { final[$0] }
+    }
+
+    /// The name, sealed-name and value columns of rows bound as three `bytea[]` parameters.
+    private struct RowColumns {
+        var names: [ByteBuffer] = [], sealedNames: [ByteBuffer] = [], values: [ByteBuffer] = []
+
+        mutating func append(_ name: [UInt8], _ sealedName: [UInt8], _ value: [UInt8]) {
+            names.append(ByteBuffer(bytes: name))
+            sealedNames.append(ByteBuffer(bytes: sealedName))
+            values.append(ByteBuffer(bytes: value))
+        }
+
+        func bind(to bindings: inout PostgresBindings) {
+            bindings.append(names)
+            bindings.append(sealedNames)
+            bindings.append(values)
+        }
     }
 
     public func names(namespace: [UInt8]) throws -> [StoredName] {

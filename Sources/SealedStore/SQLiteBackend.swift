@@ -155,6 +155,10 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
                     try database.query(
                         "INSERT OR REPLACE INTO kv (ns, name, sealed_name, value) VALUES (?1, ?2, ?3, ?4)",
                         [.blob(namespace), .blob(name), .blob(sealedName), .blob(value)])
+                case .insert(let name, let sealedName, let value):
+                    try database.query(
+                        "INSERT INTO kv (ns, name, sealed_name, value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ns, name) DO NOTHING",
+                        [.blob(namespace), .blob(name), .blob(sealedName), .blob(value)])
                 case .delete(let name):
                     try database.query("DELETE FROM kv WHERE ns = ?1 AND name = ?2",
                                        [.blob(namespace), .blob(name)])

@@ -47,6 +47,10 @@ public final class SealedKV: Sendable {
     public enum Mutation: Sendable, Equatable {
         /// Set `key` to `value`.
         case put(key: [UInt8], value: [UInt8])
+        /// Set `key` to `value` only if `key` has no value; an existing value is kept. Checked
+        /// by the backend inside the commit, so a concurrent creator (another call, another
+        /// node) is never overwritten by a create based on an older lookup.
+        case create(key: [UInt8], value: [UInt8])
         /// Remove `key` if present.
         case delete(key: [UInt8])
     }
@@ -174,6 +178,12 @@ public final class SealedKV: Sendable {
                 let name = keys.rowName(for: key)
                 writes.append(.put(name: name, sealedName: try keys.sealName(key, rowName: name),
                                    value: try keys.sealValue(value, key: key)))
+            case .create(let key, let value):
+                try check(key: key)
+                try check(value: value)
+                let name = keys.rowName(for: key)
+                writes.append(.insert(name: name, sealedName: try keys.sealName(key, rowName: name),
+                                      value: try keys.sealValue(value, key: key)))
             case .delete(let key):
                 try check(key: key)
                 writes.append(.delete(name: keys.rowName(for: key)))

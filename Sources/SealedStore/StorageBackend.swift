@@ -2,8 +2,19 @@
 public enum StorageWrite: Sendable, Equatable {
     /// Insert or replace row `name` with its sealed logical name and sealed value.
     case put(name: [UInt8], sealedName: [UInt8], value: [UInt8])
+    /// Insert row `name` only when the namespace has no row of that name; an existing row is
+    /// left untouched. Lets a caller create an entry without clobbering one that another call
+    /// (or another node) created between its lookup and its write.
+    case insert(name: [UInt8], sealedName: [UInt8], value: [UInt8])
     /// Remove row `name` if present.
     case delete(name: [UInt8])
+
+    /// The row this write changes.
+    public var rowName: [UInt8] {
+        switch self {
+        case .put(let name, _, _), .insert(let name, _, _), .delete(let name): name
+        }
+    }
 }
 
 /// A row as listed by `StorageBackend.names(namespace:)`: values are not read when listing.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// What an app keeps in the store: rows, and the bytes they hold as stored (sealed value and
 /// sealed name; the 32-byte row id is not counted).
@@ -28,19 +27,25 @@ public struct QuotaRefusal: Sendable, Equatable {
 /// Counts one app's usage and admits or refuses each batch of writes against its limits.
 ///
 /// The usage is measured from the backend on the first write (so restoring many apps costs
-/// nothing) and then kept up to date by every write through this meter; writes are serialised
-/// per app so that the check and the commit cannot interleave. Another process writing the
-/// same rows (a cluster node) is not seen until this one is reopened: the quota holds per
+/// nothing) and then kept up to date by every write through this meter. The check happens
+/// under the meter's lock, the commit outside it, so concurrent writers of one app still share
+/// the backend's group commit: an admitted batch *reserves* its growth until its commit ends,
+/// and a batch touching a row that an unfinished batch touches waits for it (its stored size
+/// is about to change, so the check would count from a stale size). Another process writing
+/// the same rows (a cluster node) is not seen until this one is reopened: the quota holds per
 /// server process.
-final class StorageQuotaMeter: Sendable {
-    private struct State {
-        /// The app's usage, counted once and then kept up to date; nil until the first write.
-        var usage: StorageUsage?
-        /// Refusals not reported yet.
-        var unreported = 0
-        var lastReport: Date?
-    }
-    private let state = Mutex(State())
+final class StorageQuotaMeter: @unchecked Sendable {
+    // @unchecked: `usage`, `inFlightRows`, `reserved`, `unreported` and `lastReport` are only
+    // touched while holding `condition`.
+    private let condition = NSCondition()
+    private var usage: StorageUsage?
+    /// Rows of batches admitted but not yet committed (or failed).
+    private var inFlightRows: Set<[UInt8]> = []
+    /// The growth (positive deltas only) of those batches: counted against the limits until
+    /// they end, so concurrent batches cannot together pass a limit each one fits alone.
+    private var reserved = StorageUsage(entries: 0, bytes: 0)
+    private var unreported = 0
+    private var lastReport: Date?
     private let maxBytes: Int
     private let maxEntries: Int
     private let appName: String
@@ -63,51 +68,76 @@ final class StorageQuotaMeter: Sendable {
     /// - Parameters:
     ///   - size: the stored size of a row now (nil: absent).
     ///   - measure: the app's whole usage, read once.
+    ///   - commit: the durable write; runs without the meter's lock, so concurrent batches of
+    ///     other rows commit together.
     /// - Throws: `SealedStoreError.quotaExceeded`, or what `commit` throws (usage unchanged).
     func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
                commit: () throws -> Void) throws {
-        try state.withLock { state in try apply(writes, size: size, measure: measure, commit: commit, state: &state) }
+        let rows = Set(writes.map(\.rowName))
+        let delta = try admit(writes, rows: rows, size: size, measure: measure)
+        let growth = StorageUsage(entries: max(0, delta.entries), bytes: max(0, delta.bytes))
+        var committed = false
+        defer {
+            condition.lock()
+            inFlightRows.subtract(rows)
+            reserved.entries -= growth.entries
+            reserved.bytes -= growth.bytes
+            if committed, var current = usage {
+                current.entries += delta.entries
+                current.bytes += delta.bytes
+                usage = current
+            }
+            condition.broadcast()
+            condition.unlock()
+        }
+        try commit()
+        committed = true
     }
 
-    private func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
-                       commit: () throws -> Void, state: inout State) throws {
-        var current = try state.usage ?? measure()
-        state.usage = current
+    /// Waits until no unfinished batch touches `rows`, checks the batch's change against the
+    /// limits (counting other batches' reserved growth), and reserves it. Returns the change.
+    private func admit(_ writes: [StorageWrite], rows: Set<[UInt8]>, size: ([UInt8]) throws -> Int?,
+                       measure: () throws -> StorageUsage) throws -> StorageUsage {
+        condition.lock()
+        defer { condition.unlock() }
+        while !inFlightRows.isDisjoint(with: rows) { condition.wait() }
+        // Nothing is in flight before the first measurement: batches are admitted only after it.
+        let current = try usage ?? measure()
+        usage = current
         // Sizes as they will be after the batch, row by row (a batch may touch a row twice).
         var after: [[UInt8]: Int?] = [:]
         var delta = StorageUsage(entries: 0, bytes: 0)
         for write in writes {
-            let name: [UInt8]
+            let name = write.rowName
+            let oldSize: Int? = try after[name] ?? size(name)
             let newSize: Int?
             switch write {
-            case .put(let row, let sealedName, let value):
-                name = row
+            case .put(_, let sealedName, let value):
                 newSize = sealedName.count + value.count
-            case .delete(let row):
-                name = row
+            case .insert(_, let sealedName, let value):
+                // An existing row stays as it is.
+                newSize = oldSize ?? sealedName.count + value.count
+            case .delete:
                 newSize = nil
             }
-            let oldSize: Int? = try after[name] ?? size(name)
             delta.entries += (newSize == nil ? 0 : 1) - (oldSize == nil ? 0 : 1)
             delta.bytes += (newSize ?? 0) - (oldSize ?? 0)
             after[name] = .some(newSize)
         }
-        let bytes = current.bytes + delta.bytes
-        let entries = current.entries + delta.entries
+        let bytes = current.bytes + reserved.bytes + delta.bytes
+        let entries = current.entries + reserved.entries + delta.entries
         // Writes that shrink the usage are always allowed, so an app over a lowered quota can
         // still delete and truncate its way back under it.
         if delta.bytes > 0, bytes > maxBytes {
-            throw refuse("\(bytes) bytes stored would exceed the app's storage quota of \(maxBytes) bytes (--max-app-storage-mib)",
-                         state: &state)
+            throw refuse("\(bytes) bytes stored would exceed the app's storage quota of \(maxBytes) bytes (--max-app-storage-mib)")
         }
         if delta.entries > 0, entries > maxEntries {
-            throw refuse("\(entries) entries would exceed the app's quota of \(maxEntries) entries (--max-app-entries)",
-                         state: &state)
+            throw refuse("\(entries) entries would exceed the app's quota of \(maxEntries) entries (--max-app-entries)")
         }
-        try commit()
-        current.bytes = bytes
-        current.entries = entries
-        state.usage = current
+        inFlightRows.formUnion(rows)
+        reserved.entries += max(0, delta.entries)
+        reserved.bytes += max(0, delta.bytes)
+        return delta
     }
 
     /// Refuses (and reports) `growth` more bytes when they would not fit the byte quota as
@@ -115,30 +145,33 @@ final class StorageQuotaMeter: Sendable {
     /// written back); the commit checks exactly.
     func checkGrowth(_ growth: Int, measure: () throws -> StorageUsage) throws {
         guard maxBytes != .max, growth > 0 else { return }
-        try state.withLock { state in
-            let current = try state.usage ?? measure()
-            state.usage = current
-            if current.bytes + growth > maxBytes {
-                throw refuse("\(current.bytes + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
-                    + "(--max-app-storage-mib)", state: &state)
-            }
+        condition.lock()
+        defer { condition.unlock() }
+        let current = try usage ?? measure()
+        usage = current
+        let counted = current.bytes + reserved.bytes
+        if counted + growth > maxBytes {
+            throw refuse("\(counted + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
+                + "(--max-app-storage-mib)")
         }
     }
 
     /// The usage counted so far (nil until the first write).
     var counted: StorageUsage? {
-        state.withLock { $0.usage }
+        condition.lock()
+        defer { condition.unlock() }
+        return usage
     }
 
     /// Builds the error and reports it (first at once, then at most once per interval).
-    /// Called with the lock held (`state`).
-    private func refuse(_ detail: String, state: inout State) -> SealedStoreError {
-        state.unreported += 1
+    /// Called holding `condition`.
+    private func refuse(_ detail: String) -> SealedStoreError {
+        unreported += 1
         let now = Date()
-        if let report, state.lastReport.map({ now.timeIntervalSince($0) >= Self.reportInterval }) ?? true {
-            report(QuotaRefusal(appName: appName, detail: detail, count: state.unreported))
-            state.unreported = 0
-            state.lastReport = now
+        if let report, lastReport.map({ now.timeIntervalSince($0) >= Self.reportInterval }) ?? true {
+            report(QuotaRefusal(appName: appName, detail: detail, count: unreported))
+            unreported = 0
+            lastReport = now
         }
         return .quotaExceeded(app: appName, detail: detail)
     }

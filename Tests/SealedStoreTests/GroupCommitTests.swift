@@ -34,6 +34,37 @@ final class GroupCommitTests: XCTestCase {
         }
     }
 
+    /// The quota check must not hold its lock across the commit: writers of one app with a
+    /// quota still share commits, concurrent writers together cannot pass the quota, and the
+    /// usage counted afterwards is what the store holds.
+    func testWritersOfAnAppWithAQuotaShareCommitsAndStayWithinIt() throws {
+        let dir = try TempDirectory()
+        let backend = try SQLiteBackend(path: dir.file("q.sqlite"))
+        let limits = SealedKVLimits(maxKeyBytes: 4096, maxValueBytes: 1 << 20, maxBatchWrites: 1024,
+                                    maxStoredBytes: .max, maxEntries: 100)
+        let kv = try SealedKV(appName: "app", appKey: AppKey.generate(), backend: backend, limits: limits)
+        let writers = 8, perWriter = 20
+        let refused = SharedValue(0)
+        onThreads(writers) { writer in
+            for index in 0..<perWriter {
+                do {
+                    // Each writer rewrites its own row (exact sizes) and adds new ones (the quota).
+                    try kv.put("own-\(writer)", bytes(String(repeating: "x", count: index * 10)))
+                    try kv.put("new-\(writer)-\(index)", bytes("value"))
+                } catch SealedStoreError.quotaExceeded {
+                    refused.mutate { $0 += 1 }
+                } catch {
+                    XCTFail("writer \(writer): \(error)")
+                }
+            }
+        }
+        let (commits, writes) = backend.commitStatistics
+        XCTAssertLessThan(commits, writes, "no commit was shared among \(writers) writers of an app with a quota")
+        XCTAssertEqual(try kv.count(), 100, "the quota of 100 entries is filled, never passed")
+        XCTAssertGreaterThanOrEqual(refused.value, writers * (perWriter + 1) - 100, "every new entry past the quota was refused")
+        XCTAssertEqual(try kv.usage(), try backend.usage(namespace: kv.namespaceID()), "the counted usage is what is stored")
+    }
+
     func testAFailingJobRollsBackOnlyItself() throws {
         let dir = try TempDirectory()
         let database = try SQLiteDatabase(path: dir.file("g.sqlite"))

@@ -32,6 +32,32 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(try kv.get("big"), big)
     }
 
+    /// A create (insert-if-absent) keeps an existing value, on PostgreSQL as on SQLite, also
+    /// inside one batch with other writes to the same row; the quota counts what is stored.
+    func testCreateKeepsAnExistingValueOnBothBackends() throws {
+        let postgres = try postgresBackend()
+        defer { postgres.close() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("create-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = try SQLiteBackend(path: directory + "/s.sqlite")
+        defer { sqlite.close() }
+        for backend in [postgres as any StorageBackend, sqlite] {
+            let limits = SealedKVLimits(maxKeyBytes: 4096, maxValueBytes: 1 << 20, maxBatchWrites: 64, maxEntries: 1000)
+            let kv = try SealedKV(appName: uniqueApp(), appKey: .generate(), backend: backend, limits: limits)
+            try kv.put("kept", bytes("first"))
+            try kv.apply([.create(key: bytes("kept"), value: []), .create(key: bytes("new"), value: bytes("made"))])
+            XCTAssertEqual(try kv.get("kept"), bytes("first"), "\(backend)")
+            XCTAssertEqual(try kv.get("new"), bytes("made"), "\(backend)")
+            // In one batch: a create after a put does nothing; after a delete it creates.
+            try kv.apply([.put(key: bytes("a"), value: bytes("put")), .create(key: bytes("a"), value: bytes("created")),
+                          .delete(key: bytes("new")), .create(key: bytes("new"), value: bytes("again"))])
+            XCTAssertEqual(try kv.get("a"), bytes("put"), "\(backend)")
+            XCTAssertEqual(try kv.get("new"), bytes("again"), "\(backend)")
+            XCTAssertEqual(try kv.usage(), try backend.usage(namespace: kv.namespaceID()), "\(backend)")
+        }
+    }
+
     /// The storage quota measured by PostgreSQL's own queries agrees with SQLite's: the same
     /// writes fit or are refused at the same point, and the usage counted matches a fresh measure.
     func testQuotasMeasureTheSameOnPostgresAndSQLite() throws {
