@@ -6,6 +6,10 @@ import NIOPosix
 /// Runs component calls on threads, at most `limits.slots` at once, shared fairly between apps
 /// (`FairCallQueue`); each call runs under a `CallControl` holding its time limit.
 ///
+/// A call submitted from its event loop runs right there, without the hop to a call thread and
+/// back, when the scheduler would grant it a slot at once anyway and its export has a record of
+/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs.
+///
 /// Threads: one per slot plus one per call allowed to wait in a host operation without its slot
 /// (`limits.maxBlocked`), so a call that gives its slot back (`whileBlocked`) never keeps another
 /// from finding a thread.
@@ -19,10 +23,14 @@ final class CallScheduler: Sendable {
 
     private final class Ticket: Sendable {
         let scheduler: CallScheduler
-        let app: String
-        init(_ scheduler: CallScheduler, _ app: String) {
+        let export: InlineCallHistory.Export
+        /// Running on an event loop: it keeps its slot (and the loop) while a host operation waits.
+        let inline: Bool
+        var app: String { export.app }
+        init(_ scheduler: CallScheduler, _ export: InlineCallHistory.Export, inline: Bool) {
             self.scheduler = scheduler
-            self.app = app
+            self.export = export
+            self.inline = inline
         }
     }
 
@@ -38,30 +46,40 @@ final class CallScheduler: Sendable {
         var active: [ObjectIdentifier: CallControl] = [:]
         /// Set by `stopAll`: new calls are refused with it.
         var stopReason: String?
+        /// Which exports may run on the event loop.
+        var inlineHistory: InlineCallHistory
+        /// Calls run on their event loop so far.
+        var inlineRuns = 0
     }
 
     init(limits: CallSchedulingLimits) {
         self.limits = limits
-        self.state = Locked(State(queue: FairCallQueue(limits: limits)))
+        self.state = Locked(State(queue: FairCallQueue(limits: limits),
+                                  inlineHistory: InlineCallHistory(shortRun: limits.inlineCallLimit)))
         threads = NIOThreadPool(numberOfThreads: limits.slots + limits.maxBlocked)
         threads.start()
     }
 
-    /// Queues a call of `app`; once granted a slot, `body` runs on a call thread with a new
-    /// `CallControl` of `timeLimit` (its clock starts then). The future completes on `eventLoop`
-    /// with `body`'s value, or fails with `CallSchedulerError.stopped` if the server stops first.
-    func submit<T: Sendable>(app: String, timeLimit: Duration?, on eventLoop: EventLoop,
+    /// Queues a call of `function` of `app`; once granted a slot, `body` runs on a call thread
+    /// (or inline, see the type's documentation) with a new `CallControl` of `timeLimit` (its
+    /// clock starts then). The future completes on `eventLoop` with `body`'s value, or fails with
+    /// `CallSchedulerError.stopped` if the server stops first. `fuel`: the most the call may burn.
+    func submit<T: Sendable>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
+        let export = InlineCallHistory.Export(app: app, function: function)
+        if eventLoop.inEventLoop, fuel <= InlineCallHistory.maxInlineFuel, claimInline(export) {
+            return eventLoop.makeSucceededFuture(run(export, inline: true, timeLimit: timeLimit, body))
+        }
         let promise = eventLoop.makePromise(of: T.self)
         let entry = Entry(
             start: { [self] in
                 threads.submit { poolState in
                     guard poolState == .active else {
-                        self.finish(app: app)
+                        self.finish(export, elapsed: nil, inline: false)
                         promise.fail(CallSchedulerError.stopped("the call threads have stopped"))
                         return
                     }
-                    promise.succeed(self.run(app: app, timeLimit: timeLimit, body))
+                    promise.succeed(self.run(export, inline: false, timeLimit: timeLimit, body))
                 }
             },
             refuse: { reason in promise.fail(CallSchedulerError.stopped(reason)) })
@@ -75,7 +93,19 @@ final class CallScheduler: Sendable {
         return promise.futureResult
     }
 
-    private func run<T>(app: String, timeLimit: Duration?, _ body: (CallControl) -> T) -> T {
+    /// Takes a slot for an inline call of `export` if its record allows and the queue would
+    /// grant one at once.
+    private func claimInline(_ export: InlineCallHistory.Export) -> Bool {
+        state.withLock { state in
+            guard state.stopReason == nil, state.inlineHistory.mayInline(export),
+                  state.queue.claimImmediately(app: export.app) else { return false }
+            state.inlineRuns += 1
+            return true
+        }
+    }
+
+    /// Runs a granted call; it holds its slot until `finish`.
+    private func run<T>(_ export: InlineCallHistory.Export, inline: Bool, timeLimit: Duration?, _ body: (CallControl) -> T) -> T {
         let control = CallControl(timeLimit: timeLimit)
         let id = ObjectIdentifier(control)
         let stopReason = state.withLock { state -> String? in
@@ -83,18 +113,22 @@ final class CallScheduler: Sendable {
             return state.stopReason
         }
         if let stopReason { control.stop(reason: stopReason) }
-        Self.current.currentValue = Ticket(self, app)
+        let outer = Self.current.currentValue
+        Self.current.currentValue = Ticket(self, export, inline: inline)
+        let started = ContinuousClock.now
         defer {
-            Self.current.currentValue = nil
-            state.withLock { _ = $0.active.removeValue(forKey: id) }
-            finish(app: app)
+            Self.current.currentValue = outer
+            finish(export, elapsed: ContinuousClock.now - started, inline: inline, active: id)
         }
         return body(control)
     }
 
-    private func finish(app: String) {
+    /// A granted call ended (`elapsed` nil: it never ran): frees its slot, records its time.
+    private func finish(_ export: InlineCallHistory.Export, elapsed: Duration?, inline: Bool, active id: ObjectIdentifier? = nil) {
         let granted = state.withLock { state -> [Entry] in
-            state.queue.finish(app: app)
+            if let id { state.active.removeValue(forKey: id) }
+            if let elapsed { state.inlineHistory.record(export, elapsed: elapsed, inline: inline) }
+            state.queue.finish(app: export.app)
             return state.queue.grant()
         }
         granted.forEach { $0.start() }
@@ -107,7 +141,10 @@ final class CallScheduler: Sendable {
         guard let ticket = current.currentValue else { return try body() }
         let scheduler = ticket.scheduler
         let released = scheduler.state.withLock { state -> [Entry]? in
-            guard state.queue.releaseSlot(app: ticket.app) else { return nil }
+            // A call that waits for the network must not run on an event loop again; one that
+            // does now keeps its slot (giving it away would not free the loop).
+            state.inlineHistory.bar(ticket.export)
+            guard !ticket.inline, state.queue.releaseSlot(app: ticket.app) else { return nil }
             return state.queue.grant()
         }
         guard let granted = released else { return try body() }
@@ -144,6 +181,9 @@ final class CallScheduler: Sendable {
     var usage: (running: Int, waiting: Int, blocked: Int) {
         state.withLock { ($0.queue.running, $0.queue.waitingCount, $0.queue.blocked) }
     }
+
+    /// Calls that ran on their event loop so far.
+    var inlineRuns: Int { state.withLock { $0.inlineRuns } }
 
     /// Stops the threads once the work already submitted has run.
     func shutdown() async {
