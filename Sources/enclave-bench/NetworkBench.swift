@@ -146,16 +146,17 @@ enum NetworkBench {
     /// The 8-connection throughput target.
     static let throughputTarget = 40_000.0
 
-    /// The figures before the data path was reworked (release, this 2-core machine, the same
-    /// bench; the machine's 1-minute load average beside each).
+    /// The figures before calls ran on the event loop and answers were flushed per read (release
+    /// runs of this bench on the same shared 2-core machine, each call on a call thread; quiet
+    /// runs measured `Ping` at 32 µs and `hello` at 65 µs). HTTP had no release figure.
     enum Baseline {
         static let roundTrip = "132–149 µs p50"
         static let ping = "89–97 µs p50"
         static let throughputOne = "10,070 calls/s"
-        static let throughputEight = "17–30k calls/s"
-        static let httpRPC = "—"
-        static let httpData = "—"
-        static let health = "—"
+        static let throughputEight = "16,900–30,000 calls/s"
+        static let httpRPC = "not measured in release"
+        static let httpData = "not measured in release"
+        static let health = "not measured in release"
     }
 
     static func costNote(_ cost: CPUTime.Cost?) -> String {

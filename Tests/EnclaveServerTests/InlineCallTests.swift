@@ -13,7 +13,7 @@ final class InlineCallTests: XCTestCase {
         var history = InlineCallHistory(shortRun: limit)
         for run in 1...InlineCallHistory.shortRunsToInline {
             XCTAssertFalse(history.mayInline(hello), "not before \(InlineCallHistory.shortRunsToInline) short runs (run \(run))")
-            history.record(hello, elapsed: short, inline: false)
+            history.record(hello, cpu: short, elapsed: short, inline: false)
         }
         XCTAssertTrue(history.mayInline(hello))
         XCTAssertFalse(history.mayInline(.init(app: "app", function: "other")), "records are per export")
@@ -22,43 +22,60 @@ final class InlineCallTests: XCTestCase {
 
     func testOneLongRunSendsTheExportBackToTheCallThreads() {
         var history = InlineCallHistory(shortRun: limit)
-        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, elapsed: short, inline: false) }
-        history.record(hello, elapsed: limit + .microseconds(1), inline: true)
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: limit + .microseconds(1), elapsed: limit + .microseconds(1), inline: true)
         XCTAssertFalse(history.mayInline(hello))
-        for _ in 0..<InlineCallHistory.shortRunsToInline - 1 { history.record(hello, elapsed: short, inline: false) }
+        for _ in 0..<InlineCallHistory.shortRunsToInline - 1 { history.record(hello, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(hello), "the record starts again from zero")
-        history.record(hello, elapsed: short, inline: false)
+        history.record(hello, cpu: short, elapsed: short, inline: false)
         XCTAssertTrue(history.mayInline(hello))
     }
 
     func testAVeryLongInlineRunOrAHostWaitBarsTheExportForGood() {
         var history = InlineCallHistory(shortRun: limit)
-        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, elapsed: short, inline: false) }
-        history.record(hello, elapsed: history.neverAgain + .microseconds(1), inline: true)
-        for _ in 0..<100 { history.record(hello, elapsed: short, inline: false) }
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: short, elapsed: history.neverAgain + .microseconds(1), inline: true)
+        for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(hello))
 
         let fetch = InlineCallHistory.Export(app: "app", function: "fetch")
-        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(fetch, elapsed: short, inline: false) }
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(fetch, cpu: short, elapsed: short, inline: false) }
         history.bar(fetch)
-        for _ in 0..<100 { history.record(fetch, elapsed: short, inline: false) }
+        for _ in 0..<100 { history.record(fetch, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(fetch))
+    }
+
+    func testCPUTimeDecidesAndWallClockTimeBoundsTheWait() {
+        var history = InlineCallHistory(shortRun: limit)
+        // Preempted mid-call: little CPU, some wall-clock time: still short.
+        for _ in 0..<InlineCallHistory.shortRunsToInline {
+            history.record(hello, cpu: short, elapsed: limit * 3, inline: false)
+        }
+        XCTAssertTrue(history.mayInline(hello))
+        // Waiting (a disk write): little CPU, but more wall-clock time than a short run may take.
+        history.record(hello, cpu: short, elapsed: limit * (InlineCallHistory.waitFactor + 1), inline: true)
+        XCTAssertFalse(history.mayInline(hello))
+        // Burning CPU inline past the barring factor bars it.
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: limit * (InlineCallHistory.barringFactor + 1), elapsed: short, inline: true)
+        for _ in 0..<10 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertFalse(history.mayInline(hello))
     }
 
     func testAZeroLimitInlinesNothing() {
         var history = InlineCallHistory(shortRun: .zero)
-        for _ in 0..<10 { history.record(hello, elapsed: .zero, inline: false) }
+        for _ in 0..<10 { history.record(hello, cpu: .zero, elapsed: .zero, inline: false) }
         XCTAssertFalse(history.mayInline(hello))
     }
 
     func testTheHistoryIsBounded() {
         var history = InlineCallHistory(shortRun: limit)
         for index in 0..<(InlineCallHistory.maxTracked + 100) {
-            history.record(.init(app: "app-\(index)", function: "f"), elapsed: short, inline: false)
+            history.record(.init(app: "app-\(index)", function: "f"), cpu: short, elapsed: short, inline: false)
         }
         XCTAssertEqual(history.trackedCount, InlineCallHistory.maxTracked)
         let late = InlineCallHistory.Export(app: "late", function: "f")
-        for _ in 0..<10 { history.record(late, elapsed: short, inline: false) }
+        for _ in 0..<10 { history.record(late, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(late), "untracked exports use the call threads")
     }
 

@@ -1,5 +1,8 @@
 import Components
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 
@@ -75,7 +78,7 @@ final class CallScheduler: Sendable {
             start: { [self] in
                 threads.submit { poolState in
                     guard poolState == .active else {
-                        self.finish(export, elapsed: nil, inline: false)
+                        self.finish(export, run: nil, inline: false)
                         promise.fail(CallSchedulerError.stopped("the call threads have stopped"))
                         return
                     }
@@ -115,19 +118,33 @@ final class CallScheduler: Sendable {
         if let stopReason { control.stop(reason: stopReason) }
         let outer = Self.current.currentValue
         Self.current.currentValue = Ticket(self, export, inline: inline)
-        let started = ContinuousClock.now
+        let started = ContinuousClock.now, startedCPU = Self.threadCPUTime()
         defer {
             Self.current.currentValue = outer
-            finish(export, elapsed: ContinuousClock.now - started, inline: inline, active: id)
+            let run = InlineCallHistory.Run(cpu: Self.threadCPUTime() - startedCPU, elapsed: ContinuousClock.now - started)
+            finish(export, run: run, inline: inline, active: id)
         }
         return body(control)
     }
 
-    /// A granted call ended (`elapsed` nil: it never ran): frees its slot, records its time.
-    private func finish(_ export: InlineCallHistory.Export, elapsed: Duration?, inline: Bool, active id: ObjectIdentifier? = nil) {
+    /// CPU time the calling thread has used (zero where the clock is not available: calls are
+    /// then judged by wall-clock time alone).
+    private static func threadCPUTime() -> Duration {
+        #if canImport(Glibc)
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return .zero }
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+        #else
+        return .zero
+        #endif
+    }
+
+    /// A granted call ended (`run` nil: it never ran): frees its slot, records its times.
+    private func finish(_ export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool,
+                        active id: ObjectIdentifier? = nil) {
         let granted = state.withLock { state -> [Entry] in
             if let id { state.active.removeValue(forKey: id) }
-            if let elapsed { state.inlineHistory.record(export, elapsed: elapsed, inline: inline) }
+            if let run { state.inlineHistory.record(export, cpu: run.cpu, elapsed: run.elapsed, inline: inline) }
             state.queue.finish(app: export.app)
             return state.queue.grant()
         }

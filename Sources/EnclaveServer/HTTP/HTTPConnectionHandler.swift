@@ -311,7 +311,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func armHeadDeadline(context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         awaitingHeadSince = now
         if headDeadline == nil { scheduleHeadCheck(at: now + Self.requestHeadTimeout, context: context) }
     }
@@ -322,7 +322,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             let (handler, context) = bound.value
             handler.headDeadline = nil
             guard let since = handler.awaitingHeadSince, case .idle = handler.state else { return }
-            if NIODeadline.now() >= since + Self.requestHeadTimeout {
+            if context.eventLoop.now >= since + Self.requestHeadTimeout {
                 handler.state = .closed
                 context.close(promise: nil)
             } else {
