@@ -11,7 +11,8 @@ import NIOPosix
 ///
 /// A call submitted from its event loop runs right there, without the hop to a call thread and
 /// back, when the scheduler would grant it a slot at once anyway and its export has a record of
-/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs.
+/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs. A call of
+/// such an export that had to wait is started, in its turn, on its event loop as well (one hop).
 ///
 /// Threads: one per slot plus one per call allowed to wait in a host operation without its slot
 /// (`limits.maxBlocked`), so a call that gives its slot back (`whileBlocked`) never keeps another
@@ -76,6 +77,14 @@ final class CallScheduler: Sendable {
         let promise = eventLoop.makePromise(of: T.self)
         let entry = Entry(
             start: { [self] in
+                // A call that waited its turn runs on its loop too when its export may: under
+                // load the queue rarely empties, and each call would otherwise hop twice.
+                if fuel <= InlineCallHistory.maxInlineFuel, state.withLock({ $0.inlineHistory.mayInline(export) }) {
+                    eventLoop.execute {
+                        promise.succeed(self.run(export, inline: true, timeLimit: timeLimit, body))
+                    }
+                    return
+                }
                 threads.submit { poolState in
                     guard poolState == .active else {
                         self.finish(export, run: nil, inline: false)
@@ -102,7 +111,6 @@ final class CallScheduler: Sendable {
         state.withLock { state in
             guard state.stopReason == nil, state.inlineHistory.mayInline(export),
                   state.queue.claimImmediately(app: export.app) else { return false }
-            state.inlineRuns += 1
             return true
         }
     }
@@ -113,6 +121,7 @@ final class CallScheduler: Sendable {
         let id = ObjectIdentifier(control)
         let stopReason = state.withLock { state -> String? in
             state.active[id] = control
+            if inline { state.inlineRuns += 1 }
             return state.stopReason
         }
         if let stopReason { control.stop(reason: stopReason) }
