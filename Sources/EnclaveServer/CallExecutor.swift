@@ -31,7 +31,8 @@ public final class CallExecutor: Sendable {
     /// `call failed: stopped: <reason>`.
     func runCall<T: Sendable>(_ call: PreparedCall, on eventLoop: EventLoop,
                               answer: @escaping @Sendable (ManagementResponse) -> T) -> EventLoopFuture<T> {
-        calls.submit(app: call.app.name, timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
+        calls.submit(app: call.app.name, function: call.function.name, fuel: call.app.limits.fuel,
+                     timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
             answer(call.run(control: control))
         }
         .recover { error in answer(.error("call failed: stopped: \(error)")) }
@@ -49,6 +50,9 @@ public final class CallExecutor: Sendable {
     public func runRequest<T: Sendable>(on eventLoop: EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
         requests.runIfActive(eventLoop: eventLoop, body)
     }
+
+    /// Calls that ran on the event loop that received them (no hop to a call thread) so far.
+    var inlineCalls: Int { calls.inlineRuns }
 
     /// Calls holding a slot, waiting for one, and waiting in host operations without one.
     public var callUsage: (running: Int, waiting: Int, blocked: Int) { calls.usage }

@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable {
     /// apps and per app; a call over these keeps its slot while it waits.
     public var maxBlockedCalls = 64
     public var maxBlockedCallsPerApp = 16
+    /// Calls of an export whose recent calls each took at most this long run on the event loop
+    /// that received them, saving two thread hand-offs each; zero: every call on a call thread.
+    /// See `CallSchedulingLimits.inlineCallLimit`.
+    public var inlineCallLimit: Duration = CallSchedulingLimits.defaultInlineCallLimit
     /// Wall-clock limit of one call (instantiation, guest code and host calls such as HTTPS);
     /// nil: none. A call past it fails with `call failed: time limit (N s)`.
     public var callTimeLimit: Duration? = .seconds(30)
@@ -127,6 +131,6 @@ extension ServerConfiguration {
     /// How calls share the execution slots, from the options above.
     public var callSchedulingLimits: CallSchedulingLimits {
         CallSchedulingLimits(slots: maxConcurrentCalls, slotsPerApp: maxCallsPerApp, maxBlocked: maxBlockedCalls,
-                             maxBlockedPerApp: maxBlockedCallsPerApp)
+                             maxBlockedPerApp: maxBlockedCallsPerApp, inlineCallLimit: inlineCallLimit)
     }
 }

@@ -73,7 +73,7 @@ enum ClusterBench {
             }
         }
         progress("  \(label): measuring through HAProxy on port \(proxy.port)")
-        let (rate, failures) = try await NetworkBench.measureThroughput(
+        let (rate, failures, _) = try await NetworkBench.measureThroughput(
             port: proxy.port, context: try PipelinedConnection.makeContext(), group: PipelinedConnection.clientGroup,
             payload: NetworkBench.callPayload(app: "app", function: "hello"), connections: connections,
             seconds: options.quick ? 1 : 4)

@@ -15,11 +15,15 @@ struct Options {
     var serveDataDirectory: String?
     /// `--serve … --store URL --cluster-port N [--join URL]`: the child is a cluster node.
     var serveCluster: BenchServers.ClusterSpec?
+    /// `--inline-call-limit MICROSECONDS` for the server child processes (nil: the server's
+    /// default); 0 keeps every call on the call threads, to compare.
+    var inlineCallLimit: Int?
     /// Where the committed guests and the wasmtime helper are (the package root).
     var root = FileManager.default.currentDirectoryPath
 
     static let usage = """
         usage: swift run -c release enclave-bench [--quick] [--only GROUP[,GROUP…]] [--repeat N] [--root DIR]
+                                                  [--inline-call-limit MICROSECONDS]
           groups: \(Group.allCases.map(\.rawValue).joined(separator: ", "))
           Progress goes to stderr; the Markdown table to stdout. Run from the package root.
         """
@@ -45,6 +49,11 @@ struct Options {
             case "--root":
                 guard let root = iterator.next() else { throw BenchError("--root needs a directory") }
                 options.root = root
+            case "--inline-call-limit":
+                guard let limit = iterator.next().flatMap(Int.init), (0...10_000).contains(limit) else {
+                    throw BenchError("--inline-call-limit needs microseconds from 0 to 10000")
+                }
+                options.inlineCallLimit = limit
             case "--serve": break
             case "--data-dir":
                 guard let directory = iterator.next() else { throw BenchError("--data-dir needs a directory") }

@@ -13,6 +13,8 @@ struct Row {
     var target: String
     /// Whether the target is met; nil when there is no target or no figure.
     var met: Bool?
+    /// The figure before the work that set the target (where and when it was measured), or nil.
+    var baseline: String? = nil
 
     static func notAvailable(_ item: Int, _ metric: String, target: String = "—", reason: String) -> Row {
         Row(item: item, metric: metric, figure: "n/a (\(reason))", target: target, met: nil)
@@ -26,7 +28,8 @@ final class Report {
 
     func add(_ row: Row) {
         rows.append(row)
-        progress("  \(row.metric): \(row.figure)")
+        let target = row.target == "—" ? "" : " (target \(row.target)" + (row.baseline.map { "; before: \($0)" } ?? "") + ")"
+        progress("  \(row.metric): \(row.figure)\(target)")
     }
 
     /// A line printed under the table (how something was measured, a caveat).
@@ -36,11 +39,11 @@ final class Report {
 
     /// The table (stable order: item, then insertion) and the notes, as Markdown.
     func markdown() -> String {
-        var lines = ["| # | metric | figure | target | met? |", "|---|---|---|---|---|"]
+        var lines = ["| # | metric | figure | target | met? | before |", "|---|---|---|---|---|---|"]
         let ordered = rows.enumerated().sorted { ($0.element.item, $0.offset) < ($1.element.item, $1.offset) }
         for (_, row) in ordered {
             let met = row.met.map { $0 ? "yes" : "**no**" } ?? "—"
-            lines.append("| \(row.item) | \(row.metric) | \(row.figure) | \(row.target) | \(met) |")
+            lines.append("| \(row.item) | \(row.metric) | \(row.figure) | \(row.target) | \(met) | \(row.baseline ?? "—") |")
         }
         if !notes.isEmpty {
             lines.append("")

@@ -14,7 +14,7 @@ do {
 if let directory = options.serveDataDirectory {
     // The server child process of ServerProcess.
     do {
-        try await ServeMode.run(dataDirectory: directory, cluster: options.serveCluster)
+        try await ServeMode.run(dataDirectory: directory, cluster: options.serveCluster, inlineCallLimit: options.inlineCallLimit)
         exit(0)
     } catch {
         progress("server failed: \(error)")

@@ -77,6 +77,10 @@ struct EnclaveOSCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-blocked-calls-per-app"), help: "The same, per app.")
     var maxBlockedCallsPerApp: Int = 16
 
+    @Option(name: .customLong("inline-call-limit"),
+            help: "Microseconds: an export whose recent calls each took at most this long runs its calls on the network thread that received them (no hand-off to a call thread). 0: never.")
+    var inlineCallLimit: Int = 100
+
     @Option(name: .customLong("call-time-limit"),
             help: "Wall-clock limit of one call in seconds (guest code and host calls such as HTTPS); past it the call fails with 'time limit (N s)'.")
     var callTimeLimit: Double = 30
@@ -148,6 +152,9 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             throw ValidationError("--max-calls-per-app must be between 1 and --max-concurrent-calls (\(maxConcurrentCalls))")
         }
         guard (0...1024).contains(maxBlockedCalls) else { throw ValidationError("--max-blocked-calls must be between 0 and 1024") }
+        guard (0...10_000).contains(inlineCallLimit) else {
+            throw ValidationError("--inline-call-limit must be between 0 and 10000 microseconds (a network thread serves many connections)")
+        }
         guard (0...maxBlockedCalls).contains(maxBlockedCallsPerApp) else {
             throw ValidationError("--max-blocked-calls-per-app must be between 0 and --max-blocked-calls (\(maxBlockedCalls))")
         }
@@ -224,6 +231,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         configuration.maxCallsPerApp = maxCallsPerApp
         configuration.maxBlockedCalls = maxBlockedCalls
         configuration.maxBlockedCallsPerApp = maxBlockedCallsPerApp
+        configuration.inlineCallLimit = .microseconds(max(0, inlineCallLimit))
         configuration.callTimeLimit = .milliseconds(Int64((callTimeLimit * 1000).rounded()))
         configuration.shutdownGracePeriod = .milliseconds(Int64((shutdownGracePeriod * 1000).rounded()))
         let egress = try makeEgress()

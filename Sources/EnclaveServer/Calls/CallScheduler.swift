@@ -1,10 +1,18 @@
 import Components
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 
 /// Runs component calls on threads, at most `limits.slots` at once, shared fairly between apps
 /// (`FairCallQueue`); each call runs under a `CallControl` holding its time limit.
+///
+/// A call submitted from its event loop runs right there, without the hop to a call thread and
+/// back, when the scheduler would grant it a slot at once anyway and its export has a record of
+/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs. A call of
+/// such an export that had to wait is started, in its turn, on its event loop as well (one hop).
 ///
 /// Threads: one per slot plus one per call allowed to wait in a host operation without its slot
 /// (`limits.maxBlocked`), so a call that gives its slot back (`whileBlocked`) never keeps another
@@ -19,10 +27,14 @@ final class CallScheduler: Sendable {
 
     private final class Ticket: Sendable {
         let scheduler: CallScheduler
-        let app: String
-        init(_ scheduler: CallScheduler, _ app: String) {
+        let export: InlineCallHistory.Export
+        /// Running on an event loop: it keeps its slot (and the loop) while a host operation waits.
+        let inline: Bool
+        var app: String { export.app }
+        init(_ scheduler: CallScheduler, _ export: InlineCallHistory.Export, inline: Bool) {
             self.scheduler = scheduler
-            self.app = app
+            self.export = export
+            self.inline = inline
         }
     }
 
@@ -38,30 +50,48 @@ final class CallScheduler: Sendable {
         var active: [ObjectIdentifier: CallControl] = [:]
         /// Set by `stopAll`: new calls are refused with it.
         var stopReason: String?
+        /// Which exports may run on the event loop.
+        var inlineHistory: InlineCallHistory
+        /// Calls run on their event loop so far.
+        var inlineRuns = 0
     }
 
     init(limits: CallSchedulingLimits) {
         self.limits = limits
-        self.state = Locked(State(queue: FairCallQueue(limits: limits)))
+        self.state = Locked(State(queue: FairCallQueue(limits: limits),
+                                  inlineHistory: InlineCallHistory(shortRun: limits.inlineCallLimit)))
         threads = NIOThreadPool(numberOfThreads: limits.slots + limits.maxBlocked)
         threads.start()
     }
 
-    /// Queues a call of `app`; once granted a slot, `body` runs on a call thread with a new
-    /// `CallControl` of `timeLimit` (its clock starts then). The future completes on `eventLoop`
-    /// with `body`'s value, or fails with `CallSchedulerError.stopped` if the server stops first.
-    func submit<T: Sendable>(app: String, timeLimit: Duration?, on eventLoop: EventLoop,
+    /// Queues a call of `function` of `app`; once granted a slot, `body` runs on a call thread
+    /// (or inline, see the type's documentation) with a new `CallControl` of `timeLimit` (its
+    /// clock starts then). The future completes on `eventLoop` with `body`'s value, or fails with
+    /// `CallSchedulerError.stopped` if the server stops first. `fuel`: the most the call may burn.
+    func submit<T: Sendable>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
+        let export = InlineCallHistory.Export(app: app, function: function)
+        if eventLoop.inEventLoop, fuel <= InlineCallHistory.maxInlineFuel, claimInline(export) {
+            return eventLoop.makeSucceededFuture(run(export, inline: true, timeLimit: timeLimit, body))
+        }
         let promise = eventLoop.makePromise(of: T.self)
         let entry = Entry(
             start: { [self] in
+                // A call that waited its turn runs on its loop too when its export may: under
+                // load the queue rarely empties, and each call would otherwise hop twice.
+                if fuel <= InlineCallHistory.maxInlineFuel, state.withLock({ $0.inlineHistory.mayInline(export) }) {
+                    eventLoop.execute {
+                        promise.succeed(self.run(export, inline: true, timeLimit: timeLimit, body))
+                    }
+                    return
+                }
                 threads.submit { poolState in
                     guard poolState == .active else {
-                        self.finish(app: app)
+                        self.finish(export, run: nil, inline: false)
                         promise.fail(CallSchedulerError.stopped("the call threads have stopped"))
                         return
                     }
-                    promise.succeed(self.run(app: app, timeLimit: timeLimit, body))
+                    promise.succeed(self.run(export, inline: false, timeLimit: timeLimit, body))
                 }
             },
             refuse: { reason in promise.fail(CallSchedulerError.stopped(reason)) })
@@ -75,26 +105,56 @@ final class CallScheduler: Sendable {
         return promise.futureResult
     }
 
-    private func run<T>(app: String, timeLimit: Duration?, _ body: (CallControl) -> T) -> T {
+    /// Takes a slot for an inline call of `export` if its record allows and the queue would
+    /// grant one at once.
+    private func claimInline(_ export: InlineCallHistory.Export) -> Bool {
+        state.withLock { state in
+            guard state.stopReason == nil, state.inlineHistory.mayInline(export),
+                  state.queue.claimImmediately(app: export.app) else { return false }
+            return true
+        }
+    }
+
+    /// Runs a granted call; it holds its slot until `finish`.
+    private func run<T>(_ export: InlineCallHistory.Export, inline: Bool, timeLimit: Duration?, _ body: (CallControl) -> T) -> T {
         let control = CallControl(timeLimit: timeLimit)
         let id = ObjectIdentifier(control)
         let stopReason = state.withLock { state -> String? in
             state.active[id] = control
+            if inline { state.inlineRuns += 1 }
             return state.stopReason
         }
         if let stopReason { control.stop(reason: stopReason) }
-        Self.current.currentValue = Ticket(self, app)
+        let outer = Self.current.currentValue
+        Self.current.currentValue = Ticket(self, export, inline: inline)
+        let started = ContinuousClock.now, startedCPU = Self.threadCPUTime()
         defer {
-            Self.current.currentValue = nil
-            state.withLock { _ = $0.active.removeValue(forKey: id) }
-            finish(app: app)
+            Self.current.currentValue = outer
+            let run = InlineCallHistory.Run(cpu: Self.threadCPUTime() - startedCPU, elapsed: ContinuousClock.now - started)
+            finish(export, run: run, inline: inline, active: id)
         }
         return body(control)
     }
 
-    private func finish(app: String) {
+    /// CPU time the calling thread has used (zero where the clock is not available: calls are
+    /// then judged by wall-clock time alone).
+    private static func threadCPUTime() -> Duration {
+        #if canImport(Glibc)
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return .zero }
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+        #else
+        return .zero
+        #endif
+    }
+
+    /// A granted call ended (`run` nil: it never ran): frees its slot, records its times.
+    private func finish(_ export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool,
+                        active id: ObjectIdentifier? = nil) {
         let granted = state.withLock { state -> [Entry] in
-            state.queue.finish(app: app)
+            if let id { state.active.removeValue(forKey: id) }
+            if let run { state.inlineHistory.record(export, cpu: run.cpu, elapsed: run.elapsed, inline: inline) }
+            state.queue.finish(app: export.app)
             return state.queue.grant()
         }
         granted.forEach { $0.start() }
@@ -107,7 +167,10 @@ final class CallScheduler: Sendable {
         guard let ticket = current.currentValue else { return try body() }
         let scheduler = ticket.scheduler
         let released = scheduler.state.withLock { state -> [Entry]? in
-            guard state.queue.releaseSlot(app: ticket.app) else { return nil }
+            // A call that waits for the network must not run on an event loop again; one that
+            // does now keeps its slot (giving it away would not free the loop).
+            state.inlineHistory.bar(ticket.export)
+            guard !ticket.inline, state.queue.releaseSlot(app: ticket.app) else { return nil }
             return state.queue.grant()
         }
         guard let granted = released else { return try body() }
@@ -144,6 +207,9 @@ final class CallScheduler: Sendable {
     var usage: (running: Int, waiting: Int, blocked: Int) {
         state.withLock { ($0.queue.running, $0.queue.waitingCount, $0.queue.blocked) }
     }
+
+    /// Calls that ran on their event loop so far.
+    var inlineRuns: Int { state.withLock { $0.inlineRuns } }
 
     /// Stops the threads once the work already submitted has run.
     func shutdown() async {

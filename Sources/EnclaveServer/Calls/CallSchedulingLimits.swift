@@ -10,10 +10,20 @@ public struct CallSchedulingLimits: Sendable, Equatable {
     public var maxBlocked: Int
     /// The same, per app (`--max-blocked-calls-per-app`).
     public var maxBlockedPerApp: Int
+    /// An export whose last few calls each took at most this much CPU time (and 10× as much
+    /// wall-clock time) may have its calls run on the event loop that received them, when a slot
+    /// is free and nobody waits:
+    /// no hand-off to a call thread and back. Zero: never. `InlineCallHistory` has the rules.
+    public var inlineCallLimit: Duration
+
+    /// 100 µs: less than the loop spends on one TLS handshake.
+    public static let defaultInlineCallLimit: Duration = .microseconds(100)
 
     /// Limits for `slots` execution slots: a quarter of them per app (at least one), 64 calls
     /// waiting outside a slot, 16 of them per app.
-    public init(slots: Int = 8, slotsPerApp: Int? = nil, maxBlocked: Int = 64, maxBlockedPerApp: Int = 16) {
+    public init(slots: Int = 8, slotsPerApp: Int? = nil, maxBlocked: Int = 64, maxBlockedPerApp: Int = 16,
+                inlineCallLimit: Duration = defaultInlineCallLimit) {
+        self.inlineCallLimit = max(.zero, inlineCallLimit)
         self.slots = max(1, slots)
         self.slotsPerApp = min(self.slots, max(1, slotsPerApp ?? Self.defaultSlotsPerApp(slots: self.slots)))
         self.maxBlocked = max(0, maxBlocked)

@@ -104,6 +104,16 @@ struct FairCallQueue<Entry> {
         return nil
     }
 
+    /// Takes a slot for a call of `app` that starts right away, on the thread that asks, when
+    /// `grant` would have granted it at once: nobody waits (so nobody is passed over), a slot is
+    /// free and the app holds fewer than its share. False: queue it (`enqueue`) instead.
+    mutating func claimImmediately(app: String) -> Bool {
+        guard ring.isEmpty, running < limits.slots, runningByApp[app, default: 0] < limits.slotsPerApp else { return false }
+        running += 1
+        runningByApp[app, default: 0] += 1
+        return true
+    }
+
     /// A granted call of `app` has ended and frees its slot (then `grant`).
     mutating func finish(app: String) {
         running -= 1

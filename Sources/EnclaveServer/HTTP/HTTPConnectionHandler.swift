@@ -53,6 +53,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var answerInProgress = false
     /// The server is shutting down: the connection closes once what it received is answered.
     private var draining = false
+    /// Since when the connection waits for a request head (nil: a request is in progress), and
+    /// the one timer that checks it (re-armed only when it fires, not per request).
+    private var awaitingHeadSince: NIODeadline?
     private var headDeadline: Scheduled<Void>?
     private var stallCheck: Scheduled<Void>?
 
@@ -97,7 +100,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch (part, state) {
         case (.head(let head), .idle):
-            headDeadline?.cancel()
+            awaitingHeadSince = nil
             begin(head, context: context)
         case (.body(let chunk), .reading):
             stall.bytesArrived()
@@ -314,13 +317,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func armHeadDeadline(context: ChannelHandlerContext) {
-        headDeadline?.cancel()
+        let now = context.eventLoop.now
+        awaitingHeadSince = now
+        if headDeadline == nil { scheduleHeadCheck(at: now + Self.requestHeadTimeout, context: context) }
+    }
+
+    private func scheduleHeadCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        headDeadline = context.eventLoop.scheduleTask(in: Self.requestHeadTimeout) {
+        headDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = bound.value
-            guard case .idle = handler.state else { return }
-            handler.state = .closed
-            context.close(promise: nil)
+            handler.headDeadline = nil
+            guard let since = handler.awaitingHeadSince, case .idle = handler.state else { return }
+            if context.eventLoop.now >= since + Self.requestHeadTimeout {
+                handler.state = .closed
+                context.close(promise: nil)
+            } else {
+                handler.scheduleHeadCheck(at: since + Self.requestHeadTimeout, context: context)
+            }
         }
     }
 
@@ -346,6 +359,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         budget.release(reserved)
         reserved = 0
         headDeadline?.cancel()
+        headDeadline = nil
         stallCheck?.cancel()
     }
 

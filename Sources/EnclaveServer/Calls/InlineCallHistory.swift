@@ -1,0 +1,99 @@
+/// Which exports have shown that their calls are short enough to run on the event loop that
+/// received them, instead of hopping to a call thread and back.
+///
+/// The hop costs two thread wake-ups per call (event loop → call thread → event loop), more than
+/// a short call itself (a fresh-instance `hello` is a few microseconds) and much more on a busy
+/// machine, where each woken thread waits for a core. An event loop must never be held for long,
+/// though: every connection it serves waits meanwhile. So an export earns the inline path only by
+/// its record, and loses it at once:
+/// - it must have run `shortRunsToInline` times in a row, each within `shortRun` of CPU time
+///   (response encoding included; `CallSchedulingLimits.inlineCallLimit`) and within
+///   `waitFactor` × `shortRun` of wall-clock time, before a call of it may run inline. CPU time,
+///   because on a busy machine a thread is preempted mid-call and its wall-clock time says more
+///   about the machine than about the call; wall-clock time too, so that calls that wait (on a
+///   disk write, say) stay off the loop;
+/// - any longer run sends it back to the call threads until it has a new record;
+/// - a call that waited in a host operation (an HTTPS request) bars its export for good (for the
+///   app name, while the server runs), as does an inline run over `barringFactor` × `shortRun`
+///   of CPU time or `neverAgain` of wall-clock time. So an export that turns slow holds its loop
+///   once, for at most that call's fuel or time limit, and never again;
+/// - apps allowed more fuel than `maxInlineFuel` are never inlined (guest compute is bounded by
+///   fuel: the default 10,000,000 is a few milliseconds).
+/// At most `maxTracked` exports are tracked; others always use the call threads.
+///
+/// The scheduler still decides whether a call may start at all (slots, per-app share, nobody
+/// waiting), so inline calls change where a call runs, never whether or when.
+struct InlineCallHistory {
+    /// A run this short (or shorter) counts towards an export's record; zero: nothing is inlined.
+    let shortRun: Duration
+    /// An inline run this long (wall clock) bars its export from the inline path for good.
+    let neverAgain: Duration
+    /// Consecutive short runs before calls of an export may run inline.
+    static let shortRunsToInline = 4
+    /// CPU time that bars an export when spent inline, in multiples of `shortRun`.
+    static let barringFactor = 20
+    /// Wall-clock time a short run may take, in multiples of `shortRun`; `neverAgain` is 10× that.
+    static let waitFactor = 10
+    /// Apps whose calls may burn more fuel than this always use the call threads.
+    static let maxInlineFuel: UInt64 = 10_000_000
+    /// Exports tracked at most (apps × exports); bounded because app names come from clients.
+    static let maxTracked = 4096
+
+    struct Export: Hashable, Sendable {
+        var app: String
+        var function: String
+    }
+
+    private enum Record {
+        /// Consecutive runs within `shortRun` (capped at `shortRunsToInline`).
+        case counting(Int)
+        case barred
+    }
+
+    /// What one call took: its thread's CPU time and the wall-clock time.
+    struct Run {
+        var cpu: Duration
+        var elapsed: Duration
+    }
+
+    private var records: [Export: Record] = [:]
+
+    init(shortRun: Duration) {
+        self.shortRun = shortRun
+        self.neverAgain = shortRun * (Self.waitFactor * 10)
+    }
+
+    /// Whether a call of `export` may run inline now, as far as its record goes.
+    func mayInline(_ export: Export) -> Bool {
+        if shortRun > .zero, case .counting(let runs)? = records[export] { return runs >= Self.shortRunsToInline }
+        return false
+    }
+
+    /// A call of `export` used `cpu` of its thread's CPU time over `elapsed` of wall-clock time
+    /// (inline or on a call thread).
+    mutating func record(_ export: Export, cpu: Duration, elapsed: Duration, inline: Bool) {
+        if inline, cpu > shortRun * Self.barringFactor || elapsed > neverAgain {
+            records[export] = .barred
+            return
+        }
+        let short = cpu <= shortRun && elapsed <= shortRun * Self.waitFactor
+        switch records[export] {
+        case .barred?:
+            return
+        case .counting(let runs)?:
+            records[export] = .counting(short ? min(runs + 1, Self.shortRunsToInline) : 0)
+        case nil:
+            guard records.count < Self.maxTracked, short else { return }
+            records[export] = .counting(1)
+        }
+    }
+
+    /// A call of `export` waited in a host operation: never inline it.
+    mutating func bar(_ export: Export) {
+        guard records[export] != nil || records.count < Self.maxTracked else { return }
+        records[export] = .barred
+    }
+
+    /// Exports tracked now.
+    var trackedCount: Int { records.count }
+}

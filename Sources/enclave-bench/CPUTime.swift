@@ -1,0 +1,43 @@
+import Foundation
+
+/// CPU time (user + system) a process has used, from /proc (Linux): what a request costs the
+/// server and the benchmark's own client, apart from the time spent waiting. On a shared machine
+/// wall-clock latencies move with the other load; CPU time per request moves much less.
+enum CPUTime {
+    /// Clock ticks per second of the `utime`/`stime` fields.
+    private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// Seconds of CPU used so far by process `pid` (this process by default); nil off Linux.
+    static func seconds(pid: Int32? = nil) -> Double? {
+        let path = "/proc/\(pid.map(String.init) ?? "self")/stat"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let end = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / ticksPerSecond
+    }
+
+    /// CPU µs per operation of the server process and of this (client) process over `body`,
+    /// which performs `operations` operations and returns its own result.
+    static func perOperation<T>(server: Int32, operations: @escaping (T) -> Int,
+                                _ body: () async throws -> T) async rethrows -> (result: T, cost: Cost?) {
+        let serverBefore = seconds(pid: server), clientBefore = seconds()
+        let result = try await body()
+        let count = operations(result)
+        guard count > 0, let serverBefore, let clientBefore, let serverAfter = seconds(pid: server),
+              let clientAfter = seconds() else { return (result, nil) }
+        return (result, Cost(server: (serverAfter - serverBefore) / Double(count) * 1e6,
+                             client: (clientAfter - clientBefore) / Double(count) * 1e6))
+    }
+
+    /// CPU microseconds per operation.
+    struct Cost {
+        var server: Double
+        var client: Double
+
+        var text: String {
+            "CPU per call: server \(Format.number(server)) µs, bench client \(Format.number(client)) µs"
+        }
+    }
+}
