@@ -57,7 +57,7 @@ let package = Package(
             ]
         ),
         // Quote providers, report data, certificate extensions, verification of certificates and of
-        // hardware evidence to the vendor roots (SPEC §8). _CryptoExtras: RSASSA-PSS of AMD's chain.
+        // hardware evidence to the vendor roots (docs/attestation.md). _CryptoExtras: RSASSA-PSS of AMD's chain.
         .target(
             name: "Attestation",
             dependencies: [
@@ -67,7 +67,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        // WASI 0.2 and enclave-os host interfaces, each in its own file (SPEC §6).
+        // WASI 0.2 and enclave-os host interfaces, each in its own file (wit/ and docs/sdk.md).
         .target(
             name: "HostInterfaces",
             dependencies: [
@@ -75,7 +75,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // HTTPS egress for apps: TLS terminates in our process (SPEC §6 https).
+        // HTTPS egress for apps: TLS terminates in our process (wit/ and docs/sdk.md https).
         .target(
             name: "Egress",
             dependencies: [

@@ -4,7 +4,7 @@
 Talks to the server exactly like the original system's Python clients: TLS (no certificate
 verification), 4-byte big-endian length frames, the outer envelope serialised with
 `json.dumps` default separators, and byte payloads as integer arrays. Loads the test guest
-as `compat-app` and checks the wire behaviour the SPEC (§2-§5) fixes.
+as `compat-app` and checks the wire behaviour docs/protocol.md fixes.
 
 Usage: compat_client.py [HOST [PORT]] [--wasm PATH]
 Prints one line per check and finally `N passed, M failed`; exits 1 on any failure.

@@ -1,4 +1,4 @@
-// The EnclaveOS reference app (SPEC §9), in Embedded Swift against the canonical ABI by hand.
+// The EnclaveOS reference app (README), in Embedded Swift against the canonical ABI by hand.
 // Six exports, one per host capability; the outputs match the original Rust reference app.
 //
 // Canonical ABI reminders: a `string` parameter arrives as (ptr, len); a `string` result is

@@ -20,7 +20,7 @@ public struct AttestedApp: Sendable, Equatable {
 /// No apps gives SHA-256 of the empty string.
 ///
 /// Sorting is byte-wise (not locale or Unicode collation) so every language
-/// computes the same order. The concatenation has no length prefixes (SPEC §8);
+/// computes the same order. The concatenation has no length prefixes (docs/attestation.md);
 /// it stays unambiguous in practice because each hash is a fixed 32 bytes and a
 /// different split would need an app hash that is itself valid name text.
 public enum AppsHash {

@@ -12,7 +12,7 @@ public struct HostFunction: Sendable {
     /// WIT result).
     public var body: @Sendable (HostCallContext, [ComponentValue]) throws -> [ComponentValue]
 
-    /// For an import name with several known WIT shapes (SPEC §6 `https.fetch`): picks the
+    /// For an import name with several known WIT shapes (wit/ and docs/sdk.md `https.fetch`): picks the
     /// implementation for the type the component declares, once, when the component loads.
     /// Nil means `body` serves every declared type.
     private var binder: (@Sendable (WITFunctionType) -> HostFunction?)?

@@ -41,7 +41,7 @@ public struct EgressConfiguration: Sendable {
     /// Time limit of a whole request, from the call to the last body byte.
     public var totalTimeout: TimeAmount
 
-    /// Creates a configuration; the defaults are the SPEC §6 caps.
+    /// Creates a configuration; the defaults are the caps in docs/sdk.md.
     public init(
         caBundlePath: String? = nil,
         resolve: [String: EgressResolveTarget] = [:],

@@ -1,6 +1,6 @@
 /// Everything that can go wrong with an egress request or with the egress configuration.
 ///
-/// `description` is the text an app receives as `err(string)` (SPEC §6), so each message says
+/// `description` is the text an app receives as `err(string)` (wit/ and docs/sdk.md), so each message says
 /// what failed and, where it helps, what to do about it.
 public enum EgressError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The URL's scheme is not `https` (plain HTTP would expose the app's traffic to the host).

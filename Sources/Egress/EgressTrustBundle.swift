@@ -12,7 +12,7 @@ public struct EgressTrustBundle: Sendable {
     public let path: String
     /// The parsed anchors.
     public let certificates: [NIOSSLCertificate]
-    /// SHA-256 of the file's bytes as loaded (the RA-TLS egress CA bundle hash, SPEC §8).
+    /// SHA-256 of the file's bytes as loaded (the RA-TLS egress CA bundle hash, docs/attestation.md).
     public let sha256: [UInt8]
 
     /// `sha256` as lowercase hex.
@@ -63,7 +63,7 @@ public struct EgressTrustBundle: Sendable {
         return EgressTrustBundle(path: file, certificates: certificates, sha256: Array(SHA256.hash(data: bytes)))
     }
 
-    /// Parses per-request DER roots (SPEC §6: an app may bring its own anchors).
+    /// Parses per-request DER roots (wit/ and docs/sdk.md: an app may bring its own anchors).
     static func parseDERRoots(_ roots: [[UInt8]]) throws(EgressError) -> [NIOSSLCertificate] {
         guard roots.count <= 16 else { throw .invalidTrustRoot("at most 16 roots per request, got \(roots.count)") }
         var certificates: [NIOSSLCertificate] = []

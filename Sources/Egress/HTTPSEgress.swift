@@ -7,7 +7,7 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// HTTP methods of the positional `privasys:enclave-os/https.fetch` (SPEC §6).
+/// HTTP methods of the positional `privasys:enclave-os/https.fetch` (wit/ and docs/sdk.md).
 public enum EgressMethod: UInt32, CaseIterable, Sendable {
     case get = 0, post, put, delete, patch, head, options
 

@@ -1,6 +1,6 @@
 import EnclaveProtocol
 
-/// Turns command-line words into typed call parameters (`{"type":T,"value":V}`, SPEC §4).
+/// Turns command-line words into typed call parameters (`{"type":T,"value":V}`, docs/protocol.md §3, typed values).
 ///
 /// A word is typed by the export's WIT signature from `wasm_schema`: a `string` or `char`
 /// parameter takes the word as is; any other type reads it as WAVE (`42`, `[1, 2]`,

@@ -1,6 +1,6 @@
 import EnclaveProtocol
 
-/// Management messages (SPEC §3) over an ``EnclaveConnection``.
+/// Management messages (docs/protocol.md §3) over an ``EnclaveConnection``.
 extension EnclaveConnection {
     /// Sends `Ping`; throws unless the server answers `Pong`.
     public func ping() throws {

@@ -1,6 +1,6 @@
 import EnclaveProtocol
 
-/// Builders for the inner management documents (SPEC §3), shared by the typed helpers and by
+/// Builders for the inner management documents (docs/protocol.md §3), shared by the typed helpers and by
 /// tools that print the raw response (`enclave --json`); the documents are the protocol's own
 /// (`ManagementRequest.json()`), the same code the server decodes them with.
 public enum ManagementMessages {

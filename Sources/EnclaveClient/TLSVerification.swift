@@ -6,7 +6,7 @@ import Attestation
 /// attestation evidence inside it, not from a CA, so ordinary chain verification cannot
 /// succeed. `.attested` runs ``AttestationVerifier`` on the peer certificate right after the
 /// handshake, before a single request is sent, and refuses the connection on any failed check
-/// (SPEC §8). `.noVerification` accepts anything: confidential against passive observers, not
+/// (docs/attestation.md). `.noVerification` accepts anything: confidential against passive observers, not
 /// against an active man-in-the-middle.
 public enum TLSVerification: Sendable {
     /// Accept any certificate (development; the CLI's default without `--verify`).

@@ -1,4 +1,4 @@
-/// A management message carried inside `Data` (SPEC §3).
+/// A management message carried inside `Data` (docs/protocol.md §3).
 public enum ManagementRequest: Hashable, Sendable {
     case load(LoadRequest)
     case call(CallRequest)

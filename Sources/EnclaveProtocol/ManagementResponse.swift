@@ -1,4 +1,4 @@
-/// A management response carried inside `Data` (SPEC §3), written with the original's key order.
+/// A management response carried inside `Data` (docs/protocol.md §3), written with the original's key order.
 public enum ManagementResponse: Hashable, Sendable {
     case loaded(AppInfo)
     case ok(returns: [JSON])

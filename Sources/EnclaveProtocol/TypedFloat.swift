@@ -1,4 +1,4 @@
-/// Floats in typed values (SPEC §4): JSON numbers cannot carry NaN or the infinities, so
+/// Floats in typed values (docs/protocol.md §3, typed values): JSON numbers cannot carry NaN or the infinities, so
 /// typed `f32`/`f64` values spell them as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`
 /// (what JavaScript's and Python's JSON modules write). Decoders also accept WAVE's `nan`,
 /// `inf` and `-inf`.

@@ -3,7 +3,7 @@ import Egress
 import HostInterfaces
 import SealedStore
 
-/// What the server offers apps (SPEC §6) and the per-call state behind it: the one place that
+/// What the server offers apps (wit/ and docs/sdk.md) and the per-call state behind it: the one place that
 /// decides which imports a component may use and how each call gets a fresh WASI session.
 struct AppHost: Sendable {
     /// Every interface the server implements: WASI 0.2, `privasys:enclave-os/https` and the SDK's

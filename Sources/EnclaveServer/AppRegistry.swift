@@ -229,7 +229,7 @@ public final class AppRegistry: Sendable {
 
     /// Registers a callback run after every load and unload with the new app list, sorted by
     /// name. This is where an attesting identity provider hooks in to re-issue its certificate
-    /// (SPEC §8: "loading or unloading an app changes the certificates served at once").
+    /// (docs/attestation.md: "loading or unloading an app changes the certificates served at once").
     public func observeChanges(_ observer: @escaping @Sendable ([LoadedApp]) -> Void) {
         observers.withLock { $0.append(observer) }
     }

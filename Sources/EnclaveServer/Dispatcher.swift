@@ -1,7 +1,7 @@
 import EnclaveProtocol
 import NIOCore
 
-/// Turns one request frame into one response frame (SPEC §2), off the event loop.
+/// Turns one request frame into one response frame (docs/protocol.md §1–2), off the event loop.
 ///
 /// Parsing runs on the executor's request threads (a 16 MiB integer-array upload takes
 /// seconds to parse), and calls on its call threads; the event loop only moves bytes and
@@ -151,7 +151,7 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// `Shutdown` is for an operator only (SPEC §2, improve): the server must have operators,
+    /// `Shutdown` is for an operator only (docs/protocol.md §1–2, improve): the server must have operators,
     /// and the request must carry one's token.
     private func authorizeShutdown(_ token: String?) -> DispatchResult {
         switch authorization.decide(.shutdown, credential: token) {

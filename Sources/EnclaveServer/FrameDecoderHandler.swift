@@ -7,7 +7,7 @@ enum InboundFrame: Sendable {
     /// (released once its response has been written).
     case request([UInt8], reservedBytes: Int)
     /// A header declared more than the limit; the stream position is lost and the connection
-    /// must be answered with an `Error` and closed (SPEC §2, improve: the original stalled).
+    /// must be answered with an `Error` and closed (docs/protocol.md §1–2, improve: the original stalled).
     case oversized(FrameError)
     /// A frame body stopped arriving while it held budget: answered with an `Error`, closed.
     case stalled(String)

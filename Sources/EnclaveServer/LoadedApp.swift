@@ -18,7 +18,7 @@ public struct LoadedApp: Sendable {
     public let component: Component
     /// Fuel and memory limits for each call.
     public let limits: ExecutionLimits
-    /// The app's own sealed key-value store (SPEC §7), shared by all its calls; closed when the
+    /// The app's own sealed key-value store (docs/sdk.md, sealed store), shared by all its calls; closed when the
     /// app is unloaded. The WASI filesystem is built over it.
     public let kv: SealedKV
     /// What the SDK interfaces know of the app (sealing key, attestation extensions); nil for

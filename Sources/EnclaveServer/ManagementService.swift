@@ -5,7 +5,7 @@ import HostInterfaces
 import Logging
 import SealedStore
 
-/// Answers the management messages of SPEC §3 against the registry.
+/// Answers the management messages of docs/protocol.md §3 against the registry.
 ///
 /// Everything here may block (component validation, argument conversion), so it runs on the
 /// executor's threads; a `wasm_call` is split in two: `prepareCall` (cheap checks, on a request

@@ -58,14 +58,14 @@ public struct ServerConfiguration: Sendable {
     /// Number of event-loop threads for network I/O (calls never run on them).
     public var eventLoopThreads: Int
     /// Where loaded apps and their sealed data are kept (created 0700 if missing), so they survive
-    /// a restart (SPEC §7). `nil` keeps everything in memory, for tests and embedding; the
+    /// a restart (docs/sdk.md, sealed store). `nil` keeps everything in memory, for tests and embedding; the
     /// `enclave-os` command always passes one (`--data-dir`, default `./enclave-data`).
     public var dataDirectory: String? = nil
     /// Run as a node of a cluster over a shared PostgreSQL store (`--store postgres://…`);
     /// `dataDirectory` then keeps only this node's own files (docs/cluster.md). `nil`: one
     /// server over its own SQLite file.
     public var cluster: ClusterConfiguration? = nil
-    /// The HTTPS client behind apps' `privasys:enclave-os/https` imports (SPEC §6), shared by
+    /// The HTTPS client behind apps' `privasys:enclave-os/https` imports (wit/ and docs/sdk.md), shared by
     /// every app. `nil`: apps importing it still load, and every fetch answers that egress is
     /// unavailable. The server does not shut it down: whoever created it does, after the server.
     public var egress: HTTPSEgress? = nil
@@ -107,7 +107,7 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// Creates a configuration; every default matches SPEC §2 and §5.
+    /// Creates a configuration; every default matches docs/protocol.md §1–2 and §5.
     public init(
         host: String = "127.0.0.1",
         port: Int = 8443,

@@ -44,7 +44,7 @@ public struct ServerIdentity: Sendable {
         self.privateKey = privateKey
     }
 
-    /// Builds the server context. TLS 1.3 only (SPEC §2): older versions are refused during the
+    /// Builds the server context. TLS 1.3 only (docs/protocol.md §1–2): older versions are refused during the
     /// handshake rather than negotiated down.
     public func makeContext() throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeServerConfiguration(

@@ -1,6 +1,6 @@
 import Components
 
-/// `wasi:cli/exit@0.2.0`: ends the call with an error (SPEC §6), whatever the status: a call
+/// `wasi:cli/exit@0.2.0`: ends the call with an error (wit/ and docs/sdk.md), whatever the status: a call
 /// must return its export's result, and exiting means it will not.
 enum CLIExitInterface {
     static let interface = WASIInterface(name: "wasi:cli/exit@0.2.0", functions: Dictionary(uniqueKeysWithValues: [

@@ -6,7 +6,7 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// The time sources behind `wasi:clocks` (SPEC §6).
+/// The time sources behind `wasi:clocks` (wit/ and docs/sdk.md).
 public enum Clocks {
     /// A `wasi:clocks/wall-clock.datetime`.
     public struct DateTime: Sendable, Equatable {

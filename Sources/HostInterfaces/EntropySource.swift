@@ -1,6 +1,6 @@
 import Crypto
 
-/// The random bytes behind `wasi:random` (SPEC §6): the system CSPRNG, batched.
+/// The random bytes behind `wasi:random` (wit/ and docs/sdk.md): the system CSPRNG, batched.
 ///
 /// Bytes come from swift-crypto's `SymmetricKey(size:)`, i.e. BoringSSL's `RAND_bytes` on
 /// Linux: a DRBG seeded from `getrandom` (inside SGX, Gramine serves that from RDRAND). One call

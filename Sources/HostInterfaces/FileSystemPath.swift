@@ -1,7 +1,7 @@
 /// A normalised path inside an app's sealed filesystem: the components below the preopen `/`,
 /// with no `.`, `..` or empty components left. The root is the empty list.
 ///
-/// Storage keys (SPEC §6): a file is the entry `fs:/a/b.txt`; a directory is a marker entry
+/// Storage keys (wit/ and docs/sdk.md): a file is the entry `fs:/a/b.txt`; a directory is a marker entry
 /// with a trailing slash, `fs:/a/`. The root's marker, `fs:/`, is implicit and never stored.
 /// Because a directory's marker is also the key prefix of everything below it, listing a
 /// directory is one prefix query.

@@ -1,5 +1,5 @@
 /// A file's data-modification and status-change times (wall clock, real nanoseconds), for
-/// `stat`/`stat-at` (SPEC §6).
+/// `stat`/`stat-at` (wit/ and docs/sdk.md).
 ///
 /// Stored as their own sealed entry `fs-times:<path>` next to the file's `fs:<path>`, written in
 /// the same batch as the data. The file entry keeps holding exactly the file's bytes, so stores

@@ -1,7 +1,7 @@
 import Components
 import Egress
 
-/// `privasys:enclave-os/https@0.1.0` (SPEC §6): apps' HTTPS egress, bound to the server's one
+/// `privasys:enclave-os/https@0.1.0` (wit/ and docs/sdk.md): apps' HTTPS egress, bound to the server's one
 /// `HTTPSEgress` client (TLS terminates in this process).
 ///
 /// Two WIT shapes of `fetch` exist in the wild; the implementation is chosen when a component

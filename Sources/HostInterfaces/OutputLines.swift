@@ -1,4 +1,4 @@
-/// A guest's stdout or stderr, cut into lines for the server log (SPEC §6), with caps.
+/// A guest's stdout or stderr, cut into lines for the server log (wit/ and docs/sdk.md), with caps.
 ///
 /// Bytes accumulate until a newline; each complete line goes to `sink`. A line longer than
 /// `maxLineBytes` is emitted in pieces (so one endless line cannot hold host memory), and after

@@ -1,6 +1,6 @@
 import SealedStore
 
-/// One app's filesystem: a directory tree stored in its `SealedKV` (SPEC §6), with one root,
+/// One app's filesystem: a directory tree stored in its `SealedKV` (wit/ and docs/sdk.md), with one root,
 /// the preopen `/`.
 ///
 /// Layout: a file is one entry `fs:/dir/name` whose value is the whole file; a directory is an
@@ -334,7 +334,7 @@ public final class SealedFileSystem {
     /// Adds a holder to a node already held (a stream opened on a descriptor's file).
     func retain(_ node: FileNode) { node.holders += 1 }
 
-    /// Drops one holder; the last one writes dirty data back and evicts the node (SPEC §6: a
+    /// Drops one holder; the last one writes dirty data back and evicts the node (wit/ and docs/sdk.md: a
     /// dropped dirty descriptor is flushed).
     func release(_ node: FileNode) throws {
         node.holders -= 1

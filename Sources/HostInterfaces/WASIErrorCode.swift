@@ -36,7 +36,7 @@ public enum WASIErrorCode: Int, Error, CaseIterable, Sendable, CustomStringConve
     }
 
     /// Maps a sealed-store failure to the code a guest sees. Integrity and backend failures are
-    /// `io` (SPEC §7: tampering is an `io` error, never wrong data); size limits are the
+    /// `io` (docs/sdk.md, sealed store: tampering is an `io` error, never wrong data); size limits are the
     /// size codes, so a libc reports `EFBIG`/`ENAMETOOLONG` rather than a generic failure.
     public static func from(_ error: SealedStoreError) -> WASIErrorCode {
         switch error {

@@ -1,6 +1,6 @@
 import Components
 
-/// The WASI 0.2 host of SPEC §6: registers every interface we provide into a `HostImports`.
+/// The WASI 0.2 host of wit/ and docs/sdk.md: registers every interface we provide into a `HostImports`.
 ///
 /// Per-call state lives in a `WASISession` that the server creates for each call and passes as
 /// `Component.call(…, session:)`; every host function finds it in `HostCallContext.session`.

@@ -77,7 +77,7 @@ extension WASISession {
         do { return try descriptors.insert(descriptor) } catch { throw WASIErrorCode.insufficientMemory }
     }
 
-    /// Drops descriptor `rep`; a dirty file is written back (SPEC §6).
+    /// Drops descriptor `rep`; a dirty file is written back (wit/ and docs/sdk.md).
     public func dropDescriptor(_ rep: UInt32) throws {
         let removed: Descriptor
         do { removed = try descriptors.remove(rep) } catch { throw WASIErrorCode.badDescriptor }

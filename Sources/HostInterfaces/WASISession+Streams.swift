@@ -79,7 +79,7 @@ extension WASISession {
         if case .file(let node, _) = stream { try fileSystem?.release(node) }
     }
 
-    /// Drops output stream `rep`: a file stream writes its data back (SPEC §6: stream writes
+    /// Drops output stream `rep`: a file stream writes its data back (wit/ and docs/sdk.md: stream writes
     /// persist).
     public func dropOutputStream(_ rep: UInt32) throws {
         let stream: OutputStream

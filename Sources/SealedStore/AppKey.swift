@@ -2,7 +2,7 @@
 // marked Sendable in swift-crypto 3.12; sharing it across threads is safe.
 @preconcurrency import Crypto
 
-/// One app's 32-byte master key and where it came from (SPEC §3, §7).
+/// One app's 32-byte master key and where it came from (docs/protocol.md §3, §7).
 ///
 /// Key hygiene, as far as Swift allows:
 /// - The bytes live in swift-crypto's `SymmetricKey`, whose storage (`SecureBytes`) is a
@@ -21,7 +21,7 @@ public struct AppKey: Sendable {
 
     /// The key itself; never logged, never serialised except sealed.
     public let key: SymmetricKey
-    /// `"generated"` or `"byok:<lowercase hex SHA-256 of the key>"` (compat, SPEC §3).
+    /// `"generated"` or `"byok:<lowercase hex SHA-256 of the key>"` (compat, docs/protocol.md §3).
     public let keySource: String
 
     /// Wraps existing key material; `keySource` is taken as given (used when restoring a record).

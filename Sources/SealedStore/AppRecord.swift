@@ -38,7 +38,7 @@ public struct AppQuarantine: Codable, Sendable, Equatable {
     }
 }
 
-/// A loaded app as persisted in the registry, so loads survive a restart (SPEC §7).
+/// A loaded app as persisted in the registry, so loads survive a restart (docs/sdk.md, sealed store).
 public struct AppRecord: Sendable {
     /// The app name (unique per server).
     public let name: String

@@ -2,7 +2,7 @@
 // marked Sendable in swift-crypto 3.12; sharing it across threads is safe.
 @preconcurrency import Crypto
 
-/// The sub-keys of one app and the sealing layout of its entries (SPEC §7).
+/// The sub-keys of one app and the sealing layout of its entries (docs/sdk.md, sealed store).
 ///
 /// Derivation: HKDF-SHA256(ikm = app key, salt = `salt`, info = label), 32 bytes each:
 /// - `"enclaveos/sealed-kv/v1/name-key"`  → HMAC-SHA256 key for the namespace id and row names;

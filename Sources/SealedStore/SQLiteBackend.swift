@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Durability: WAL journal with `synchronous=FULL` by default. In WAL mode `NORMAL` already keeps
 /// every commit atomic and survives a killed process, but after a power loss or kernel crash it may
-/// drop the last few *committed* transactions (the WAL is synced only at checkpoints). SPEC §7
+/// drop the last few *committed* transactions (the WAL is synced only at checkpoints). docs/sdk.md, sealed store
 /// allows losing at most the write in flight, so `FULL` (fsync of the WAL at each commit) is the
 /// default; `.normal` is offered for hosts where throughput matters more (measure both).
 ///

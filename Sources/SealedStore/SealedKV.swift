@@ -29,7 +29,7 @@ public struct SealedKVLimits: Sendable, Equatable {
     }
 }
 
-/// One app's encrypted key-value namespace (SPEC §7). Synchronous and thread-safe: the WASI host
+/// One app's encrypted key-value namespace (docs/sdk.md, sealed store). Synchronous and thread-safe: the WASI host
 /// calls it from inside a WebAssembly call on a worker thread.
 ///
 /// Listing and its leakage trade-off: stored names are HMACs, so a listing cannot be answered from

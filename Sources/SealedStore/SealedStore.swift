@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// The server's sealed storage: the persisted app registry plus one `SealedKV` per app, over one
-/// backend (SPEC §7). Thread-safe.
+/// backend (docs/sdk.md, sealed store). Thread-safe.
 public final class SealedStore: Sendable {
     /// The SQLite file name inside the data directory.
     public static let databaseFileName = "enclave-os.sqlite"

@@ -1,7 +1,7 @@
 /// Every failure the sealed store reports.
 ///
 /// `description` is the text meant for an operator or, for the `encryption_key` cases, the exact
-/// compat text a client of the original server expects (SPEC §3). Integrity failures never carry
+/// compat text a client of the original server expects (docs/protocol.md §3). Integrity failures never carry
 /// plaintext: they name what was being opened, not what it contained.
 public enum SealedStoreError: Error, Equatable, CustomStringConvertible, Sendable {
     /// BYOK key text contains a non-hex character or has an odd length (compat text).

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import EnclaveClient
 
-/// The documents the client sends, in the original's shapes (SPEC §3), now written by the
+/// The documents the client sends, in the original's shapes (docs/protocol.md §3), now written by the
 /// protocol's own `ManagementRequest` and read back by the same code the server uses.
 final class ManagementMessagesTests: XCTestCase {
     private func text(_ json: JSON) -> String { json.serializedString }

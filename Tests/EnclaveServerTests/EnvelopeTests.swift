@@ -2,7 +2,7 @@ import EnclaveProtocol
 import EnclaveServer
 import XCTest
 
-/// The outer envelope over real TLS connections (SPEC §2).
+/// The outer envelope over real TLS connections (docs/protocol.md §1–2).
 final class EnvelopeTests: XCTestCase {
     private var harness: ServerHarness!
 

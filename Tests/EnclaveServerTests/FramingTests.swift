@@ -2,7 +2,7 @@ import EnclaveProtocol
 import EnclaveServer
 import XCTest
 
-/// Frame boundaries, limits, ordering and large responses (SPEC §2).
+/// Frame boundaries, limits, ordering and large responses (docs/protocol.md §1–2).
 final class FramingTests: XCTestCase {
     private var harness: ServerHarness!
 

@@ -77,7 +77,7 @@ final class GracefulShutdownTests: XCTestCase {
         await harness.stop()
     }
 
-    /// SPEC: SIGTERM during a 2 s call answers that call, then the process exits cleanly.
+    /// SIGTERM during a 2 s call answers that call, then the process exits cleanly.
     func testSigtermDuringATwoSecondCallAnswersItAndExits() async throws {
         let data = try TestDataDirectory()
         let server = try await EnclaveOSProcess.start(dataDirectory: data.path)

@@ -3,7 +3,7 @@ import Foundation
 import NIOPosix
 import XCTest
 
-/// SPEC §7 "a crash mid-write loses at most that write, never earlier data", end to end: the
+/// docs/sdk.md, sealed store "a crash mid-write loses at most that write, never earlier data", end to end: the
 /// real `enclave-os` process is SIGKILLed while clients keep writing files through WASI (the
 /// conformance guest's `write-file`: open-at create|truncate, write, drop — the drop writes the
 /// file back to the sealed SQLite store), then restarted on the same data

@@ -3,7 +3,7 @@ import EnclaveServer
 import SealedStore
 import XCTest
 
-/// Management messages whose behaviour does not depend on a working component layer (SPEC §3).
+/// Management messages whose behaviour does not depend on a working component layer (docs/protocol.md §3).
 final class ManagementTests: XCTestCase {
     private var harness: ServerHarness!
     private var client: RawTLSClient!

@@ -4,7 +4,7 @@ import Foundation
 import SealedStore
 import XCTest
 
-/// What unload does to an app's key (SPEC §3, §7): generated-key data dies with the app, BYOK
+/// What unload does to an app's key (docs/protocol.md §3, §7): generated-key data dies with the app, BYOK
 /// data comes back with the same name and key. Data is written through the app's `SealedKV`
 /// handle directly until the WASI filesystem is wired to it.
 final class PersistenceKeyTests: XCTestCase {

@@ -4,7 +4,7 @@ import Foundation
 import SealedStore
 import XCTest
 
-/// Loaded apps survive a server restart (SPEC §7): two servers, one after the other, on the
+/// Loaded apps survive a server restart (docs/sdk.md, sealed store): two servers, one after the other, on the
 /// same data directory, over real TLS and a real SQLite file.
 final class PersistenceRestartTests: XCTestCase {
     func testAppsAndTheirDataSurviveARestart() async throws {

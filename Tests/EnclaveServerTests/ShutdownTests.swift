@@ -2,7 +2,7 @@ import EnclaveProtocol
 import EnclaveServer
 import XCTest
 
-/// `Shutdown` is for the operator only (SPEC §2, improve).
+/// `Shutdown` is for the operator only (docs/protocol.md §1–2, improve).
 final class ShutdownTests: XCTestCase {
     func testCompatShutdownWithoutTokenIsRefused() async throws {
         let harness = try await ServerHarness.start { $0.operatorToken = ServerHarness.operatorToken }

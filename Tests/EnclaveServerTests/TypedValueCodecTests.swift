@@ -3,7 +3,7 @@ import EnclaveProtocol
 import EnclaveServer
 import XCTest
 
-/// Typed JSON ⇄ component values against WIT signatures (SPEC §4).
+/// Typed JSON ⇄ component values against WIT signatures (docs/protocol.md §3, typed values).
 final class TypedValueCodecTests: XCTestCase {
     private func function(_ params: [(String, WITType)], _ results: [WITType] = []) -> ExportedFunction {
         ExportedFunction(name: "f", type: WITFunctionType(

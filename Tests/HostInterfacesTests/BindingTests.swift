@@ -5,7 +5,7 @@ import Components
 import SealedStore
 
 final class BindingTests: XCTestCase {
-    /// Every function and resource declared in `wit/deps` (the interfaces of SPEC §6) is
+    /// Every function and resource declared in `wit/deps` (the interfaces of wit/ and docs/sdk.md) is
     /// registered under its component-model import name, and nothing else is.
     func testEveryWITFunctionIsRegistered() throws {
         var declared: [String: Set<String>] = [:]

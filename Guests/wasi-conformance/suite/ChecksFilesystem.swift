@@ -1,6 +1,6 @@
 // Checks for wasi:filesystem/{preopens,types}: the preopen, directories (create, open with the
 // directory flag, list, remove), files (read, write, stat, set-size, sync, advise, set-times,
-// metadata hashes, rename, unlink) and the error codes SPEC §6 promises.
+// metadata hashes, rename, unlink) and the error codes docs/sdk.md promises.
 
 /// The stat result of `fd` (or of `path` under it): nil on error, with the code.
 struct Stat {
@@ -141,7 +141,7 @@ func checkFiles(_ dir: Int32, startSeconds: UInt64) {
     dropDescriptor(fd)
 }
 
-/// SPEC: real modification/status-change times, in wall-clock seconds of this run.
+/// Required: real modification/status-change times, in wall-clock seconds of this run.
 private func checkTimestamps(_ stat: Stat?, startSeconds: UInt64) {
     let now = area(16)
     wallNow(now)

@@ -1,4 +1,4 @@
-// Checks for wasi:random/*, wasi:clocks/* and wasi:io/poll (SPEC §6: 64 KiB random cap,
+// Checks for wasi:random/*, wasi:clocks/* and wasi:io/poll (wit/ and docs/sdk.md: 64 KiB random cap,
 // monotonic never decreasing, real nanoseconds in the wall clock, only clock pollables wait).
 
 /// Length of get-random-bytes(n) (or the insecure twin); n > 64 KiB traps in the host.

@@ -1,6 +1,6 @@
 import EnclaveProtocol
 
-/// WAVE text → typed values of the wire protocol (`{"type":T,"value":V}`, SPEC §4), checked
+/// WAVE text → typed values of the wire protocol (`{"type":T,"value":V}`, docs/protocol.md §3, typed values), checked
 /// against the WIT type from `wasm_schema`. Nested values are typed as the server writes them,
 /// so `some(none)` stays distinct from `none`. Rules follow wasm-wave: a record may omit
 /// `option` fields (they are `none`); `some(x)` and `ok(x)` may be written as `x` when x is not

@@ -32,7 +32,7 @@ public struct SkippedApp: Sendable, Equatable {
 }
 
 /// Brings the apps persisted in the sealed store back into the registry when the server starts
-/// (SPEC §7: "a restart is invisible to clients").
+/// (docs/sdk.md, sealed store: "a restart is invisible to clients").
 ///
 /// Each component is validated again with `Component.load`, because this build may be stricter
 /// than the one that accepted it. An app that no longer loads is logged loudly and skipped, but

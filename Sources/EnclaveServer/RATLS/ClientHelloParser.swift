@@ -49,7 +49,7 @@ public enum ClientHelloError: Error, Equatable, CustomStringConvertible {
 /// Parses the ClientHello from the first bytes of a TLS connection, bounds-checking every
 /// length. Pure: no I/O, no NIO types, so it can be tested on arbitrary byte strings.
 public enum ClientHelloParser {
-    /// Extension type carrying the RA-TLS challenge nonce (SPEC §8).
+    /// Extension type carrying the RA-TLS challenge nonce (docs/attestation.md).
     public static let challengeExtension: UInt16 = 0xFFBB
     /// Largest ClientHello handshake message accepted. Real ones are 200 B – 2 KiB (a few KiB
     /// with post-quantum key shares); the cap bounds what an unauthenticated peer makes us buffer.

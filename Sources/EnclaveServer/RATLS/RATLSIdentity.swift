@@ -4,7 +4,7 @@ import Foundation
 import NIOCore
 import NIOSSL
 
-/// The RA-TLS identity (SPEC §8): attested certificates from an `AttestationProvider`.
+/// The RA-TLS identity (docs/attestation.md): attested certificates from an `AttestationProvider`.
 ///
 /// - Default certificate (no SNI, or an SNI that is no app's): `.server` facts — the egress
 ///   CA bundle hash and the combined hash of the loaded apps — bound deterministically

@@ -1,7 +1,7 @@
 import Components
 import EnclaveProtocol
 
-/// Records, variants, flags and results, in the object forms of SPEC §4 and the pair forms
+/// Records, variants, flags and results, in the object forms of docs/protocol.md §3, typed values and the pair forms
 /// that later clients of the original send.
 enum CompoundDecoding {
     typealias Fail = (String) -> TypedValueError

@@ -1,7 +1,7 @@
 import Components
 import EnclaveProtocol
 
-/// Converts between typed JSON values (`{"type":T,"value":V}`, SPEC §4) and component values,
+/// Converts between typed JSON values (`{"type":T,"value":V}`, docs/protocol.md §3, typed values) and component values,
 /// always against the export's real WIT signature.
 public enum TypedValueCodec {
     /// Checks and converts call parameters.

@@ -1,7 +1,7 @@
 import Components
 import EnclaveProtocol
 
-/// Component values → typed JSON. Nested values are typed too (SPEC §4), so a client can read
+/// Component values → typed JSON. Nested values are typed too (docs/protocol.md §3, typed values), so a client can read
 /// any result without knowing the signature.
 enum TypedValueEncoder {
     static func encodeTyped(_ value: ComponentValue, as type: WITType) -> JSON {
