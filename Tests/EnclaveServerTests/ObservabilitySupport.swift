@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import XCTest
 
 /// A swift-log handler that keeps every entry (level, message, metadata) for a test to inspect.
@@ -86,19 +87,22 @@ enum PlainTCP {
                 }
             }
             .connect(to: address).get()
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        do {
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        } catch ChannelError.ioOnClosedChannel {
+            // The server closed the connection first (a refused connection): nothing was served.
+            return received.bytes
+        }
         let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
         try await channel.closeFuture.get()
         deadline.cancel()
         return received.bytes
     }
 
-    private final class Received: @unchecked Sendable {
-        // @unchecked: `stored` is only touched under `lock`.
-        private let lock = NSLock()
-        private var stored: [UInt8] = []
-        func append(_ more: [UInt8]) { lock.withLock { stored += more } }
-        var bytes: [UInt8] { lock.withLock { stored } }
+    private final class Received: Sendable {
+        private let stored = Mutex<[UInt8]>([])
+        func append(_ more: [UInt8]) { stored.withLock { $0 += more } }
+        var bytes: [UInt8] { stored.withLock { $0 } }
     }
 
     private final class Reader: ChannelInboundHandler, Sendable {
