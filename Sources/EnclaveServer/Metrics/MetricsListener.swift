@@ -20,13 +20,10 @@ enum MetricsListener {
     /// Binds `endpoint` on `group`; every scrape first refreshes the gauges through `refresh`.
     static func bind(_ endpoint: MetricsEndpoint, group: EventLoopGroup, metrics: ServerMetrics,
                      refresh: @escaping @Sendable () -> Void) async throws -> Channel {
-        let limits = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = maxHeadBytes
-            limits.maxHeaderListSize = maxHeadBytes
-            limits.maxHeaderFieldCount = 64
-            return limits
-        }()
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = maxHeadBytes
+        limits.maxHeaderListSize = maxHeadBytes
+        limits.maxHeaderFieldCount = 64
         let open = Locked(0)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
