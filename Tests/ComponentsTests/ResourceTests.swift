@@ -134,7 +134,12 @@ final class ResourceTests: XCTestCase {
         XCTAssertEqual(try component.call("tag", [], session: CounterHostState(tag: 11)), [.u32(11)])
         XCTAssertEqual(try component.call("tag", [], session: CounterHostState(tag: 12)), [.u32(12)])
         XCTAssertThrowsComponentError(.trap("no session"), try component.call("tag", []))
+        // Another host's session is not this host's: its functions fail as with none.
+        XCTAssertThrowsComponentError(.trap("no session"), try component.call("tag", [], session: OtherHostState()))
     }
+
+    /// Per-call state of some other host.
+    final class OtherHostState: CallSession {}
 
     func testExportedResourceTypesAreNamed() throws {
         let component = try Self.component()

@@ -38,7 +38,7 @@ struct CallLimits: Sendable, Hashable {
 
 /// How one call ended: the single source the response, the metrics (`enclave_call_errors_total`)
 /// and the call's log line (`error_kind`) are made from.
-enum AppCallOutcome: Sendable {
+enum AppCallOutcome: Sendable, Equatable {
     /// The export returned these results, within the result limits.
     case returned([ComponentValue])
     /// The call failed: the kind (by the error's type, never its text) and the text clients see
