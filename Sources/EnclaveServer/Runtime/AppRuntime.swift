@@ -23,7 +23,10 @@ import SealedStore
 /// `Dispatcher` (frames, HTTP, MCP) and `ManagementService` prepare calls here and the
 /// `CallExecutor` runs them here; `enclave-bench` calls `invoke` through
 /// `LoadedApp.callAsServer`.
-struct AppRuntime: Sendable {
+///
+/// A class, so that each scheduled call captures one reference rather than copying the
+/// imports, logger and closures; immutable, hence `Sendable`.
+final class AppRuntime: Sendable {
     /// Every interface the server implements: WASI 0.2, `privasys:enclave-os/https` and the SDK's
     /// crypto, keystore, attestation and sealing. A component importing anything else fails to
     /// load with the missing interface and function named.
@@ -57,7 +60,7 @@ struct AppRuntime: Sendable {
 
     /// The runtime of a server with `configuration`; with `metrics`, calls and apps' HTTPS
     /// requests are counted there, and their outcomes logged to the configuration's logger.
-    init(_ configuration: ServerConfiguration, metrics: ServerMetrics? = nil) {
+    convenience init(_ configuration: ServerConfiguration, metrics: ServerMetrics? = nil) {
         self.init(egress: configuration.egress,
                   egressLog: metrics.map { EgressLog(logger: configuration.logger, metrics: $0) },
                   guestOutput: configuration.log, resultMemoryLimit: configuration.maxResultMemoryBytes,
