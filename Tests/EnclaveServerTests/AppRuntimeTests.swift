@@ -76,7 +76,8 @@ final class AppRuntimeTests: XCTestCase {
                        #"{"status":"ok","returns":[{"type":"u32","value":42}]}"#)
     }
 
-    /// `callAsServer` (what `enclave-bench` measures) is the runtime's own prepare and invoke.
+    /// `callAsServer` (what `enclave-bench` measures) is the runtime's own invoke, under the
+    /// limits `prepare` gives the app's calls.
     func testBenchmarkEntryPointRunsTheRuntimesPath() throws {
         let service = try makeService()
         let app = try XCTUnwrap(service.registry.app(named: "small"))
