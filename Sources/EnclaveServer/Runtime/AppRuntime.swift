@@ -88,10 +88,10 @@ final class AppRuntime: Sendable {
     /// `output`, prefixed with the app's name and `context`.
     static func makeSession(app name: String, kv: SealedKV?, sdk: EnclaveApp?, context: String = "",
                             output: @escaping @Sendable (String) -> Void) -> WASISession {
-        let shown = LogText.field(name)
-        return WASISession(kv: kv, app: sdk) { channel, line in
-            // The line's length is already capped by the session; its bytes are the guest's.
-            output("app \(shown) \(channel)\(context): \(LogText.field(line, maxBytes: .max))")
+        WASISession(kv: kv, app: sdk) { channel, line in
+            // The line's length is already capped by the session; its bytes are the guest's. The
+            // name is made safe here, per line, not per call: most calls print nothing.
+            output("app \(LogText.field(name)) \(channel)\(context): \(LogText.field(line, maxBytes: .max))")
         }
     }
 
