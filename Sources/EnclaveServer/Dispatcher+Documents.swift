@@ -31,6 +31,7 @@ extension Dispatcher {
         }
         let service = self.service
         let executor = self.executor
+        let runtime = service.runtime
         let resultLimit = configuration.maxResultBytes
         let step: EventLoopFuture<ManagementService.Step>
         switch request {
@@ -45,7 +46,7 @@ extension Dispatcher {
             case .respond(let response):
                 return eventLoop.makeSucceededFuture(response.encoded())
             case .call(let prepared):
-                return executor.runCall(prepared, on: eventLoop) { response in
+                return executor.runCall(prepared, in: runtime, on: eventLoop) { response in
                     let document = response.encoded()
                     guard document.count <= resultLimit else {
                         return ManagementResponse.error(ResponseFraming.resultLimitRefusal(size: document.count, limit: resultLimit)).encoded()

@@ -21,10 +21,10 @@ public final class Dispatcher: Sendable {
 
     /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
     /// the streamed loads in progress.
-    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
+    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, runtime: AppRuntime,
          uploads: UploadStore, authorization: ManagementAuthorization, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads,
+        self.service = ManagementService(registry: registry, configuration: configuration, runtime: runtime, uploads: uploads,
                                          authorization: authorization, metrics: metrics)
         self.executor = executor
         self.authorization = authorization
@@ -54,6 +54,7 @@ public final class Dispatcher: Sendable {
             first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload), origin: origin) }
         }
         let executor = self.executor
+        let runtime = service.runtime
         let resultLimit = configuration.maxResultBytes
         return first
             .flatMap { step -> EventLoopFuture<DispatchResult> in
@@ -61,7 +62,7 @@ public final class Dispatcher: Sendable {
                 case .done(let result):
                     return eventLoop.makeSucceededFuture(result)
                 case .call(let prepared, let reply):
-                    return executor.runCall(prepared, on: eventLoop) { response in
+                    return executor.runCall(prepared, in: runtime, on: eventLoop) { response in
                         ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
                                               allowChunks: reply.allowChunks, resultLimit: resultLimit)
                     }
@@ -75,7 +76,7 @@ public final class Dispatcher: Sendable {
 
     private enum FirstStep: Sendable {
         case done(DispatchResult)
-        case call(PreparedCall, ReplyForm)
+        case call(AppCall, ReplyForm)
     }
 
     /// How the answer to a `Data` request is written: bytes as the request wrote them, and
