@@ -62,6 +62,30 @@ final class InlineCallTests: XCTestCase {
         XCTAssertFalse(history.mayInline(hello))
     }
 
+    func testARunThatWasOnlyPreemptedIsJudgedByItsCPUTime() {
+        var history = InlineCallHistory(shortRun: limit)
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        // Preempted on a busy machine for longer than any wait may last, without waiting once.
+        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: false)
+        XCTAssertTrue(history.mayInline(hello))
+        // The same wall-clock time spent waiting bars the export.
+        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: true)
+        for _ in 0..<10 { history.record(hello, cpu: short, elapsed: short, inline: false, waited: false) }
+        XCTAssertFalse(history.mayInline(hello))
+    }
+
+    func testThreadUsageCountsWaitsAndCPUTimeOfTheCallingThread() {
+        let before = ThreadUsage.now()
+        usleep(2_000)
+        let slept = ThreadUsage.now()
+        XCTAssertGreaterThan(slept.waits, before.waits, "a sleep gives up the core")
+        // Burn CPU until the thread's clock has advanced 2 ms (bounded by 10 s of wall-clock time).
+        let deadline = ContinuousClock.now + .seconds(10)
+        var spun = 0
+        while ThreadUsage.now().cpu - slept.cpu < .milliseconds(2), ContinuousClock.now < deadline { spun &+= 1 }
+        XCTAssertGreaterThanOrEqual(ThreadUsage.now().cpu - slept.cpu, .milliseconds(2))
+    }
+
     func testAZeroLimitInlinesNothing() {
         var history = InlineCallHistory(shortRun: .zero)
         for _ in 0..<10 { history.record(hello, cpu: .zero, elapsed: .zero, inline: false) }

@@ -127,25 +127,15 @@ final class CallScheduler: Sendable {
         if let stopReason { control.stop(reason: stopReason) }
         let outer = Self.current.currentValue
         Self.current.currentValue = Ticket(self, export, inline: inline)
-        let started = ContinuousClock.now, startedCPU = Self.threadCPUTime()
+        let started = ContinuousClock.now, startedUsage = ThreadUsage.now()
         defer {
             Self.current.currentValue = outer
-            let run = InlineCallHistory.Run(cpu: Self.threadCPUTime() - startedCPU, elapsed: ContinuousClock.now - started)
+            let usage = ThreadUsage.now()
+            let run = InlineCallHistory.Run(cpu: usage.cpu - startedUsage.cpu, elapsed: ContinuousClock.now - started,
+                                            waited: usage.waits != startedUsage.waits)
             finish(export, run: run, inline: inline, active: id)
         }
         return body(control)
-    }
-
-    /// CPU time the calling thread has used (zero where the clock is not available: calls are
-    /// then judged by wall-clock time alone).
-    private static func threadCPUTime() -> Duration {
-        #if canImport(Glibc)
-        var now = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return .zero }
-        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
-        #else
-        return .zero
-        #endif
     }
 
     /// A granted call ended (`run` nil: it never ran): frees its slot, records its times.
@@ -153,7 +143,7 @@ final class CallScheduler: Sendable {
                         active id: ObjectIdentifier? = nil) {
         let granted = state.withLock { state -> [Entry] in
             if let id { state.active.removeValue(forKey: id) }
-            if let run { state.inlineHistory.record(export, cpu: run.cpu, elapsed: run.elapsed, inline: inline) }
+            if let run { state.inlineHistory.record(export, run, inline: inline) }
             state.queue.finish(app: export.app)
             return state.queue.grant()
         }
