@@ -70,10 +70,10 @@ final class CallScheduler: Sendable {
     /// `CallSchedulerError.stopped` if the server stops first. `fuel`: the most the call may burn.
     func submit<T: Sendable>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
-        let export = InlineCallHistory.Export(app: app, function: function)
-        if eventLoop.inEventLoop, fuel <= InlineCallHistory.maxInlineFuel, claimInline(export) {
-            return eventLoop.makeSucceededFuture(run(export, inline: true, timeLimit: timeLimit, body))
+        if let value = runInline(app: app, function: function, fuel: fuel, timeLimit: timeLimit, on: eventLoop, body) {
+            return eventLoop.makeSucceededFuture(value)
         }
+        let export = InlineCallHistory.Export(app: app, function: function)
         let promise = eventLoop.makePromise(of: T.self)
         let entry = Entry(
             start: { [self] in
@@ -103,6 +103,16 @@ final class CallScheduler: Sendable {
         if let refusal { entry.refuse(refusal) }
         granted.forEach { $0.start() }
         return promise.futureResult
+    }
+
+    /// Runs a call of `function` of `app` right here, on `eventLoop`, when it may run inline now
+    /// (the caller runs on that loop, the export's record allows it and the queue would grant a
+    /// slot at once), and returns `body`'s value; nil, without running it: `submit` it instead.
+    func runInline<T>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
+                      _ body: (CallControl) -> T) -> T? {
+        let export = InlineCallHistory.Export(app: app, function: function)
+        guard eventLoop.inEventLoop, fuel <= InlineCallHistory.maxInlineFuel, claimInline(export) else { return nil }
+        return run(export, inline: true, timeLimit: timeLimit, body)
     }
 
     /// Takes a slot for an inline call of `export` if its record allows and the queue would
