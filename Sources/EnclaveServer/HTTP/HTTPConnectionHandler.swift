@@ -211,8 +211,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     private func answer(_ request: HTTPRequest, context: ChannelHandlerContext) {
         let keepAlive = Self.keepAlive(request)
+        let routed = router.route(request, on: context.eventLoop)
+        guard case .later(let future) = routed else {
+            if case .ready(let answer) = routed { write(answer, keepAlive: keepAlive, context: context) }
+            return
+        }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        router.route(request, on: context.eventLoop).whenComplete { result in
+        future.whenComplete { result in
             let (handler, context) = bound.value
             let answer: HTTPAnswer
             switch result {
