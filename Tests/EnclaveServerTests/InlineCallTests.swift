@@ -75,15 +75,15 @@ final class InlineCallTests: XCTestCase {
     }
 
     func testThreadUsageCountsWaitsAndCPUTimeOfTheCallingThread() {
-        let before = ThreadUsage.now()
+        let waitsBefore = ThreadUsage.waits(), cpuBefore = ThreadUsage.cpuTime()
         usleep(2_000)
-        let slept = ThreadUsage.now()
-        XCTAssertGreaterThan(slept.waits, before.waits, "a sleep gives up the core")
+        XCTAssertGreaterThan(ThreadUsage.waits(), waitsBefore, "a sleep gives up the core")
+        XCTAssertLessThan(ThreadUsage.cpuTime() - cpuBefore, .milliseconds(1), "sleeping is not CPU time")
         // Burn CPU until the thread's clock has advanced 2 ms (bounded by 10 s of wall-clock time).
-        let deadline = ContinuousClock.now + .seconds(10)
+        let started = ThreadUsage.cpuTime(), deadline = ContinuousClock.now + .seconds(10)
         var spun = 0
-        while ThreadUsage.now().cpu - slept.cpu < .milliseconds(2), ContinuousClock.now < deadline { spun &+= 1 }
-        XCTAssertGreaterThanOrEqual(ThreadUsage.now().cpu - slept.cpu, .milliseconds(2))
+        while ThreadUsage.cpuTime() - started < .milliseconds(2), ContinuousClock.now < deadline { spun &+= 1 }
+        XCTAssertGreaterThanOrEqual(ThreadUsage.cpuTime() - started, .milliseconds(2))
     }
 
     func testAZeroLimitInlinesNothing() {

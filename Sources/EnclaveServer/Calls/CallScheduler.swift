@@ -137,13 +137,14 @@ final class CallScheduler: Sendable {
         if let stopReason { control.stop(reason: stopReason) }
         let outer = Self.current.currentValue
         Self.current.currentValue = Ticket(self, export, inline: inline)
-        let started = ContinuousClock.now, startedUsage = ThreadUsage.now()
+        let started = ContinuousClock.now, startedCPU = ThreadUsage.cpuTime(), startedWaits = ThreadUsage.waits()
         defer {
             Self.current.currentValue = outer
-            let usage = ThreadUsage.now()
-            let run = InlineCallHistory.Run(cpu: usage.cpu - startedUsage.cpu, elapsed: ContinuousClock.now - started,
-                                            waited: usage.waits != startedUsage.waits)
-            finish(export, run: run, inline: inline, active: id)
+            let cpu = ThreadUsage.cpuTime() - startedCPU, elapsed = ContinuousClock.now - started
+            // Whether the call waited matters only when its time off the core could make it
+            // count as long (`InlineCallHistory`); the second getrusage is saved otherwise.
+            let waited = elapsed - cpu > limits.inlineCallLimit && ThreadUsage.waits() != startedWaits
+            finish(export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline, active: id)
         }
         return body(control)
     }
