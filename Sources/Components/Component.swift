@@ -51,7 +51,7 @@ public final class Component: Sendable {
     /// function they reach (nil: host functions that need a session trap). The caller owns the
     /// session and ends it afterwards, whether the load succeeded or not.
     public static func load(_ bytes: [UInt8], imports: HostImports, options: LoadOptions = LoadOptions(),
-                            trialSession: AnyObject? = nil) throws -> Component {
+                            trialSession: (any CallSession)? = nil) throws -> Component {
         let ast = try ComponentParser.parse(bytes)
         let validator = try ComponentValidator.validate(ast)
         let plan = try ComponentLinker.link(ast, hostImports: imports)
@@ -122,7 +122,7 @@ public final class Component: Sendable {
     /// `stopped: <reason>` (see `CallControl`).
     /// - Throws: `ComponentError` whose description is the reason shown to clients after
     ///   `call failed: `, e.g. `out of fuel`.
-    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil,
+    public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: (any CallSession)? = nil,
                      control: CallControl? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
         let control = control ?? limits.timeLimit.map { CallControl(timeLimit: $0) }
@@ -152,7 +152,7 @@ public final class Component: Sendable {
     /// Calls an export in a newly instantiated instance that is never reused: the behaviour
     /// `call` keeps exactly, at the cost of an instantiation. For benchmarks and tests.
     @_spi(Benchmark)
-    public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> [ComponentValue] {
+    public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: (any CallSession)? = nil) throws -> [ComponentValue] {
         let lifted = try checkedExport(name, arguments)
         return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
                        reuse: nil, control: nil)
@@ -160,7 +160,7 @@ public final class Component: Sendable {
 
     /// A new instance under `limits`; instantiation failures (e.g. a start function out of
     /// fuel, an initial memory over the cap) are mapped like call failures.
-    private func makeInstance(limits: ExecutionLimits, session: AnyObject?, control: CallControl?) throws -> ComponentInstance {
+    private func makeInstance(limits: ExecutionLimits, session: (any CallSession)?, control: CallControl?) throws -> ComponentInstance {
         let limiter = MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
         do {
             return try ComponentInstance(plan: plan, engine: engine, limits: limits, limiter: limiter, session: session,
@@ -198,7 +198,7 @@ public final class Component: Sendable {
     /// Instantiates the component once for several calls that share guest state (memory,
     /// globals, handle table), e.g. to construct an exported resource and then call its
     /// methods. Fuel and memory limits cover all calls of the session together.
-    public func instantiate(limits: ExecutionLimits = .default, session: AnyObject? = nil) throws -> ComponentSession {
+    public func instantiate(limits: ExecutionLimits = .default, session: (any CallSession)? = nil) throws -> ComponentSession {
         ComponentSession(component: self, instance: try makeInstance(limits: limits, session: session, control: nil))
     }
 

@@ -6,9 +6,10 @@ import WasmKit
 /// is passed to every host function that call reaches. It is used from the calling thread
 /// only; do not keep it after the host function returns (it is detached when the call ends).
 public final class HostCallContext {
-    /// The object the caller passed to `Component.call(_:_:limits:session:)`, for per-call host
-    /// state such as open files, streams or an output buffer.
-    public let session: AnyObject?
+    /// The session the caller passed to `Component.call(_:_:limits:session:control:)`, for
+    /// per-call host state such as open files, streams or an output buffer. Host functions get
+    /// it typed through `HostFunction(session:missing:_:)`.
+    public let session: (any CallSession)?
 
     /// The instance this call runs in. Weak: the instance owns the context, not the reverse.
     weak var instance: ComponentInstance?
@@ -19,12 +20,12 @@ public final class HostCallContext {
 
     /// A context outside any instance (fuel and handle queries answer nil / empty, charges are
     /// free): for calling host functions directly, e.g. in unit tests of a host interface.
-    public init(session: AnyObject? = nil) {
+    public init(session: (any CallSession)? = nil) {
         self.session = session
         self.control = nil
     }
 
-    init(session: AnyObject?, control: CallControl?) {
+    init(session: (any CallSession)?, control: CallControl?) {
         self.session = session
         self.control = control
     }

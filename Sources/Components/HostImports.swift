@@ -49,7 +49,7 @@ public struct HostFunction: Sendable {
 
     /// Calls the function outside any component (a detached context with `session`): for
     /// testing host implementations directly.
-    public func invoke(_ arguments: [ComponentValue], session: AnyObject? = nil) throws -> [ComponentValue] {
+    public func invoke(_ arguments: [ComponentValue], session: (any CallSession)? = nil) throws -> [ComponentValue] {
         try body(HostCallContext(session: session), arguments)
     }
 }

@@ -24,16 +24,17 @@ public final class CallExecutor: Sendable {
         requests.start()
     }
 
-    /// Runs a checked call in its app's turn (the one way calls are submitted, whatever
-    /// transport they came by) and turns its response into what the transport writes with
+    /// Runs a prepared call through `runtime` in its app's turn (the one way calls are
+    /// submitted, whatever transport they came by), under the time limit and inline eligibility
+    /// `AppRuntime.prepare` gave it, and turns its response into what the transport writes with
     /// `answer`, on the call thread (results can be megabytes to encode). The future completes on
     /// `eventLoop` and never fails: a call the server stopped before it ran is answered
     /// `call failed: stopped: <reason>`.
-    func runCall<T: Sendable>(_ call: PreparedCall, on eventLoop: EventLoop,
+    func runCall<T: Sendable>(_ call: AppCall, in runtime: AppRuntime, on eventLoop: EventLoop,
                               answer: @escaping @Sendable (ManagementResponse) -> T) -> EventLoopFuture<T> {
-        calls.submit(app: call.app.name, function: call.function.name, fuel: call.app.limits.fuel,
-                     timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
-            answer(call.run(control: control))
+        calls.submit(app: call.app.name, function: call.function.name, mayRunInline: call.limits.mayRunInline,
+                     timeLimit: call.limits.timeLimit, on: eventLoop) { control in
+            answer(runtime.run(call, control: control))
         }
         .recover { error in answer(.error("call failed: stopped: \(error)")) }
     }
@@ -42,10 +43,11 @@ public final class CallExecutor: Sendable {
     /// scheduler lets it run inline now, and returns what `answer` makes of its response; nil,
     /// without running it, when it must be submitted with `runCall`. Saves the futures of
     /// `runCall` for the calls that never wait.
-    func runCallInline<T>(_ call: PreparedCall, on eventLoop: EventLoop, answer: (ManagementResponse) -> T) -> T? {
-        calls.runInline(app: call.app.name, function: call.function.name, fuel: call.app.limits.fuel,
-                        timeLimit: call.app.limits.timeLimit, on: eventLoop) { control in
-            answer(call.run(control: control))
+    func runCallInline<T>(_ call: AppCall, in runtime: AppRuntime, on eventLoop: EventLoop,
+                          answer: (ManagementResponse) -> T) -> T? {
+        calls.runInline(app: call.app.name, function: call.function.name, mayRunInline: call.limits.mayRunInline,
+                        timeLimit: call.limits.timeLimit, on: eventLoop) { control in
+            answer(runtime.run(call, control: control))
         }
     }
 

@@ -71,8 +71,10 @@ extension Dispatcher {
                 }
                 return document
             }
-            if let document = executor.runCallInline(prepared, on: eventLoop, answer: limited) { return .ready(document) }
-            return .later(executor.runCall(prepared, on: eventLoop, answer: limited).recover { error in Self.shuttingDownDocument(error) })
+            let runtime = service.runtime
+            if let document = executor.runCallInline(prepared, in: runtime, on: eventLoop, answer: limited) { return .ready(document) }
+            return .later(executor.runCall(prepared, in: runtime, on: eventLoop, answer: limited)
+                .recover { error in Self.shuttingDownDocument(error) })
         }
     }
 

@@ -21,10 +21,10 @@ public final class Dispatcher: Sendable {
 
     /// Creates a dispatcher over a registry; `executor` provides the threads, `uploads` keeps
     /// the streamed loads in progress.
-    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, host: AppHost,
+    init(configuration: ServerConfiguration, registry: AppRegistry, executor: CallExecutor, runtime: AppRuntime,
          uploads: UploadStore, authorization: ManagementAuthorization, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
-        self.service = ManagementService(registry: registry, configuration: configuration, host: host, uploads: uploads,
+        self.service = ManagementService(registry: registry, configuration: configuration, runtime: runtime, uploads: uploads,
                                          authorization: authorization, metrics: metrics)
         self.executor = executor
         self.authorization = authorization
@@ -65,20 +65,22 @@ public final class Dispatcher: Sendable {
             return .ready(result)
         case .call(let prepared, let reply):
             let answer = framing(reply)
-            if let result = executor.runCallInline(prepared, on: eventLoop, answer: answer) { return .ready(result) }
-            return .later(shuttingDownAnswer(executor.runCall(prepared, on: eventLoop, answer: answer)))
+            let runtime = service.runtime
+            if let result = executor.runCallInline(prepared, in: runtime, on: eventLoop, answer: answer) { return .ready(result) }
+            return .later(shuttingDownAnswer(executor.runCall(prepared, in: runtime, on: eventLoop, answer: answer)))
         }
     }
 
     /// The rest of a request whose first step ran on a request thread.
     private func continued(_ first: EventLoopFuture<FirstStep>, on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
         let executor = self.executor
+        let runtime = service.runtime
         return shuttingDownAnswer(first.flatMap { [self] step -> EventLoopFuture<DispatchResult> in
             switch step {
             case .done(let result):
                 return eventLoop.makeSucceededFuture(result)
             case .call(let prepared, let reply):
-                return executor.runCall(prepared, on: eventLoop, answer: framing(reply))
+                return executor.runCall(prepared, in: runtime, on: eventLoop, answer: framing(reply))
             }
         })
     }
@@ -101,7 +103,7 @@ public final class Dispatcher: Sendable {
 
     private enum FirstStep: Sendable {
         case done(DispatchResult)
-        case call(PreparedCall, ReplyForm)
+        case call(AppCall, ReplyForm)
     }
 
     /// How the answer to a `Data` request is written: bytes as the request wrote them, and

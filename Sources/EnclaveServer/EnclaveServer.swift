@@ -94,7 +94,7 @@ public final class EnclaveServer: Sendable {
             await shutdown()
             throw error
         }
-        let host = AppHost(configuration, metrics: metrics)
+        let runtime = AppRuntime(configuration, metrics: metrics)
         // Open the sealed store and restore its apps before binding, so the first client
         // already sees them; an unusable data directory fails the start with its reason.
         do {
@@ -113,7 +113,7 @@ public final class EnclaveServer: Sendable {
                 ServerStoreOpener.close(store)  // not attached yet, so shutdown would not close it
                 throw error
             }
-            let restorer = AppRestorer(configuration: configuration, host: host)
+            let restorer = AppRestorer(configuration: configuration, runtime: runtime)
             try registry.attach(store, ledger: ledger, crashed: crashed, restoring: restorer)
             try await cluster?.startServices(registry: registry, restorer: restorer, versions: versions)
         } catch {
@@ -123,7 +123,7 @@ public final class EnclaveServer: Sendable {
         MemoryTuning.apply()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let executor = CallExecutor(callLimits: configuration.callSchedulingLimits)
-        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, host: host,
+        let dispatcher = Dispatcher(configuration: configuration, registry: registry, executor: executor, runtime: runtime,
                                     uploads: uploads, authorization: authorization, metrics: metrics)
         let sweeper = MemorySweeper(uploads: uploads, budget: requestBudget)
         let sweeperTask = group.next().scheduleRepeatedTask(initialDelay: MemorySweeper.interval, delay: MemorySweeper.interval) { _ in

@@ -155,8 +155,7 @@ extension ManagementService {
     func parseComponent(_ bytes: [UInt8], app name: String, kv: SealedKV?, sdk: EnclaveApp?,
                         limits: AppLimits) -> Result<Component, ManagementError> {
         do {
-            return .success(try host.load(bytes, app: name, kv: kv, sdk: sdk,
-                                          options: configuration.loadOptions(for: limits), log: configuration.log))
+            return .success(try runtime.load(bytes, app: name, kv: kv, sdk: sdk, options: configuration.loadOptions(for: limits)))
         } catch let error as ComponentError {
             return .failure(ManagementError("invalid component: \(error.description)"))
         } catch {

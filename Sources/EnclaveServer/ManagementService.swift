@@ -8,45 +8,43 @@ import SealedStore
 /// Answers the management messages of docs/protocol.md §3 against the registry.
 ///
 /// Everything here may block (component validation, argument conversion), so it runs on the
-/// executor's threads; a `wasm_call` is split in two: `prepareCall` (cheap checks, on a request
-/// thread) and `PreparedCall.run` (the call itself, on a call thread).
+/// executor's threads; a `wasm_call` is split in two: `prepareCall` (cheap checks, then
+/// `AppRuntime.prepare`) and `AppRuntime.run` (the call itself, on a call thread).
 struct ManagementService: Sendable {
     let registry: AppRegistry
     let configuration: ServerConfiguration
-    /// The imports apps are linked against; built once per server.
-    let host: AppHost
+    /// Loads components and prepares and runs calls; built once per server.
+    let runtime: AppRuntime
     /// Streamed loads in progress (`wasm_load_begin` … `wasm_load_commit`).
     let uploads: UploadService
     /// Who may load, replace and unload.
     let authorization: ManagementAuthorization
     /// Where loads and calls are counted.
     let metrics: ServerMetrics
-    /// Where load, replace, unload and call outcomes are logged.
+    /// Where load, replace, unload and refused calls are logged.
     let logger: Logger
-    /// Where guests' stdout/stderr lines go (made once: a call must not allocate one).
-    let guestOutput: @Sendable (String) -> Void
 
-    /// A service over `registry`; `host` defaults to the one `configuration` describes,
+    /// A service over `registry`; `runtime` defaults to the one `configuration` describes
+    /// (counting calls in `metrics`),
     /// `uploads` to an empty store with the configuration's limits, `authorization` to open
     /// management.
-    init(registry: AppRegistry, configuration: ServerConfiguration, host: AppHost? = nil, uploads: UploadStore? = nil,
+    init(registry: AppRegistry, configuration: ServerConfiguration, runtime: AppRuntime? = nil, uploads: UploadStore? = nil,
          authorization: ManagementAuthorization = ManagementAuthorization(operators: OperatorCredentials()),
          metrics: ServerMetrics = ServerMetrics()) {
         self.registry = registry
         self.configuration = configuration
-        self.host = host ?? AppHost(configuration)
+        self.runtime = runtime ?? AppRuntime(configuration, metrics: metrics)
         self.uploads = UploadService(store: uploads ?? UploadStore(limits: configuration.uploadLimits), registry: registry,
                                      configuration: configuration)
         self.authorization = authorization
         self.metrics = metrics
         self.logger = configuration.logger
-        self.guestOutput = configuration.log
     }
 
     /// What a management message turns into: a finished response, or a call still to run.
     enum Step: Sendable {
         case respond(ManagementResponse)
-        case call(PreparedCall)
+        case call(AppCall)
     }
 
     /// Handles a decoded message up to the point where a call must execute, after deciding
@@ -139,19 +137,9 @@ struct ManagementService: Sendable {
         }())
     }
 
-    /// A checked call, with where it is logged and counted.
-    private func prepared(_ app: LoadedApp, _ function: ExportedFunction, _ arguments: [ComponentValue],
-                          origin: RequestOrigin) -> PreparedCall {
-        var call = PreparedCall(app: app, function: function, arguments: arguments, log: guestOutput,
-                                resultMemoryLimit: configuration.maxResultMemoryBytes, metrics: metrics)
-        call.logger = logger
-        call.origin = origin
-        return call
-    }
-
     /// `wasm_call` up to execution: finds the app and export, checks the caller's `app_auth`,
     /// converts the typed arguments.
-    func prepareCall(_ request: CallRequest, origin: RequestOrigin = .none) -> Result<PreparedCall, ManagementError> {
+    func prepareCall(_ request: CallRequest, origin: RequestOrigin = .none) -> Result<AppCall, ManagementError> {
         let app: LoadedApp, function: ExportedFunction
         switch findExport(app: request.app, function: request.function) {
         case .success(let found): (app, function) = found
@@ -162,7 +150,7 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(prepared(app, function, arguments, origin: origin))
+            return .success(runtime.prepare(app, function, arguments, origin: origin))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -190,7 +178,7 @@ struct ManagementService: Sendable {
 
     /// `connect_call` up to execution: the same app and export checks as `wasm_call`, then the
     /// named parameters typed from the signature.
-    func prepareConnectCall(_ request: ConnectCallRequest, origin: RequestOrigin = .none) -> Result<PreparedCall, ManagementError> {
+    func prepareConnectCall(_ request: ConnectCallRequest, origin: RequestOrigin = .none) -> Result<AppCall, ManagementError> {
         let app: LoadedApp, function: ExportedFunction
         switch findExport(app: request.app, function: request.function) {
         case .success(let found): (app, function) = found
@@ -202,7 +190,7 @@ struct ManagementService: Sendable {
         }
         do throws(TypedValueError) {
             let arguments = try NamedArguments.decode(request.body, for: function)
-            return .success(prepared(app, function, arguments, origin: origin))
+            return .success(runtime.prepare(app, function, arguments, origin: origin))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
@@ -236,52 +224,5 @@ struct ManagementService: Sendable {
         }
         return "call failed: app '\(app.name)' is stored but not served: it failed to load when the server started "
             + "(\(app.reason)); wasm_unload it"
-    }
-}
-
-/// A call whose app, export and arguments have been checked; `run` executes it (blocking).
-struct PreparedCall: Sendable {
-    let app: LoadedApp
-    let function: ExportedFunction
-    let arguments: [ComponentValue]
-    /// Where the guest's stdout/stderr lines go, tagged with the app's name.
-    let log: @Sendable (String) -> Void
-    /// The host memory the results' typed JSON may take (see `ResultFootprint`).
-    var resultMemoryLimit = Int.max
-    /// Where the call is counted and timed.
-    var metrics: ServerMetrics?
-    /// Where the call's outcome is logged (nil: nowhere).
-    var logger: Logger?
-    /// The connection and request the call came from, for its log line.
-    var origin = RequestOrigin.none
-
-    /// Calls the export in a fresh instance and converts the results to typed JSON; `control`
-    /// carries its time limit and lets the server stop it.
-    /// Never throws: every failure is a `call failed: <reason>` response.
-    func run(control: CallControl? = nil) -> ManagementResponse {
-        let started = ContinuousClock.now
-        let (response, failure) = execute(control: control)
-        let elapsed = ContinuousClock.now - started
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        let fuel = CallOutcome.fuelUsed(limit: app.limits.fuel, left: control?.fuelLeft, failure: failure)
-        metrics?.call(app: app.name, nanoseconds: nanoseconds, error: failure, fuel: fuel)
-        if let logger {
-            CallOutcome(app: app.name, function: function.name, origin: origin, nanoseconds: nanoseconds, fuel: fuel,
-                        failure: failure).log(response, to: logger)
-        }
-        return response
-    }
-
-    /// The response, and the kind of failure when the call failed (by the error's type).
-    private func execute(control: CallControl?) -> (ManagementResponse, CallErrorKind?) {
-        do {
-            let results = try AppHost.call(app, function, arguments, control: control, log: log)
-            if let refusal = ResultFootprint.refusal(results, limit: resultMemoryLimit) { return (.error(refusal), .resultLimit) }
-            return (.ok(returns: TypedValueCodec.encodeResults(results, for: function)), nil)
-        } catch let error as ComponentError {
-            return (.error("call failed: \(error.description)"), CallErrorKind(error))
-        } catch {
-            return (.error("call failed: \(error)"), .host)
-        }
     }
 }

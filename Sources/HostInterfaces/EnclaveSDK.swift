@@ -29,8 +29,9 @@ public enum EnclaveSDK {
     public static func register(into imports: inout HostImports) {
         for interface in interfaces {
             for (name, function) in interface.functions {
-                imports.define(instance: interface.name, function: name, HostFunction { context, arguments in
-                    try WASIHost.run { try function(WASIHost.session(of: context), arguments) }
+                imports.define(instance: interface.name, function: name, HostFunction(session: WASISession.self, missing: WASIHost.noSession) {
+                    session, _, arguments in
+                    try WASIHost.run { try function(session, arguments) }
                 })
             }
         }

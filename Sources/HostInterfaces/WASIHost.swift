@@ -3,7 +3,8 @@ import Components
 /// The WASI 0.2 host of wit/ and docs/sdk.md: registers every interface we provide into a `HostImports`.
 ///
 /// Per-call state lives in a `WASISession` that the server creates for each call and passes as
-/// `Component.call(…, session:)`; every host function finds it in `HostCallContext.session`.
+/// `Component.call(…, session:)`; every host function receives it typed
+/// (`HostFunction(session:missing:_:)`).
 /// After the call the server must call `session.finish()` (it persists dirty files and flushes
 /// output for handles the guest still held: the component layer does not run destructors then).
 public enum WASIHost {
@@ -24,17 +25,18 @@ public enum WASIHost {
         for interface in interfaces {
             for (name, function) in interface.functions {
                 let streams = interface.name == StreamsInterface.interface.name
-                imports.define(instance: interface.name, function: name, HostFunction { context, arguments in
+                imports.define(instance: interface.name, function: name, HostFunction(session: WASISession.self, missing: noSession) {
+                    session, context, arguments in
                     // Work the values do not show is charged before it is done.
                     if streams, let bytes = StreamsInterface.unseenWork(of: name, arguments) {
                         try context.chargeHostWork(bytes: bytes)
                     }
-                    return try run { try function(session(of: context), arguments) }
+                    return try run { try function(session, arguments) }
                 })
             }
             for (resource, destructor) in interface.resources {
-                imports.define(instance: interface.name, resource: resource) { context, rep in
-                    try run { try destructor(session(of: context), rep) }
+                imports.define(instance: interface.name, resource: resource, session: WASISession.self, missing: noSession) { session, rep in
+                    try run { try destructor(session, rep) }
                 }
             }
         }
@@ -47,14 +49,9 @@ public enum WASIHost {
         return imports
     }
 
-    /// The call's `WASISession`. Without one (a host that called or instantiated the component
-    /// with no session) the call traps with a clear reason.
-    static func session(of context: HostCallContext) throws -> WASISession {
-        guard let session = context.session as? WASISession else {
-            throw ComponentError.trap("wasi: no WASI session was given to this call or instantiation")
-        }
-        return session
-    }
+    /// The trap of a call (or instantiation) that reaches a WASI or SDK function without a
+    /// `WASISession` (a host that called or instantiated the component with none).
+    static let noSession = ComponentError.trap("wasi: no WASI session was given to this call or instantiation")
 
     /// Turns host faults into traps whose reason the client sees; `ComponentError`s pass.
     static func run<T>(_ body: () throws -> T) throws -> T {

@@ -1,3 +1,4 @@
+import Components
 import SealedStore
 
 /// The per-call state of the WASI host (the object the server passes as the call's session):
@@ -8,7 +9,7 @@ import SealedStore
 /// compiler refuses to share it between threads). Call
 /// `finish()` when the call ends, whether it succeeded or trapped: it writes back dirty files
 /// (a write the guest made is visible, as after a crashed POSIX process) and flushes output.
-public final class WASISession {
+public final class WASISession: CallSession {
     /// Caps for one call.
     public struct Configuration: Sendable {
         /// Filesystem caps.

@@ -2,7 +2,7 @@ import XCTest
 @testable import Components
 
 /// Per-call host state for the `resources` fixture, reached through `HostCallContext.session`.
-final class CounterHostState {
+final class CounterHostState: CallSession {
     var counters: [UInt32: UInt32] = [:]
     var nextRep: UInt32 = 100
     /// Destructor calls and consumptions, in order.
@@ -25,10 +25,8 @@ final class CounterHostState {
 final class ResourceTests: XCTestCase {
     static let host = "test:resources/host"
 
-    static func state(_ context: HostCallContext) throws -> CounterHostState {
-        guard let state = context.session as? CounterHostState else { throw ComponentError.trap("no session") }
-        return state
-    }
+    /// What a call given no `CounterHostState` fails with.
+    static let noSession = ComponentError.trap("no session")
 
     static func value(_ state: CounterHostState, _ argument: ComponentValue?) throws -> UInt32 {
         guard case .handle(let rep) = argument, let value = state.counters[rep] else {
@@ -39,16 +37,17 @@ final class ResourceTests: XCTestCase {
 
     static func imports() -> HostImports {
         var imports = HostImports()
-        imports.define(instance: host, resource: "counter") { context, rep in
-            let state = try state(context)
+        imports.define(instance: host, resource: "counter", session: CounterHostState.self, missing: noSession) { state, rep in
             state.events.append("drop counter \(rep)")
             state.counters[rep] = nil
         }
-        imports.define(instance: host, resource: "token") { context, rep in
-            try state(context).events.append("drop token \(rep)")
+        imports.define(instance: host, resource: "token", session: CounterHostState.self, missing: noSession) { state, rep in
+            state.events.append("drop token \(rep)")
         }
         func define(_ name: String, _ body: @escaping @Sendable (CounterHostState, [ComponentValue]) throws -> [ComponentValue]) {
-            imports.define(instance: host, function: name, HostFunction { context, arguments in try body(try state(context), arguments) })
+            imports.define(instance: host, function: name, HostFunction(session: CounterHostState.self, missing: noSession) { state, _, arguments in
+                try body(state, arguments)
+            })
         }
         define("[constructor]counter") { state, arguments in
             guard case .u32(let start) = arguments.first else { throw ComponentError.trap("bad start") }
@@ -135,7 +134,12 @@ final class ResourceTests: XCTestCase {
         XCTAssertEqual(try component.call("tag", [], session: CounterHostState(tag: 11)), [.u32(11)])
         XCTAssertEqual(try component.call("tag", [], session: CounterHostState(tag: 12)), [.u32(12)])
         XCTAssertThrowsComponentError(.trap("no session"), try component.call("tag", []))
+        // Another host's session is not this host's: its functions fail as with none.
+        XCTAssertThrowsComponentError(.trap("no session"), try component.call("tag", [], session: OtherHostState()))
     }
+
+    /// Per-call state of some other host.
+    final class OtherHostState: CallSession {}
 
     func testExportedResourceTypesAreNamed() throws {
         let component = try Self.component()

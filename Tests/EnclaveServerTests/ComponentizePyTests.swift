@@ -29,7 +29,7 @@ final class ComponentizePyTests: XCTestCase {
         let response: ManagementResponse
         switch service.handle(request) {
         case .respond(let answer): response = answer
-        case .call(let prepared): response = prepared.run()
+        case .call(let prepared): response = service.runtime.run(prepared)
         }
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.encoded())) as? [String: Any])
     }

@@ -26,16 +26,18 @@ final class ConformanceSuiteTests: XCTestCase {
         for interface in WASIHost.interfaces {
             for (name, function) in interface.functions {
                 let full = "\(interface.name)#\(name)"
-                imports.define(instance: interface.name, function: name, HostFunction { context, arguments in
+                imports.define(instance: interface.name, function: name, HostFunction(session: WASISession.self, missing: WASIHost.noSession) {
+                    session, _, arguments in
                     log.record(full)
-                    return try WASIHost.run { try function(WASIHost.session(of: context), arguments) }
+                    return try WASIHost.run { try function(session, arguments) }
                 })
             }
             for (resource, destructor) in interface.resources {
                 let full = "\(interface.name)#[resource-drop]\(resource)"
-                imports.define(instance: interface.name, resource: resource) { context, rep in
+                imports.define(instance: interface.name, resource: resource, session: WASISession.self, missing: WASIHost.noSession) {
+                    session, rep in
                     log.record(full)
-                    try WASIHost.run { try destructor(WASIHost.session(of: context), rep) }
+                    try WASIHost.run { try destructor(session, rep) }
                 }
             }
         }

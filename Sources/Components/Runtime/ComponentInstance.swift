@@ -38,7 +38,7 @@ final class ComponentInstance {
 
     /// Instantiates the plan; start functions run under `limits`, and `control` (if any) may
     /// stop them (the store is attached to it before any guest code runs; the caller detaches).
-    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: AnyObject? = nil,
+    init(plan: LinkPlan, engine: Engine, limits: ExecutionLimits, limiter: MemoryCapLimiter? = nil, session: (any CallSession)? = nil,
          control: CallControl? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
@@ -73,7 +73,7 @@ final class ComponentInstance {
 
     /// Gives a reused instance a new per-call context (carrying `session` and `control`) and
     /// fresh canonical-ABI state, as a fresh instance would have.
-    func beginCall(session: AnyObject?, control: CallControl?) {
+    func beginCall(session: (any CallSession)?, control: CallControl?) {
         resetStates()
         currentInstance = 0
         context = HostCallContext(session: session, control: control)

@@ -61,7 +61,7 @@ final class WarmInstance: @unchecked Sendable {
     /// `session` and `control`, an empty handle table. Returns false when a fresh instance would behave
     /// differently under these limits (instantiation would run out of fuel, or the memory cap
     /// would refuse or allow something it did not at instantiation); the caller then drops it.
-    func prepare(limits: ExecutionLimits, session: AnyObject?, control: CallControl?) -> Bool {
+    func prepare(limits: ExecutionLimits, session: (any CallSession)?, control: CallControl?) -> Bool {
         guard limits.fuel >= startupFuel else { return false }
         if limits.maxMemoryBytes != startupCap {
             guard !startupRefused, max(snapshot.largestMemoryBytes, instance.limiter.trackedBytes) <= limits.maxMemoryBytes else { return false }

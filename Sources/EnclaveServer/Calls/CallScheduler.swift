@@ -67,10 +67,12 @@ final class CallScheduler: Sendable {
     /// Queues a call of `function` of `app`; once granted a slot, `body` runs on a call thread
     /// (or inline, see the type's documentation) with a new `CallControl` of `timeLimit` (its
     /// clock starts then). The future completes on `eventLoop` with `body`'s value, or fails with
-    /// `CallSchedulerError.stopped` if the server stops first. `fuel`: the most the call may burn.
-    func submit<T: Sendable>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
+    /// `CallSchedulerError.stopped` if the server stops first. `mayRunInline`: whether the call's
+    /// limits allow the inline path at all (`CallLimits.mayRunInline`).
+    func submit<T: Sendable>(app: String, function: String, mayRunInline: Bool, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
-        if let value = runInline(app: app, function: function, fuel: fuel, timeLimit: timeLimit, on: eventLoop, body) {
+        if let value = runInline(app: app, function: function, mayRunInline: mayRunInline, timeLimit: timeLimit,
+                                 on: eventLoop, body) {
             return eventLoop.makeSucceededFuture(value)
         }
         let export = InlineCallHistory.Export(app: app, function: function)
@@ -79,7 +81,7 @@ final class CallScheduler: Sendable {
             start: { [self] in
                 // A call that waited its turn runs on its loop too when its export may: under
                 // load the queue rarely empties, and each call would otherwise hop twice.
-                if fuel <= InlineCallHistory.maxInlineFuel, state.withLock({ $0.inlineHistory.mayInline(export) }) {
+                if mayRunInline, state.withLock({ $0.inlineHistory.mayInline(export) }) {
                     eventLoop.execute {
                         promise.succeed(self.run(export, inline: true, timeLimit: timeLimit, body))
                     }
@@ -108,10 +110,11 @@ final class CallScheduler: Sendable {
     /// Runs a call of `function` of `app` right here, on `eventLoop`, when it may run inline now
     /// (the caller runs on that loop, the export's record allows it and the queue would grant a
     /// slot at once), and returns `body`'s value; nil, without running it: `submit` it instead.
-    func runInline<T>(app: String, function: String, fuel: UInt64, timeLimit: Duration?, on eventLoop: EventLoop,
+    /// `mayRunInline`: whether the call's limits allow the inline path at all (`CallLimits.mayRunInline`).
+    func runInline<T>(app: String, function: String, mayRunInline: Bool, timeLimit: Duration?, on eventLoop: EventLoop,
                       _ body: (CallControl) -> T) -> T? {
         let export = InlineCallHistory.Export(app: app, function: function)
-        guard eventLoop.inEventLoop, fuel <= InlineCallHistory.maxInlineFuel, claimInline(export) else { return nil }
+        guard eventLoop.inEventLoop, mayRunInline, claimInline(export) else { return nil }
         return run(export, inline: true, timeLimit: timeLimit, body)
     }
 

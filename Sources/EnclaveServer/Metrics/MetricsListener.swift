@@ -24,6 +24,7 @@ enum MetricsListener {
         limits.maxHeaderFieldSize = maxHeadBytes
         limits.maxHeaderListSize = maxHeadBytes
         limits.maxHeaderFieldCount = 64
+        let decoderLimits = limits  // a constant, so the channel initialiser can capture it
         let open = Locked(0)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,7 +41,7 @@ enum MetricsListener {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)))
                     try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(metrics: metrics, refresh: refresh))
                 }
             }

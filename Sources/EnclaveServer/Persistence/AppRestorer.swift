@@ -40,12 +40,12 @@ public struct SkippedApp: Sendable, Equatable {
 /// over what may be a bug in this build. Unloading it by name removes it for good.
 struct AppRestorer {
     let configuration: ServerConfiguration
-    let host: AppHost
+    let runtime: AppRuntime
 
-    /// A restorer linking apps against `host` (by default the one `configuration` describes).
-    init(configuration: ServerConfiguration, host: AppHost? = nil) {
+    /// A restorer loading apps through `runtime` (by default the one `configuration` describes).
+    init(configuration: ServerConfiguration, runtime: AppRuntime? = nil) {
         self.configuration = configuration
-        self.host = host ?? AppHost(configuration)
+        self.runtime = runtime ?? AppRuntime(configuration)
     }
 
     /// The apps to serve again, and the ones that could not be.
@@ -138,8 +138,8 @@ struct AppRestorer {
     private func restore(_ record: AppRecord, store: SealedStore, registry: AppRegistry, ledger: InFlightLedger?) throws -> LoadedApp {
         let kv = try store.kv(for: record)
         let sdk = try registry.sdkApp(for: record, kv: kv, store: store)
-        let component = try host.load(record.code, app: record.name, kv: kv, sdk: sdk,
-                                      options: configuration.loadOptions(for: record.limits), log: configuration.log)
+        let component = try runtime.load(record.code, app: record.name, kv: kv, sdk: sdk,
+                                         options: configuration.loadOptions(for: record.limits))
         guard !component.exports.isEmpty else {
             throw RestoreError.noExports(record.name)
         }
