@@ -25,6 +25,10 @@ public enum HTTPWire {
     /// `POST /apps/<name>` with a raw `application/wasm` body: a load streamed into an upload.
     public static let appsPrefix = "/apps/"
 
+    /// A named-parameter call's token for an app loaded with `app_auth` (an extension; the
+    /// original's `app_auth` field in the body is read too).
+    public static let appAuthHeader = "x-app-auth"
+
     /// Request headers larger than this (all names and values together) are refused.
     public static let maxHeaderBytes = 16 * 1024
     /// Header fields per request.

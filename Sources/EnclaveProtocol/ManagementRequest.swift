@@ -238,11 +238,14 @@ public struct ConnectCallRequest: Hashable, Sendable {
     public var function: String
     /// The named parameters; `null` or absent means none.
     public var body: JSON
+    /// `app_auth`: the caller's token for an app loaded with one (the original's field).
+    public var appAuth: String?
 
-    public init(app: String, function: String, body: JSON) {
+    public init(app: String, function: String, body: JSON, appAuth: String? = nil) {
         self.app = app
         self.function = function
         self.body = body
+        self.appAuth = appAuth
     }
 
     init(_ json: JSON) throws(ManagementError) {
@@ -254,9 +257,12 @@ public struct ConnectCallRequest: Hashable, Sendable {
         case .object(let object)?: body = .object(object)
         default: throw fields.error("body", "expected a JSON object of named parameters")
         }
+        appAuth = try fields.optionalAppAuth()
     }
 
     func json() -> JSON {
-        .object(["app": .string(app), "function": .string(function), "body": body])
+        var object = JSONObject(["app": .string(app), "function": .string(function), "body": body])
+        if let appAuth { object.append("app_auth", .string(appAuth)) }
+        return .object(object)
     }
 }

@@ -184,8 +184,7 @@ struct ManagementService: Sendable {
         case .success(let found): (app, function) = found
         case .failure(let refusal): return .failure(refusal)
         }
-        // A named-parameter call carries no app_auth: an app loaded with one refuses it.
-        if let refusal = AppCallCredential.refusal(app: app, presented: nil) {
+        if let refusal = AppCallCredential.refusal(app: app, presented: request.appAuth) {
             return .failure(ManagementError(refusal))
         }
         do throws(TypedValueError) {

@@ -107,6 +107,17 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// An operator warning (something is unsafe or not served), through `logger` at `warning`, so
+    /// `--log-level warning` still shows it and JSON lines carry the level.
+    public func logWarning(_ message: String) {
+        logger.warning("\(message)")
+    }
+
+    /// An operator error (something the operator must act on), through `logger` at `error`.
+    public func logError(_ message: String) {
+        logger.error("\(message)")
+    }
+
     /// Creates a configuration; every default matches docs/protocol.md §1–2 and §5.
     public init(
         host: String = "127.0.0.1",

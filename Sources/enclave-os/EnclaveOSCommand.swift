@@ -194,7 +194,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
         do {
             try PortProbe.checkAvailable(host: host, port: port)
         } catch {
-            log("error: \(error)")
+            logger.error("\(error)")
             throw ExitCode.failure
         }
         let environmentToken = ProcessInfo.processInfo.environment["ENCLAVE_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -285,7 +285,7 @@ struct EnclaveOSCommand: AsyncParsableCommand {
             return egress
         } catch {
             if egressCABundle != nil { throw ValidationError("--egress-ca-bundle: \(error)") }
-            log("WARNING: egress disabled: \(error). Apps' https fetch calls will fail until a bundle is given with --egress-ca-bundle")
+            observability.makeLogger().warning("egress disabled: \(error). Apps' https fetch calls will fail until a bundle is given with --egress-ca-bundle")
             return nil
         }
     }

@@ -43,6 +43,7 @@ final class WireRoundTripTests: XCTestCase {
             .upload(.chunk(UploadChunk(upload: "u", offset: 0, bytes: [1, 2]))),
             .upload(.commit(upload: "u")), .upload(.abort(upload: "u")),
             .connectCall(ConnectCallRequest(app: "a", function: "add", body: .object(["a": .int(2), "b": .int(40)]))),
+            .connectCall(ConnectCallRequest(app: "a", function: "add", body: .object([:]), appAuth: "caller-token")),
             .mcpTools(app: "a"), .mcpTools(app: ""),
         ]
         for request in requests {

@@ -107,6 +107,35 @@ final class HTTPRoutesTests: XCTestCase {
         await http.close()
     }
 
+    func testAnAppLoadedWithAppAuthAnswersNamedParameterCallsOnlyWithItsToken() async throws {
+        let http = try await client()
+        let bytes = try GuestFiles.bytes("Guests/test-guest/test-guest.wasm")
+        let loaded = try await http.post("/data", #"{"wasm_load":{"name":"private","bytes":"\#(Data(bytes).base64EncodedString())","app_auth":"callers-secret"}}"#)
+        XCTAssertEqual(loaded.json?["status"]?.stringValue, "loaded", loaded.text)
+        let anonymous = try await http.post("/rpc/private/add", #"{"a":1,"b":1}"#)
+        XCTAssertTrue(anonymous.json?["message"]?.stringValue?.hasPrefix(
+            "unauthorized: app 'private' answers only callers that present its app_auth token") ?? false, anonymous.text)
+        let wrong = try await http.post("/rpc/private/add", #"{"a":1,"b":1}"#, headers: [("X-App-Auth", "guess")])
+        XCTAssertEqual(wrong.json?["message"]?.stringValue, "unauthorized: app_auth is not valid for app 'private'", wrong.text)
+        let header = try await http.post("/rpc/private/add", #"{"a":1,"b":1}"#, headers: [("X-App-Auth", "callers-secret")])
+        XCTAssertEqual(header.text, #"{"status":"ok","returns":[{"type":"u32","value":2}]}"#)
+        // The original's clients put the token in the body beside the parameters.
+        let inBody = try await http.post("/rpc/private/add", #"{"a":1,"b":2,"app_auth":"callers-secret"}"#)
+        XCTAssertEqual(inBody.text, #"{"status":"ok","returns":[{"type":"u32","value":3}]}"#)
+        let oversized = try await http.post("/rpc/private/add", "{}", headers: [("X-App-Auth", String(repeating: "x", count: ManagementEnvelope.maxCredentialBytes + 1))])
+        XCTAssertEqual(oversized.status, 400)
+        XCTAssertEqual(oversized.json?["error"]?.stringValue, "app_auth: longer than \(ManagementEnvelope.maxCredentialBytes) bytes")
+        // connect_call as a management message carries the original's app_auth field.
+        let connect = try await http.post("/data", #"{"connect_call":{"app":"private","function":"add","body":{"a":2,"b":2},"app_auth":"callers-secret"}}"#)
+        XCTAssertEqual(connect.text, #"{"status":"ok","returns":[{"type":"u32","value":4}]}"#)
+        let connectAnonymous = try await http.post("/data", #"{"connect_call":{"app":"private","function":"add","body":{"a":2,"b":2}}}"#)
+        XCTAssertTrue(connectAnonymous.json?["message"]?.stringValue?.hasPrefix("unauthorized: ") ?? false, connectAnonymous.text)
+        // The MCP shim reads the same header.
+        let shim = try await http.post("/api/v1/mcp/tools/add", #"{"a":20,"b":22}"#, headers: [("X-App-Auth", "callers-secret")])
+        XCTAssertEqual(shim.text, "42")
+        await http.close()
+    }
+
     func testSchemaInTheOriginalsShape() async throws {
         let http = try await client()
         try await loadTestGuest(http)

@@ -143,8 +143,19 @@ final class OperatorAuthorizationTests: XCTestCase {
             $0.operatorToken = nil
             $0.insecureOpenManagement = true
         }
-        XCTAssertTrue(insecure.log.all.contains { $0.hasPrefix("WARNING: INSECURE OPEN MANAGEMENT on 0.0.0.0") }, "\(insecure.log.all)")
+        XCTAssertTrue(insecure.log.all.contains { $0.hasPrefix("warning: INSECURE OPEN MANAGEMENT on 0.0.0.0") }, "\(insecure.log.all)")
         await insecure.stop()
+        // An operator who keeps only warnings and errors still sees the banner, and nothing at info.
+        let quiet = LogCapture()
+        let warningsOnly = try await ServerHarness.start {
+            $0.host = "0.0.0.0"
+            $0.operatorToken = nil
+            $0.insecureOpenManagement = true
+            $0.logger = ForwardingLogHandler.logger(label: "test", logLevel: .warning) { quiet.append($0) }
+        }
+        await warningsOnly.stop()
+        XCTAssertTrue(quiet.all.contains { $0.hasPrefix("warning: INSECURE OPEN MANAGEMENT on 0.0.0.0") }, "\(quiet.all)")
+        XCTAssertTrue(quiet.all.allSatisfy { $0.hasPrefix("warning: ") || $0.hasPrefix("error: ") }, "\(quiet.all)")
         let guarded = try await ServerHarness.start {
             $0.host = "0.0.0.0"
             $0.operatorToken = Self.token

@@ -70,7 +70,7 @@ final class PersistenceRestartTests: XCTestCase {
             let list = try await client.management(#"{"wasm_list":{}}"#)
             XCTAssertEqual(list["apps"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["good"])
             XCTAssertEqual(harness.server.registry.skippedAtStart.map(\.name), ["broken"])
-            XCTAssertTrue(harness.log.all.contains { $0.hasPrefix("ERROR: stored app 'broken'") && $0.contains("invalid component") },
+            XCTAssertTrue(harness.log.all.contains { $0.hasPrefix("error: stored app 'broken'") && $0.contains("invalid component") },
                           "\(harness.log.all)")
             // Still stored: its name is taken until it is unloaded.
             let again = try await PersistenceSupport.load("broken", on: client)

@@ -49,7 +49,7 @@ final class ClusterNode: Sendable {
         guard let directory = configuration.dataDirectory else {
             throw ClusterError.invalidOption("a cluster node needs a data directory (--data-dir) for its sealed copy of the cluster key")
         }
-        if let warning = try ServerDataDirectory.prepare(directory) { log("warning: \(warning)") }
+        if let warning = try ServerDataDirectory.prepare(directory) { configuration.logWarning(warning) }
         let lock: DataDirectoryLock
         let platform: SimulatedSealingKey
         do {
@@ -73,7 +73,7 @@ final class ClusterNode: Sendable {
                                         limits: ServerStoreOpener.storeLimits(configuration),
                                         quotaReport: ServerStoreOpener.quotaReport(configuration))
             log("storage: PostgreSQL \(cluster.store) (shared sealed store; it holds only ciphertext)")
-            for warning in backend.durabilityWarnings { log("WARNING: \(warning)") }
+            for warning in backend.durabilityWarnings { configuration.logWarning(warning) }
             log("sealing: \(key.kind); this node's copy is sealed in \(ClusterKeyFile.path(in: directory)) under its "
                 + (platform.isSimulated ? "SIMULATED platform key (a key file beside it: no protection against the host)" : "platform key"))
             return ClusterNode(store: store, backend: backend, key: key, cluster: cluster, configuration: configuration, directoryLock: lock)
@@ -152,7 +152,7 @@ final class ClusterNode: Sendable {
         let listener = ClusterKeyService(attestation: attestation, key: key, log: configuration.log)
         let port = try await listener.start(host: cluster.listenHost, port: cluster.listenPort)
         let sync = ClusterSync(backend: backend, store: store, registry: registry, restorer: restorer,
-                               interval: cluster.syncInterval, known: versions, log: configuration.log)
+                               interval: cluster.syncInterval, known: versions, logger: configuration.logger)
         services.withLock {
             $0.listener = listener
             $0.sync = sync

@@ -1,6 +1,7 @@
 import Attestation
 import Foundation
 import HostInterfaces
+import Logging
 import SealedStore
 
 /// The feed of app changes made through other nodes: every `interval` it lists the app records'
@@ -19,7 +20,7 @@ final class ClusterSync: Sendable {
     private let registry: AppRegistry
     private let restorer: AppRestorer
     private let interval: TimeInterval
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let queue = DispatchQueue(label: "enclave-os.cluster.sync")
     private let state: Locked<State>
 
@@ -31,13 +32,13 @@ final class ClusterSync: Sendable {
     }
 
     init(backend: PostgresBackend, store: SealedStore, registry: AppRegistry, restorer: AppRestorer,
-         interval: TimeInterval, known: [[UInt8]: Int64], log: @escaping @Sendable (String) -> Void) {
+         interval: TimeInterval, known: [[UInt8]: Int64], logger: Logger) {
         self.backend = backend
         self.store = store
         self.registry = registry
         self.restorer = restorer
         self.interval = max(0.05, interval)
-        self.log = log
+        self.logger = logger
         self.state = Locked(State(known: known))
     }
 
@@ -145,11 +146,17 @@ final class ClusterSync: Sendable {
                 log("cluster: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) loaded or changed through another node; now served here")
             }
         } catch {
-            log("ERROR: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) changed through another node but does "
-                + "not load here: \(LogText.field("\(error)", maxBytes: 1024))")
+            let message = "app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) changed through another node but does "
+                + "not load here: \(LogText.field("\(error)", maxBytes: 1024))"
+            logger.error("\(message)")
             store.forgetApp(named: record.name)
             _ = registry.withdrawFromCluster(record.name, unavailable: SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                                                                   reason: "\(error)"))
         }
+    }
+
+    /// A cluster event at `info`.
+    private func log(_ message: String) {
+        logger.info("\(message)")
     }
 }

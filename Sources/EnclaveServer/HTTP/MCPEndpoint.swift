@@ -45,7 +45,12 @@ struct MCPEndpoint: Sendable {
         case "tools/list":
             return loop.makeSucceededFuture(Self.result(id: id, .object(["tools": .array(tools().map(\.json))])))
         case "tools/call":
-            return call(params, id: id, credential: request.bearerToken, origin: request.origin, on: loop)
+            switch NamedParameterBody.callerToken(request, body: nil) {
+            case .token(let appAuth):
+                return call(params, id: id, credential: request.bearerToken, appAuth: appAuth, origin: request.origin, on: loop)
+            case .refused(let answer):
+                return loop.makeSucceededFuture(answer)
+            }
         default:
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32601, "Method not found: \(method)"))
         }
@@ -93,7 +98,8 @@ struct MCPEndpoint: Sendable {
         })
     }
 
-    private func call(_ params: JSON, id: JSON, credential: String?, origin: RequestOrigin, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+    private func call(_ params: JSON, id: JSON, credential: String?, appAuth: String?, origin: RequestOrigin,
+                      on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
         guard let name = params["name"]?.stringValue else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: tools/call needs a tool 'name'"))
         }
@@ -104,7 +110,7 @@ struct MCPEndpoint: Sendable {
         guard arguments.objectValue != nil else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: 'arguments' must be an object"))
         }
-        let request = ConnectCallRequest(app: tool.app, function: tool.function, body: arguments)
+        let request = ConnectCallRequest(app: tool.app, function: tool.function, body: arguments, appAuth: appAuth)
         return dispatcher.answer(.success(.connectCall(request)), credential: credential, origin: origin, on: loop).map { document in
             Self.result(id: id, Self.toolResult(document))
         }

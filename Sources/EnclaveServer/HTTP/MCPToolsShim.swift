@@ -27,9 +27,14 @@ struct MCPToolsShim: Sendable {
         guard request.method == .POST else {
             return loop.makeSucceededFuture(.error(.methodNotAllowed, "POST required for /api/v1/mcp/tools/<function>"))
         }
-        let body: JSON
+        let body: JSON, appAuth: String?
         switch NamedParameterBody.parse(request.body) {
-        case .parameters(let parsed): body = parsed
+        case .parameters(let parsed, let token):
+            body = parsed
+            switch NamedParameterBody.callerToken(request, body: token) {
+            case .token(let token): appAuth = token
+            case .refused(let answer): return loop.makeSucceededFuture(answer)
+            }
         case .refused(let answer): return loop.makeSucceededFuture(answer)
         }
         let app: String
@@ -37,7 +42,7 @@ struct MCPToolsShim: Sendable {
         case .success(let resolved): app = resolved.name
         case .failure(let refusal): return loop.makeSucceededFuture(.error(.badRequest, refusal.message))
         }
-        let call = ConnectCallRequest(app: app, function: function, body: body)
+        let call = ConnectCallRequest(app: app, function: function, body: body, appAuth: appAuth)
         return dispatcher.answer(.success(.connectCall(call)), credential: request.bearerToken, origin: request.origin, on: loop).map { Self.callResult($0) }
     }
 

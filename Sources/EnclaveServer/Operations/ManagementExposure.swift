@@ -23,11 +23,11 @@ enum ManagementExposure {
                 throw ServerError.openManagementOffLoopback(configuration.host)
             }
             let banner = String(repeating: "!", count: 78)
-            configuration.log(banner)
-            configuration.log("WARNING: INSECURE OPEN MANAGEMENT on \(configuration.host): no operator credentials, so ANYONE "
+            configuration.logWarning(banner)
+            configuration.logWarning("INSECURE OPEN MANAGEMENT on \(configuration.host): no operator credentials, so ANYONE "
                 + "who can reach this address can load, replace and unload apps (unloading destroys an app's key and "
                 + "its data). Started with --insecure-open-management.")
-            configuration.log(banner)
+            configuration.logWarning(banner)
         }
         return ManagementAuthorization(operators: operators)
     }

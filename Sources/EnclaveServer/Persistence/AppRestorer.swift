@@ -77,7 +77,7 @@ struct AppRestorer {
             if let quarantine = record.quarantine {
                 outcome.skipped.append(SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash,
                                                   reason: quarantine.reason, quarantine: quarantine))
-                configuration.log("WARNING: app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) is QUARANTINED and not served: "
+                configuration.logWarning("app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) is QUARANTINED and not served: "
                     + "\(quarantine.reason). Its key and data are kept; load the same code under the same name "
                     + #"to serve it again, load other code with "replace": true to upgrade it, or wasm_unload '"#
                     + "\(LogText.field(record.name))'")
@@ -89,7 +89,7 @@ struct AppRestorer {
             } catch {
                 let reason = Self.describe(error)
                 outcome.skipped.append(SkippedApp(name: record.name, hostname: record.hostname, codeHash: record.codeHash, reason: reason))
-                configuration.log("ERROR: stored app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) no longer loads "
+                configuration.logError("stored app '\(LogText.field(record.name))' (code_hash \(record.codeHash)) no longer loads "
                     + "and is NOT being served: \(LogText.field(reason, maxBytes: 1024)). It stays in the data directory with its key; "
                     + #"load a version that loads with "replace": true to serve it again, or wasm_unload '"#
                     + "\(LogText.field(record.name))' to delete it")
@@ -120,7 +120,7 @@ struct AppRestorer {
         } catch {
             // Still quarantined for this run; the next start sees the crash record again only
             // if this run crashes too, so the quarantine is not durable: say so.
-            configuration.log("ERROR: cannot save the quarantine of app '\(LogText.field(record.name))': \(error); "
+            configuration.logError("cannot save the quarantine of app '\(LogText.field(record.name))': \(error); "
                 + "it is quarantined until this server stops")
         }
         return quarantined

@@ -19,7 +19,7 @@ enum ServerStoreOpener {
             }
         }
         if let warning = try ServerDataDirectory.prepare(directory) {
-            log("warning: \(warning)")
+            configuration.logWarning(warning)
         }
         let store: SealedStore
         do {
@@ -69,7 +69,7 @@ enum ServerStoreOpener {
         do {
             let (ledger, crashed) = try InFlightLedger.open(directory: directory)
             if !crashed.isEmpty {
-                configuration.log("WARNING: the previous run of this server stopped abnormally while \(crashed.count) "
+                configuration.logWarning("the previous run of this server stopped abnormally while \(crashed.count) "
                     + "guest execution(s) were in progress; the apps concerned are quarantined (see below)")
             }
             return (ledger, crashed)
