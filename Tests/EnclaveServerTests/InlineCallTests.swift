@@ -31,6 +31,29 @@ final class InlineCallTests: XCTestCase {
         XCTAssertTrue(history.mayInline(hello))
     }
 
+    func testAnEstablishedRecordForgivesOneLongerRunButNotTwo() {
+        var history = InlineCallHistory(shortRun: limit)
+        let outlier = limit * 6  // a loaded machine's outlier: over the limit, under the barring factor
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: true) }
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertTrue(history.mayInline(hello), "one outlier after an established record is forgiven")
+        history.record(hello, cpu: short, elapsed: short, inline: true)
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertFalse(history.mayInline(hello), "a second longer run before the record is established again is not")
+        // Re-earned, then established again: one outlier is forgiven once more.
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertTrue(history.mayInline(hello))
+        // An export that turned slow: it leaves the loop after the second longer run.
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertFalse(history.mayInline(hello))
+        // The barring limits are unchanged: an established record does not soften them.
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: limit * (InlineCallHistory.barringFactor + 1), elapsed: short, inline: true)
+        for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertFalse(history.mayInline(hello), "a very long inline run bars it for good")
+    }
+
     func testAVeryLongInlineRunOrAHostWaitBarsTheExportForGood() {
         var history = InlineCallHistory(shortRun: limit)
         for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }

@@ -15,7 +15,13 @@
 ///   otherwise one preemption on a loaded machine sent a microsecond export back to the call
 ///   threads, or barred it for good); wall-clock time of runs that waited, so that calls that
 ///   wait stay off the loop;
-/// - any longer run sends it back to the call threads until it has a new record;
+/// - a longer run sends it back to the call threads until it has a new record, unless the export
+///   has an established record (`establishedRuns` short runs in a row): then one such run is
+///   forgiven, because on a loaded machine a microsecond export now and then reads a few hundred
+///   microseconds of CPU (cache misses, page faults, a preemption accounted to the thread), and
+///   losing the record for it sent all its calls through the queue. A second longer run before
+///   the record is established again sends it back, so an export that turned slower than
+///   `shortRun` (but not over the barring limits below) still leaves the loop after two runs;
 /// - a call that waited in a host operation (an HTTPS request) bars its export for good (for the
 ///   app name, while the server runs), as does an inline run over `barringFactor` × `shortRun`
 ///   of CPU time, or one that waited and took over `neverAgain` of wall-clock time. So an export
@@ -34,6 +40,8 @@ struct InlineCallHistory {
     let neverAgain: Duration
     /// Consecutive short runs before calls of an export may run inline.
     static let shortRunsToInline = 4
+    /// Consecutive short runs after which one longer run (within the barring limits) is forgiven.
+    static let establishedRuns = 16
     /// CPU time that bars an export when spent inline, in multiples of `shortRun`.
     static let barringFactor = 20
     /// Wall-clock time a short run may take, in multiples of `shortRun`; `neverAgain` is 10× that.
@@ -49,7 +57,8 @@ struct InlineCallHistory {
     }
 
     private enum Record {
-        /// Consecutive runs within `shortRun` (capped at `shortRunsToInline`).
+        /// Consecutive runs within `shortRun` (capped at `establishedRuns`; after a forgiven
+        /// longer run, `shortRunsToInline`).
         case counting(Int)
         case barred
     }
@@ -95,11 +104,17 @@ struct InlineCallHistory {
         case .barred?:
             return
         case .counting(let runs)?:
-            records[export] = .counting(short ? min(runs + 1, Self.shortRunsToInline) : 0)
+            records[export] = .counting(Self.runs(after: runs, short: short))
         case nil:
             guard records.count < Self.maxTracked, short else { return }
             records[export] = .counting(1)
         }
+    }
+
+    /// The record after a run: one more short run, or a longer one (forgiven once when established).
+    private static func runs(after runs: Int, short: Bool) -> Int {
+        if short { return min(runs + 1, establishedRuns) }
+        return runs >= establishedRuns ? shortRunsToInline : 0
     }
 
     /// A call of `export` waited in a host operation: never inline it.
