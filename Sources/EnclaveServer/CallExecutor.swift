@@ -39,6 +39,18 @@ public final class CallExecutor: Sendable {
         .recover { error in answer(.error("call failed: stopped: \(error)")) }
     }
 
+    /// Runs a checked call at once on `eventLoop`, the loop the caller runs on, when the
+    /// scheduler lets it run inline now, and returns what `answer` makes of its response; nil,
+    /// without running it, when it must be submitted with `runCall`. Saves the futures of
+    /// `runCall` for the calls that never wait.
+    func runCallInline<T>(_ call: AppCall, in runtime: AppRuntime, on eventLoop: EventLoop,
+                          answer: (ManagementResponse) -> T) -> T? {
+        calls.runInline(app: call.app.name, function: call.function.name, mayRunInline: call.limits.mayRunInline,
+                        timeLimit: call.limits.timeLimit, on: eventLoop) { control in
+            answer(runtime.run(call, control: control))
+        }
+    }
+
     /// Calls running, queued for a slot, or waiting in a host operation right now (the
     /// scheduler's own counts).
     public var callsInFlight: Int {

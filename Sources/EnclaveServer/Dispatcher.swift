@@ -43,35 +43,62 @@ public final class Dispatcher: Sendable {
     }
 
     func handle(_ payload: [UInt8], on eventLoop: EventLoop, origin: RequestOrigin) -> EventLoopFuture<DispatchResult> {
+        answer(payload, on: eventLoop, origin: origin).future(on: eventLoop)
+    }
+
+    /// Handles a frame payload: a `Ping`, the smoke test, a refusal found on the loop, or a call
+    /// that runs inline (`CallScheduler`) is answered before this returns, without a future
+    /// (called on `eventLoop`; from elsewhere calls are submitted); everything else later, on
+    /// `eventLoop`, by a future that never fails.
+    func answer(_ payload: [UInt8], on eventLoop: EventLoop, origin: RequestOrigin) -> ReadyOrLater<DispatchResult> {
         metrics.request(.frames, bytes: payload.count)
-        let first: EventLoopFuture<FirstStep>
-        if payload.count <= Self.inlineFrameLimit {
-            let frame = DecodedFrame(payload)
-            first = frame.isCheap
-                ? eventLoop.makeSucceededFuture(firstStep(frame, origin: origin))
-                : executor.runRequest(on: eventLoop) { self.firstStep(frame, origin: origin) }
-        } else {
-            first = executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload), origin: origin) }
+        guard payload.count <= Self.inlineFrameLimit else {
+            return .later(continued(executor.runRequest(on: eventLoop) { self.firstStep(DecodedFrame(payload), origin: origin) },
+                                    on: eventLoop))
         }
+        let frame = DecodedFrame(payload)
+        guard frame.isCheap else {
+            return .later(continued(executor.runRequest(on: eventLoop) { self.firstStep(frame, origin: origin) }, on: eventLoop))
+        }
+        switch firstStep(frame, origin: origin) {
+        case .done(let result):
+            return .ready(result)
+        case .call(let prepared, let reply):
+            let answer = framing(reply)
+            let runtime = service.runtime
+            if let result = executor.runCallInline(prepared, in: runtime, on: eventLoop, answer: answer) { return .ready(result) }
+            return .later(shuttingDownAnswer(executor.runCall(prepared, in: runtime, on: eventLoop, answer: answer)))
+        }
+    }
+
+    /// The rest of a request whose first step ran on a request thread.
+    private func continued(_ first: EventLoopFuture<FirstStep>, on eventLoop: EventLoop) -> EventLoopFuture<DispatchResult> {
         let executor = self.executor
         let runtime = service.runtime
+        return shuttingDownAnswer(first.flatMap { [self] step -> EventLoopFuture<DispatchResult> in
+            switch step {
+            case .done(let result):
+                return eventLoop.makeSucceededFuture(result)
+            case .call(let prepared, let reply):
+                return executor.runCall(prepared, in: runtime, on: eventLoop, answer: framing(reply))
+            }
+        })
+    }
+
+    /// How a call's response becomes the frame that answers it (on the call's thread).
+    private func framing(_ reply: ReplyForm) -> @Sendable (ManagementResponse) -> DispatchResult {
         let resultLimit = configuration.maxResultBytes
-        return first
-            .flatMap { step -> EventLoopFuture<DispatchResult> in
-                switch step {
-                case .done(let result):
-                    return eventLoop.makeSucceededFuture(result)
-                case .call(let prepared, let reply):
-                    return executor.runCall(prepared, in: runtime, on: eventLoop) { response in
-                        ResponseFraming.frame(response.encoded(), encoding: reply.encoding,
-                                              allowChunks: reply.allowChunks, resultLimit: resultLimit)
-                    }
-                }
-            }
-            .recover { error in
-                // Only reachable when the thread pools are stopped (server shutting down).
-                return DispatchResult(response: .error("server is shutting down: \(error)"))
-            }
+        return { response in
+            ResponseFraming.frame(response.encoded(), encoding: reply.encoding, allowChunks: reply.allowChunks,
+                                  resultLimit: resultLimit)
+        }
+    }
+
+    private func shuttingDownAnswer(_ future: EventLoopFuture<DispatchResult>) -> EventLoopFuture<DispatchResult> {
+        future.recover { error in
+            // Only reachable when the thread pools are stopped (server shutting down).
+            DispatchResult(response: .error("server is shutting down: \(error)"))
+        }
     }
 
     private enum FirstStep: Sendable {

@@ -204,7 +204,7 @@ public final class EnclaveServer: Sendable {
                                        requestShutdown: requestShutdown))
                 },
                 http: { pipeline in
-                    try pipeline.addHandler(HTTPResponseEncoder())
+                    // Responses are serialized by the connection handler itself (`HTTPResponseWire`).
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
                         leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
                         limitConfiguration: Self.httpLimits)))

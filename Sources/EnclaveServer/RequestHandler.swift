@@ -22,8 +22,12 @@ final class RequestHandler: ChannelDuplexHandler {
     private let connectionID: UInt64
     private var requestCount: UInt64 = 0
 
-    /// Completes when every response queued so far has been written (or dropped).
+    /// Completes when every request queued so far has its answer (and its write issued).
     private var tail: EventLoopFuture<Void>?
+    /// Requests queued on `tail` whose answer is not ready yet: while there are any, a new
+    /// request waits its turn behind them; while there are none, it may be answered at once.
+    private var unanswered = 0
+    /// Requests not yet done (answered and written), for backpressure.
     private var queued = 0
     private var queuedBytes = 0
     private var readHeld = false
@@ -90,7 +94,20 @@ final class RequestHandler: ChannelDuplexHandler {
             reserved = reservedBytes
             requestCount += 1
             let origin = RequestOrigin(connection: connectionID, request: requestCount)
-            work = { dispatcher.handle(payload, on: loop, origin: origin) }
+            guard unanswered == 0, !answeredLast else {
+                work = { dispatcher.handle(payload, on: loop, origin: origin) }
+                break
+            }
+            // Nothing ahead of it waits for an answer, so it may be answered now, in order.
+            switch dispatcher.answer(payload, on: loop, origin: origin) {
+            case .ready(let result) where result.action == .none && result.chunkedBody == nil:
+                writeReady(result, size: size, reserved: reserved, context: context)
+                return
+            case .ready(let result):
+                work = { loop.makeSucceededFuture(result) }
+            case .later(let answer):
+                work = { answer }
+            }
         case .oversized(let error):
             closing = true
             size = 0
@@ -107,6 +124,7 @@ final class RequestHandler: ChannelDuplexHandler {
                          context: ChannelHandlerContext) {
         queued += 1
         queuedBytes += size
+        unanswered += 1
         // A connection waiting for an answer is not idle (ConnectionDeadlines).
         context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestStarted, promise: nil)
         let loop = context.eventLoop
@@ -120,6 +138,7 @@ final class RequestHandler: ChannelDuplexHandler {
             }
             return work()
         }
+        answered.whenComplete { _ in bound.value.0.unanswered -= 1 }
         // The write is issued as soon as the answer is ready (the next request then starts);
         // what follows the write (closing, releasing the budget) waits until it is done.
         answered.flatMap { result -> EventLoopFuture<PostWriteAction> in
@@ -136,20 +155,48 @@ final class RequestHandler: ChannelDuplexHandler {
         tail = answered.map { _ in }.recover { _ in }
     }
 
+    /// Writes an answer that was ready when its request arrived (no action follows it, no
+    /// chunks): the request counts in the queue and holds its budget until the bytes are
+    /// written, as a queued one does, without the futures of `enqueue`. It never waited for an
+    /// answer, so `ConnectionDeadlines` hears nothing of it (the write itself is activity).
+    private func writeReady(_ result: DispatchResult, size: Int, reserved: Int, context: ChannelHandlerContext) {
+        queued += 1
+        queuedBytes += size
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let written = context.write(wrapOutboundOut(frame(result, context: context)))
+        flushAfterWrite(context: context)
+        written.whenComplete { _ in
+            let (handler, context) = bound.value
+            handler.budget.release(reserved)
+            handler.requestFinished(size: size, context: context, waitedForAnswer: false)
+        }
+    }
+
+    /// The framed response of `result` (the head alone for a chunked one).
+    private func frame(_ result: DispatchResult, context: ChannelHandlerContext) -> ByteBuffer {
+        let payload = result.response.encoded(bytesAs: result.encoding)
+        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
+        buffer.writeFrame(payload)
+        return buffer
+    }
+
+    /// Flushes now, or at the end of the read burst the write happened in.
+    private func flushAfterWrite(context: ChannelHandlerContext) {
+        if inReadBurst {
+            flushSoon(context: context)
+        } else {
+            context.flush()
+        }
+    }
+
     /// Writes one framed response (and the chunks of a chunked one); the future gives the
     /// action once the bytes are written.
     private func write(_ result: DispatchResult, context: ChannelHandlerContext) -> EventLoopFuture<PostWriteAction> {
         if result.action == .closeConnection { answeredLast = true }
-        let payload = result.response.encoded(bytesAs: result.encoding)
-        var buffer = context.channel.allocator.buffer(capacity: Frame.headerSize + payload.count)
-        buffer.writeFrame(payload)
+        let buffer = frame(result, context: context)
         guard let body = result.chunkedBody else {
             let written = context.write(wrapOutboundOut(buffer))
-            if inReadBurst {
-                flushSoon(context: context)
-            } else {
-                context.flush()
-            }
+            flushAfterWrite(context: context)
             return written.map { result.action }
         }
         context.write(wrapOutboundOut(buffer), promise: nil)
@@ -177,10 +224,14 @@ final class RequestHandler: ChannelDuplexHandler {
         queued >= maxQueued || queuedBytes >= maxQueuedBytes
     }
 
-    private func requestFinished(size: Int, context: ChannelHandlerContext) {
+    /// A request's answer has been written (or dropped); `waitedForAnswer`: it was queued, and
+    /// `ConnectionDeadlines` was told it started.
+    private func requestFinished(size: Int, context: ChannelHandlerContext, waitedForAnswer: Bool = true) {
         queued -= 1
         queuedBytes -= size
-        context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestFinished, promise: nil)
+        if waitedForAnswer {
+            context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestFinished, promise: nil)
+        }
         if draining, queued == 0 {
             closing = true
             context.close(promise: nil)

@@ -31,6 +31,29 @@ final class InlineCallTests: XCTestCase {
         XCTAssertTrue(history.mayInline(hello))
     }
 
+    func testAnEstablishedRecordForgivesOneLongerRunButNotTwo() {
+        var history = InlineCallHistory(shortRun: limit)
+        let outlier = limit * 6  // a loaded machine's outlier: over the limit, under the barring factor
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: true) }
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertTrue(history.mayInline(hello), "one outlier after an established record is forgiven")
+        history.record(hello, cpu: short, elapsed: short, inline: true)
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertFalse(history.mayInline(hello), "a second longer run before the record is established again is not")
+        // Re-earned, then established again: one outlier is forgiven once more.
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertTrue(history.mayInline(hello))
+        // An export that turned slow: it leaves the loop after the second longer run.
+        history.record(hello, cpu: outlier, elapsed: outlier, inline: true)
+        XCTAssertFalse(history.mayInline(hello))
+        // The barring limits are unchanged: an established record does not soften them.
+        for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        history.record(hello, cpu: limit * (InlineCallHistory.barringFactor + 1), elapsed: short, inline: true)
+        for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertFalse(history.mayInline(hello), "a very long inline run bars it for good")
+    }
+
     func testAVeryLongInlineRunOrAHostWaitBarsTheExportForGood() {
         var history = InlineCallHistory(shortRun: limit)
         for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
@@ -60,6 +83,30 @@ final class InlineCallTests: XCTestCase {
         history.record(hello, cpu: limit * (InlineCallHistory.barringFactor + 1), elapsed: short, inline: true)
         for _ in 0..<10 { history.record(hello, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(hello))
+    }
+
+    func testARunThatWasOnlyPreemptedIsJudgedByItsCPUTime() {
+        var history = InlineCallHistory(shortRun: limit)
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        // Preempted on a busy machine for longer than any wait may last, without waiting once.
+        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: false)
+        XCTAssertTrue(history.mayInline(hello))
+        // The same wall-clock time spent waiting bars the export.
+        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: true)
+        for _ in 0..<10 { history.record(hello, cpu: short, elapsed: short, inline: false, waited: false) }
+        XCTAssertFalse(history.mayInline(hello))
+    }
+
+    func testThreadUsageCountsWaitsAndCPUTimeOfTheCallingThread() {
+        let waitsBefore = ThreadUsage.waits(), cpuBefore = ThreadUsage.cpuTime()
+        usleep(2_000)
+        XCTAssertGreaterThan(ThreadUsage.waits(), waitsBefore, "a sleep gives up the core")
+        XCTAssertLessThan(ThreadUsage.cpuTime() - cpuBefore, .milliseconds(1), "sleeping is not CPU time")
+        // Burn CPU until the thread's clock has advanced 2 ms (bounded by 10 s of wall-clock time).
+        let started = ThreadUsage.cpuTime(), deadline = ContinuousClock.now + .seconds(10)
+        var spun = 0
+        while ThreadUsage.cpuTime() - started < .milliseconds(2), ContinuousClock.now < deadline { spun &+= 1 }
+        XCTAssertGreaterThanOrEqual(ThreadUsage.cpuTime() - started, .milliseconds(2))
     }
 
     func testAZeroLimitInlinesNothing() {

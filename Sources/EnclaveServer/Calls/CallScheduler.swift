@@ -71,10 +71,11 @@ final class CallScheduler: Sendable {
     /// limits allow the inline path at all (`CallLimits.mayRunInline`).
     func submit<T: Sendable>(app: String, function: String, mayRunInline: Bool, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
-        let export = InlineCallHistory.Export(app: app, function: function)
-        if eventLoop.inEventLoop, mayRunInline, claimInline(export) {
-            return eventLoop.makeSucceededFuture(run(export, inline: true, timeLimit: timeLimit, body))
+        if let value = runInline(app: app, function: function, mayRunInline: mayRunInline, timeLimit: timeLimit,
+                                 on: eventLoop, body) {
+            return eventLoop.makeSucceededFuture(value)
         }
+        let export = InlineCallHistory.Export(app: app, function: function)
         let promise = eventLoop.makePromise(of: T.self)
         let entry = Entry(
             start: { [self] in
@@ -106,6 +107,17 @@ final class CallScheduler: Sendable {
         return promise.futureResult
     }
 
+    /// Runs a call of `function` of `app` right here, on `eventLoop`, when it may run inline now
+    /// (the caller runs on that loop, the export's record allows it and the queue would grant a
+    /// slot at once), and returns `body`'s value; nil, without running it: `submit` it instead.
+    /// `mayRunInline`: whether the call's limits allow the inline path at all (`CallLimits.mayRunInline`).
+    func runInline<T>(app: String, function: String, mayRunInline: Bool, timeLimit: Duration?, on eventLoop: EventLoop,
+                      _ body: (CallControl) -> T) -> T? {
+        let export = InlineCallHistory.Export(app: app, function: function)
+        guard eventLoop.inEventLoop, mayRunInline, claimInline(export) else { return nil }
+        return run(export, inline: true, timeLimit: timeLimit, body)
+    }
+
     /// Takes a slot for an inline call of `export` if its record allows and the queue would
     /// grant one at once.
     private func claimInline(_ export: InlineCallHistory.Export) -> Bool {
@@ -128,25 +140,16 @@ final class CallScheduler: Sendable {
         if let stopReason { control.stop(reason: stopReason) }
         let outer = Self.current.currentValue
         Self.current.currentValue = Ticket(self, export, inline: inline)
-        let started = ContinuousClock.now, startedCPU = Self.threadCPUTime()
+        let started = ContinuousClock.now, startedCPU = ThreadUsage.cpuTime(), startedWaits = ThreadUsage.waits()
         defer {
             Self.current.currentValue = outer
-            let run = InlineCallHistory.Run(cpu: Self.threadCPUTime() - startedCPU, elapsed: ContinuousClock.now - started)
-            finish(export, run: run, inline: inline, active: id)
+            let cpu = ThreadUsage.cpuTime() - startedCPU, elapsed = ContinuousClock.now - started
+            // Whether the call waited matters only when its time off the core could make it
+            // count as long (`InlineCallHistory`); the second getrusage is saved otherwise.
+            let waited = elapsed - cpu > limits.inlineCallLimit && ThreadUsage.waits() != startedWaits
+            finish(export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline, active: id)
         }
         return body(control)
-    }
-
-    /// CPU time the calling thread has used (zero where the clock is not available: calls are
-    /// then judged by wall-clock time alone).
-    private static func threadCPUTime() -> Duration {
-        #if canImport(Glibc)
-        var now = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return .zero }
-        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
-        #else
-        return .zero
-        #endif
     }
 
     /// A granted call ended (`run` nil: it never ran): frees its slot, records its times.
@@ -154,7 +157,7 @@ final class CallScheduler: Sendable {
                         active id: ObjectIdentifier? = nil) {
         let granted = state.withLock { state -> [Entry] in
             if let id { state.active.removeValue(forKey: id) }
-            if let run { state.inlineHistory.record(export, cpu: run.cpu, elapsed: run.elapsed, inline: inline) }
+            if let run { state.inlineHistory.record(export, run, inline: inline) }
             state.queue.finish(app: export.app)
             return state.queue.grant()
         }

@@ -10,8 +10,8 @@ public struct CallSchedulingLimits: Sendable, Equatable {
     public var maxBlocked: Int
     /// The same, per app (`--max-blocked-calls-per-app`).
     public var maxBlockedPerApp: Int
-    /// An export whose last few calls each took at most this much CPU time (and 10× as much
-    /// wall-clock time) may have its calls run on the event loop that received them, when a slot
+    /// An export whose last few calls each took at most this much CPU time (and, those that
+    /// waited, 10× as much wall-clock time) may have its calls run on the event loop that received them, when a slot
     /// is free and nobody waits:
     /// no hand-off to a call thread and back. Zero: never. `InlineCallHistory` has the rules.
     public var inlineCallLimit: Duration

@@ -7,16 +7,26 @@
 /// though: every connection it serves waits meanwhile. So an export earns the inline path only by
 /// its record, and loses it at once:
 /// - it must have run `shortRunsToInline` times in a row, each within `shortRun` of CPU time
-///   (response encoding included; `CallSchedulingLimits.inlineCallLimit`) and within
-///   `waitFactor` × `shortRun` of wall-clock time, before a call of it may run inline. CPU time,
-///   because on a busy machine a thread is preempted mid-call and its wall-clock time says more
-///   about the machine than about the call; wall-clock time too, so that calls that wait (on a
-///   disk write, say) stay off the loop;
-/// - any longer run sends it back to the call threads until it has a new record;
+///   (response encoding included; `CallSchedulingLimits.inlineCallLimit`) and, if it waited
+///   (gave up its core: a disk write, a lock, a sleep; `ThreadUsage`), within `waitFactor` ×
+///   `shortRun` of wall-clock time, before a call of it may run inline. CPU time, because on a
+///   busy machine a thread is preempted mid-call and its wall-clock time says more about the
+///   machine than about the call (a run that was only preempted is judged by CPU time alone:
+///   otherwise one preemption on a loaded machine sent a microsecond export back to the call
+///   threads, or barred it for good); wall-clock time of runs that waited, so that calls that
+///   wait stay off the loop;
+/// - a longer run sends it back to the call threads until it has a new record, unless the export
+///   has an established record (`establishedRuns` short runs in a row): then one such run is
+///   forgiven, because on a loaded machine a microsecond export now and then reads a few hundred
+///   microseconds of CPU (cache misses, page faults, a preemption accounted to the thread), and
+///   losing the record for it sent all its calls through the queue. A second longer run before
+///   the record is established again sends it back, so an export that turned slower than
+///   `shortRun` (but not over the barring limits below) still leaves the loop after two runs;
 /// - a call that waited in a host operation (an HTTPS request) bars its export for good (for the
 ///   app name, while the server runs), as does an inline run over `barringFactor` × `shortRun`
-///   of CPU time or `neverAgain` of wall-clock time. So an export that turns slow holds its loop
-///   once, for at most that call's fuel or time limit, and never again;
+///   of CPU time, or one that waited and took over `neverAgain` of wall-clock time. So an export
+///   that turns slow holds its loop once, for at most that call's fuel or time limit, and never
+///   again;
 /// - apps allowed more fuel than `maxInlineFuel` are never inlined (guest compute is bounded by
 ///   fuel: the default 10,000,000 is a few milliseconds).
 /// At most `maxTracked` exports are tracked; others always use the call threads.
@@ -30,6 +40,8 @@ struct InlineCallHistory {
     let neverAgain: Duration
     /// Consecutive short runs before calls of an export may run inline.
     static let shortRunsToInline = 4
+    /// Consecutive short runs after which one longer run (within the barring limits) is forgiven.
+    static let establishedRuns = 16
     /// CPU time that bars an export when spent inline, in multiples of `shortRun`.
     static let barringFactor = 20
     /// Wall-clock time a short run may take, in multiples of `shortRun`; `neverAgain` is 10× that.
@@ -45,15 +57,18 @@ struct InlineCallHistory {
     }
 
     private enum Record {
-        /// Consecutive runs within `shortRun` (capped at `shortRunsToInline`).
+        /// Consecutive runs within `shortRun` (capped at `establishedRuns`; after a forgiven
+        /// longer run, `shortRunsToInline`).
         case counting(Int)
         case barred
     }
 
-    /// What one call took: its thread's CPU time and the wall-clock time.
+    /// What one call took: its thread's CPU time and the wall-clock time, and whether it waited
+    /// (gave up its core of its own accord) at least once.
     struct Run {
         var cpu: Duration
         var elapsed: Duration
+        var waited = true
     }
 
     private var records: [Export: Record] = [:]
@@ -70,8 +85,16 @@ struct InlineCallHistory {
     }
 
     /// A call of `export` used `cpu` of its thread's CPU time over `elapsed` of wall-clock time
-    /// (inline or on a call thread).
-    mutating func record(_ export: Export, cpu: Duration, elapsed: Duration, inline: Bool) {
+    /// (inline or on a call thread); `waited`: it gave up its core to wait at least once (when
+    /// false, `elapsed` beyond `cpu` was preemption and does not count).
+    mutating func record(_ export: Export, cpu: Duration, elapsed: Duration, inline: Bool, waited: Bool = true) {
+        record(export, Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline)
+    }
+
+    /// Records `run`, one call of `export` (inline or on a call thread).
+    mutating func record(_ export: Export, _ run: Run, inline: Bool) {
+        let cpu = run.cpu
+        let elapsed = run.waited ? run.elapsed : cpu
         if inline, cpu > shortRun * Self.barringFactor || elapsed > neverAgain {
             records[export] = .barred
             return
@@ -81,11 +104,17 @@ struct InlineCallHistory {
         case .barred?:
             return
         case .counting(let runs)?:
-            records[export] = .counting(short ? min(runs + 1, Self.shortRunsToInline) : 0)
+            records[export] = .counting(Self.runs(after: runs, short: short))
         case nil:
             guard records.count < Self.maxTracked, short else { return }
             records[export] = .counting(1)
         }
+    }
+
+    /// The record after a run: one more short run, or a longer one (forgiven once when established).
+    private static func runs(after runs: Int, short: Bool) -> Int {
+        if short { return min(runs + 1, establishedRuns) }
+        return runs >= establishedRuns ? shortRunsToInline : 0
     }
 
     /// A call of `export` waited in a host operation: never inline it.

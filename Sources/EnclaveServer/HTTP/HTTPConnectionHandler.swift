@@ -14,7 +14,8 @@ import NIOHTTP1
 final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses leave as bytes (`HTTPResponseWire`): one write per answer.
+    typealias OutboundOut = ByteBuffer
 
     /// How long a connection may go without sending a complete request head.
     static let requestHeadTimeout = TimeAmount.seconds(60)
@@ -37,6 +38,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private var state = State.idle
+    /// The method of the request being read or answered (its response's framing depends on it).
+    private var method: HTTPMethod?
     private var body: [UInt8] = []
     private var bodyLimit = 0
     private var reserved = 0
@@ -101,6 +104,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         switch (part, state) {
         case (.head(let head), .idle):
             awaitingHeadSince = nil
+            method = head.method
             begin(head, context: context)
         case (.body(let chunk), .reading):
             stall.bytesArrived()
@@ -112,9 +116,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case (.end, .reading(let head)):
             stallCheck?.cancel()
             state = .answering
-            // A request being answered (a long call) keeps the connection from counting as idle.
-            context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestStarted, promise: nil)
-            answerInProgress = true
             var request = HTTPRequest(head: head, body: body)
             requestCount += 1
             request.origin = RequestOrigin(connection: connectionID, request: requestCount)
@@ -185,7 +186,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func sendContinueIfExpected(context: ChannelHandlerContext) {
         guard continuePending else { return }
         continuePending = false
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: HTTPResponseWire.continueHead.utf8CodeUnitCount)
+        buffer.writeStaticString(HTTPResponseWire.continueHead)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     static func tooLarge(_ size: Int, limit: Int) -> String {
@@ -211,8 +214,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     private func answer(_ request: HTTPRequest, context: ChannelHandlerContext) {
         let keepAlive = Self.keepAlive(request)
+        let routed = router.route(request, on: context.eventLoop)
+        guard case .later(let future) = routed else {
+            // Answered before this returned: the connection never waited for it, so
+            // `ConnectionDeadlines` hears nothing of it (the write itself is activity).
+            if case .ready(let answer) = routed { write(answer, keepAlive: keepAlive, context: context) }
+            return
+        }
+        // A request being answered (a long call) keeps the connection from counting as idle.
+        context.triggerUserOutboundEvent(ConnectionDeadlines.Activity.requestStarted, promise: nil)
+        answerInProgress = true
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        router.route(request, on: context.eventLoop).whenComplete { result in
+        future.whenComplete { result in
             let (handler, context) = bound.value
             let answer: HTTPAnswer
             switch result {
@@ -231,21 +244,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func write(_ answer: HTTPAnswer, keepAlive: Bool, context: ChannelHandlerContext) {
         guard case .answering = state else { return }
         let close = answer.closeAfter || !keepAlive
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: answer.contentType)
-        headers.add(name: "Content-Length", value: String(answer.body.count))
-        for (name, value) in answer.extraHeaders { headers.add(name: name, value: value) }
-        if close { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !answer.body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
-            buffer.writeBytes(answer.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
+        let response = HTTPResponseWire.serialize(answer, close: close, method: method, allocator: context.channel.allocator)
         router.dispatcher.metrics.response(.http, bytes: answer.body.count)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in
             let (handler, context) = bound.value
             handler.finished(close: close, shutdown: answer.shutdownAfter, context: context)
         }
@@ -281,6 +283,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         state = .idle
+        method = nil
         armHeadDeadline(context: context)
         // Requests that arrived meanwhile, up to the next one that must be answered first.
         while !pending.isEmpty {

@@ -20,38 +20,40 @@ struct HTTPRouter: Sendable {
         self.mcp = MCPEndpoint(dispatcher: dispatcher, registry: registry)
     }
 
-    /// Answers one request; the future completes on `loop` and never fails.
-    func route(_ request: HTTPRequest, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+    /// Answers one request: at once when the answer is ready on the loop (health, a call that
+    /// runs inline, a refusal), else later by a future that completes on `loop` and never fails.
+    func route(_ request: HTTPRequest, on loop: EventLoop) -> ReadyOrLater<HTTPAnswer> {
         dispatcher.metrics.request(.http, bytes: request.body.count)
         let path = request.path
         switch (request.method, path) {
         case (.GET, HTTPWire.healthPath):
-            return loop.makeSucceededFuture(.json(.object(["status": "ok"])))
+            return .ready(.json(.object(["status": "ok"])))
         case (.GET, HTTPWire.readyPath):
-            return loop.makeSucceededFuture(.json(.object(["status": "ready", "apps": .int(Int64(registry.all().count))])))
+            return .ready(.json(.object(["status": "ready", "apps": .int(Int64(registry.all().count))])))
         case (.GET, HTTPWire.metricsPath):
             status.refresh(dispatcher.metrics)
-            return loop.makeSucceededFuture(HTTPAnswer(status: .ok, contentType: ServerMetrics.contentType,
+            return .ready(HTTPAnswer(status: .ok, contentType: ServerMetrics.contentType,
                                                        body: dispatcher.metrics.render()))
         case (.POST, HTTPWire.dataPath):
-            return dispatcher.answerDocument(request.body, credential: request.bearerToken, origin: request.origin, on: loop).map { .json($0) }
+            return dispatcher.answerDocumentReady(request.body, credential: request.bearerToken, origin: request.origin, on: loop)
+                .map { HTTPAnswer.json($0) }
         case (.POST, HTTPWire.shutdownPath):
-            return loop.makeSucceededFuture(shutdown(request))
+            return .ready(shutdown(request))
         case (.POST, HTTPWire.mcpPath):
-            return mcp.handle(request, on: loop)
+            return .later(mcp.handle(request, on: loop))
         case (_, HTTPWire.mcpPath):
             var answer = HTTPAnswer.error(.methodNotAllowed, "POST required for /mcp (this server does not open SSE streams)")
             answer.extraHeaders = [("Allow", "POST")]
-            return loop.makeSucceededFuture(answer)
+            return .ready(answer)
         case (_, HTTPWire.healthPath), (_, HTTPWire.readyPath), (_, HTTPWire.metricsPath), (_, HTTPWire.dataPath),
              (_, HTTPWire.shutdownPath):
-            return loop.makeSucceededFuture(.methodNotAllowed)
+            return .ready(.methodNotAllowed)
         default:
             if path.hasPrefix(HTTPWire.rpcPrefix) { return rpc(request, on: loop) }
             if path == HTTPWire.mcpToolsPath || path.hasPrefix(HTTPWire.mcpToolsPath + "/") {
-                return MCPToolsShim(dispatcher: dispatcher, registry: registry).handle(request, on: loop)
+                return .later(MCPToolsShim(dispatcher: dispatcher, registry: registry).handle(request, on: loop))
             }
-            return loop.makeSucceededFuture(.notFound)
+            return .ready(.notFound)
         }
     }
 
@@ -73,33 +75,35 @@ struct HTTPRouter: Sendable {
     }
 
     /// `POST /rpc/<app>/<function>` (named parameters, `connect_call`) and `GET /rpc/<app>/schema`.
-    private func rpc(_ request: HTTPRequest, on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
+    private func rpc(_ request: HTTPRequest, on loop: EventLoop) -> ReadyOrLater<HTTPAnswer> {
         let rest = request.path.dropFirst(HTTPWire.rpcPrefix.count)
         let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
               let app = percentDecoded(parts[0]), let tail = percentDecoded(parts[1])
         else {
-            return loop.makeSucceededFuture(.error(.badRequest, "expected /rpc/<app>/<function>"))
+            return .ready(.error(.badRequest, "expected /rpc/<app>/<function>"))
         }
         let credential = request.bearerToken
         if request.method == .GET, tail == "schema" {
-            return dispatcher.answer(.success(.schema(app: app)), credential: credential, origin: request.origin, on: loop).map { .json($0) }
+            return dispatcher.answerReady(.success(.schema(app: app)), credential: credential, origin: request.origin, on: loop)
+                .map { HTTPAnswer.json($0) }
         }
         guard request.method == .POST else {
-            return loop.makeSucceededFuture(.error(.methodNotAllowed, "POST required for /rpc/<app>/<function>"))
+            return .ready(.error(.methodNotAllowed, "POST required for /rpc/<app>/<function>"))
         }
         let body: JSON, bodyToken: String?
         switch NamedParameterBody.parse(request.body) {
         case .parameters(let parsed, let token): (body, bodyToken) = (parsed, token)
-        case .refused(let answer): return loop.makeSucceededFuture(answer)
+        case .refused(let answer): return .ready(answer)
         }
         let appAuth: String?
         switch NamedParameterBody.callerToken(request, body: bodyToken) {
         case .token(let token): appAuth = token
-        case .refused(let answer): return loop.makeSucceededFuture(answer)
+        case .refused(let answer): return .ready(answer)
         }
         let call = ConnectCallRequest(app: app, function: tail, body: body, appAuth: appAuth)
-        return dispatcher.answer(.success(.connectCall(call)), credential: credential, origin: request.origin, on: loop).map { .json($0) }
+        return dispatcher.answerReady(.success(.connectCall(call)), credential: credential, origin: request.origin, on: loop)
+            .map { HTTPAnswer.json($0) }
     }
 }
 
