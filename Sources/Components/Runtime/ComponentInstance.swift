@@ -23,6 +23,8 @@ final class ComponentInstance {
     var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
+    /// Core memories by index, resolved once: every host call's canonical options name one.
+    private var memoryCache: [Int: Memory] = [:]
 
     enum CoreInstanceValue {
         case module(Instance)
@@ -141,9 +143,11 @@ final class ComponentInstance {
     }
 
     func memory(_ index: Int) throws -> Memory {
+        if let cached = memoryCache[index] { return cached }
         guard case .memory(let memory) = try export(plan.coreMemories[index]) else {
             throw ComponentError.trap("core memory \(index) is not a memory")
         }
+        memoryCache[index] = memory
         return memory
     }
 
@@ -179,9 +183,11 @@ final class ComponentInstance {
                 [.i32(try instance.states[owner].handles.rep(try Self.i32(arguments), resource, "resource.rep"))]
             }
         case .resourceDrop(let resource, let owner):
+            // The implementation is looked up once here, not by name on every drop.
+            let implementation = plan.resources[resource]
             function = trampoline([.i32], []) { instance, arguments in
                 try instance.states[owner].checkMayLeave("resource.drop")
-                try instance.dropHandle(try Self.i32(arguments), resource, in: owner)
+                try instance.dropHandle(try Self.i32(arguments), resource, implementation, in: owner)
                 return []
             }
         case .builtin(let builtin):
@@ -220,11 +226,11 @@ final class ComponentInstance {
     }
 
     /// `canon resource.drop`: removes the handle from `instance`'s table and, for an owned one,
-    /// destroys the resource through its implementation's destructor.
-    func dropHandle(_ handle: UInt32, _ resource: String, in instance: Int) throws {
+    /// destroys the resource through its implementation's destructor (`plan.resources[resource]`).
+    func dropHandle(_ handle: UInt32, _ resource: String, _ implementation: ResourceImpl?, in instance: Int) throws {
         let entry = try states[instance].handles.drop(handle, resource, "resource.drop of \(plan.resourceDisplayNames[resource] ?? resource)")
         guard entry.own else { return }
-        switch plan.resources[resource] {
+        switch implementation {
         case .host(let host):
             try host.destructor(context, entry.rep)
         case .guest(let destructor?, _):
