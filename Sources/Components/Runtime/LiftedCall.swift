@@ -79,11 +79,14 @@ extension ComponentInstance {
 
 extension CanonicalABI {
     /// The core type a lifted function's core function must have.
+    /// Built from the function's precomputed layout: it is checked on every call.
     static func liftedSignature(_ lifted: LiftedFunction) -> (params: [ValueType], results: [ValueType]) {
-        guard lifted.isAsync else { return coreSignature(lifted.type, lifting: true) }
-        var params = lifted.type.params.flatMap { flatten($0.type) }
+        var params = lifted.layout.paramTuple.flat
         if params.count > maxFlatParams { params = [.i32] }
-        return (params, lifted.options.callback == nil ? [] : [.i32])
+        guard !lifted.isAsync else { return (params, lifted.options.callback == nil ? [] : [.i32]) }
+        var results = lifted.layout.resultTuple.flat
+        if results.count > maxFlatResults { results = [.i32] }
+        return (params, results)
     }
 }
 
