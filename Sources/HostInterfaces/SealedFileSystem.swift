@@ -64,6 +64,9 @@ public final class SealedFileSystem {
         var storedCount = 0
         /// True once the file was unlinked: its data is no longer written back.
         public internal(set) var unlinked = false
+        /// True for a file created by this call and not yet written back: it exists only here
+        /// (listed from the node) until its first write-back stores it.
+        public internal(set) var unstored = false
         /// The file's times: set by every change, loaded from the store on first `stat`.
         public internal(set) var times: FileTimes?
         /// Whether `times` is current (changed here, or loaded).
@@ -165,7 +168,22 @@ public final class SealedFileSystem {
                 entries.append((String(rest), .file))
             }
         }
+        if nodes.values.contains(where: { $0.unstored }) { addUnstoredFiles(in: path, to: &entries) }
         return entries
+    }
+
+    /// Files created by this call in `directory` and not yet written back, merged into
+    /// `entries` in the order a stored listing has (by key: a directory's name sorts with its
+    /// trailing slash).
+    private func addUnstoredFiles(in directory: FileSystemPath, to entries: inout [(name: String, type: EntryType)]) {
+        let listed = Set(entries.map(\.name))
+        for node in nodes.values where node.unstored && !node.unlinked && node.path.parent == directory {
+            if let name = node.path.components.last, !listed.contains(name) { entries.append((name, .file)) }
+        }
+        func sortKey(_ entry: (name: String, type: EntryType)) -> [UInt8] {
+            Array(entry.name.utf8) + (entry.type == .directory ? [UInt8(ascii: "/")] : [])
+        }
+        entries.sort { sortKey($0).lexicographicallyPrecedes(sortKey($1)) }
     }
 
     // MARK: - Directory changes
@@ -278,7 +296,10 @@ public final class SealedFileSystem {
     /// - `directory`: the path must be a directory (`notDirectory`); with `create`, `invalid`.
     /// - `truncate`: empty the file; needs `write` (`invalid` otherwise), `isDirectory` on one.
     /// - `write` on a directory: `isDirectory`.
-    /// A new file is stored at once, so it is listed and `stat`-able before any write.
+    /// A new file opened with `create` alone is stored at once; one opened with
+    /// `create|truncate` for writing is stored at its first write-back, with its contents (one
+    /// durable write for a file created and written in one call). Either is listed and
+    /// `stat`-able in this call before any write.
     public func open(at path: FileSystemPath, create: Bool, exclusive: Bool, truncate: Bool,
                      directory: Bool, write: Bool) throws -> Opened {
         if directory && create { throw WASIErrorCode.invalid }
@@ -300,6 +321,10 @@ public final class SealedFileSystem {
             guard create else { throw WASIErrorCode.noEntry }
             if path.isRoot { throw WASIErrorCode.isDirectory }
             try requireParentDirectory(of: path)
+            // Created to be written (`create|truncate` with `write`): the file is empty whatever
+            // another call may store meanwhile, so its creation is buffered like a write and
+            // reaches the store with its contents, in the same durable write.
+            if truncate && write { return .file(try createUnstoredNode(at: path)) }
             // Create only if still absent: another call or node may have created the file since
             // the lookup, and a plain put would replace its acknowledged contents with nothing.
             // The node is then read from the store: ours (empty) or theirs (truncated below if
@@ -331,6 +356,23 @@ public final class SealedFileSystem {
         return node
     }
 
+    /// A new empty file that exists only in this call until written back. The entries it will
+    /// take are checked against the app's quota now, so a full store still refuses `open-at`.
+    private func createUnstoredNode(at path: FileSystemPath) throws -> FileNode {
+        let times = FileTimes.now()
+        try WASIErrorCode.mapping {
+            try kv.checkQuota(creating: [(Array(path.fileKey.utf8), 0), (Array(FileTimes.key(for: path).utf8), times.encoded.count)])
+        }
+        let node = FileNode(path: path, data: [])
+        node.holders = 1
+        node.unstored = true
+        node.dirty = true
+        node.times = times
+        node.timesLoaded = true
+        nodes[path] = node
+        return node
+    }
+
     /// Adds a holder to a node already held (a stream opened on a descriptor's file).
     func retain(_ node: FileNode) { node.holders += 1 }
 
@@ -354,6 +396,7 @@ public final class SealedFileSystem {
         if let times = node.times { batch.append(.put(key: Array(FileTimes.key(for: node.path).utf8), value: times.encoded)) }
         try WASIErrorCode.mapping { try kv.apply(batch) }
         node.dirty = false
+        node.unstored = false
         node.storedCount = node.data.count
     }
 

@@ -77,6 +77,15 @@ struct DerivedAppKeys: Sendable {
         try Self.open(sealed, using: valueKey, aad: valueAAD(for: key), what: "value")
     }
 
+    /// The bytes a row of a `keyCount`-byte key and a `valueCount`-byte value holds as stored
+    /// (sealed value and sealed name; what the quota counts).
+    static func sealedSize(keyCount: Int, valueCount: Int) -> Int {
+        let sealOverhead = 12 + 16
+        let name = 4 + keyCount
+        let paddedName = (name + namePadding - 1) / namePadding * namePadding
+        return sealOverhead + valueCount + sealOverhead + paddedName
+    }
+
     /// The sealed logical name stored beside row `rowName` (padded to `namePadding`).
     func sealName(_ key: [UInt8], rowName: [UInt8]) throws -> [UInt8] {
         var padded = Bytes.lengthPrefixed(key)

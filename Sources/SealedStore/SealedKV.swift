@@ -64,6 +64,9 @@ public final class SealedKV: Sendable {
     private let keys: Mutex<DerivedAppKeys?>
     /// Counts the app's usage against `limits.maxStoredBytes` / `maxEntries`.
     private let quota: StorageQuotaMeter
+    /// Row names and sealed names of recently written keys, so a rewrite skips their HMAC and
+    /// AES-GCM seal (see `RowNameCache`).
+    private let rowNames = RowNameCache()
 
     /// A handle on `appName`'s entries under `appKey`. Prefer `SealedStore.kv(for:)`, which shares
     /// one handle per app and closes it when the app is removed. `quotaReport` hears of writes
@@ -113,7 +116,7 @@ public final class SealedKV: Sendable {
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
         try check(key: key)
         let keys = try currentKeys()
-        guard let sealed = try backend.value(namespace: keys.namespace, name: keys.rowName(for: key)) else {
+        guard let sealed = try backend.value(namespace: keys.namespace, name: rowNames.rowName(for: key, keys)) else {
             return nil
         }
         return try keys.openValue(sealed, key: key)
@@ -129,7 +132,7 @@ public final class SealedKV: Sendable {
     public func delete(_ key: [UInt8]) throws -> Bool {
         try check(key: key)
         let keys = try currentKeys()
-        let name = keys.rowName(for: key)
+        let name = rowNames.rowName(for: key, keys)
         guard try backend.value(namespace: keys.namespace, name: name) != nil else { return false }
         try commit([.delete(name: name)], namespace: keys.namespace)
         return true
@@ -154,6 +157,16 @@ public final class SealedKV: Sendable {
         try quota.checkGrowth(growth) { try backend.usage(namespace: currentKeys().namespace) }
     }
 
+    /// Throws `quotaExceeded` (reported like a refused write) when `entries` (new keys and
+    /// their value sizes) would not fit the app's quota (entries, and bytes as stored: sealed
+    /// value and sealed name): lets a writer that buffers a new file fail where it creates it,
+    /// as writing the entries at once would. No-op without a quota.
+    public func checkQuota(creating entries: [(key: [UInt8], valueBytes: Int)]) throws {
+        guard quota.isLimited else { return }
+        let bytes = entries.reduce(0) { $0 + DerivedAppKeys.sealedSize(keyCount: $1.key.count, valueCount: $1.valueBytes) }
+        try quota.checkGrowth(bytes, newEntries: entries.count) { try backend.usage(namespace: currentKeys().namespace) }
+    }
+
     /// What this app keeps in the store now: counted by the quota meter once it has seen a
     /// write, else read from the backend.
     public func usage() throws -> StorageUsage {
@@ -175,18 +188,16 @@ public final class SealedKV: Sendable {
             case .put(let key, let value):
                 try check(key: key)
                 try check(value: value)
-                let name = keys.rowName(for: key)
-                writes.append(.put(name: name, sealedName: try keys.sealName(key, rowName: name),
-                                   value: try keys.sealValue(value, key: key)))
+                let row = try rowNames.sealedRow(for: key, keys)
+                writes.append(.put(name: row.name, sealedName: row.sealedName, value: try keys.sealValue(value, key: key)))
             case .create(let key, let value):
                 try check(key: key)
                 try check(value: value)
-                let name = keys.rowName(for: key)
-                writes.append(.insert(name: name, sealedName: try keys.sealName(key, rowName: name),
-                                      value: try keys.sealValue(value, key: key)))
+                let row = try rowNames.sealedRow(for: key, keys)
+                writes.append(.insert(name: row.name, sealedName: row.sealedName, value: try keys.sealValue(value, key: key)))
             case .delete(let key):
                 try check(key: key)
-                writes.append(.delete(name: keys.rowName(for: key)))
+                writes.append(.delete(name: rowNames.rowName(for: key, keys)))
             }
         }
         try commit(writes, namespace: keys.namespace)

@@ -140,19 +140,24 @@ final class StorageQuotaMeter: @unchecked Sendable {
         return delta
     }
 
-    /// Refuses (and reports) `growth` more bytes when they would not fit the byte quota as
-    /// counted now: an early answer for a writer that buffers (a file growing before it is
-    /// written back); the commit checks exactly.
-    func checkGrowth(_ growth: Int, measure: () throws -> StorageUsage) throws {
-        guard maxBytes != .max, growth > 0 else { return }
+    /// Refuses (and reports) `growth` more bytes or `newEntries` more entries when they would
+    /// not fit the quota as counted now: an early answer for a writer that buffers (a file
+    /// growing, or created, before it is written back); the commit checks exactly.
+    func checkGrowth(_ growth: Int, newEntries: Int = 0, measure: () throws -> StorageUsage) throws {
+        let checksBytes = maxBytes != .max && growth > 0, checksEntries = maxEntries != .max && newEntries > 0
+        guard checksBytes || checksEntries else { return }
         condition.lock()
         defer { condition.unlock() }
         let current = try usage ?? measure()
         usage = current
         let counted = current.bytes + reserved.bytes
-        if counted + growth > maxBytes {
+        if checksBytes, counted + growth > maxBytes {
             throw refuse("\(counted + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
                 + "(--max-app-storage-mib)")
+        }
+        let entries = current.entries + reserved.entries + newEntries
+        if checksEntries, entries > maxEntries {
+            throw refuse("\(entries) entries would exceed the app's quota of \(maxEntries) entries (--max-app-entries)")
         }
     }
 
