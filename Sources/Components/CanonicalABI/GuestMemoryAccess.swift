@@ -5,6 +5,8 @@ import WasmKit
 final class GuestAccess {
     let memory: Memory?
     let realloc: Function?
+    /// Where `realloc` runs (reused interpreter stacks); nil runs it on a stack of its own.
+    let stacks: ExecutionStackCache?
     /// How strings are encoded in this guest's memory.
     let encoding: StringEncoding
     /// What the values lifted through this access are, named in the error when they exceed
@@ -38,10 +40,11 @@ final class GuestAccess {
     /// bytes of payload). Strings and byte lists are charged their bytes on top.
     static let hostBytesPerValue = 48
 
-    init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8,
+    init(memory: Memory?, realloc: Function?, stacks: ExecutionStackCache? = nil, encoding: StringEncoding = .utf8,
          lifted: Lifted = .result, liftLimit: Int = ExecutionLimits.default.maxResultBytes) {
         self.memory = memory
         self.realloc = realloc
+        self.stacks = stacks
         self.encoding = encoding
         self.lifted = lifted
         self.liftLimit = liftLimit
@@ -132,7 +135,8 @@ final class GuestAccess {
     func allocate(size: Int, alignment: Int, _ what: @autoclosure () -> String) throws -> Int {
         guard let realloc else { throw ComponentError.trap("\(what()): no realloc option to allocate guest memory") }
         guard size <= Int(UInt32.max) else { throw ComponentError.trap("\(what()): \(size) bytes do not fit in 32-bit memory") }
-        let results = try realloc.invoke([.i32(0), .i32(0), .i32(UInt32(alignment)), .i32(UInt32(size))])
+        let arguments: [Value] = [.i32(0), .i32(0), .i32(UInt32(alignment)), .i32(UInt32(size))]
+        let results = try stacks?.invoke(realloc, arguments) ?? realloc.invoke(arguments)
         guard results.count == 1, case .i32(let raw) = results[0] else {
             throw ComponentError.trap("\(what()): cabi_realloc returned \(results) instead of one i32")
         }

@@ -10,6 +10,8 @@
 final class ComponentInstance {
     let plan: LinkPlan
     let store: Store
+    /// Interpreter stacks reused by this instance's calls into its core functions.
+    let stacks: ExecutionStackCache
     let limiter: MemoryCapLimiter
     /// One per component instance of the tree (`plan.componentInstances`); index 0 is the
     /// outermost component.
@@ -44,6 +46,7 @@ final class ComponentInstance {
          control: CallControl? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
+        self.stacks = ExecutionStackCache(engine: engine)
         self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
@@ -219,7 +222,7 @@ final class ComponentInstance {
     /// component instance `instance`; `operation` names the call in trap messages, `lifted`
     /// what the values it lifts are.
     func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function),
+        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), stacks: stacks,
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handles = HandleScope(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
@@ -234,7 +237,7 @@ final class ComponentInstance {
         case .host(let host):
             try host.destructor(context, entry.rep)
         case .guest(let destructor?, _):
-            try function(destructor).invoke([.i32(entry.rep)])
+            try stacks.invoke(function(destructor), [.i32(entry.rep)])
         case .guest(nil, _), nil:
             break
         }

@@ -40,7 +40,7 @@ extension ComponentInstance {
             if lifted.isAsync {
                 state.tasks.append(InstanceState.TaskRecord(resultType: lifted.type.results.first?.type, results: nil))
                 defer { state.tasks.removeLast() }
-                coreResults = try core.invoke(flatArguments)
+                coreResults = try stacks.invoke(core, flatArguments)
                 if lifted.options.callback != nil {
                     guard coreResults.count == 1, case .i32(let code) = coreResults[0], code & 0xF == 0 else {
                         throw ComponentError.trap("unsupported: \(name) is an async export that waits or yields, which this host does not run")
@@ -51,7 +51,7 @@ extension ComponentInstance {
                 }
                 results = delivered
             } else {
-                coreResults = try core.invoke(flatArguments)
+                coreResults = try stacks.invoke(core, flatArguments)
                 if layout.flatResultCount > CanonicalABI.maxFlatResults {
                     guard coreResults.count == 1, case .i32(let pointer) = coreResults[0] else {
                         throw ComponentError.trap("expected a return pointer from the core function")
@@ -68,7 +68,7 @@ extension ComponentInstance {
             if let postReturn = lifted.options.postReturn {
                 state.mayLeave = false
                 defer { state.mayLeave = true }
-                try function(postReturn).invoke(coreResults)
+                try stacks.invoke(function(postReturn), coreResults)
             }
             try state.handles.checkBorrowsReleased(name)
             if limiter.exceedsTotal { throw ComponentError.memoryLimit(limiter.maxBytes) }
