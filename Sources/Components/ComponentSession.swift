@@ -44,7 +44,7 @@ public final class ComponentSession {
         }
         guard let destructor else { return }
         do {
-            try instance.function(destructor).invoke([.i32(rep)])
+            try instance.stacks.invoke(instance.function(destructor), [.i32(rep)])
         } catch {
             let mapped = ErrorMapping.map(error, limiter: instance.limiter, fuelLeft: instance.store.fuel?.remaining)
             poisoned = mapped

@@ -47,6 +47,51 @@ extension CanonicalABI {
 
     /// Lifts one value of `type` from flat core values.
     static func liftFlat(_ access: GuestAccess, _ cursor: inout FlatCursor, _ type: WITType) throws -> ComponentValue {
+        try liftFlat(access, &cursor, TypeLayout(type))
+    }
+
+    /// Lifts one value from flat core values, by its precomputed layout.
+    static func liftFlat(_ access: GuestAccess, _ cursor: inout FlatCursor, _ layout: TypeLayout) throws -> ComponentValue {
+        let type = layout.type
+        switch layout.shape {
+        case .scalar:
+            return try liftFlatScalar(&cursor, type)
+        case .string:
+            let pointer = try i32(&cursor)
+            return try loadString(access, pointer: pointer, length: try i32(&cursor))
+        case .list(let element):
+            let pointer = try i32(&cursor)
+            return try loadList(access, element: element, pointer: pointer, length: try i32(&cursor))
+        case .flags(let count):
+            let raw = count == 0 ? 0 : try i32(&cursor)
+            return .flags((0..<count).map { raw >> UInt32($0) & 1 == 1 })
+        case .own(let resource): return .handle(try access.requireHandles().liftOwn(try i32(&cursor), resource))
+        case .borrow(let resource): return .handle(try access.requireHandles().liftBorrow(try i32(&cursor), resource))
+        case .fields(let fields, _):
+            var values: [ComponentValue] = []
+            values.reserveCapacity(fields.count)
+            for field in fields { values.append(try liftFlat(access, &cursor, field)) }
+            if case .record = type { return .record(values) }
+            return .tuple(values)
+        case .variant(let cases, _, _, let joined):
+            let discriminant = Int(try i32(&cursor))
+            guard discriminant < cases.count else {
+                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
+            }
+            var raw: [Value] = []
+            raw.reserveCapacity(joined.count)
+            for want in joined { raw.append(try cursor.next(want)) }
+            var payload: ComponentValue?
+            if let payloadLayout = cases[discriminant] {
+                var coerced = FlatCursor(zip(raw, payloadLayout.flat).map { narrow($0.0, to: $0.1) })
+                payload = try liftFlat(access, &coerced, payloadLayout)
+            }
+            return makeVariant(type, discriminant, payload)
+        }
+    }
+
+    /// Lifts a scalar (bool, integer, float, char) from flat core values.
+    private static func liftFlatScalar(_ cursor: inout FlatCursor, _ type: WITType) throws -> ComponentValue {
         switch type {
         case .bool: return .bool(try i32(&cursor) != 0)
         case .s8: return .s8(Int8(truncatingIfNeeded: try i32(&cursor)))
@@ -65,37 +110,7 @@ extension CanonicalABI {
             guard case .f64(let raw) = try cursor.next(.f64) else { return .f64(0) }
             return .f64(float64(bits: raw))
         case .char: return .char(try char(try i32(&cursor)))
-        case .string:
-            let pointer = try i32(&cursor)
-            return try loadString(access, pointer: pointer, length: try i32(&cursor))
-        case .list(let element):
-            let pointer = try i32(&cursor)
-            return try loadList(access, element: element, pointer: pointer, length: try i32(&cursor))
-        case .flags(_, let names):
-            let raw = names.isEmpty ? 0 : try i32(&cursor)
-            return .flags((0..<names.count).map { raw >> UInt32($0) & 1 == 1 })
-        case .own(let resource): return .handle(try access.requireHandles().liftOwn(try i32(&cursor), resource))
-        case .borrow(let resource): return .handle(try access.requireHandles().liftBorrow(try i32(&cursor), resource))
-        case .record, .tuple:
-            let values = try (fieldTypes(type) ?? []).map { try liftFlat(access, &cursor, $0) }
-            if case .record = type { return .record(values) }
-            return .tuple(values)
-        case .variant, .enum, .option, .result:
-            let cases = variantCases(type) ?? []
-            let joined = Array(flatten(type).dropFirst())
-            let discriminant = Int(try i32(&cursor))
-            guard discriminant < cases.count else {
-                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
-            }
-            var raw: [Value] = []
-            for want in joined { raw.append(try cursor.next(want)) }
-            var payload: ComponentValue?
-            if let payloadType = cases[discriminant] {
-                let wanted = flatten(payloadType)
-                var coerced = FlatCursor(zip(raw, wanted).map { narrow($0.0, to: $0.1) })
-                payload = try liftFlat(access, &coerced, payloadType)
-            }
-            return makeVariant(type, discriminant, payload)
+        default: throw ComponentError.trap("canonical ABI: \(type) is not a scalar")
         }
     }
 
@@ -123,50 +138,72 @@ extension CanonicalABI {
 
     /// Lowers one value of `type` to flat core values (strings and lists allocate in the guest).
     static func lowerFlat(_ access: GuestAccess, _ value: ComponentValue, _ type: WITType) throws -> [Value] {
-        switch (type, value) {
-        case (.bool, .bool(let v)): return [.i32(v ? 1 : 0)]
-        case (.s8, .s8(let v)): return [.i32(UInt32(bitPattern: Int32(v)))]
-        case (.u8, .u8(let v)): return [.i32(UInt32(v))]
-        case (.s16, .s16(let v)): return [.i32(UInt32(bitPattern: Int32(v)))]
-        case (.u16, .u16(let v)): return [.i32(UInt32(v))]
-        case (.s32, .s32(let v)): return [.i32(UInt32(bitPattern: v))]
-        case (.u32, .u32(let v)): return [.i32(v)]
-        case (.s64, .s64(let v)): return [.i64(UInt64(bitPattern: v))]
-        case (.u64, .u64(let v)): return [.i64(v)]
-        case (.f32, .f32(let v)): return [.f32(bits(v))]
-        case (.f64, .f64(let v)): return [.f64(bits(v))]
-        case (.char, .char(let v)): return [.i32(v.value)]
+        var flat: [Value] = []
+        try lowerFlat(access, value, TypeLayout(type), into: &flat)
+        return flat
+    }
+
+    /// Lowers one value by its precomputed layout, appending its flat core values to `flat`.
+    static func lowerFlat(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, into flat: inout [Value]) throws {
+        let type = layout.type
+        switch (layout.shape, value) {
+        case (.scalar, _):
+            flat.append(try lowerFlatScalar(value, type))
         case (.string, .string(let v)):
             let (pointer, length) = try storeString(access, v)
-            return [.i32(pointer), .i32(length)]
+            flat.append(.i32(pointer))
+            flat.append(.i32(length))
         case (.list(let element), .list), (.list(let element), .bytes):
             let (pointer, length) = try storeList(access, value, element: element)
-            return [.i32(pointer), .i32(length)]
-        case (.flags(_, let names), .flags(let bits)):
-            guard !names.isEmpty else { return [] }
+            flat.append(.i32(pointer))
+            flat.append(.i32(length))
+        case (.flags(let count), .flags(let bits)):
+            guard count > 0 else { return }
             var raw: UInt32 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt32(index) }
-            return [.i32(raw)]
-        case (.own(let resource), .handle(let rep)): return [.i32(try access.requireHandles().lowerOwn(rep, resource))]
-        case (.borrow(let resource), .handle(let rep)): return [.i32(try access.requireHandles().lowerBorrow(rep, resource))]
-        case (.record(_, let fields), .record(let values)):
-            return try zip(values, fields).flatMap { try lowerFlat(access, $0.0, $0.1.type) }
-        case (.tuple(let types), .tuple(let values)):
-            return try zip(values, types).flatMap { try lowerFlat(access, $0.0, $0.1) }
-        case (.variant, _), (.enum, _), (.option, _), (.result, _):
-            let cases = variantCases(type) ?? []
-            let joined = Array(flatten(type).dropFirst())
+            flat.append(.i32(raw))
+        case (.own(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerOwn(rep, resource)))
+        case (.borrow(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerBorrow(rep, resource)))
+        case (.fields(let fields, _), .record(let values)) where layout.isRecord,
+             (.fields(let fields, _), .tuple(let values)) where !layout.isRecord:
+            for (fieldValue, field) in zip(values, fields) { try lowerFlat(access, fieldValue, field, into: &flat) }
+        case (.variant(let cases, _, _, let joined), _):
             let (index, payload) = variantParts(value)
             guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
-            var flat: [Value] = []
-            if let payloadType = cases[index], let payload {
-                flat = try lowerFlat(access, payload, payloadType)
+            flat.append(.i32(UInt32(index)))
+            let start = flat.count
+            if let payloadLayout = cases[index], let payload {
+                try lowerFlat(access, payload, payloadLayout, into: &flat)
             }
-            flat = zip(flat, joined).map { widen($0.0, to: $0.1) }
-            flat += joined.dropFirst(flat.count).map(zero)
-            return [.i32(UInt32(index))] + flat
+            // The payload's flat values widen to the joined types; the rest of the joined slots are zero.
+            var written = 0
+            for position in start..<flat.count where written < joined.count {
+                flat[position] = widen(flat[position], to: joined[written])
+                written += 1
+            }
+            if flat.count - start > joined.count { flat.removeLast(flat.count - start - joined.count) }
+            for want in joined.dropFirst(written) { flat.append(zero(want)) }
         default:
             throw ComponentError.badArguments("expected a value of type \(type)")
+        }
+    }
+
+    /// Lowers a scalar (bool, integer, float, char) to its one flat core value.
+    private static func lowerFlatScalar(_ value: ComponentValue, _ type: WITType) throws -> Value {
+        switch (type, value) {
+        case (.bool, .bool(let v)): return .i32(v ? 1 : 0)
+        case (.s8, .s8(let v)): return .i32(UInt32(bitPattern: Int32(v)))
+        case (.u8, .u8(let v)): return .i32(UInt32(v))
+        case (.s16, .s16(let v)): return .i32(UInt32(bitPattern: Int32(v)))
+        case (.u16, .u16(let v)): return .i32(UInt32(v))
+        case (.s32, .s32(let v)): return .i32(UInt32(bitPattern: v))
+        case (.u32, .u32(let v)): return .i32(v)
+        case (.s64, .s64(let v)): return .i64(UInt64(bitPattern: v))
+        case (.u64, .u64(let v)): return .i64(v)
+        case (.f32, .f32(let v)): return .f32(bits(v))
+        case (.f64, .f64(let v)): return .f64(bits(v))
+        case (.char, .char(let v)): return .i32(v.value)
+        default: throw ComponentError.badArguments("expected a value of type \(type)")
         }
     }
 }

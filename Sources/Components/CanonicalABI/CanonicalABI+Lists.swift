@@ -7,19 +7,20 @@ import WasmKit
 
 extension CanonicalABI {
     /// Lifts a list from `(pointer, element count)`.
-    static func loadList(_ access: GuestAccess, element: WITType, pointer: UInt32, length: UInt32) throws -> ComponentValue {
+    static func loadList(_ access: GuestAccess, element elementLayout: TypeLayout, pointer: UInt32, length: UInt32) throws -> ComponentValue {
+        let element = elementLayout.type
         let count = Int(length)
-        let elementSize = size(element)
+        let elementSize = elementLayout.size
         let (total, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw ComponentError.trap("list of \(count) elements of \(elementSize) bytes overflows") }
-        try access.checkAlignment(Int(pointer), alignment(element), "list")
+        try access.checkAlignment(Int(pointer), elementLayout.alignment, "list")
         try access.check(Int(pointer), total, "list")
         if element == .u8 {
             try access.charge(count)
             return .bytes(try access.readBytes(Int(pointer), count, "list"))
         }
-        try access.charge(count * valueNodes(element) * GuestAccess.hostBytesPerValue)
-        if isScalar(element) {
+        try access.charge(count * elementLayout.valueNodes * GuestAccess.hostBytesPerValue)
+        if elementLayout.isScalar {
             return .list(try access.withBytes(Int(pointer), total, "list") { raw in
                 var items: [ComponentValue] = []
                 items.reserveCapacity(count)
@@ -30,14 +31,15 @@ extension CanonicalABI {
         var items: [ComponentValue] = []
         items.reserveCapacity(count)
         for index in 0..<count {
-            items.append(try load(access, element, at: Int(pointer) + index * elementSize))
+            items.append(try load(access, elementLayout, at: Int(pointer) + index * elementSize))
         }
         return .list(items)
     }
 
     /// Stores a list (`.list`, or `.bytes` for a `list<u8>`) into freshly allocated guest
     /// memory; returns (pointer, element count).
-    static func storeList(_ access: GuestAccess, _ value: ComponentValue, element: WITType) throws -> (UInt32, UInt32) {
+    static func storeList(_ access: GuestAccess, _ value: ComponentValue, element elementLayout: TypeLayout) throws -> (UInt32, UInt32) {
+        let element = elementLayout.type
         if element == .u8, let bytes = value.byteList {
             let pointer = try access.allocate(size: bytes.count, alignment: 1, "list")
             try access.writeBytes(pointer, bytes, "list")
@@ -45,11 +47,11 @@ extension CanonicalABI {
         }
         guard case .list(let items) = value else { throw ComponentError.badArguments("expected a value of type list<\(element)>") }
         guard items.count <= Int(UInt32.max) else { throw ComponentError.trap("list of \(items.count) elements does not fit in 32-bit memory") }
-        let elementSize = size(element)
+        let elementSize = elementLayout.size
         let (total, overflow) = items.count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw ComponentError.trap("list of \(items.count) elements does not fit in 32-bit memory") }
-        let pointer = try access.allocate(size: total, alignment: alignment(element), "list")
-        if isScalar(element) {
+        let pointer = try access.allocate(size: total, alignment: elementLayout.alignment, "list")
+        if elementLayout.isScalar {
             var raw = [UInt8](repeating: 0, count: total)
             try raw.withUnsafeMutableBytes { buffer in
                 for (index, item) in items.enumerated() { try encodeScalar(item, element, into: buffer, at: index * elementSize) }
@@ -57,7 +59,7 @@ extension CanonicalABI {
             try access.writeBytes(pointer, raw, "list")
         } else {
             for (index, item) in items.enumerated() {
-                try store(access, item, element, at: pointer + index * elementSize)
+                try store(access, item, elementLayout, at: pointer + index * elementSize)
             }
         }
         return (UInt32(pointer), UInt32(items.count))

@@ -32,20 +32,16 @@ extension CanonicalABI {
 
     /// Loads one value of `type` at `pointer`.
     static func load(_ access: GuestAccess, _ type: WITType, at pointer: Int) throws -> ComponentValue {
+        try load(access, TypeLayout(type), at: pointer)
+    }
+
+    /// Loads one value at `pointer`, by its precomputed layout.
+    static func load(_ access: GuestAccess, _ layout: TypeLayout, at pointer: Int) throws -> ComponentValue {
+        let type = layout.type
         func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(type) value") }
-        switch type {
-        case .bool: return .bool(try int(1) != 0)
-        case .s8: return .s8(Int8(truncatingIfNeeded: try int(1)))
-        case .u8: return .u8(UInt8(truncatingIfNeeded: try int(1)))
-        case .s16: return .s16(Int16(truncatingIfNeeded: try int(2)))
-        case .u16: return .u16(UInt16(truncatingIfNeeded: try int(2)))
-        case .s32: return .s32(Int32(truncatingIfNeeded: try int(4)))
-        case .u32: return .u32(UInt32(truncatingIfNeeded: try int(4)))
-        case .s64: return .s64(Int64(bitPattern: try int(8)))
-        case .u64: return .u64(try int(8))
-        case .f32: return .f32(float32(bits: UInt32(truncatingIfNeeded: try int(4))))
-        case .f64: return .f64(float64(bits: try int(8)))
-        case .char: return .char(try char(UInt32(truncatingIfNeeded: try int(4))))
+        switch layout.shape {
+        case .scalar:
+            return try access.withBytes(pointer, layout.size, "\(type) value") { try decodeScalar(type, $0, at: 0) }
         case .string:
             let begin = UInt32(truncatingIfNeeded: try int(4))
             let length = UInt32(truncatingIfNeeded: try access.load(pointer + 4, size: 4, "string length"))
@@ -54,23 +50,22 @@ extension CanonicalABI {
             let begin = UInt32(truncatingIfNeeded: try int(4))
             let length = UInt32(truncatingIfNeeded: try access.load(pointer + 4, size: 4, "list length"))
             return try loadList(access, element: element, pointer: begin, length: length)
-        case .flags(_, let names):
-            let raw = names.isEmpty ? 0 : try int(flagsSize(names.count))
-            return .flags((0..<names.count).map { raw >> UInt64($0) & 1 == 1 })
+        case .flags(let count):
+            let raw = count == 0 ? 0 : try int(layout.size)
+            return .flags((0..<count).map { raw >> UInt64($0) & 1 == 1 })
         case .own(let resource): return .handle(try access.requireHandles().liftOwn(UInt32(truncatingIfNeeded: try int(4)), resource))
         case .borrow(let resource): return .handle(try access.requireHandles().liftBorrow(UInt32(truncatingIfNeeded: try int(4)), resource))
-        case .record, .tuple:
-            let fields = fieldTypes(type) ?? []
-            let values = try zip(fields, fieldOffsets(fields)).map { try load(access, $0.0, at: pointer + $0.1) }
-            if case .record = type { return .record(values) }
-            return .tuple(values)
-        case .variant, .enum, .option, .result:
-            let cases = variantCases(type) ?? []
-            let discriminant = Int(try int(discriminantSize(cases.count)))
+        case .fields(let fields, let offsets):
+            var values: [ComponentValue] = []
+            values.reserveCapacity(fields.count)
+            for (field, offset) in zip(fields, offsets) { values.append(try load(access, field, at: pointer + offset)) }
+            return layout.isRecord ? .record(values) : .tuple(values)
+        case .variant(let cases, let discriminantSize, let payloadOffset, _):
+            let discriminant = Int(try int(discriminantSize))
             guard discriminant < cases.count else {
                 throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
             }
-            let payload = try cases[discriminant].map { try load(access, $0, at: pointer + payloadOffset(cases)) }
+            let payload = try cases[discriminant].map { try load(access, $0, at: pointer + payloadOffset) }
             return makeVariant(type, discriminant, payload)
         }
     }
@@ -98,20 +93,18 @@ extension CanonicalABI {
 
     /// Stores one value of `type` at `pointer`.
     static func store(_ access: GuestAccess, _ value: ComponentValue, _ type: WITType, at pointer: Int) throws {
+        try store(access, value, TypeLayout(type), at: pointer)
+    }
+
+    /// Stores one value at `pointer`, by its precomputed layout.
+    static func store(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, at pointer: Int) throws {
+        let type = layout.type
         func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(type) value") }
-        switch (type, value) {
-        case (.bool, .bool(let v)): try put(1, v ? 1 : 0)
-        case (.s8, .s8(let v)): try put(1, UInt64(UInt8(bitPattern: v)))
-        case (.u8, .u8(let v)): try put(1, UInt64(v))
-        case (.s16, .s16(let v)): try put(2, UInt64(UInt16(bitPattern: v)))
-        case (.u16, .u16(let v)): try put(2, UInt64(v))
-        case (.s32, .s32(let v)): try put(4, UInt64(UInt32(bitPattern: v)))
-        case (.u32, .u32(let v)): try put(4, UInt64(v))
-        case (.s64, .s64(let v)): try put(8, UInt64(bitPattern: v))
-        case (.u64, .u64(let v)): try put(8, v)
-        case (.f32, .f32(let v)): try put(4, UInt64(bits(v)))
-        case (.f64, .f64(let v)): try put(8, bits(v))
-        case (.char, .char(let v)): try put(4, UInt64(v.value))
+        switch (layout.shape, value) {
+        case (.scalar, _):
+            var raw: UInt64 = 0
+            try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, type, into: $0, at: 0) }
+            try put(layout.size, UInt64(littleEndian: raw))
         case (.string, .string(let v)):
             let (begin, length) = try storeString(access, v)
             try put(4, UInt64(begin))
@@ -120,29 +113,24 @@ extension CanonicalABI {
             let (begin, length) = try storeList(access, value, element: element)
             try put(4, UInt64(begin))
             try access.store(pointer + 4, size: 4, UInt64(length), "list length")
-        case (.flags(_, let names), .flags(let bits)):
-            guard !names.isEmpty else { return }
+        case (.flags(let count), .flags(let bits)):
+            guard count > 0 else { return }
             var raw: UInt64 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt64(index) }
-            try put(flagsSize(names.count), raw)
+            try put(layout.size, raw)
         case (.own(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerOwn(rep, resource)))
         case (.borrow(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)))
-        case (.record(_, let fields), .record(let values)):
-            let types = fields.map(\.type)
-            for (offset, (fieldValue, fieldType)) in zip(fieldOffsets(types), zip(values, types)) {
-                try store(access, fieldValue, fieldType, at: pointer + offset)
+        case (.fields(let fields, let offsets), .record(let values)) where layout.isRecord,
+             (.fields(let fields, let offsets), .tuple(let values)) where !layout.isRecord:
+            for (offset, (fieldValue, field)) in zip(offsets, zip(values, fields)) {
+                try store(access, fieldValue, field, at: pointer + offset)
             }
-        case (.tuple(let types), .tuple(let values)):
-            for (offset, (fieldValue, fieldType)) in zip(fieldOffsets(types), zip(values, types)) {
-                try store(access, fieldValue, fieldType, at: pointer + offset)
-            }
-        case (.variant, _), (.enum, _), (.option, _), (.result, _):
-            let cases = variantCases(type) ?? []
+        case (.variant(let cases, let discriminantSize, let payloadOffset, _), _):
             let (index, payload) = variantParts(value)
             guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
-            try put(discriminantSize(cases.count), UInt64(index))
-            if let payloadType = cases[index], let payload {
-                try store(access, payload, payloadType, at: pointer + payloadOffset(cases))
+            try put(discriminantSize, UInt64(index))
+            if let payloadLayout = cases[index], let payload {
+                try store(access, payload, payloadLayout, at: pointer + payloadOffset)
             }
         default:
             throw ComponentError.badArguments("expected a value of type \(type)")

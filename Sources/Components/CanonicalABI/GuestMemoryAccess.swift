@@ -5,6 +5,8 @@ import WasmKit
 final class GuestAccess {
     let memory: Memory?
     let realloc: Function?
+    /// Where `realloc` runs (reused interpreter stacks); nil runs it on a stack of its own.
+    let stacks: ExecutionStackCache?
     /// How strings are encoded in this guest's memory.
     let encoding: StringEncoding
     /// What the values lifted through this access are, named in the error when they exceed
@@ -38,10 +40,11 @@ final class GuestAccess {
     /// bytes of payload). Strings and byte lists are charged their bytes on top.
     static let hostBytesPerValue = 48
 
-    init(memory: Memory?, realloc: Function?, encoding: StringEncoding = .utf8,
+    init(memory: Memory?, realloc: Function?, stacks: ExecutionStackCache? = nil, encoding: StringEncoding = .utf8,
          lifted: Lifted = .result, liftLimit: Int = ExecutionLimits.default.maxResultBytes) {
         self.memory = memory
         self.realloc = realloc
+        self.stacks = stacks
         self.encoding = encoding
         self.lifted = lifted
         self.liftLimit = liftLimit
@@ -59,17 +62,17 @@ final class GuestAccess {
     }
 
     /// Traps unless `[pointer, pointer + count)` lies inside linear memory.
-    func check(_ pointer: Int, _ count: Int, _ what: String) throws {
+    func check(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String) throws {
         let size = try requireMemory().byteCount
         guard pointer >= 0, count >= 0, pointer <= size, count <= size - pointer else {
-            throw ComponentError.trap("\(what) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
+            throw ComponentError.trap("\(what()) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
         }
     }
 
     /// Traps unless `pointer` is a multiple of `alignment`.
-    func checkAlignment(_ pointer: Int, _ alignment: Int, _ what: String) throws {
+    func checkAlignment(_ pointer: Int, _ alignment: Int, _ what: @autoclosure () -> String) throws {
         guard pointer % alignment == 0 else {
-            throw ComponentError.trap("\(what): address \(pointer) is not \(alignment)-byte aligned")
+            throw ComponentError.trap("\(what()): address \(pointer) is not \(alignment)-byte aligned")
         }
     }
 
@@ -84,25 +87,25 @@ final class GuestAccess {
         }
     }
 
-    func readBytes(_ pointer: Int, _ count: Int, _ what: String) throws -> [UInt8] {
-        try withBytes(pointer, count, what) { Array($0) }
+    func readBytes(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String) throws -> [UInt8] {
+        try withBytes(pointer, count, what()) { Array($0) }
     }
 
     /// Runs `body` over `[pointer, pointer + count)` of guest memory, read in place (one bounds
     /// check for the whole range).
-    func withBytes<T>(_ pointer: Int, _ count: Int, _ what: String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        try check(pointer, count, what)
+    func withBytes<T>(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        try check(pointer, count, what())
         guard count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: count, body)
     }
 
-    func writeBytes(_ pointer: Int, _ bytes: [UInt8], _ what: String) throws {
-        try bytes.withUnsafeBytes { try writeBytes(pointer, $0, what) }
+    func writeBytes(_ pointer: Int, _ bytes: [UInt8], _ what: @autoclosure () -> String) throws {
+        try bytes.withUnsafeBytes { try writeBytes(pointer, $0, what()) }
     }
 
     /// Copies `bytes` into guest memory at `pointer` (one bounds check, one memcpy).
-    func writeBytes(_ pointer: Int, _ bytes: UnsafeRawBufferPointer, _ what: String) throws {
-        try check(pointer, bytes.count, what)
+    func writeBytes(_ pointer: Int, _ bytes: UnsafeRawBufferPointer, _ what: @autoclosure () -> String) throws {
+        try check(pointer, bytes.count, what())
         guard !bytes.isEmpty else { return }
         try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: bytes.count) { buffer in
             buffer.copyMemory(from: bytes)
@@ -110,8 +113,8 @@ final class GuestAccess {
     }
 
     /// Little-endian load of `size` bytes (1, 2, 4 or 8) as an unsigned 64-bit integer.
-    func load(_ pointer: Int, size: Int, _ what: String) throws -> UInt64 {
-        try check(pointer, size, what)
+    func load(_ pointer: Int, size: Int, _ what: @autoclosure () -> String) throws -> UInt64 {
+        try check(pointer, size, what())
         return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: size) { buffer in
             var value: UInt64 = 0
             for index in (0..<size).reversed() { value = value << 8 | UInt64(buffer[index]) }
@@ -120,8 +123,8 @@ final class GuestAccess {
     }
 
     /// Little-endian store of the low `size` bytes of `value`.
-    func store(_ pointer: Int, size: Int, _ value: UInt64, _ what: String) throws {
-        try check(pointer, size, what)
+    func store(_ pointer: Int, size: Int, _ value: UInt64, _ what: @autoclosure () -> String) throws {
+        try check(pointer, size, what())
         try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: size) { buffer in
             for index in 0..<size { buffer[index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
         }
@@ -129,16 +132,17 @@ final class GuestAccess {
 
     /// Allocates guest memory through `cabi_realloc(0, 0, align, size)`. Called even for size 0,
     /// as the canonical ABI does (some guests rely on that call).
-    func allocate(size: Int, alignment: Int, _ what: String) throws -> Int {
-        guard let realloc else { throw ComponentError.trap("\(what): no realloc option to allocate guest memory") }
-        guard size <= Int(UInt32.max) else { throw ComponentError.trap("\(what): \(size) bytes do not fit in 32-bit memory") }
-        let results = try realloc.invoke([.i32(0), .i32(0), .i32(UInt32(alignment)), .i32(UInt32(size))])
+    func allocate(size: Int, alignment: Int, _ what: @autoclosure () -> String) throws -> Int {
+        guard let realloc else { throw ComponentError.trap("\(what()): no realloc option to allocate guest memory") }
+        guard size <= Int(UInt32.max) else { throw ComponentError.trap("\(what()): \(size) bytes do not fit in 32-bit memory") }
+        let arguments: [Value] = [.i32(0), .i32(0), .i32(UInt32(alignment)), .i32(UInt32(size))]
+        let results = try stacks?.invoke(realloc, arguments) ?? realloc.invoke(arguments)
         guard results.count == 1, case .i32(let raw) = results[0] else {
-            throw ComponentError.trap("\(what): cabi_realloc returned \(results) instead of one i32")
+            throw ComponentError.trap("\(what()): cabi_realloc returned \(results) instead of one i32")
         }
         let pointer = Int(raw)
-        try checkAlignment(pointer, alignment, "\(what): cabi_realloc result")
-        try check(pointer, size, "\(what): cabi_realloc result")
+        try checkAlignment(pointer, alignment, "\(what()): cabi_realloc result")
+        try check(pointer, size, "\(what()): cabi_realloc result")
         return pointer
     }
 }

@@ -21,7 +21,11 @@ struct CanonOptions: Sendable {
 struct LiftedFunction: Sendable {
     var coreFunction: Int
     var options: CanonOptions
-    var type: WITFunctionType
+    var type: WITFunctionType {
+        didSet { layout = FunctionLayout(type) }
+    }
+    /// The canonical-ABI layouts of `type`, computed once here instead of on every call.
+    private(set) var layout: FunctionLayout
     /// The component instance (index into the runtime's per-instance state) that lifted it;
     /// its handle table receives the arguments' handles.
     var instance: Int = 0
@@ -32,6 +36,18 @@ struct LiftedFunction: Sendable {
     /// Set when the function's type uses something calls cannot carry here (streams, futures,
     /// error contexts, huge fixed-length lists): calling it traps with this reason.
     var unsupported: String?
+
+    init(coreFunction: Int, options: CanonOptions, type: WITFunctionType, instance: Int = 0, isAsync: Bool = false,
+         exportName: String? = nil, unsupported: String? = nil) {
+        self.coreFunction = coreFunction
+        self.options = options
+        self.type = type
+        self.layout = FunctionLayout(type)
+        self.instance = instance
+        self.isAsync = isAsync
+        self.exportName = exportName
+        self.unsupported = unsupported
+    }
 }
 
 /// A core function defined by `canon lower` of a host import.
@@ -39,10 +55,21 @@ struct LoweredFunction: Sendable {
     /// The import path for messages, e.g. `wasi:random/random@0.2.0/get-random-bytes`.
     var name: String
     var host: HostFunction
-    var type: WITFunctionType
+    let type: WITFunctionType
+    /// The canonical-ABI layouts of `type`, computed once at link time for every call.
+    let layout: FunctionLayout
     var options: CanonOptions
     /// The component instance that lowered it (whose handle table its handles use).
     var instance: Int = 0
+
+    init(name: String, host: HostFunction, type: WITFunctionType, options: CanonOptions, instance: Int = 0) {
+        self.name = name
+        self.host = host
+        self.type = type
+        self.layout = FunctionLayout(type)
+        self.options = options
+        self.instance = instance
+    }
 }
 
 /// A core function defined by `canon lower` of a function another component instance lifted:

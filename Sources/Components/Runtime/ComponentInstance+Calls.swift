@@ -32,18 +32,18 @@ extension ComponentInstance {
         currentInstance = lowered.instance
         defer { currentInstance = previous }
         var cursor = FlatCursor(arguments)
-        let values = try liftArguments(lowered.type, access, &cursor, limit: CanonicalABI.maxFlatParams, lowered.name)
+        let layout = lowered.layout
+        let values = try liftArguments(layout, access, &cursor, limit: CanonicalABI.maxFlatParams, lowered.name)
         // Host work is charged and the call's time limit checked as the values cross (HostWorkFuel).
         try context.checkStop()
         try context.chargeFuel(HostWorkFuel.perCall + HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: values)))
         let results = try lowered.host.body(context, values)
         try context.checkStop()
         try context.chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
-        let resultTypes = lowered.type.results.map(\.type)
-        guard results.count == resultTypes.count, zip(results, resultTypes).allSatisfy({ $0.0.matches($0.1) }) else {
+        guard results.count == layout.results.count, zip(results, layout.results).allSatisfy({ $0.0.matches($0.1.type) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
         }
-        return try lowerResults(results, resultTypes, access, &cursor, lowered.name)
+        return try lowerResults(results, layout, access, &cursor, lowered.name)
     }
 
     /// The fused adapter for `canon lower` of a lifted function.
@@ -54,50 +54,53 @@ extension ComponentInstance {
         defer { callerAccess.handles?.releaseLenders() }
         var cursor = FlatCursor(arguments)
         let limit = fused.isAsync ? CanonicalABI.maxFlatAsyncParams : CanonicalABI.maxFlatParams
-        let values = try liftArguments(fused.callee.type, callerAccess, &cursor, limit: limit, name)
-        let resultTypes = fused.callee.type.results.map(\.type)
+        let layout = fused.callee.layout
+        let values = try liftArguments(layout, callerAccess, &cursor, limit: limit, name)
         var lowered: [Value] = []
         _ = try call(fused.callee, values, name: name) { results in
             // The caller receives the results before the callee's post-return runs.
             if fused.isAsync {
-                if !resultTypes.isEmpty {
+                if !layout.results.isEmpty {
                     guard case .i32(let pointer) = try cursor.next(.i32) else { return }
-                    let tuple = WITType.tuple(resultTypes)
-                    try callerAccess.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) results")
-                    try CanonicalABI.store(callerAccess, .tuple(results), tuple, at: Int(pointer))
+                    try callerAccess.checkAlignment(Int(pointer), layout.resultTuple.alignment, "\(name) results")
+                    try CanonicalABI.store(callerAccess, .tuple(results), layout.resultTuple, at: Int(pointer))
                 }
                 lowered = [.i32(CanonicalABI.subtaskReturned)]
             } else {
-                lowered = try self.lowerResults(results, resultTypes, callerAccess, &cursor, name)
+                lowered = try self.lowerResults(results, layout, callerAccess, &cursor, name)
             }
         }
         return lowered
     }
 
     /// Lifts a call's arguments from flat core values (or from memory past `limit` of them).
-    private func liftArguments(_ type: WITFunctionType, _ access: GuestAccess, _ cursor: inout FlatCursor, limit: Int, _ name: String) throws -> [ComponentValue] {
-        let paramTypes = type.params.map(\.type)
-        guard paramTypes.flatMap(CanonicalABI.flatten).count > limit else {
-            return try paramTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+    private func liftArguments(_ layout: FunctionLayout, _ access: GuestAccess, _ cursor: inout FlatCursor, limit: Int, _ name: String) throws -> [ComponentValue] {
+        guard layout.flatParamCount > limit else {
+            var values: [ComponentValue] = []
+            values.reserveCapacity(layout.params.count)
+            for param in layout.params { values.append(try CanonicalABI.liftFlat(access, &cursor, param)) }
+            return values
         }
         guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
-        let tuple = WITType.tuple(paramTypes)
-        try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) arguments")
-        guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+        try access.checkAlignment(Int(pointer), layout.paramTuple.alignment, "\(name) arguments")
+        guard case .tuple(let loaded) = try CanonicalABI.load(access, layout.paramTuple, at: Int(pointer)) else { return [] }
         return loaded
     }
 
     /// Lowers a call's results for the caller: flat, or through the return pointer that follows
     /// the flat arguments in `cursor`.
-    private func lowerResults(_ results: [ComponentValue], _ resultTypes: [WITType], _ access: GuestAccess, _ cursor: inout FlatCursor, _ name: String) throws -> [Value] {
-        if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+    private func lowerResults(_ results: [ComponentValue], _ layout: FunctionLayout, _ access: GuestAccess, _ cursor: inout FlatCursor, _ name: String) throws -> [Value] {
+        if layout.flatResultCount > CanonicalABI.maxFlatResults {
             guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
-            let tuple = WITType.tuple(resultTypes)
-            try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "\(name) results")
-            try CanonicalABI.store(access, .tuple(results), tuple, at: Int(pointer))
+            try access.checkAlignment(Int(pointer), layout.resultTuple.alignment, "\(name) results")
+            try CanonicalABI.store(access, .tuple(results), layout.resultTuple, at: Int(pointer))
             return []
         }
-        return try zip(results, resultTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+        var flat: [Value] = []
+        for (result, resultLayout) in zip(results, layout.results) {
+            try CanonicalABI.lowerFlat(access, result, resultLayout, into: &flat)
+        }
+        return flat
     }
 
     /// The built-ins that run here; the others trap as unsupported.

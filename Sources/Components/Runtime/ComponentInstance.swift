@@ -10,6 +10,8 @@
 final class ComponentInstance {
     let plan: LinkPlan
     let store: Store
+    /// Interpreter stacks reused by this instance's calls into its core functions.
+    let stacks: ExecutionStackCache
     let limiter: MemoryCapLimiter
     /// One per component instance of the tree (`plan.componentInstances`); index 0 is the
     /// outermost component.
@@ -23,6 +25,8 @@ final class ComponentInstance {
     var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
     private var functionCache: [Int: Function] = [:]
+    /// Core memories by index, resolved once: every host call's canonical options name one.
+    private var memoryCache: [Int: Memory] = [:]
 
     enum CoreInstanceValue {
         case module(Instance)
@@ -42,6 +46,7 @@ final class ComponentInstance {
          control: CallControl? = nil) throws {
         self.plan = plan
         self.store = Store(engine: engine)
+        self.stacks = ExecutionStackCache(engine: engine)
         self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
@@ -141,9 +146,11 @@ final class ComponentInstance {
     }
 
     func memory(_ index: Int) throws -> Memory {
+        if let cached = memoryCache[index] { return cached }
         guard case .memory(let memory) = try export(plan.coreMemories[index]) else {
             throw ComponentError.trap("core memory \(index) is not a memory")
         }
+        memoryCache[index] = memory
         return memory
     }
 
@@ -179,9 +186,11 @@ final class ComponentInstance {
                 [.i32(try instance.states[owner].handles.rep(try Self.i32(arguments), resource, "resource.rep"))]
             }
         case .resourceDrop(let resource, let owner):
+            // The implementation is looked up once here, not by name on every drop.
+            let implementation = plan.resources[resource]
             function = trampoline([.i32], []) { instance, arguments in
                 try instance.states[owner].checkMayLeave("resource.drop")
-                try instance.dropHandle(try Self.i32(arguments), resource, in: owner)
+                try instance.dropHandle(try Self.i32(arguments), resource, implementation, in: owner)
                 return []
             }
         case .builtin(let builtin):
@@ -213,22 +222,22 @@ final class ComponentInstance {
     /// component instance `instance`; `operation` names the call in trap messages, `lifted`
     /// what the values it lifts are.
     func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function),
+        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), stacks: stacks,
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handles = HandleScope(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
     }
 
     /// `canon resource.drop`: removes the handle from `instance`'s table and, for an owned one,
-    /// destroys the resource through its implementation's destructor.
-    func dropHandle(_ handle: UInt32, _ resource: String, in instance: Int) throws {
+    /// destroys the resource through its implementation's destructor (`plan.resources[resource]`).
+    func dropHandle(_ handle: UInt32, _ resource: String, _ implementation: ResourceImpl?, in instance: Int) throws {
         let entry = try states[instance].handles.drop(handle, resource, "resource.drop of \(plan.resourceDisplayNames[resource] ?? resource)")
         guard entry.own else { return }
-        switch plan.resources[resource] {
+        switch implementation {
         case .host(let host):
             try host.destructor(context, entry.rep)
         case .guest(let destructor?, _):
-            try function(destructor).invoke([.i32(entry.rep)])
+            try stacks.invoke(function(destructor), [.i32(entry.rep)])
         case .guest(nil, _), nil:
             break
         }

@@ -21,9 +21,9 @@ final class HandleBudget {
     private(set) var used = 0
 
     /// Takes one slot, or traps naming the cap.
-    func claim(_ context: String) throws {
+    func claim(_ context: @autoclosure () -> String) throws {
         guard used < HandleTable.maxHandles else {
-            throw ComponentError.trap("\(context): more than \(HandleTable.maxHandles) resource handle slots across the component's instances")
+            throw ComponentError.trap("\(context()): more than \(HandleTable.maxHandles) resource handle slots across the component's instances")
         }
         used += 1
     }
@@ -52,28 +52,28 @@ final class HandleTable {
     private(set) var outstandingBorrows = 0
 
     /// Inserts a handle and returns its index.
-    func add(_ entry: HandleEntry, _ context: String) throws -> UInt32 {
+    func add(_ entry: HandleEntry, _ context: @autoclosure () -> String) throws -> UInt32 {
         if let index = free.popLast() {
             slots[Int(index)] = entry
             return index
         }
-        try budget.claim(context)
+        try budget.claim(context())
         slots.append(entry)
         return UInt32(slots.count - 1)
     }
 
     /// The live entry at `index`, which must be a handle of `resource`.
-    func get(_ index: UInt32, _ resource: String, _ context: String) throws -> HandleEntry {
+    func get(_ index: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> HandleEntry {
         guard Int(index) < slots.count else {
-            throw ComponentError.trap("\(context): handle \(index) is out of range (the table has \(slots.count - 1) slots)")
+            throw ComponentError.trap("\(context()): handle \(index) is out of range (the table has \(slots.count - 1) slots)")
         }
         guard let entry = slots[Int(index)] else {
             throw ComponentError.trap(index == 0
-                ? "\(context): handle 0 is never a valid handle"
-                : "\(context): handle \(index) is not live (already dropped or moved)")
+                ? "\(context()): handle 0 is never a valid handle"
+                : "\(context()): handle \(index) is not live (already dropped or moved)")
         }
         guard entry.resource == resource else {
-            throw ComponentError.trap("\(context): handle \(index) is a \(entry.resource), not a \(resource)")
+            throw ComponentError.trap("\(context()): handle \(index) is a \(entry.resource), not a \(resource)")
         }
         return entry
     }
@@ -84,13 +84,13 @@ final class HandleTable {
     }
 
     /// `lift_own`: moves an owned handle out of the table (ownership passes to the callee).
-    func liftOwn(_ index: UInt32, _ resource: String, _ context: String) throws -> UInt32 {
-        let entry = try get(index, resource, context)
+    func liftOwn(_ index: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> UInt32 {
+        let entry = try get(index, resource, context())
         guard entry.own else {
-            throw ComponentError.trap("\(context): handle \(index) is a borrow of \(resource), but an owned handle is required")
+            throw ComponentError.trap("\(context()): handle \(index) is a borrow of \(resource), but an owned handle is required")
         }
         guard entry.lends == 0 else {
-            throw ComponentError.trap("\(context): handle \(index) cannot be moved while it is lent to a call")
+            throw ComponentError.trap("\(context()): handle \(index) cannot be moved while it is lent to a call")
         }
         remove(index)
         return entry.rep
@@ -98,8 +98,8 @@ final class HandleTable {
 
     /// `lift_borrow`: lends a handle for the duration of a host call; the caller must `release`
     /// every index recorded in `lenders` when the call returns.
-    func liftBorrow(_ index: UInt32, _ resource: String, lenders: inout [UInt32], _ context: String) throws -> UInt32 {
-        let entry = try get(index, resource, context)
+    func liftBorrow(_ index: UInt32, _ resource: String, lenders: inout [UInt32], _ context: @autoclosure () -> String) throws -> UInt32 {
+        let entry = try get(index, resource, context())
         slots[Int(index)]?.lends += 1
         lenders.append(index)
         return entry.rep
@@ -113,24 +113,24 @@ final class HandleTable {
     }
 
     /// `lower_own`: gives the guest a new owned handle to `rep`.
-    func lowerOwn(_ rep: UInt32, _ resource: String, _ context: String) throws -> UInt32 {
-        try add(HandleEntry(resource: resource, rep: rep, own: true), context)
+    func lowerOwn(_ rep: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> UInt32 {
+        try add(HandleEntry(resource: resource, rep: rep, own: true), context())
     }
 
     /// `lower_borrow` for a resource the guest does not implement: a borrowed handle that the
     /// guest must drop before the export call returns.
-    func lowerBorrow(_ rep: UInt32, _ resource: String, _ context: String) throws -> UInt32 {
-        let index = try add(HandleEntry(resource: resource, rep: rep, own: false), context)
+    func lowerBorrow(_ rep: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> UInt32 {
+        let index = try add(HandleEntry(resource: resource, rep: rep, own: false), context())
         outstandingBorrows += 1
         return index
     }
 
     /// `canon resource.drop`: removes the handle; returns the entry so that the caller runs the
     /// destructor when it was owned.
-    func drop(_ index: UInt32, _ resource: String, _ context: String) throws -> HandleEntry {
-        let entry = try get(index, resource, context)
+    func drop(_ index: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> HandleEntry {
+        let entry = try get(index, resource, context())
         guard entry.lends == 0 else {
-            throw ComponentError.trap("\(context): handle \(index) cannot be dropped while it is lent to a call")
+            throw ComponentError.trap("\(context()): handle \(index) cannot be dropped while it is lent to a call")
         }
         remove(index)
         if !entry.own { outstandingBorrows -= 1 }
@@ -138,8 +138,8 @@ final class HandleTable {
     }
 
     /// `canon resource.rep`: the rep of a handle of a resource the guest defines.
-    func rep(_ index: UInt32, _ resource: String, _ context: String) throws -> UInt32 {
-        try get(index, resource, context).rep
+    func rep(_ index: UInt32, _ resource: String, _ context: @autoclosure () -> String) throws -> UInt32 {
+        try get(index, resource, context()).rep
     }
 
     /// Traps if the export call that is returning still holds borrowed handles (spec: a task

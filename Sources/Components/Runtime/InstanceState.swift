@@ -52,9 +52,9 @@ final class InstanceState {
     }
 
     /// Traps unless the instance may leave (not inside its post-return).
-    func checkMayLeave(_ what: String) throws {
+    func checkMayLeave(_ what: @autoclosure () -> String) throws {
         guard mayLeave else {
-            throw ComponentError.trap("cannot leave component instance: \(what) called during post-return")
+            throw ComponentError.trap("cannot leave component instance: \(what()) called during post-return")
         }
     }
 

@@ -16,17 +16,18 @@ extension ComponentInstance {
         do {
             let access = try access(lifted.options, instance: lifted.instance, name, lifted: .result)
             let core = try function(lifted.coreFunction)
-            let paramTypes = lifted.type.params.map(\.type)
-            let resultTypes = lifted.type.results.map(\.type)
+            let layout = lifted.layout
 
-            var flatArguments: [Value]
-            if paramTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatParams {
-                let tuple = WITType.tuple(paramTypes)
-                let pointer = try access.allocate(size: CanonicalABI.size(tuple), alignment: CanonicalABI.alignment(tuple), "arguments")
+            var flatArguments: [Value] = []
+            if layout.flatParamCount > CanonicalABI.maxFlatParams {
+                let tuple = layout.paramTuple
+                let pointer = try access.allocate(size: tuple.size, alignment: tuple.alignment, "arguments")
                 try CanonicalABI.store(access, .tuple(arguments), tuple, at: pointer)
                 flatArguments = [.i32(UInt32(pointer))]
             } else {
-                flatArguments = try zip(arguments, paramTypes).flatMap { try CanonicalABI.lowerFlat(access, $0.0, $0.1) }
+                for (argument, param) in zip(arguments, layout.params) {
+                    try CanonicalABI.lowerFlat(access, argument, param, into: &flatArguments)
+                }
             }
 
             let expected = CanonicalABI.liftedSignature(lifted)
@@ -37,9 +38,9 @@ extension ComponentInstance {
             let results: [ComponentValue]
             let coreResults: [Value]
             if lifted.isAsync {
-                state.tasks.append(InstanceState.TaskRecord(resultType: resultTypes.first, results: nil))
+                state.tasks.append(InstanceState.TaskRecord(resultType: lifted.type.results.first?.type, results: nil))
                 defer { state.tasks.removeLast() }
-                coreResults = try core.invoke(flatArguments)
+                coreResults = try stacks.invoke(core, flatArguments)
                 if lifted.options.callback != nil {
                     guard coreResults.count == 1, case .i32(let code) = coreResults[0], code & 0xF == 0 else {
                         throw ComponentError.trap("unsupported: \(name) is an async export that waits or yields, which this host does not run")
@@ -50,25 +51,24 @@ extension ComponentInstance {
                 }
                 results = delivered
             } else {
-                coreResults = try core.invoke(flatArguments)
-                if resultTypes.flatMap(CanonicalABI.flatten).count > CanonicalABI.maxFlatResults {
+                coreResults = try stacks.invoke(core, flatArguments)
+                if layout.flatResultCount > CanonicalABI.maxFlatResults {
                     guard coreResults.count == 1, case .i32(let pointer) = coreResults[0] else {
                         throw ComponentError.trap("expected a return pointer from the core function")
                     }
-                    let tuple = WITType.tuple(resultTypes)
-                    try access.checkAlignment(Int(pointer), CanonicalABI.alignment(tuple), "return area")
-                    guard case .tuple(let loaded) = try CanonicalABI.load(access, tuple, at: Int(pointer)) else { return [] }
+                    try access.checkAlignment(Int(pointer), layout.resultTuple.alignment, "return area")
+                    guard case .tuple(let loaded) = try CanonicalABI.load(access, layout.resultTuple, at: Int(pointer)) else { return [] }
                     results = loaded
                 } else {
                     var cursor = FlatCursor(coreResults)
-                    results = try resultTypes.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+                    results = try layout.results.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
                 }
             }
             try deliver?(results)
             if let postReturn = lifted.options.postReturn {
                 state.mayLeave = false
                 defer { state.mayLeave = true }
-                try function(postReturn).invoke(coreResults)
+                try stacks.invoke(function(postReturn), coreResults)
             }
             try state.handles.checkBorrowsReleased(name)
             if limiter.exceedsTotal { throw ComponentError.memoryLimit(limiter.maxBytes) }
@@ -79,11 +79,14 @@ extension ComponentInstance {
 
 extension CanonicalABI {
     /// The core type a lifted function's core function must have.
+    /// Built from the function's precomputed layout: it is checked on every call.
     static func liftedSignature(_ lifted: LiftedFunction) -> (params: [ValueType], results: [ValueType]) {
-        guard lifted.isAsync else { return coreSignature(lifted.type, lifting: true) }
-        var params = lifted.type.params.flatMap { flatten($0.type) }
+        var params = lifted.layout.paramTuple.flat
         if params.count > maxFlatParams { params = [.i32] }
-        return (params, lifted.options.callback == nil ? [] : [.i32])
+        guard !lifted.isAsync else { return (params, lifted.options.callback == nil ? [] : [.i32]) }
+        var results = lifted.layout.resultTuple.flat
+        if results.count > maxFlatResults { results = [.i32] }
+        return (params, results)
     }
 }
 
