@@ -46,9 +46,10 @@ enum BenchServers {
 
     /// A server with simulated attestation, as `enclave-os` would run it.
     static func makeServer(dataDirectory: String, cluster: ClusterSpec?, egress: HTTPSEgress? = nil,
-                           limits: ExecutionLimits = .default, inlineCallLimit: Int? = nil,
+                           limits: ExecutionLimits = .default, inlineCallLimit: Int? = nil, eventLoopThreads: Int? = nil,
                            log: @escaping @Sendable (String) -> Void) throws -> EnclaveServer {
         var configuration = configuration(dataDirectory: dataDirectory, log: log)
+        if let eventLoopThreads { configuration.eventLoopThreads = eventLoopThreads }
         if let inlineCallLimit { configuration.inlineCallLimit = .microseconds(inlineCallLimit) }
         configuration.egress = egress
         configuration.defaultFuel = limits.fuel
@@ -81,12 +82,15 @@ final class ServerProcess {
 
     /// Launches the child and waits for the line announcing its port; with `cluster`, a cluster
     /// node (its cluster port is `cluster.clusterPort`).
-    static func launch(label: String, cluster: BenchServers.ClusterSpec? = nil, inlineCallLimit: Int? = nil) throws -> ServerProcess {
+    /// `eventLoopThreads`: nil for one per core, as `enclave-os` runs.
+    static func launch(label: String, cluster: BenchServers.ClusterSpec? = nil, inlineCallLimit: Int? = nil,
+                       eventLoopThreads: Int? = nil) throws -> ServerProcess {
         let directory = try BenchServers.makeDataDirectory(label)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["--serve", "--data-dir", directory]
         if let inlineCallLimit { process.arguments! += ["--inline-call-limit", String(inlineCallLimit)] }
+        if let eventLoopThreads { process.arguments! += ["--event-loop-threads", String(eventLoopThreads)] }
         if let cluster {
             process.arguments! += ["--store", cluster.store, "--cluster-port", String(cluster.clusterPort)]
             if let join = cluster.join { process.arguments! += ["--join", join] }
@@ -139,10 +143,11 @@ final class ServerProcess {
 /// `enclave-bench --serve --data-dir DIR`: the child side of `ServerProcess`. Prints `PORT n`
 /// once listening and serves until SIGTERM.
 enum ServeMode {
-    static func run(dataDirectory: String, cluster: BenchServers.ClusterSpec?, inlineCallLimit: Int?) async throws {
+    static func run(dataDirectory: String, cluster: BenchServers.ClusterSpec?, inlineCallLimit: Int?,
+                    eventLoopThreads: Int?) async throws {
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
         let server = try BenchServers.makeServer(dataDirectory: dataDirectory, cluster: cluster, inlineCallLimit: inlineCallLimit,
-                                                 log: log)
+                                                 eventLoopThreads: eventLoopThreads, log: log)
         let address = try await server.start()
         FileHandle.standardOutput.write(Data("PORT \(address.port ?? 0)\n".utf8))
         signal(SIGTERM, SIG_IGN)

@@ -18,6 +18,9 @@ struct Options {
     /// `--inline-call-limit MICROSECONDS` for the server child processes (nil: the server's
     /// default); 0 keeps every call on the call threads, to compare.
     var inlineCallLimit: Int?
+    /// `--event-loop-threads N` for a server child process (internal; nil: one per core, as
+    /// `enclave-os` runs).
+    var serveEventLoopThreads: Int?
     /// Where the committed guests and the wasmtime helper are (the package root).
     var root = FileManager.default.currentDirectoryPath
 
@@ -54,6 +57,11 @@ struct Options {
                     throw BenchError("--inline-call-limit needs microseconds from 0 to 10000")
                 }
                 options.inlineCallLimit = limit
+            case "--event-loop-threads":
+                guard let threads = iterator.next().flatMap(Int.init), (1...64).contains(threads) else {
+                    throw BenchError("--event-loop-threads needs a count from 1 to 64")
+                }
+                options.serveEventLoopThreads = threads
             case "--serve": break
             case "--data-dir":
                 guard let directory = iterator.next() else { throw BenchError("--data-dir needs a directory") }

@@ -14,7 +14,8 @@ do {
 if let directory = options.serveDataDirectory {
     // The server child process of ServerProcess.
     do {
-        try await ServeMode.run(dataDirectory: directory, cluster: options.serveCluster, inlineCallLimit: options.inlineCallLimit)
+        try await ServeMode.run(dataDirectory: directory, cluster: options.serveCluster, inlineCallLimit: options.inlineCallLimit,
+                                eventLoopThreads: options.serveEventLoopThreads)
         exit(0)
     } catch {
         progress("server failed: \(error)")
