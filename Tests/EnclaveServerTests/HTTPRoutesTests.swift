@@ -133,6 +133,16 @@ final class HTTPRoutesTests: XCTestCase {
         // The MCP shim reads the same header.
         let shim = try await http.post("/api/v1/mcp/tools/add", #"{"a":20,"b":22}"#, headers: [("X-App-Auth", "callers-secret")])
         XCTAssertEqual(shim.text, "42")
+        // So does `/mcp` `tools/call`, whose body is JSON-RPC: the token travels in the header only.
+        let toolCall = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"private.add","arguments":{"a":1,"b":41}}}"#
+        let mcpAnonymous = try await http.post("/mcp", toolCall)
+        XCTAssertEqual(mcpAnonymous.json?["result"]?["isError"], .bool(true), mcpAnonymous.text)
+        XCTAssertTrue(mcpAnonymous.text.contains("unauthorized: app 'private' answers only callers"), mcpAnonymous.text)
+        let mcpWithToken = try await http.post("/mcp", toolCall, headers: [("X-App-Auth", "callers-secret")])
+        XCTAssertEqual(mcpWithToken.json?["result"]?["isError"], .bool(false), mcpWithToken.text)
+        XCTAssertEqual(mcpWithToken.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue, "42", mcpWithToken.text)
+        let mcpOversized = try await http.post("/mcp", toolCall, headers: [("X-App-Auth", String(repeating: "x", count: ManagementEnvelope.maxCredentialBytes + 1))])
+        XCTAssertEqual(mcpOversized.status, 400, mcpOversized.text)
         await http.close()
     }
 

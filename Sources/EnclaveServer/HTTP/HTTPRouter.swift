@@ -91,61 +91,14 @@ struct HTTPRouter: Sendable {
         guard request.method == .POST else {
             return .ready(.error(.methodNotAllowed, "POST required for /rpc/<app>/<function>"))
         }
-        let body: JSON, bodyToken: String?
-        switch NamedParameterBody.parse(request.body) {
-        case .parameters(let parsed, let token): (body, bodyToken) = (parsed, token)
+        let named: NamedParameterCall
+        switch NamedParameterCall.parse(request) {
+        case .call(let parsed): named = parsed
         case .refused(let answer): return .ready(answer)
         }
-        let appAuth: String?
-        switch NamedParameterBody.callerToken(request, body: bodyToken) {
-        case .token(let token): appAuth = token
-        case .refused(let answer): return .ready(answer)
-        }
-        let call = ConnectCallRequest(app: app, function: tail, body: body, appAuth: appAuth)
+        let call = ConnectCallRequest(app: app, function: tail, body: named.parameters, appAuth: named.appAuth)
         return dispatcher.answerReady(.success(.connectCall(call)), credential: credential, origin: request.origin, on: loop)
             .map { HTTPAnswer.json($0) }
-    }
-}
-
-/// The body of a named-parameter call: a JSON object (empty body: no parameters), without the
-/// original's transport-only fields (`app_auth`, `billing_approved`); a string `app_auth` is
-/// the caller's token for an app loaded with one.
-enum NamedParameterBody {
-    static let transportFields: Set<String> = ["app_auth", "billing_approved"]
-
-    enum Parsed {
-        case parameters(JSON, appAuth: String?)
-        case refused(HTTPAnswer)
-    }
-
-    static func parse(_ body: [UInt8]) -> Parsed {
-        guard !body.isEmpty else { return .parameters(.object([:]), appAuth: nil) }
-        let json: JSON
-        do {
-            json = try JSON.parse(body)
-        } catch {
-            return .refused(.error(.badRequest, "invalid JSON body: \(error)"))
-        }
-        guard let object = json.objectValue else {
-            return .refused(.error(.badRequest, "expected a JSON object of named parameters"))
-        }
-        return .parameters(.object(JSONObject(pairs: object.pairs.filter { !transportFields.contains($0.key) })),
-                           appAuth: object["app_auth"]?.stringValue)
-    }
-
-    /// The caller's app token: the `X-App-Auth` header, else the body's `app_auth`; a token over
-    /// the credential cap is refused (400) before anything is looked up.
-    static func callerToken(_ request: HTTPRequest, body: String?) -> CallerToken {
-        guard let token = request.header(HTTPWire.appAuthHeader) ?? body else { return .token(nil) }
-        guard token.utf8.count <= ManagementEnvelope.maxCredentialBytes else {
-            return .refused(.error(.badRequest, "app_auth: longer than \(ManagementEnvelope.maxCredentialBytes) bytes"))
-        }
-        return .token(token)
-    }
-
-    enum CallerToken {
-        case token(String?)
-        case refused(HTTPAnswer)
     }
 }
 

@@ -45,9 +45,10 @@ struct MCPEndpoint: Sendable {
         case "tools/list":
             return loop.makeSucceededFuture(Self.result(id: id, .object(["tools": .array(tools().map(\.json))])))
         case "tools/call":
-            switch NamedParameterBody.callerToken(request, body: nil) {
-            case .token(let appAuth):
-                return call(params, id: id, credential: request.bearerToken, appAuth: appAuth, origin: request.origin, on: loop)
+            // The JSON-RPC body carries the arguments, so the token comes from the header only.
+            switch NamedParameterCall.parse(request, parameters: params["arguments"] ?? .object([:])) {
+            case .call(let named):
+                return call(params, named, id: id, credential: request.bearerToken, origin: request.origin, on: loop)
             case .refused(let answer):
                 return loop.makeSucceededFuture(answer)
             }
@@ -98,7 +99,7 @@ struct MCPEndpoint: Sendable {
         })
     }
 
-    private func call(_ params: JSON, id: JSON, credential: String?, appAuth: String?, origin: RequestOrigin,
+    private func call(_ params: JSON, _ named: NamedParameterCall, id: JSON, credential: String?, origin: RequestOrigin,
                       on loop: EventLoop) -> EventLoopFuture<HTTPAnswer> {
         guard let name = params["name"]?.stringValue else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: tools/call needs a tool 'name'"))
@@ -106,11 +107,11 @@ struct MCPEndpoint: Sendable {
         guard let tool = tools().first(where: { $0.name == name }) else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Unknown tool: \(name)"))
         }
-        let arguments = params["arguments"] ?? .object([:])
+        let arguments = named.parameters
         guard arguments.objectValue != nil else {
             return loop.makeSucceededFuture(Self.rpcError(id: id, code: -32602, "Invalid params: 'arguments' must be an object"))
         }
-        let request = ConnectCallRequest(app: tool.app, function: tool.function, body: arguments, appAuth: appAuth)
+        let request = ConnectCallRequest(app: tool.app, function: tool.function, body: arguments, appAuth: named.appAuth)
         return dispatcher.answer(.success(.connectCall(request)), credential: credential, origin: origin, on: loop).map { document in
             Self.result(id: id, Self.toolResult(document))
         }

@@ -27,14 +27,9 @@ struct MCPToolsShim: Sendable {
         guard request.method == .POST else {
             return loop.makeSucceededFuture(.error(.methodNotAllowed, "POST required for /api/v1/mcp/tools/<function>"))
         }
-        let body: JSON, appAuth: String?
-        switch NamedParameterBody.parse(request.body) {
-        case .parameters(let parsed, let token):
-            body = parsed
-            switch NamedParameterBody.callerToken(request, body: token) {
-            case .token(let token): appAuth = token
-            case .refused(let answer): return loop.makeSucceededFuture(answer)
-            }
+        let named: NamedParameterCall
+        switch NamedParameterCall.parse(request) {
+        case .call(let parsed): named = parsed
         case .refused(let answer): return loop.makeSucceededFuture(answer)
         }
         let app: String
@@ -42,7 +37,7 @@ struct MCPToolsShim: Sendable {
         case .success(let resolved): app = resolved.name
         case .failure(let refusal): return loop.makeSucceededFuture(.error(.badRequest, refusal.message))
         }
-        let call = ConnectCallRequest(app: app, function: function, body: body, appAuth: appAuth)
+        let call = ConnectCallRequest(app: app, function: function, body: named.parameters, appAuth: named.appAuth)
         return dispatcher.answer(.success(.connectCall(call)), credential: request.bearerToken, origin: request.origin, on: loop).map { Self.callResult($0) }
     }
 
