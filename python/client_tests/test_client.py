@@ -49,6 +49,11 @@ class ClientTestCase(unittest.TestCase):
         self.addCleanup(client.close)
         return client
 
+    def run_cli(self, *args):
+        result = subprocess.run([sys.executable, "-m", "enclaveos", "--port", str(PORT), "--allow-simulated", *args],
+                                capture_output=True, text=True, timeout=120)
+        return result.returncode, result.stdout, result.stderr
+
 
 class VerificationTests(ClientTestCase):
     def test_simulated_evidence_is_refused_unless_allowed(self):
@@ -116,6 +121,50 @@ class BothProtocolsTests(ClientTestCase):
             self.assertEqual(client.call(self.name + protocol, "hello"), "Hello, World!")
 
 
+class AppAuthTests(ClientTestCase):
+    """An app loaded with app_auth answers only callers that present its token, on every path."""
+
+    TOKEN = "callers-secret"
+
+    def test_refused_without_the_token_and_answered_with_it(self):
+        admin = self.connect()
+        admin.load(self.name, GUEST, app_auth=self.TOKEN)
+        self.addCleanup(admin.unload, self.name)
+        for protocol in ("http", "frames"):
+            client = self.connect(protocol)
+            for call in (lambda **auth: client.call(self.name, "add", a=2, b=40, **auth),   # /rpc or connect_call
+                         lambda **auth: client.call(self.name, "add", 2, 40, **auth)):      # wasm_call
+                with self.assertRaises(EnclaveError) as anonymous:
+                    call()
+                self.assertTrue(str(anonymous.exception).startswith(
+                    "unauthorized: app '%s' answers only callers that present its app_auth token" % self.name),
+                    (protocol, str(anonymous.exception)))
+                with self.assertRaises(EnclaveError) as wrong:
+                    call(app_auth="guess")
+                self.assertEqual(str(wrong.exception), "unauthorized: app_auth is not valid for app '%s'" % self.name)
+                self.assertEqual(call(app_auth=self.TOKEN), 42, protocol)
+
+    def test_the_servers_cap_and_header_safety(self):
+        client = self.connect()
+        client.load(self.name, GUEST, app_auth=self.TOKEN)
+        self.addCleanup(client.unload, self.name)
+        with self.assertRaises(EnclaveError) as oversized:
+            client.call(self.name, "add", a=1, b=2, app_auth="x" * 4097)
+        self.assertEqual(str(oversized.exception), "app_auth: longer than 4096 bytes")
+        with self.assertRaises(ValueError):  # would split the header line: refused before sending
+            client.call(self.name, "add", a=1, b=2, app_auth=self.TOKEN + "\r\nX-Other: 1")
+
+    def test_command_line(self):
+        code, _, err = self.run_cli("load", "--app-auth", self.TOKEN, self.name, GUEST)
+        self.assertEqual(code, 0, err)
+        self.addCleanup(self.run_cli, "unload", self.name)
+        code, _, err = self.run_cli("call", self.name, "add", "a=2", "b=40")
+        self.assertEqual(code, 1)
+        self.assertIn("unauthorized: app '%s'" % self.name, err)
+        code, out, err = self.run_cli("call", "--app-auth", self.TOKEN, self.name, "add", "a=2", "b=40")
+        self.assertEqual((code, out.strip()), (0, "42"), err)
+
+
 class HTTPOnlyTests(ClientTestCase):
     def test_health_metrics_and_tools(self):
         client = self.connect()
@@ -139,11 +188,6 @@ class HTTPOnlyTests(ClientTestCase):
 
 
 class CommandLineTests(ClientTestCase):
-    def run_cli(self, *args):
-        result = subprocess.run([sys.executable, "-m", "enclaveos", "--port", str(PORT), "--allow-simulated", *args],
-                                capture_output=True, text=True, timeout=120)
-        return result.returncode, result.stdout, result.stderr
-
     def test_load_call_list_unload(self):
         code, out, err = self.run_cli("load", self.name, GUEST)
         self.assertEqual(code, 0, err)

@@ -3,6 +3,7 @@
     enclaveos --allow-simulated load demo test-guest.wasm
     enclaveos --allow-simulated call demo add 2 40        # positional, typed from the app's WIT
     enclaveos --allow-simulated call demo add a=2 b=40    # named (JSON values), as POST /rpc
+    enclaveos --allow-simulated call --app-auth TOKEN demo add a=2 b=40   # an app loaded with --app-auth
     enclaveos --allow-simulated list | schema demo | tools demo | unload demo | health
 
 Every command verifies the server's RA-TLS certificate first (add --allow-simulated for a server
@@ -41,10 +42,12 @@ def _parser():
     load.add_argument("--hostname")
     load.add_argument("--encryption-key")
     load.add_argument("--max-fuel", type=int)
+    load.add_argument("--app-auth", help="a token every caller of the app must then present")
     call = commands.add_parser("call", help="call an export: VALUE… or NAME=VALUE… (JSON values)")
     call.add_argument("app")
     call.add_argument("function")
     call.add_argument("arguments", nargs="*")
+    call.add_argument("--app-auth", help="the caller's token for an app loaded with one")
     commands.add_parser("list", help="list loaded apps")
     unload = commands.add_parser("unload", help="unload an app")
     unload.add_argument("name")
@@ -59,13 +62,14 @@ def _parser():
 def _run(client, args):
     if args.command == "load":
         return client.load(args.name, args.path, hostname=args.hostname, encryption_key=args.encryption_key,
-                           max_fuel=args.max_fuel,
+                           max_fuel=args.max_fuel, app_auth=args.app_auth,
                            progress=lambda done, total: print("  %d / %d bytes" % (done, total), file=sys.stderr))
     if args.command == "call":
         named = [a for a in args.arguments if "=" in a and not a.startswith(("{", "[", '"'))]
         if named and len(named) == len(args.arguments):
-            return client.call(args.app, args.function, **{k: _value(v) for k, v in (a.split("=", 1) for a in named)})
-        return client.call(args.app, args.function, *[_value(a) for a in args.arguments])
+            return client.call(args.app, args.function, app_auth=args.app_auth,
+                               **{k: _value(v) for k, v in (a.split("=", 1) for a in named)})
+        return client.call(args.app, args.function, *[_value(a) for a in args.arguments], app_auth=args.app_auth)
     if args.command == "list":
         return client.list()
     if args.command == "unload":

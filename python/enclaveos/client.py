@@ -11,6 +11,8 @@ from .values import plain_value, typed_value
 
 # Components above this size are streamed (wasm_load_begin / _chunk / _commit), as `enclave load` does.
 STREAM_THRESHOLD = 4 * 1024 * 1024
+# The caller's token for an app loaded with `app_auth`, on the named-parameter routes (docs/protocol.md).
+APP_AUTH_HEADER = "X-App-Auth"
 
 
 class EnclaveError(Exception):
@@ -46,7 +48,7 @@ class Client:
             if verify:
                 der = self.sock.getpeercert(binary_form=True)
                 code_hash = bytes.fromhex(expect_code_hash) if expect_code_hash else None
-                ca = enclaveos_verify.load_certificate(open(ca_cert, "rb").read()) if ca_cert else None
+                ca = enclaveos_verify.load_certificate(_read(ca_cert)) if ca_cert else None
                 report = enclaveos_verify.verify_certificate(der, allow_simulated=allow_simulated, code_hash=code_hash, ca_cert=ca)
                 if not report.passed:
                     raise VerificationFailed(report)
@@ -79,10 +81,12 @@ class Client:
             raise ProtocolError("expected status %r, got %r" % (status, answer))
         return answer
 
-    def load(self, name, component, hostname=None, encryption_key=None, max_fuel=None, progress=None):
-        """Loads a component (a path or bytes); returns the app object. Large ones are streamed."""
-        data = component if isinstance(component, (bytes, bytearray)) else open(component, "rb").read()
-        options = {k: v for k, v in (("hostname", hostname), ("encryption_key", encryption_key), ("max_fuel", max_fuel)) if v is not None}
+    def load(self, name, component, hostname=None, encryption_key=None, max_fuel=None, app_auth=None, progress=None):
+        """Loads a component (a path or bytes); returns the app object. Large ones are streamed.
+        app_auth: a token every caller of the app must then present (`call(..., app_auth=…)`)."""
+        data = component if isinstance(component, (bytes, bytearray)) else _read(component)
+        options = {k: v for k, v in (("hostname", hostname), ("encryption_key", encryption_key), ("max_fuel", max_fuel),
+                                     ("app_auth", app_auth)) if v is not None}
         if len(data) <= STREAM_THRESHOLD:
             body = dict(name=name, bytes=base64.b64encode(data).decode(), **options)
             answer = self._expect(self.document({"wasm_load": body}), "loaded")
@@ -142,24 +146,31 @@ class Client:
                     return entry
         raise EnclaveError("app %r has no export %r" % (app, function))
 
-    def call(self, app, function, *args, **kwargs):
+    def call(self, app, function, *args, app_auth=None, **kwargs):
         """Calls an export with plain Python values: positional arguments are typed from the
         app's WIT signature (`wasm_call`), keyword arguments are named parameters typed by the
         server (`POST /rpc/<app>/<function>`, or `connect_call` over frames). Returns the plain
-        result: None for none, the value for one, a list for several."""
+        result: None for none, the value for one, a list for several.
+
+        app_auth: the caller's token for an app loaded with one; sent as the `X-App-Auth` header
+        of `/rpc`, else as the message's `app_auth` field. (`app_auth` is a transport field, never
+        a named parameter, as on the server.)"""
         if args and kwargs:
             raise ValueError("pass arguments either by position or by name, not both")
+        _check_app_auth(app_auth)
+        token = {} if app_auth is None else {"app_auth": app_auth}
         if kwargs or not args:
             if self.protocol == "http":
-                answer = self._http_json("POST", "/rpc/%s/%s" % (_segment(app), _segment(function, keep="/")), kwargs)
+                headers = {} if app_auth is None else {APP_AUTH_HEADER: app_auth}
+                answer = self._http_json("POST", "/rpc/%s/%s" % (_segment(app), _segment(function, keep="/")), kwargs, headers)
             else:
-                answer = self.document({"connect_call": {"app": app, "function": function, "body": kwargs}})
+                answer = self.document({"connect_call": dict(app=app, function=function, body=kwargs, **token)})
         else:
             params = self.signature(app, function)["params"]
             if len(args) != len(params):
                 raise ValueError("%s takes %d arguments, got %d" % (function, len(params), len(args)))
             typed = [typed_value(a, p["type"], "argument %r" % p["name"]) for a, p in zip(args, params)]
-            answer = self.document({"wasm_call": {"app": app, "function": function, "params": typed, "chunked_result": True}})
+            answer = self.document({"wasm_call": dict(app=app, function=function, params=typed, chunked_result=True, **token)})
         returns = [plain_value(r) for r in self._expect(answer, "ok")["returns"]]
         return None if not returns else returns[0] if len(returns) == 1 else returns
 
@@ -173,8 +184,8 @@ class Client:
             raise ValueError("this needs protocol='http'")
         return self.transport
 
-    def _http_json(self, method, path, payload=None):
-        response = self._http().json_request(method, path, payload, self.credential)
+    def _http_json(self, method, path, payload=None, headers=None):
+        response = self._http().json_request(method, path, payload, self.credential, headers)
         try:
             answer = response.json()
         except ValueError:
@@ -203,6 +214,22 @@ class Client:
         if answer != "Ok":
             raise EnclaveError(bytes(answer.get("Error", [])).decode("utf-8", "replace") if isinstance(answer, dict) else answer)
         return {}
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _check_app_auth(token):
+    """Refuses a token that would break the header line it may become; its length is the
+    server's to judge (over 4096 bytes: refused)."""
+    if token is None:
+        return
+    if not isinstance(token, str):
+        raise ValueError("app_auth must be a string")
+    if any(c in token for c in "\r\n\0"):
+        raise ValueError("app_auth: must not contain CR, LF or NUL")
 
 
 def _segment(text, keep=""):

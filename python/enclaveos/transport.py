@@ -146,10 +146,11 @@ class HTTPTransport:
             raise ConnectionError("the server closed the connection")
         self.buffer += chunk
 
-    def json_request(self, method, path, payload=None, credential=None):
+    def json_request(self, method, path, payload=None, credential=None, extra_headers=None):
         headers = {"Content-Type": "application/json"}
         if credential is not None:
             headers["Authorization"] = "Bearer " + credential
+        headers.update(extra_headers or {})
         body = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         return self.request(method, path, body, headers)
 
