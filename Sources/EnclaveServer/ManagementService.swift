@@ -140,19 +140,8 @@ struct ManagementService: Sendable {
     /// `wasm_call` up to execution: finds the app and export, checks the caller's `app_auth`,
     /// converts the typed arguments.
     func prepareCall(_ request: CallRequest, origin: RequestOrigin = .none) -> Result<AppCall, ManagementError> {
-        let app: LoadedApp, function: ExportedFunction
-        switch findExport(app: request.app, function: request.function) {
-        case .success(let found): (app, function) = found
-        case .failure(let refusal): return .failure(refusal)
-        }
-        if let refusal = AppCallCredential.refusal(app: app, presented: request.appAuth) {
-            return .failure(ManagementError(refusal))
-        }
-        do throws(TypedValueError) {
-            let arguments = try TypedValueCodec.decodeArguments(request.params, for: function)
-            return .success(runtime.prepare(app, function, arguments, origin: origin))
-        } catch {
-            return .failure(ManagementError("call failed: \(error.description)"))
+        prepare(app: request.app, function: request.function, appAuth: request.appAuth, origin: origin) {
+            function throws(TypedValueError) in try TypedValueCodec.decodeArguments(request.params, for: function)
         }
     }
 
@@ -179,17 +168,25 @@ struct ManagementService: Sendable {
     /// `connect_call` up to execution: the same app and export checks as `wasm_call`, then the
     /// named parameters typed from the signature.
     func prepareConnectCall(_ request: ConnectCallRequest, origin: RequestOrigin = .none) -> Result<AppCall, ManagementError> {
+        prepare(app: request.app, function: request.function, appAuth: request.appAuth, origin: origin) {
+            function throws(TypedValueError) in try NamedArguments.decode(request.body, for: function)
+        }
+    }
+
+    /// What both call messages check before execution, in this order: the app and export, the
+    /// caller's `app_auth`, then the arguments (`decode`: typed values or named parameters).
+    private func prepare(app name: String, function functionName: String, appAuth: String?, origin: RequestOrigin,
+                         decode: (ExportedFunction) throws(TypedValueError) -> [ComponentValue]) -> Result<AppCall, ManagementError> {
         let app: LoadedApp, function: ExportedFunction
-        switch findExport(app: request.app, function: request.function) {
+        switch findExport(app: name, function: functionName) {
         case .success(let found): (app, function) = found
         case .failure(let refusal): return .failure(refusal)
         }
-        if let refusal = AppCallCredential.refusal(app: app, presented: request.appAuth) {
+        if let refusal = AppCallCredential.refusal(app: app, presented: appAuth) {
             return .failure(ManagementError(refusal))
         }
         do throws(TypedValueError) {
-            let arguments = try NamedArguments.decode(request.body, for: function)
-            return .success(runtime.prepare(app, function, arguments, origin: origin))
+            return .success(runtime.prepare(app, function, try decode(function), origin: origin))
         } catch {
             return .failure(ManagementError("call failed: \(error.description)"))
         }
