@@ -18,25 +18,16 @@ extension AppRegistry {
         guard let store else { throw .noStore }
         let name = record.name
         let app = try withMutationLock { () throws(RegistryError) -> LoadedApp in
-            let stored: AppRecord?
-            do {
-                stored = try store.app(named: name)
-            } catch {
-                throw .persistence(app: name, reason: "\(error)")
-            }
+            let stored = try Self.persisting(name) { try store.app(named: name) }
             guard let stored, stored.codeHash == storedCodeHash, stored.keySource == record.keySource else {
                 throw .changedMeanwhile(name)
             }
             if let owner = hostnameOwner(record.hostname, except: name) {
                 throw .hostnameTaken(hostname: record.hostname, app: owner)
             }
+            try Self.persisting(name) { try store.saveApp(record) }
             let kv: SealedKV
             let sdk: EnclaveApp
-            do {
-                try store.saveApp(record)
-            } catch {
-                throw .persistence(app: name, reason: "\(error)")
-            }
             do {
                 kv = try store.kv(for: record)
                 sdk = try sdkApp(for: record, kv: kv, store: store)

@@ -125,12 +125,7 @@ public final class AppRegistry: Sendable {
                    limits: (AppLimits) -> ExecutionLimits) throws(RegistryError) -> LoadedApp {
         guard let store else { throw .noStore }
         let app = try withMutationLock { () throws(RegistryError) -> LoadedApp in
-            let stored: AppRecord?
-            do {
-                stored = try store.app(named: name)
-            } catch {
-                throw .persistence(app: name, reason: "\(error)")
-            }
+            let stored = try Self.persisting(name) { try store.app(named: name) }
             // A cluster node's quarantine is its own (not in the shared record): the skipped list says it.
             let quarantinedHere = skipped(named: name)?.quarantine != nil
             guard var record = stored, record.quarantine != nil || quarantinedHere, !contains(name) else { throw .notQuarantined(name) }
@@ -144,14 +139,10 @@ public final class AppRegistry: Sendable {
                 throw .reloadDiffers(app: name, field: "max_fuel", stored: record.limits.maxFuel.map(String.init) ?? "the server default")
             }
             record.quarantine = nil
-            let kv: SealedKV
-            let sdk: EnclaveApp
-            do {
+            let (kv, sdk) = try Self.persisting(name) {
                 try store.saveApp(record)
-                kv = try store.kv(for: record)
-                sdk = try sdkApp(for: record, kv: kv, store: store)
-            } catch {
-                throw .persistence(app: name, reason: "\(error)")
+                let kv = try store.kv(for: record)
+                return (kv, try sdkApp(for: record, kv: kv, store: store))
             }
             let app = LoadedApp(record: record, component: component, limits: limits(record.limits), kv: kv,
                                 sdk: sdk, ledger: ledger)
@@ -173,11 +164,7 @@ public final class AppRegistry: Sendable {
         let removed = try withMutationLock { () throws(RegistryError) -> Bool in
             var stored = false
             if let store {
-                do {
-                    stored = try store.removeApp(named: name)
-                } catch {
-                    throw .persistence(app: name, reason: "\(error)")
-                }
+                stored = try Self.persisting(name) { try store.removeApp(named: name) }
                 storage.withLock { $0.skipped.removeAll { $0.name == name } }
             }
             let served = apps.withLock { $0.removeValue(forKey: name) } != nil
@@ -192,6 +179,15 @@ public final class AppRegistry: Sendable {
     func replaceServed(_ app: LoadedApp) {
         apps.withLock { $0[app.name] = app }
         storage.withLock { $0.skipped.removeAll { $0.name == app.name } }
+    }
+
+    /// `body`'s result, or its store failure as `.persistence` naming the app.
+    static func persisting<T>(_ app: String, _ body: () throws -> T) throws(RegistryError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .persistence(app: app, reason: "\(error)")
+        }
     }
 
     /// Apps stored now: served, and stored but not served.
