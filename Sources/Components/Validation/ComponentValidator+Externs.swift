@@ -3,19 +3,9 @@
 // resource and type identities when a component is instantiated.
 
 extension ComponentValidator {
+    /// A component's import: the same rules as an import declared inside a component type.
     func importItem(_ name: ExternName, _ desc: ExternDesc, _ scope: inout ValidatorScope) throws {
-        var entity = try externDesc(desc, &scope)
-        var fresh: [ResourceID] = []
-        if case .type(.subResource) = desc, case .type(.resource(_, let resource)) = entity { fresh.append(resource) }
-        if case .instance(let instance) = entity {
-            let copy = freshCopy(instance, freshResources: true)
-            entity = .instance(copy)
-            fresh += copy.definedResources
-        }
-        scope.importedResources += fresh.compactMap { resource in
-            Self.path(to: resource, in: [(name.name, entity)]).map { (resource, $0) }
-        }
-        try register(name, entity, isImport: true, &scope)
+        try declare(name, desc, isImport: true, &scope)
     }
 
     func exportItem(_ name: ExternName, _ target: SortIndex, _ desc: ExternDesc?, _ scope: inout ValidatorScope) throws {

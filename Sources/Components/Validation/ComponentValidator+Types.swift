@@ -153,8 +153,10 @@ extension ComponentValidator {
         return scope
     }
 
-    /// An import or export declaration inside a component or instance type.
-    private func declare(_ name: ExternName, _ desc: ExternDesc, isImport: Bool, _ scope: inout ValidatorScope) throws {
+    /// An import or export declaration inside a component or instance type (a component's own
+    /// imports too): fresh resources for `(sub resource)` and imported instances, recorded as
+    /// imported (with their path) or created.
+    func declare(_ name: ExternName, _ desc: ExternDesc, isImport: Bool, _ scope: inout ValidatorScope) throws {
         var entity = try externDesc(desc, &scope)
         var fresh: [ResourceID] = []
         if case .type(.subResource) = desc, case .type(.resource(_, let resource)) = entity { fresh.append(resource) }
