@@ -3,7 +3,6 @@ import EnclaveProtocol
 @testable import EnclaveServer
 import Foundation
 import SealedStore
-import Synchronization
 import XCTest
 
 /// What constructors write while an instance is made (docs/instantiation.md): the instantiation
@@ -51,7 +50,7 @@ final class InstantiationWritesTests: XCTestCase {
     }
 
     func testWhatAFailedLoadWroteUnderAGeneratedKeyIsDeleted() throws {
-        let backend = RecordWriteFailingBackend()
+        let backend = FullDiskBackend(full: true)
         var configuration = ServerConfiguration(port: 0)
         configuration.log = { _ in }
         let registry = AppRegistry()
@@ -64,7 +63,7 @@ final class InstantiationWritesTests: XCTestCase {
         XCTAssertTrue(refused.contains("cannot persist app 'w'"), refused)
         XCTAssertTrue(backend.inner.rawRows().isEmpty, "the constructor's file under the lost generated key must be deleted")
 
-        backend.failRecordWrites = false
+        backend.full = false
         let loaded = String(decoding: service.load(request).encoded(), as: UTF8.self)
         XCTAssertTrue(loaded.hasPrefix(#"{"status":"loaded""#), loaded)
         XCTAssertFalse(backend.inner.rawRows().isEmpty, "a successful load keeps what its constructor wrote")
@@ -102,25 +101,4 @@ final class FreshInstancesOptionTests: XCTestCase {
         let (_, everyApp) = try service(try SealedStore(backend: backend, sealingKeyProvider: sealing), fresh: true)
         XCTAssertEqual(everyApp.app(named: "reused")?.component.reusesInstances, false)
     }
-}
-
-/// An in-memory backend whose app-record writes fail (a full disk) until told otherwise.
-private final class RecordWriteFailingBackend: StorageBackend, Sendable {
-    let inner = InMemoryBackend()
-    private let failing = Mutex(true)
-    var failRecordWrites: Bool {
-        get { failing.withLock { $0 } }
-        set { failing.withLock { $0 = newValue } }
-    }
-    func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? { try inner.value(namespace: namespace, name: name) }
-    func apply(namespace: [UInt8], writes: [StorageWrite]) throws { try inner.apply(namespace: namespace, writes: writes) }
-    func names(namespace: [UInt8]) throws -> [StoredName] { try inner.names(namespace: namespace) }
-    func count(namespace: [UInt8]) throws -> Int { try inner.count(namespace: namespace) }
-    func appRecord(id: [UInt8]) throws -> [UInt8]? { try inner.appRecord(id: id) }
-    func putAppRecord(id: [UInt8], record: [UInt8]) throws {
-        if failRecordWrites { throw SealedStoreError.backend(operation: "put app record", code: 13, message: "database or disk is full") }
-        try inner.putAppRecord(id: id, record: record)
-    }
-    func allAppRecords() throws -> [(id: [UInt8], record: [UInt8])] { try inner.allAppRecords() }
-    func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool { try inner.removeApp(id: id, deletingNamespace: namespace) }
 }
