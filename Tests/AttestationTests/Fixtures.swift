@@ -19,6 +19,20 @@ enum Fixtures {
         return path
     }
 
+    /// A configfs-tsm report directory standing in for the device: `<root>/e1` with `provider`,
+    /// an empty `inblob`, a pre-made `outblob` (plain files cannot react to the write) and, if
+    /// given, `generation`. Returns `root`.
+    static func tsmEntry(_ test: XCTestCase, provider: String, outblob: [UInt8], generation: String? = nil) throws -> String {
+        let root = try tempDirectory(test)
+        let entry = root + "/e1"
+        try FileManager.default.createDirectory(atPath: entry, withIntermediateDirectories: true)
+        try write([], entry + "/inblob")
+        try write(outblob, entry + "/outblob")
+        try write(Array((provider + "\n").utf8), entry + "/provider")
+        if let generation { try write(Array(generation.utf8), entry + "/generation") }
+        return root
+    }
+
     static func write(_ bytes: [UInt8], _ path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }

@@ -71,21 +71,9 @@ final class ProviderTests: XCTestCase {
         XCTAssertThrowsError(try GramineSGXProvider(root: root).sealingKey())
     }
 
-    /// Creates `<root>/<entry>` with `provider` and a pre-made `outblob`.
-    func tsmFixture(provider: String, outblob: [UInt8], generation: String? = nil) throws -> String {
-        let root = try Fixtures.tempDirectory(self)
-        let entry = root + "/e1"
-        try FileManager.default.createDirectory(atPath: entry, withIntermediateDirectories: true)
-        try Fixtures.write([], entry + "/inblob")
-        try Fixtures.write(outblob, entry + "/outblob")
-        try Fixtures.write(Array((provider + "\n").utf8), entry + "/provider")
-        if let generation { try Fixtures.write(Array(generation.utf8), entry + "/generation") }
-        return root
-    }
-
     func testTSMTDXWritesInblobAndReturnsQuote() throws {
         let quote = Fixtures.tdxQuote(reportData: reportData)
-        let root = try tsmFixture(provider: "tdx_guest", outblob: quote)
+        let root = try Fixtures.tsmEntry(self, provider: "tdx_guest", outblob: quote)
         let evidence = try TSMProvider(root: root, entryName: "e1").evidence(reportData: reportData)
         XCTAssertEqual(evidence, Evidence(format: .tdxQuote, bytes: quote))
         XCTAssertEqual(evidence.oid, AttestationOID.tdxQuote)
@@ -94,7 +82,7 @@ final class ProviderTests: XCTestCase {
 
     func testTSMSNPUsesEnclaveOSOID() throws {
         let report = Fixtures.snpReport(reportData: reportData)
-        let root = try tsmFixture(provider: "sev_guest", outblob: report)
+        let root = try Fixtures.tsmEntry(self, provider: "sev_guest", outblob: report)
         let evidence = try TSMProvider(root: root, entryName: "e1").evidence(reportData: reportData)
         XCTAssertEqual(evidence.format, .sevSnpReport)
         XCTAssertEqual(evidence.oid.description, "1.3.6.1.4.1.65230.4.1")
@@ -102,13 +90,13 @@ final class ProviderTests: XCTestCase {
 
     func testTSMUnknownProviderAndGenerationRace() throws {
         let quote = Fixtures.tdxQuote(reportData: reportData)
-        let unknown = try tsmFixture(provider: "arm_cca_guest", outblob: quote)
+        let unknown = try Fixtures.tsmEntry(self, provider: "arm_cca_guest", outblob: quote)
         XCTAssertThrowsError(try TSMProvider(root: unknown, entryName: "e1").evidence(reportData: reportData)) {
             XCTAssertEqual($0 as? AttestationError, .unknownTSMProvider("arm_cca_guest"))
         }
         // A static generation file looks like "nobody incremented it" — exactly what
         // a concurrent writer resetting or racing us would look like to the check.
-        let raced = try tsmFixture(provider: "tdx_guest", outblob: quote, generation: "7")
+        let raced = try Fixtures.tsmEntry(self, provider: "tdx_guest", outblob: quote, generation: "7")
         XCTAssertThrowsError(try TSMProvider(root: raced, entryName: "e1").evidence(reportData: reportData)) {
             XCTAssertEqual($0 as? AttestationError, .tsmGenerationMismatch(expected: 8, found: 7))
         }

@@ -23,7 +23,7 @@ final class ProviderVectorTests: XCTestCase {
     func testTSMReturnsTheRealTDXQuoteWithoutItsPadding() throws {
         let padded = try Vectors.read("tdx-v4-dcap-qvl/quote.bin")  // 70 zero bytes after the quote
         let quote = try DCAPQuote(parsing: padded)
-        let root = try tsmFixture(provider: "tdx_guest", outblob: padded)
+        let root = try Fixtures.tsmEntry(self, provider: "tdx_guest", outblob: padded)
         let evidence = try TSMProvider(root: root, entryName: "e1").evidence(reportData: quote.reportData)
         XCTAssertEqual(evidence.bytes, Array(padded[0 ..< 4936]))
         XCTAssertEqual(evidence.format, .tdxQuote)
@@ -34,7 +34,7 @@ final class ProviderVectorTests: XCTestCase {
 
     func testTSMReturnsTheRealSNPReport() throws {
         let report = try Vectors.read("snp-milan-v2-go-sev-guest/report.bin")
-        let root = try tsmFixture(provider: "sev_guest", outblob: report)
+        let root = try Fixtures.tsmEntry(self, provider: "sev_guest", outblob: report)
         let evidence = try TSMProvider(root: root, entryName: "e1").evidence(reportData: Array(report[0x50 ..< 0x90]))
         XCTAssertEqual(evidence.bytes, report)
         var policy = EvidencePolicy()
@@ -47,27 +47,20 @@ final class ProviderVectorTests: XCTestCase {
     func testProvidersRefuseWhatTheVerifierCannotParse() throws {
         let quote = try Vectors.read("tdx-v4-dcap-qvl/quote.bin")
         let reportData = try DCAPQuote(parsing: quote).reportData
-        let truncated = try tsmFixture(provider: "tdx_guest", outblob: Array(quote[0 ..< 1000]))
+        let truncated = try Fixtures.tsmEntry(self, provider: "tdx_guest", outblob: Array(quote[0 ..< 1000]))
         XCTAssertThrowsError(try TSMProvider(root: truncated, entryName: "e1").evidence(reportData: reportData)) { error in
             XCTAssertTrue("\(error)".contains("runs past the end"), "\(error)")
         }
-        let sgxAsTDX = try tsmFixture(provider: "tdx_guest", outblob: try Vectors.read("sgx-v3-dcap-qvl/quote.bin"))
+        let sgxAsTDX = try Fixtures.tsmEntry(self, provider: "tdx_guest", outblob: try Vectors.read("sgx-v3-dcap-qvl/quote.bin"))
         XCTAssertThrowsError(try TSMProvider(root: sgxAsTDX, entryName: "e1").evidence(reportData: reportData))
     }
 
     /// The certificate path: a certificate carrying the real quote is checked with the same
     /// hardware checks (its binding fails: the quote was not made for this certificate's key).
     func testACertificateCarryingARealQuoteGetsTheSameHardwareChecks() throws {
-        struct Replaying: AttestationProvider {
-            let quote: [UInt8]
-            var kind: AttestationKind { .tsm }
-            var isHardware: Bool { true }
-            func evidence(reportData: [UInt8]) throws -> Evidence { Evidence(format: .tdxQuote, bytes: quote) }
-        }
-        let quote = Array(try Vectors.read("tdx-v4-dcap-qvl/quote.bin")[0 ..< 4936])
         let time = try XCTUnwrap(Timestamp.parse("2025-07-01T00:00:00Z"))
-        let built = try AttestedCertificateBuilder(provider: Replaying(quote: quote))
-            .build(.server(ServerFacts(egressCABundleHash: Fixtures.egressHash, apps: [])), mode: .deterministic(now: time))
+        let built = try Vectors.certificateWithRealTDXQuote(at: time)
+        let quote = built.quote
         let expectations = VerificationExpectations(binding: .deterministic, now: time, collateral: .directory(Vectors.directory + "/tdx-v4-dcap-qvl"))
         let report = AttestationVerifier(expectations: expectations).verify(certificateDER: built.certificateDER)
         XCTAssertEqual(report.failures.map(\.name), ["report-data.binding"], report.description)
@@ -80,15 +73,5 @@ final class ProviderVectorTests: XCTestCase {
         if let status { policy.acceptedTCBStatuses.append(status) }
         return EvidenceVerifier(collateral: .directory(Vectors.directory + "/" + folder), time: try XCTUnwrap(Timestamp.parse(time)), policy: policy)
             .verify(evidence: bytes)
-    }
-
-    private func tsmFixture(provider: String, outblob: [UInt8]) throws -> String {
-        let root = try Fixtures.tempDirectory(self)
-        let entry = root + "/e1"
-        try FileManager.default.createDirectory(atPath: entry, withIntermediateDirectories: true)
-        try Fixtures.write([], entry + "/inblob")
-        try Fixtures.write(outblob, entry + "/outblob")
-        try Fixtures.write(Array((provider + "\n").utf8), entry + "/provider")
-        return root
     }
 }

@@ -8,24 +8,9 @@ import XCTest
 /// applies the collateral, the evidence policy and the remote appraisal to a certificate that
 /// carries real hardware evidence.
 final class TLSVerificationTests: XCTestCase {
-    /// A certificate whose evidence extension carries the real TDX quote of `tdx-v4-dcap-qvl`
-    /// (not made for this certificate's key, so its binding must fail).
-    private func certificateWithRealQuote(at time: Date) throws -> [UInt8] {
-        struct Replaying: AttestationProvider {
-            let quote: [UInt8]
-            var kind: AttestationKind { .tsm }
-            var isHardware: Bool { true }
-            func evidence(reportData: [UInt8]) throws -> Evidence { Evidence(format: .tdxQuote, bytes: quote) }
-        }
-        let quote = Array(try Vectors.read("tdx-v4-dcap-qvl/quote.bin")[0 ..< 4936])
-        return try AttestedCertificateBuilder(provider: Replaying(quote: quote))
-            .build(.server(ServerFacts(egressCABundleHash: Fixtures.egressHash, apps: [])), mode: .deterministic(now: time))
-            .certificateDER
-    }
-
     func testVerifyAppliesCollateralPolicyAndAppraisal() throws {
         let time = try XCTUnwrap(Timestamp.parse("2025-07-01T00:00:00Z"))
-        let der = try certificateWithRealQuote(at: time)
+        let der = try Vectors.certificateWithRealTDXQuote(at: time).certificateDER
         var policy = EvidencePolicy()
         policy.measurements = [Measurement(name: "MRTD", value: Array(repeating: 0, count: 48))]
         let expectations = VerificationExpectations(binding: .deterministic, now: time,

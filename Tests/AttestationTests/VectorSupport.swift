@@ -15,6 +15,22 @@ enum Vectors {
         try Fixtures.read(directory + "/" + relative)
     }
 
+    /// A server certificate whose evidence extension carries the real TDX quote of
+    /// `tdx-v4-dcap-qvl` (not made for this certificate's key, so its binding must fail), built
+    /// deterministically at `time`; with the quote it carries.
+    static func certificateWithRealTDXQuote(at time: Date) throws -> (certificateDER: [UInt8], quote: [UInt8]) {
+        struct Replaying: AttestationProvider {
+            let quote: [UInt8]
+            var kind: AttestationKind { .tsm }
+            var isHardware: Bool { true }
+            func evidence(reportData: [UInt8]) throws -> Evidence { Evidence(format: .tdxQuote, bytes: quote) }
+        }
+        let quote = Array(try read("tdx-v4-dcap-qvl/quote.bin")[0 ..< 4936])
+        let built = try AttestedCertificateBuilder(provider: Replaying(quote: quote))
+            .build(.server(ServerFacts(egressCABundleHash: Fixtures.egressHash, apps: [])), mode: .deterministic(now: time))
+        return (built.certificateDER, quote)
+    }
+
     /// One case of expected.json.
     struct Case {
         var name: String
