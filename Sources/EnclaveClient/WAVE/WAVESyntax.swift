@@ -55,8 +55,9 @@ struct WAVESyntaxParser {
     /// Longest text accepted.
     static let maxLength = 16 << 20
 
-    private let text: [Unicode.Scalar]
-    private var position = 0
+    /// The text being read, and where: the token readers (`+Tokens`) share them.
+    let text: [Unicode.Scalar]
+    var position = 0
     private var depth = 0
 
     init(_ source: String) throws {
@@ -231,185 +232,31 @@ struct WAVESyntaxParser {
         return inner
     }
 
-    // MARK: - Tokens
-
-    /// `%`? word (`-` word)*: the first word starts with a letter; each word is all lowercase
-    /// or all uppercase (digits allowed).
-    private mutating func label() throws -> String {
-        let start = position
-        if peek() == "%" { position += 1 }
-        var label = ""
-        var first = true
-        repeat {
-            if !first { label.unicodeScalars.append("-") }
-            let wordStart = position
-            var lower = false, upper = false
-            while let c = peek(), c.isASCIIAlphanumeric {
-                if ("a"..."z").contains(c) { lower = true }
-                if ("A"..."Z").contains(c) { upper = true }
-                label.unicodeScalars.append(c)
-                position += 1
-            }
-            let word = text[wordStart..<position]
-            guard let head = word.first, !(first && ("0"..."9").contains(head)) else {
-                throw WAVEError("expected a label (kebab-case words)", at: wordStart)
-            }
-            guard !(lower && upper) else { throw WAVEError("label word mixes lower and upper case", at: wordStart) }
-            first = false
-        } while peek() == "-" && next(isLabelCharacter: 1) && advance()
-        guard !label.isEmpty else { throw WAVEError("expected a label", at: start) }
-        return label
-    }
-
-    private mutating func number() throws -> String {
-        let start = position
-        if peek() == "-" {
-            position += 1
-            if matchWord("inf") { return "-inf" }
-        }
-        guard let lead = peek(), ("0"..."9").contains(lead) else { throw WAVEError("expected a number", at: start) }
-        position += 1
-        if lead != "0" { digits() }
-        if peek() == ".", let after = peek(1), ("0"..."9").contains(after) {
-            position += 1
-            digits()
-        }
-        if peek() == "e" || peek() == "E" {
-            var look = 1
-            if peek(1) == "+" || peek(1) == "-" { look = 2 }
-            if let d = peek(look), ("0"..."9").contains(d) {
-                position += look
-                digits()
-            }
-        }
-        if let c = peek(), c.isASCIIAlphanumeric || c == "." { throw WAVEError("malformed number", at: start) }
-        return String(String.UnicodeScalarView(text[start..<position]))
-    }
-
-    private mutating func char() throws -> Unicode.Scalar {
-        let start = position
-        position += 1  // '
-        guard let c = peek(), c != "'", c != "\n" else { throw WAVEError("empty or unterminated char", at: start) }
-        let scalar = c == "\\" ? try escape() : take()
-        guard peek() == "'" else { throw WAVEError("a char holds exactly one character; strings use \"…\"", at: start) }
-        position += 1
-        return scalar
-    }
-
-    private mutating func string() throws -> String {
-        let start = position
-        if peek(1) == "\"" && peek(2) == "\"" { return try multilineString() }
-        position += 1  // "
-        var result = String.UnicodeScalarView()
-        while true {
-            guard let c = peek(), c != "\n", c != "\r" else { throw WAVEError("unterminated string", at: start) }
-            if c == "\"" {
-                position += 1
-                return String(result)
-            }
-            result.append(c == "\\" ? try escape() : take())
-        }
-    }
-
-    /// `"""` line break, lines, then spaces and `"""`: the closing indentation is removed from
-    /// every line; inner line breaks become `\n`.
-    private mutating func multilineString() throws -> String {
-        let start = position
-        position += 3
-        if peek() == "\r" { position += 1 }
-        guard peek() == "\n" else { throw WAVEError("a multiline string starts with \"\"\" and a line break", at: start) }
-        position += 1
-        var lines: [[Unicode.Scalar]] = []
-        var line: [Unicode.Scalar] = []
-        while true {
-            guard let c = peek() else { throw WAVEError("unterminated multiline string", at: start) }
-            if c == "\"" && peek(1) == "\"" && peek(2) == "\"" {
-                guard line.allSatisfy({ $0 == " " }) else {
-                    throw WAVEError("the closing \"\"\" of a multiline string must be on its own line", at: position)
-                }
-                position += 3
-                break
-            }
-            position += 1
-            if c == "\n" {
-                if line.last == "\r" { line.removeLast() }
-                lines.append(line)
-                line = []
-            } else {
-                line.append(c)
-            }
-        }
-        let indent = line.count
-        var result = String.UnicodeScalarView()
-        for (index, raw) in lines.enumerated() {
-            if index > 0 { result.append("\n") }
-            guard raw.isEmpty || (raw.count >= indent && raw.prefix(indent).allSatisfy({ $0 == " " })) else {
-                throw WAVEError("multiline string line is indented less than its closing \"\"\"", at: start)
-            }
-            var inner = WAVESyntaxParser(scalars: Array(raw.dropFirst(min(indent, raw.count))))
-            while let c = inner.peek() { result.append(c == "\\" ? try inner.escape() : inner.take()) }
-        }
-        return String(result)
-    }
-
-    private init(scalars: [Unicode.Scalar]) {
-        text = scalars
-    }
-
-    /// After a backslash: `\t \n \r \' \" \\` or `\u{1-6 hex digits}` naming a scalar value.
-    private mutating func escape() throws -> Unicode.Scalar {
-        let start = position
-        position += 1  // backslash
-        switch take() {
-        case "t": return "\t"
-        case "n": return "\n"
-        case "r": return "\r"
-        case "'": return "'"
-        case "\"": return "\""
-        case "\\": return "\\"
-        case "u":
-            guard peek() == "{" else { throw WAVEError("invalid escape: \\u needs {hex}", at: start) }
-            position += 1
-            var hex = ""
-            while let c = peek(), c.properties.isASCIIHexDigit, hex.count < 7 {
-                hex.unicodeScalars.append(c)
-                position += 1
-            }
-            guard peek() == "}", (1...6).contains(hex.count), let code = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(code) else {
-                throw WAVEError("invalid escape: \\u{…} must hold 1-6 hex digits of a Unicode scalar value", at: start)
-            }
-            position += 1
-            return scalar
-        default:
-            throw WAVEError("invalid escape (use \\t \\n \\r \\' \\\" \\\\ or \\u{…})", at: start)
-        }
-    }
-
     // MARK: - Scanning
 
-    private func peek(_ ahead: Int = 0) -> Unicode.Scalar? {
+    func peek(_ ahead: Int = 0) -> Unicode.Scalar? {
         position + ahead < text.count ? text[position + ahead] : nil
     }
 
-    private mutating func take() -> Unicode.Scalar {
+    mutating func take() -> Unicode.Scalar {
         defer { position += 1 }
         return text[position]
     }
 
-    private mutating func digits() {
+    mutating func digits() {
         while let c = peek(), ("0"..."9").contains(c) { position += 1 }
     }
 
-    private func next(isLabelCharacter ahead: Int) -> Bool {
+    func next(isLabelCharacter ahead: Int) -> Bool {
         peek(ahead)?.isASCIIAlphanumeric ?? false
     }
 
-    private mutating func advance() -> Bool {
+    mutating func advance() -> Bool {
         position += 1
         return true
     }
 
-    private mutating func matchWord(_ word: String) -> Bool {
+    mutating func matchWord(_ word: String) -> Bool {
         let scalars = Array(word.unicodeScalars)
         guard position + scalars.count <= text.count, Array(text[position..<position + scalars.count]) == scalars else { return false }
         if let after = peek(scalars.count), after.isASCIIAlphanumeric || after == "-" { return false }
@@ -417,17 +264,17 @@ struct WAVESyntaxParser {
         return true
     }
 
-    private mutating func expect(_ c: Unicode.Scalar) throws {
+    mutating func expect(_ c: Unicode.Scalar) throws {
         guard peek() == c else { throw unexpected(expected: "'\(c)'") }
         position += 1
     }
 
-    private func unexpected(expected: String) -> WAVEError {
+    func unexpected(expected: String) -> WAVEError {
         WAVEError(peek().map { "expected \(expected), got '\($0)'" } ?? "unexpected end of text, expected \(expected)", at: position)
     }
 
     /// Skips whitespace and `//` comments.
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while let c = peek() {
             if c == " " || c == "\t" || c == "\n" || c == "\r" {
                 position += 1
@@ -439,7 +286,7 @@ struct WAVESyntaxParser {
         }
     }
 
-    private mutating func expectEnd() throws {
+    mutating func expectEnd() throws {
         skipSpace()
         if let c = peek() { throw WAVEError("unexpected '\(c)' after the value", at: position) }
     }
