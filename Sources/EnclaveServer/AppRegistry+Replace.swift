@@ -26,16 +26,8 @@ extension AppRegistry {
                 throw .hostnameTaken(hostname: record.hostname, app: owner)
             }
             try Self.persisting(name) { try store.saveApp(record) }
-            let kv: SealedKV
-            let sdk: EnclaveApp
-            do {
-                kv = try store.kv(for: record)
-                sdk = try sdkApp(for: record, kv: kv, store: store)
-            } catch {
-                // Put the old record back, so the store and the served app still agree.
-                try? store.saveApp(stored)
-                throw .persistence(app: name, reason: "\(error)")
-            }
+            // On failure the old record goes back, so the store and the served app still agree.
+            let (kv, sdk) = try openStored(record, in: store) { try? store.saveApp(stored) }
             let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger)
             replaceServed(app)
             return app

@@ -91,16 +91,8 @@ public final class AppRegistry: Sendable {
             } catch {
                 throw .persistence(app: record.name, reason: "\(error)")
             }
-            let kv: SealedKV
-            let sdk: EnclaveApp
-            do {
-                kv = try store.kv(for: record)
-                sdk = try sdkApp(for: record, kv: kv, store: store)
-            } catch {
-                // Undo the commit, so the store never keeps an app that was reported as failed.
-                _ = try? store.removeApp(named: record.name)
-                throw .persistence(app: record.name, reason: "\(error)")
-            }
+            // On failure the commit is undone, so the store never keeps an app reported as failed.
+            let (kv, sdk) = try openStored(record, in: store) { _ = try? store.removeApp(named: record.name) }
             let app = LoadedApp(record: record, component: component, limits: limits, kv: kv, sdk: sdk, ledger: ledger)
             apps.withLock { $0[app.name] = app }
             return app
@@ -139,11 +131,8 @@ public final class AppRegistry: Sendable {
                 throw .reloadDiffers(app: name, field: "max_fuel", stored: record.limits.maxFuel.map(String.init) ?? "the server default")
             }
             record.quarantine = nil
-            let (kv, sdk) = try Self.persisting(name) {
-                try store.saveApp(record)
-                let kv = try store.kv(for: record)
-                return (kv, try sdkApp(for: record, kv: kv, store: store))
-            }
+            try Self.persisting(name) { try store.saveApp(record) }
+            let (kv, sdk) = try openStored(record, in: store) {}
             let app = LoadedApp(record: record, component: component, limits: limits(record.limits), kv: kv,
                                 sdk: sdk, ledger: ledger)
             apps.withLock { $0[name] = app }
@@ -187,6 +176,18 @@ public final class AppRegistry: Sendable {
             return try body()
         } catch {
             throw .persistence(app: app, reason: "\(error)")
+        }
+    }
+
+    /// What the store holds for `record`'s calls: its key-value data and its SDK state. On a
+    /// failure `undo` runs first (the caller's way to put the store back as it was).
+    func openStored(_ record: AppRecord, in store: SealedStore, undo: () -> Void) throws(RegistryError) -> (SealedKV, EnclaveApp) {
+        do {
+            let kv = try store.kv(for: record)
+            return (kv, try sdkApp(for: record, kv: kv, store: store))
+        } catch {
+            undo()
+            throw .persistence(app: record.name, reason: "\(error)")
         }
     }
 
