@@ -70,12 +70,7 @@ struct ManagementService: Sendable {
                 self.countedLoad(load, by: Actor(operatorName: uploader.operatorName, origin: origin))
             })
         case .call(let call):
-            switch prepareCall(call, origin: origin) {
-            case .success(let prepared): return .call(prepared)
-            case .failure(let refusal):
-                refusedCall(app: call.app, function: call.function, refusal, origin: origin)
-                return .respond(.error(refusal.message))
-            }
+            return callStep(prepareCall(call, origin: origin), app: call.app, function: call.function, origin: origin)
         case .list:
             return .respond(.apps(registry.all().map(\.info), unavailable: registry.unavailable))
         case .unload(let name):
@@ -96,12 +91,7 @@ struct ManagementService: Sendable {
             guard let loaded = registry.app(named: app) else { return .respond(.error(Self.unknownApp(app))) }
             return .respond(.schema(AppSchemaDocument.schema(of: loaded)))
         case .connectCall(let call):
-            switch prepareConnectCall(call, origin: origin) {
-            case .success(let prepared): return .call(prepared)
-            case .failure(let refusal):
-                refusedCall(app: call.app, function: call.function, refusal, origin: origin)
-                return .respond(.error(refusal.message))
-            }
+            return callStep(prepareConnectCall(call, origin: origin), app: call.app, function: call.function, origin: origin)
         case .mcpTools(let hint):
             switch registry.resolve(hint) {
             case .success(let app): return .respond(.mcpTools(MCPToolManifest.manifest(of: app)))
@@ -126,7 +116,14 @@ struct ManagementService: Sendable {
     }
 
     /// A call refused before it ran: counted, and logged at `info`.
-    private func refusedCall(app: String, function: String, _ refusal: ManagementError, origin: RequestOrigin) {
+    /// A prepared call to run, or its refusal answered (counted and logged as a request error).
+    private func callStep(_ prepared: Result<AppCall, ManagementError>, app: String, function: String,
+                          origin: RequestOrigin) -> Step {
+        let refusal: ManagementError
+        switch prepared {
+        case .success(let call): return .call(call)
+        case .failure(let why): refusal = why
+        }
         metrics.callRefused()
         logger.info("call refused: \(LogText.field(refusal.message, maxBytes: 1024))", metadata: {
             var fields = origin.metadata
@@ -135,6 +132,7 @@ struct ManagementService: Sendable {
             fields["error_kind"] = "\(CallErrorKind.request.rawValue)"
             return fields
         }())
+        return .respond(.error(refusal.message))
     }
 
     /// `wasm_call` up to execution: finds the app and export, checks the caller's `app_auth`,
