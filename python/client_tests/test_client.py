@@ -163,6 +163,9 @@ class AppAuthTests(ClientTestCase):
         self.assertIn("unauthorized: app '%s'" % self.name, err)
         code, out, err = self.run_cli("call", "--app-auth", self.TOKEN, self.name, "add", "a=2", "b=40")
         self.assertEqual((code, out.strip()), (0, "42"), err)
+        code, _, err = self.run_cli("call", self.name, "add", "a=2", "b=40", "app_auth=" + self.TOKEN)
+        self.assertEqual(code, 1)
+        self.assertIn("pass the token with --app-auth", err)
 
 
 class HTTPOnlyTests(ClientTestCase):

@@ -67,8 +67,10 @@ def _run(client, args):
     if args.command == "call":
         named = [a for a in args.arguments if "=" in a and not a.startswith(("{", "[", '"'))]
         if named and len(named) == len(args.arguments):
-            return client.call(args.app, args.function, app_auth=args.app_auth,
-                               **{k: _value(v) for k, v in (a.split("=", 1) for a in named)})
+            parameters = {k: _value(v) for k, v in (a.split("=", 1) for a in named)}
+            if "app_auth" in parameters:
+                raise ValueError("app_auth is not a parameter: pass the token with --app-auth")
+            return client.call(args.app, args.function, app_auth=args.app_auth, **parameters)
         return client.call(args.app, args.function, *[_value(a) for a in args.arguments], app_auth=args.app_auth)
     if args.command == "list":
         return client.list()
