@@ -64,10 +64,18 @@ final class ShutdownTests: XCTestCase {
 
     func testShutdownIsIdempotent() async throws {
         let harness = try await ServerHarness.start()
+        let ping = try await harness.connect().request(#""Ping""#)
+        XCTAssertEqual(ping, .pong)
         async let first: Void = harness.server.shutdown()
         async let second: Void = harness.server.shutdown()
         _ = await (first, second)
         await harness.server.waitUntilClosed()
+        // Closed for good: a new connection is refused, and a third shutdown returns at once.
+        do {
+            _ = try await harness.connect()
+            XCTFail("the listener still accepts connections after shutdown")
+        } catch {}
+        await harness.server.shutdown()
         await harness.stop()
     }
 }
