@@ -55,7 +55,8 @@ enum NetworkBench {
                 try await connection.run(payload: Request.ping.encoded(), total: count, window: 1).get()
             }
             report.add(Row(item: 2, metric: "\(target.label) round trip, one TLS connection (p50 / p99)",
-                           figure: Format.microsPair(result.latencies) + failureNote(result) + costNote(cost),
+                           figure: Format.microsPair(result.latencies) + failureNote(result) + costNote(cost)
+                               + "; " + VCPUIdle.describe(setForRun: options.guestHaltPollNanoseconds != nil),
                            target: "p50 ≤ 50 µs", met: result.failures == 0 && result.latencies.p50 <= 50_000,
                            baseline: Baseline.roundTrip))
             report.add(Row(item: 2, metric: "of which the transport: `Ping` round trip on the same connection (p50 / p99)",

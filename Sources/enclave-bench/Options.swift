@@ -21,13 +21,18 @@ struct Options {
     /// `--event-loop-threads N` for a server child process (internal; nil: one per core, as
     /// `enclave-os` runs).
     var serveEventLoopThreads: Int?
+    /// `--guest-halt-poll-ns N`: the VM guest's idle-vCPU polling window for this run (root,
+    /// haltpoll cpuidle driver only; restored at the end). See VCPUIdle.
+    var guestHaltPollNanoseconds: Int?
     /// Where the committed guests and the wasmtime helper are (the package root).
     var root = FileManager.default.currentDirectoryPath
 
     static let usage = """
         usage: swift run -c release enclave-bench [--quick] [--only GROUP[,GROUP…]] [--repeat N] [--root DIR]
-                                                  [--inline-call-limit MICROSECONDS]
+                                                  [--inline-call-limit MICROSECONDS] [--guest-halt-poll-ns N]
           groups: \(Group.allCases.map(\.rawValue).joined(separator: ", "))
+          --guest-halt-poll-ns N: in a VM guest with the haltpoll cpuidle driver, let idle vCPUs poll
+            N ns before halting during this run (root; the previous value is restored at the end).
           Progress goes to stderr; the Markdown table to stdout. Run from the package root.
         """
 
@@ -62,6 +67,11 @@ struct Options {
                     throw BenchError("--event-loop-threads needs a count from 1 to 64")
                 }
                 options.serveEventLoopThreads = threads
+            case "--guest-halt-poll-ns":
+                guard let window = iterator.next().flatMap(Int.init), (0...10_000_000).contains(window) else {
+                    throw BenchError("--guest-halt-poll-ns needs nanoseconds from 0 to 10000000")
+                }
+                options.guestHaltPollNanoseconds = window
             case "--serve": break
             case "--data-dir":
                 guard let directory = iterator.next() else { throw BenchError("--data-dir needs a directory") }

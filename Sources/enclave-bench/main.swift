@@ -32,6 +32,17 @@ func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
 }
 
+var haltPollOverride: VCPUIdle.HaltPollOverride?
+if let window = options.guestHaltPollNanoseconds {
+    do {
+        haltPollOverride = try VCPUIdle.setGuestHaltPoll(nanoseconds: window)
+    } catch {
+        progress("\(error)")
+        exit(2)
+    }
+}
+let idleVCPUs = VCPUIdle.describe(setForRun: haltPollOverride != nil)
+
 let report = Report()
 let started = now()
 let loadAtStart = loadAverage()
@@ -59,6 +70,7 @@ for group in Options.Group.allCases where options.only.contains(group) {
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }
+haltPollOverride?.restore()
 #if DEBUG
 let buildKind = "DEBUG build (not representative; use swift run -c release enclave-bench)"
 #else
@@ -67,5 +79,5 @@ let buildKind = "release build"
 let elapsed = Double(now() - started) / 1e9
 report.note("Run: \(options.quick ? "--quick, " : "")\(ProcessInfo.processInfo.activeProcessorCount) cores, "
     + "\(Format.number(elapsed)) s in total, 1-minute load average \(loadAtStart) at the start and \(loadAverage()) at the end; "
-    + "\(buildKind); every figure is from this one run.")
+    + "\(buildKind); \(idleVCPUs); every figure is from this one run.")
 print(report.markdown())
