@@ -21,7 +21,7 @@ public final class Component: Sendable {
         self.plan = plan
         self.engine = engine
         let reusable = !plan.moduleState.contains(where: { $0 == nil }) && options.reuseInstances
-        self.pool = reusable ? InstancePool() : nil
+        self.pool = reusable ? InstancePool(copyOnWriteMinimumBytes: options.copyOnWriteMinimumBytes) : nil
         // Resources the component defines are shown under the name they are exported by.
         self.exports = plan.exports
             .map { ExportedFunction(name: $0.key, type: $0.value.type.renamingResources(plan.resourceDisplayNames)) }
@@ -132,7 +132,7 @@ public final class Component: Sendable {
                 return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm, control: control)
             }
             let fresh = try makeInstance(limits: limits, session: session, control: control)
-            switch pool == nil ? .notReusable : WarmInstance.offer(fresh, limits: limits) {
+            switch pool.map({ WarmInstance.offer(fresh, limits: limits, copyOnWriteMinimumBytes: $0.copyOnWriteMinimumBytes) }) ?? .notReusable {
             case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm, control: control)
             case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil, control: control)
             case .damaged:

@@ -59,6 +59,10 @@ public struct LoadOptions: Sendable, Hashable {
     /// The limits the trial instantiation at load runs under (its start functions and
     /// constructors included); use the limits the app's calls will have.
     public var trialLimits: ExecutionLimits
+    /// Reused instances' memories of at least this many bytes are reset through a
+    /// copy-on-write mapping, smaller ones by comparing and copying. Internal: tests force one
+    /// strategy or the other on the same guest.
+    var copyOnWriteMinimumBytes = InstanceSnapshot.copyOnWriteMinimumBytes
 
     public init(reuseInstances: Bool = true, trialLimits: ExecutionLimits = .default) {
         self.reuseInstances = reuseInstances

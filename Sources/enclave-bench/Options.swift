@@ -4,13 +4,14 @@ import Foundation
 struct Options {
     /// The measurement groups, in the order they run.
     enum Group: String, CaseIterable {
-        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, store, cluster, hostile
+        case calls, wasmtime, rtt, throughput, load, capacity, handshakes, large, values, python, store, reads, cluster, hostile
     }
 
     /// A short smoke run: fewer iterations and shorter windows (figures are rougher).
     var quick = false
-    /// Run only these groups (`--only calls,rtt`).
-    var only: Set<Group> = Set(Group.allCases)
+    /// Run only these groups (`--only calls,rtt`). `reads` (the SQLite `kv-read` rows of
+    /// `store` alone, to profile them) runs only when named.
+    var only: Set<Group> = Set(Group.allCases).subtracting([.reads])
     /// `--serve --data-dir DIR`: the server child process (internal).
     var serveDataDirectory: String?
     /// `--serve … --store URL --cluster-port N [--join URL]`: the child is a cluster node.

@@ -61,12 +61,13 @@ for group in Options.Group.allCases where options.only.contains(group) {
         case .values: try await LargeValueBench.run(options, report: report)
         case .python: try await ComponentizePyBench.run(options, report: report)
         case .store: try await StoreBench.run(options, report: report)
+        case .reads: try await StoreBench.runReads(options, report: report)
         case .cluster: try await ClusterBench.run(options, report: report)
         case .hostile: try await HostileLoadBench.run(options, report: report)
         }
     } catch {
         let item = [Options.Group.calls: 1, .wasmtime: 5, .rtt: 2, .throughput: 3, .load: 4, .capacity: 7, .handshakes: 8,
-                    .large: 9, .values: 10, .python: 11, .store: 12, .cluster: 13, .hostile: 14][group] ?? 0
+                    .large: 9, .values: 10, .python: 11, .store: 12, .reads: 12, .cluster: 13, .hostile: 14][group] ?? 0
         report.add(.notAvailable(item, "group `\(group.rawValue)`", reason: "\(error)"))
     }
 }

@@ -39,9 +39,10 @@ final class WarmInstance: @unchecked Sendable {
     /// preopened directories) is not reusable: those name resources of the session that
     /// instantiated it, which ends with its call; a later call must instantiate afresh with its
     /// own session.
-    static func offer(_ instance: ComponentInstance, limits: ExecutionLimits) -> Offer {
+    static func offer(_ instance: ComponentInstance, limits: ExecutionLimits,
+                      copyOnWriteMinimumBytes: Int = InstanceSnapshot.copyOnWriteMinimumBytes) -> Offer {
         guard instance.liveHandleCount == 0 else { return .notReusable }
-        switch InstanceSnapshot.capture(instance) {
+        switch InstanceSnapshot.capture(instance, copyOnWriteMinimumBytes: copyOnWriteMinimumBytes) {
         case .snapshot(let snapshot): return .warm(WarmInstance(instance, snapshot: snapshot, limits: limits))
         case .notReusable: return .notReusable
         case .damaged: return .damaged
@@ -97,15 +98,19 @@ final class InstancePool: Sendable {
 
     let capacity: Int
     let maxIdleMemoryBytes: Int
+    /// Memories of at least this many bytes are reset through a copy-on-write mapping.
+    let copyOnWriteMinimumBytes: Int
     private struct Idle {
         var instances: [WarmInstance] = []
         var memoryBytes = 0
     }
     private let idle = Mutex(Idle())
 
-    init(capacity: Int = InstancePool.defaultCapacity, maxIdleMemoryBytes: Int = InstancePool.defaultMaxIdleMemoryBytes) {
+    init(capacity: Int = InstancePool.defaultCapacity, maxIdleMemoryBytes: Int = InstancePool.defaultMaxIdleMemoryBytes,
+         copyOnWriteMinimumBytes: Int = InstanceSnapshot.copyOnWriteMinimumBytes) {
         self.capacity = capacity
         self.maxIdleMemoryBytes = maxIdleMemoryBytes
+        self.copyOnWriteMinimumBytes = copyOnWriteMinimumBytes
     }
 
     /// An idle instance, most recently used first (its memory is likeliest still in cache).

@@ -10,15 +10,16 @@ import WasmKit
 struct InstanceSnapshot {
     /// How one linear memory gets its post-instantiation bytes back.
     private enum MemoryImage {
-        /// A copy of every byte, copied back (small memories: a copy of ~100 KiB costs a few
-        /// microseconds, less than the page faults a mapping would take).
-        case copied(Memory, [UInt8])
+        /// A copy of every byte, compared and copied back where it differs (small memories:
+        /// comparing ~100 KiB costs about a microsecond, less than the page faults a mapping
+        /// would take).
+        case copied(Memory, CopiedMemoryImage)
         /// A copy-on-write mapping of the image: a reset drops the pages the call wrote.
         case mapped(Memory, CopyOnWriteImage)
 
         var byteCount: Int {
             switch self {
-            case .copied(_, let bytes): return bytes.count
+            case .copied(_, let image): return image.byteCount
             case .mapped(_, let image): return image.byteCount
             }
         }
@@ -55,9 +56,9 @@ struct InstanceSnapshot {
     /// platform allows; smaller ones are copied back.
     static let copyOnWriteMinimumBytes = 1 << 20
 
-    /// Memories restored by copying may total at most this: a copy restores every byte (~25 µs
-    /// per MiB here) and doubles their footprint, while a fresh instance gets its zeroed pages
-    /// lazily from the kernel. Beyond it, without copy-on-write mapping, instances are not reused.
+    /// Memories restored by copying may total at most this: a restore compares every byte
+    /// (and copies what differs) and the image doubles their footprint, while a fresh
+    /// instance gets its zeroed pages lazily from the kernel. Beyond it, without copy-on-write mapping, instances are not reused.
     static let maxCopiedBytes = 4 << 20
 
     /// What `capture` found.
@@ -91,8 +92,7 @@ struct InstanceSnapshot {
                 }
                 copiedBytes += memory.byteCount
                 guard copiedBytes <= maxCopiedBytes else { return .notReusable }
-                let bytes = memory.withUnsafeBufferPointer(offset: 0, count: memory.byteCount) { [UInt8]($0) }
-                memories.append(.copied(memory, bytes))
+                memories.append(.copied(memory, CopiedMemoryImage(memory)))
             }
             for name in state.tables {
                 guard case .table(let table) = core.export(name), let size = Int(exactly: table.type.limits.min) else { return .notReusable }
@@ -125,10 +125,8 @@ struct InstanceSnapshot {
         for image in memories where image.memory.byteCount != image.byteCount { return false }
         for image in memories {
             switch image {
-            case .copied(let memory, let bytes):
-                memory.withUnsafeMutableBufferPointer(offset: 0, count: bytes.count) { target in
-                    bytes.withUnsafeBytes { target.copyMemory(from: $0) }
-                }
+            case .copied(let memory, let image):
+                image.restore(memory)
             case .mapped(let memory, let mapped):
                 guard mapped.restore(memory) else { return false }
             }
