@@ -24,9 +24,15 @@
 ///   `shortRun` (but not over the barring limits below) still leaves the loop after two runs;
 /// - a call that waited in a host operation (an HTTPS request) bars its export for good (for the
 ///   app name, while the server runs), as does an inline run over `barringFactor` × `shortRun`
-///   of CPU time, or one that waited and took over `neverAgain` of wall-clock time. So an export
-///   that turns slow holds its loop once, for at most that call's fuel or time limit, and never
-///   again;
+///   of CPU time. So an export that turns slow holds its loop once, for at most that call's fuel
+///   or time limit, and never again;
+/// - an inline run that waited and took over `neverAgain` of wall-clock time (a stall) sends the
+///   export back to the call threads without forgiveness, and its `maxStalls`-th stall bars it
+///   for good. One stall is not enough: a short call that waits for a lock held by a thread the
+///   kernel preempted (another call of the same app on the other core, under load) reads as a
+///   stall of a whole time slice, and barring for that sent a microsecond export through the
+///   call threads for the server's lifetime. An export that really waits that long inline holds
+///   its loop at most `maxStalls` times;
 /// - apps allowed more fuel than `maxInlineFuel` are never inlined (guest compute is bounded by
 ///   fuel: the default 10,000,000 is a few milliseconds).
 /// At most `maxTracked` exports are tracked; others always use the call threads.
@@ -46,6 +52,8 @@ struct InlineCallHistory {
     static let barringFactor = 20
     /// Wall-clock time a short run may take, in multiples of `shortRun`; `neverAgain` is 10× that.
     static let waitFactor = 10
+    /// Inline runs that waited past `neverAgain` before an export is barred for good.
+    static let maxStalls = 3
     /// Apps whose calls may burn more fuel than this always use the call threads.
     static let maxInlineFuel: UInt64 = 10_000_000
     /// Exports tracked at most (apps × exports); bounded because app names come from clients.
@@ -58,8 +66,8 @@ struct InlineCallHistory {
 
     private enum Record {
         /// Consecutive runs within `shortRun` (capped at `establishedRuns`; after a forgiven
-        /// longer run, `shortRunsToInline`).
-        case counting(Int)
+        /// longer run, `shortRunsToInline`), and the export's stalls so far.
+        case counting(Int, stalls: Int)
         case barred
     }
 
@@ -80,7 +88,7 @@ struct InlineCallHistory {
 
     /// Whether a call of `export` may run inline now, as far as its record goes.
     func mayInline(_ export: Export) -> Bool {
-        if shortRun > .zero, case .counting(let runs)? = records[export] { return runs >= Self.shortRunsToInline }
+        if shortRun > .zero, case .counting(let runs, _)? = records[export] { return runs >= Self.shortRunsToInline }
         return false
     }
 
@@ -95,19 +103,22 @@ struct InlineCallHistory {
     mutating func record(_ export: Export, _ run: Run, inline: Bool) {
         let cpu = run.cpu
         let elapsed = run.waited ? run.elapsed : cpu
-        if inline, cpu > shortRun * Self.barringFactor || elapsed > neverAgain {
+        if inline, cpu > shortRun * Self.barringFactor {
             records[export] = .barred
             return
         }
+        let stalled = inline && elapsed > neverAgain
         let short = cpu <= shortRun && elapsed <= shortRun * Self.waitFactor
         switch records[export] {
         case .barred?:
             return
-        case .counting(let runs)?:
-            records[export] = .counting(Self.runs(after: runs, short: short))
+        case .counting(_, let stalls)? where stalled:
+            records[export] = stalls + 1 >= Self.maxStalls ? .barred : .counting(0, stalls: stalls + 1)
+        case .counting(let runs, let stalls)?:
+            records[export] = .counting(Self.runs(after: runs, short: short), stalls: stalls)
         case nil:
             guard records.count < Self.maxTracked, short else { return }
-            records[export] = .counting(1)
+            records[export] = .counting(1, stalls: 0)
         }
     }
 
