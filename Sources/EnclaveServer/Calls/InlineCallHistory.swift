@@ -28,12 +28,13 @@
 ///   or time limit, and never again;
 /// - an inline run that waited and took over `stallLimit` of wall-clock time (a stall) sends the
 ///   export back to the call threads without forgiveness; `maxStalls` stalls within
-///   `stallWindow`, or one over `stallBarringFactor` × `shortRun`, bar it for good. One stall of
-///   a few time slices is not enough: a short call that waits for a lock held by a thread the
-///   kernel preempted (another call of the same app on the other core, under load) reads as a
-///   stall of 10–25 ms, and barring for that sent a microsecond export through the call threads
-///   for the server's lifetime. An export that really waits inline holds its loop at most
-///   `maxStalls` − 1 times per `stallWindow`, each under `stallBarringFactor` × `shortRun`;
+///   `stallWindow`, or one over `stallBarringFactor` × `shortRun`, bar it for good. One stall is
+///   not enough: a short call that waits for a lock held by a thread the kernel preempted
+///   (another call of the same app on the other core, under load) reads as a stall of several
+///   milliseconds (over 10 ms twice in one 6-second bench run at load ~5), and barring for that
+///   sent a microsecond export through the call threads for the server's lifetime. An export
+///   that really waits inline holds its loop at most `maxStalls` − 1 times per `stallWindow`,
+///   each under `stallBarringFactor` × `shortRun`;
 /// - apps allowed more fuel than `maxInlineFuel` are never inlined (guest compute is bounded by
 ///   fuel: the default 10,000,000 is a few milliseconds).
 /// At most `maxTracked` exports are tracked; others always use the call threads.
@@ -55,6 +56,7 @@ struct InlineCallHistory {
     static let waitFactor = 10
     /// Stalls (inline runs that waited past `stallLimit`) within `stallWindow` that bar an export.
     static let maxStalls = 3
+    /// The window `maxStalls` counts in.
     static let stallWindow: Duration = .seconds(60)
     /// A stall this long, in multiples of `shortRun`, bars its export at once (100 ms by default:
     /// longer than a lock holder's preemption on a loaded machine lasts).
