@@ -57,7 +57,7 @@ final class InlineCallTests: XCTestCase {
     func testAVeryLongInlineRunOrAHostWaitBarsTheExportForGood() {
         var history = InlineCallHistory(shortRun: limit)
         for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
-        history.record(hello, cpu: short, elapsed: history.neverAgain + .microseconds(1), inline: true)
+        history.record(hello, cpu: limit * (InlineCallHistory.barringFactor + 1), elapsed: short, inline: true)
         for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
         XCTAssertFalse(history.mayInline(hello))
 
@@ -89,12 +89,54 @@ final class InlineCallTests: XCTestCase {
         var history = InlineCallHistory(shortRun: limit)
         for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
         // Preempted on a busy machine for longer than any wait may last, without waiting once.
-        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: false)
+        history.record(hello, cpu: short, elapsed: history.stallLimit * 3, inline: true, waited: false)
         XCTAssertTrue(history.mayInline(hello))
-        // The same wall-clock time spent waiting bars the export.
-        history.record(hello, cpu: short, elapsed: history.neverAgain * 3, inline: true, waited: true)
-        for _ in 0..<10 { history.record(hello, cpu: short, elapsed: short, inline: false, waited: false) }
+        // The same wall-clock time spent waiting is a stall: the export goes back to the call threads.
+        history.record(hello, cpu: short, elapsed: history.stallLimit * 3, inline: true, waited: true)
         XCTAssertFalse(history.mayInline(hello))
+    }
+
+    func testStallsFarApartDoNotBarButOneVeryLongStallDoes() {
+        var history = InlineCallHistory(shortRun: limit)
+        let stall = InlineCallHistory.Run(cpu: short, elapsed: history.stallLimit + .microseconds(1))
+        let start = ContinuousClock.now
+        for index in 0..<(InlineCallHistory.maxStalls * 3) {
+            for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: true) }
+            XCTAssertTrue(history.mayInline(hello), "stall \(index) was a window after the one before")
+            history.record(hello, stall, inline: true, now: start + InlineCallHistory.stallWindow * index)
+        }
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertTrue(history.mayInline(hello))
+        let veryLong = limit * InlineCallHistory.stallBarringFactor + .microseconds(1)
+        history.record(hello, cpu: short, elapsed: veryLong, inline: true)
+        for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertFalse(history.mayInline(hello), "one stall over the barring factor bars it for good")
+    }
+
+    func testAStallSendsTheExportBackWithoutForgivenessAndRepeatedStallsBarIt() {
+        var history = InlineCallHistory(shortRun: limit)
+        let stall = history.stallLimit + .microseconds(1)
+        for stalls in 1...InlineCallHistory.maxStalls {
+            for _ in 0..<InlineCallHistory.establishedRuns { history.record(hello, cpu: short, elapsed: short, inline: true) }
+            XCTAssertTrue(history.mayInline(hello), "an established record (stall \(stalls))")
+            history.record(hello, cpu: short, elapsed: stall, inline: true)
+            XCTAssertFalse(history.mayInline(hello), "a stall is not forgiven, even after an established record (stall \(stalls))")
+            for _ in 0..<InlineCallHistory.shortRunsToInline - 1 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+            XCTAssertFalse(history.mayInline(hello), "the record starts again from zero (stall \(stalls))")
+            history.record(hello, cpu: short, elapsed: short, inline: false)
+            XCTAssertEqual(history.mayInline(hello), stalls < InlineCallHistory.maxStalls,
+                           "short runs earn it back until the \(InlineCallHistory.maxStalls)th stall (stall \(stalls))")
+        }
+        for _ in 0..<100 { history.record(hello, cpu: short, elapsed: short, inline: false) }
+        XCTAssertFalse(history.mayInline(hello), "barred for good")
+        // A long wait on a call thread is no stall of a loop: it only breaks the record.
+        let fetch = InlineCallHistory.Export(app: "app", function: "fetch")
+        for _ in 0..<(InlineCallHistory.maxStalls + 1) {
+            for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(fetch, cpu: short, elapsed: short, inline: false) }
+            history.record(fetch, cpu: short, elapsed: stall, inline: false)
+        }
+        for _ in 0..<InlineCallHistory.shortRunsToInline { history.record(fetch, cpu: short, elapsed: short, inline: false) }
+        XCTAssertTrue(history.mayInline(fetch))
     }
 
     func testThreadUsageCountsWaitsAndCPUTimeOfTheCallingThread() {

@@ -11,8 +11,14 @@ import NIOPosix
 ///
 /// A call submitted from its event loop runs right there, without the hop to a call thread and
 /// back, when the scheduler would grant it a slot at once anyway and its export has a record of
-/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs. A call of
-/// such an export that had to wait is started, in its turn, on its event loop as well (one hop).
+/// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs.
+///
+/// A slot is held by a call that runs, not by one on its way to a thread: the thread that frees a
+/// slot runs the call the queue grants it next itself (`Place`) — a call thread any call, an event
+/// loop a call whose export may run inline, up to `maxQueuedRunsPerTurn` in a row before its own
+/// I/O goes first — and only what it cannot run hops to another thread. Before, a granted call
+/// hopped to its connection's loop holding its slot; with many connections the loops then waited
+/// on each other's wake-ups with the app's share of slots held by calls in transit.
 ///
 /// Threads: one per slot plus one per call allowed to wait in a host operation without its slot
 /// (`limits.maxBlocked`), so a call that gives its slot back (`whileBlocked`) never keeps another
@@ -21,6 +27,10 @@ final class CallScheduler: Sendable {
     let limits: CallSchedulingLimits
     private let threads: NIOThreadPool
     private let state: Locked<State>
+
+    /// Queued calls an event loop runs one after another before it serves its own connections'
+    /// I/O again (the rest waits for the loop's next turn, a few microseconds).
+    static let maxQueuedRunsPerTurn = 8
 
     /// Which scheduler and app the calling thread runs a call for (nil outside calls).
     private static let current = ThreadSpecificVariable<Ticket>()
@@ -38,10 +48,58 @@ final class CallScheduler: Sendable {
         }
     }
 
-    /// What waits for a slot: how to start it, and how to refuse it if the server stops first.
-    private struct Entry: Sendable {
-        let start: @Sendable () -> Void
+    /// Where the thread that frees or is granted a slot stands, which decides what it may run.
+    private enum Place {
+        /// A call thread, between calls: it runs any call it is granted.
+        case callThread
+        /// An event loop running a task of the scheduler, `runs` queued calls into its turn: it
+        /// runs calls that may run inline, up to `maxQueuedRunsPerTurn`.
+        case loopTurn(EventLoop, runs: Int)
+        /// An event loop inside a handler (an inline call, a submission): it runs nothing more
+        /// before returning; a call it is granted runs in the loop's next turn.
+        case loopHandler(EventLoop)
+        /// Anywhere else (a call thread mid-call, a stopping pool): everything granted hops.
+        case elsewhere
+
+        var loop: EventLoop? {
+            switch self {
+            case .loopTurn(let loop, _), .loopHandler(let loop): return loop
+            case .callThread, .elsewhere: return nil
+            }
+        }
+    }
+
+    /// A call waiting for a slot.
+    private struct QueuedCall: Sendable {
+        let export: InlineCallHistory.Export
+        /// The loop of the connection that sent it, where its answer is completed.
+        let loop: EventLoop
+        /// Whether its limits allow the inline path at all (`CallLimits.mayRunInline`).
+        let mayRunInline: Bool
+        /// Runs the call at `place` (it holds a slot), completes its answer, and returns the call
+        /// this thread was granted next to run, if any.
+        let run: @Sendable (_ place: Place) -> GrantedCall?
         let refuse: @Sendable (String) -> Void
+    }
+
+    /// A call granted a slot, and whether its export may run on an event loop now.
+    private struct GrantedCall: Sendable {
+        let call: QueuedCall
+        let mayInline: Bool
+    }
+
+    /// What waits for a slot: a new call, or a call that gave its slot back while it waited in a
+    /// host operation and whose thread sleeps until it has one again.
+    private enum Entry: Sendable {
+        case call(QueuedCall)
+        case resumer(wake: @Sendable () -> Void)
+
+        func refuse(_ reason: String) {
+            switch self {
+            case .call(let call): call.refuse(reason)
+            case .resumer(let wake): wake()
+            }
+        }
     }
 
     private struct State {
@@ -52,8 +110,25 @@ final class CallScheduler: Sendable {
         var stopReason: String?
         /// Which exports may run on the event loop.
         var inlineHistory: InlineCallHistory
-        /// Calls run on their event loop so far.
+        /// Calls run on an event loop so far.
         var inlineRuns = 0
+
+        /// Grants free slots (`FairCallQueue.grant`), noting for each call whether it may run inline.
+        mutating func grant() -> [Granted] {
+            queue.grant().map { entry in
+                switch entry {
+                case .call(let call):
+                    return .call(GrantedCall(call: call, mayInline: call.mayRunInline && inlineHistory.mayInline(call.export)))
+                case .resumer(let wake):
+                    return .resumer(wake)
+                }
+            }
+        }
+    }
+
+    private enum Granted {
+        case call(GrantedCall)
+        case resumer(@Sendable () -> Void)
     }
 
     init(limits: CallSchedulingLimits) {
@@ -65,10 +140,10 @@ final class CallScheduler: Sendable {
     }
 
     /// Queues a call of `function` of `app`; once granted a slot, `body` runs on a call thread
-    /// (or inline, see the type's documentation) with a new `CallControl` of `timeLimit` (its
-    /// clock starts then). The future completes on `eventLoop` with `body`'s value, or fails with
-    /// `CallSchedulerError.stopped` if the server stops first. `mayRunInline`: whether the call's
-    /// limits allow the inline path at all (`CallLimits.mayRunInline`).
+    /// or an event loop (see the type's documentation) with a new `CallControl` of `timeLimit`
+    /// (its clock starts then). The future completes on `eventLoop` with `body`'s value, or fails
+    /// with `CallSchedulerError.stopped` if the server stops first. `mayRunInline`: whether the
+    /// call's limits allow the inline path at all (`CallLimits.mayRunInline`).
     func submit<T: Sendable>(app: String, function: String, mayRunInline: Bool, timeLimit: Duration?, on eventLoop: EventLoop,
                              _ body: @escaping @Sendable (CallControl) -> T) -> EventLoopFuture<T> {
         if let value = runInline(app: app, function: function, mayRunInline: mayRunInline, timeLimit: timeLimit,
@@ -77,33 +152,21 @@ final class CallScheduler: Sendable {
         }
         let export = InlineCallHistory.Export(app: app, function: function)
         let promise = eventLoop.makePromise(of: T.self)
-        let entry = Entry(
-            start: { [self] in
-                // A call that waited its turn runs on its loop too when its export may: under
-                // load the queue rarely empties, and each call would otherwise hop twice.
-                if mayRunInline, state.withLock({ $0.inlineHistory.mayInline(export) }) {
-                    eventLoop.execute {
-                        promise.succeed(self.run(export, inline: true, timeLimit: timeLimit, body))
-                    }
-                    return
-                }
-                threads.submit { poolState in
-                    guard poolState == .active else {
-                        self.finish(export, run: nil, inline: false)
-                        promise.fail(CallSchedulerError.stopped("the call threads have stopped"))
-                        return
-                    }
-                    promise.succeed(self.run(export, inline: false, timeLimit: timeLimit, body))
-                }
+        let call = QueuedCall(
+            export: export, loop: eventLoop, mayRunInline: mayRunInline,
+            run: { [self] place in
+                let (value, next) = run(export, at: place, timeLimit: timeLimit, body)
+                promise.succeed(value)
+                return next
             },
             refuse: { reason in promise.fail(CallSchedulerError.stopped(reason)) })
-        let (granted, refusal) = state.withLock { state -> ([Entry], String?) in
+        let (granted, refusal) = state.withLock { state -> ([Granted], String?) in
             if let reason = state.stopReason { return ([], reason) }
-            state.queue.enqueue(entry, app: app)
-            return (state.queue.grant(), nil)
+            state.queue.enqueue(.call(call), app: app)
+            return (state.grant(), nil)
         }
-        if let refusal { entry.refuse(refusal) }
-        granted.forEach { $0.start() }
+        if let refusal { call.refuse(refusal) }
+        _ = dispatch(granted, from: eventLoop.inEventLoop ? .loopHandler(eventLoop) : .elsewhere)
         return promise.futureResult
     }
 
@@ -115,7 +178,7 @@ final class CallScheduler: Sendable {
                       _ body: (CallControl) -> T) -> T? {
         let export = InlineCallHistory.Export(app: app, function: function)
         guard eventLoop.inEventLoop, mayRunInline, claimInline(export) else { return nil }
-        return run(export, inline: true, timeLimit: timeLimit, body)
+        return run(export, at: .loopHandler(eventLoop), timeLimit: timeLimit, body).value
     }
 
     /// Takes a slot for an inline call of `export` if its record allows and the queue would
@@ -128,8 +191,75 @@ final class CallScheduler: Sendable {
         }
     }
 
-    /// Runs a granted call; it holds its slot until `finish`.
-    private func run<T>(_ export: InlineCallHistory.Export, inline: Bool, timeLimit: Duration?, _ body: (CallControl) -> T) -> T {
+    /// Starts what a grant returned from `place`: resumers are woken; of the calls, the first
+    /// one `place` may run is returned for this thread to run next (it holds its slot only until
+    /// then), a call that may run inline granted to a loop handler runs in that loop's next turn,
+    /// and the others hop to a thread that runs them (`start`).
+    private func dispatch(_ granted: [Granted], from place: Place) -> GrantedCall? {
+        var kept: GrantedCall?
+        // The loop `place` stands on takes one granted call at most (now or in its next turn);
+        // more go to their own loops, so that two freed slots are not served one after the other.
+        var loopTaken = false
+        for entry in granted {
+            switch entry {
+            case .resumer(let wake):
+                wake()
+            case .call(let call) where kept == nil && !loopTaken && Self.mayRun(call, at: place):
+                kept = call
+            case .call(let call) where call.mayInline && !loopTaken && kept == nil && place.loop != nil:
+                loopTaken = true
+                start(call, on: place.loop)
+            case .call(let call):
+                start(call, on: nil)
+            }
+        }
+        return kept
+    }
+
+    /// Whether the thread at `place` runs `granted` itself, right after what it is doing.
+    private static func mayRun(_ granted: GrantedCall, at place: Place) -> Bool {
+        switch place {
+        case .callThread: return true
+        case .loopTurn(_, let runs): return granted.mayInline && runs + 1 < maxQueuedRunsPerTurn
+        case .loopHandler, .elsewhere: return false
+        }
+    }
+
+    /// Sends a granted call to a thread that runs it: a call that may run inline to `loop` (the
+    /// loop the granting thread stands on, in its next turn: no wake-up of another thread) or
+    /// else its own loop; any other call to a call thread.
+    private func start(_ granted: GrantedCall, on loop: EventLoop?) {
+        let call = granted.call
+        guard granted.mayInline else {
+            threads.submit { poolState in
+                guard poolState == .active else {
+                    self.finish(call.export, run: nil, at: .elsewhere)
+                    call.refuse("the call threads have stopped")
+                    return
+                }
+                self.runCalls(from: call, at: .callThread)
+            }
+            return
+        }
+        let target = loop ?? call.loop
+        target.execute { self.runCalls(from: call, at: .loopTurn(target, runs: 0)) }
+    }
+
+    /// Runs `first`, then each call this thread is granted after it (`dispatch`), at `place`.
+    private func runCalls(from first: QueuedCall, at place: Place) {
+        var next: QueuedCall? = first
+        var place = place
+        while let call = next {
+            next = call.run(place)?.call
+            if case .loopTurn(let loop, let runs) = place { place = .loopTurn(loop, runs: runs + 1) }
+        }
+    }
+
+    /// Runs a granted call (it holds its slot) at `place`, frees its slot, and returns its value
+    /// with the call this thread was granted next (`dispatch`).
+    private func run<T>(_ export: InlineCallHistory.Export, at place: Place, timeLimit: Duration?,
+                        _ body: (CallControl) -> T) -> (value: T, next: GrantedCall?) {
+        let inline = place.loop != nil
         let control = CallControl(timeLimit: timeLimit)
         let id = ObjectIdentifier(control)
         let stopReason = state.withLock { state -> String? in
@@ -141,27 +271,29 @@ final class CallScheduler: Sendable {
         let outer = Self.current.currentValue
         Self.current.currentValue = Ticket(self, export, inline: inline)
         let started = ContinuousClock.now, startedCPU = ThreadUsage.cpuTime(), startedWaits = ThreadUsage.waits()
-        defer {
-            Self.current.currentValue = outer
-            let cpu = ThreadUsage.cpuTime() - startedCPU, elapsed = ContinuousClock.now - started
-            // Whether the call waited matters only when its time off the core could make it
-            // count as long (`InlineCallHistory`); the second getrusage is saved otherwise.
-            let waited = elapsed - cpu > limits.inlineCallLimit && ThreadUsage.waits() != startedWaits
-            finish(export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline, active: id)
-        }
-        return body(control)
+        let value = body(control)
+        Self.current.currentValue = outer
+        let cpu = ThreadUsage.cpuTime() - startedCPU, elapsed = ContinuousClock.now - started
+        // Whether the call waited matters only when its time off the core could make it count as
+        // long (`InlineCallHistory`); the second getrusage is saved otherwise.
+        let waited = elapsed - cpu > limits.inlineCallLimit && ThreadUsage.waits() != startedWaits
+        let next = finish(export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline,
+                          at: place, active: id)
+        return (value, next)
     }
 
-    /// A granted call ended (`run` nil: it never ran): frees its slot, records its times.
-    private func finish(_ export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool,
-                        active id: ObjectIdentifier? = nil) {
-        let granted = state.withLock { state -> [Entry] in
+    /// A granted call ended (`run` nil: it never ran): frees its slot, records its times, and
+    /// hands the freed slot on (`dispatch` from `place`).
+    @discardableResult
+    private func finish(_ export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool = false,
+                        at place: Place, active id: ObjectIdentifier? = nil) -> GrantedCall? {
+        let granted = state.withLock { state -> [Granted] in
             if let id { state.active.removeValue(forKey: id) }
             if let run { state.inlineHistory.record(export, run, inline: inline) }
             state.queue.finish(app: export.app)
-            return state.queue.grant()
+            return state.grant()
         }
-        granted.forEach { $0.start() }
+        return dispatch(granted, from: place)
     }
 
     /// Runs `body`, a host operation that waits (a network request), from inside a call: the
@@ -170,15 +302,15 @@ final class CallScheduler: Sendable {
     static func whileBlocked<T>(_ body: () throws -> T) rethrows -> T {
         guard let ticket = current.currentValue else { return try body() }
         let scheduler = ticket.scheduler
-        let released = scheduler.state.withLock { state -> [Entry]? in
+        let released = scheduler.state.withLock { state -> [Granted]? in
             // A call that waits for the network must not run on an event loop again; one that
             // does now keeps its slot (giving it away would not free the loop).
             state.inlineHistory.bar(ticket.export)
             guard !ticket.inline, state.queue.releaseSlot(app: ticket.app) else { return nil }
-            return state.queue.grant()
+            return state.grant()
         }
         guard let granted = released else { return try body() }
-        granted.forEach { $0.start() }
+        _ = scheduler.dispatch(granted, from: .elsewhere)
         defer { scheduler.reacquire(app: ticket.app) }
         return try body()
     }
@@ -186,12 +318,11 @@ final class CallScheduler: Sendable {
     /// Waits until the call of `app` on this thread holds a slot again.
     private func reacquire(app: String) {
         let semaphore = DispatchSemaphore(value: 0)
-        let resumer = Entry(start: { semaphore.signal() }, refuse: { _ in semaphore.signal() })
-        let granted = state.withLock { state -> [Entry] in
-            state.queue.enqueueResumer(resumer, app: app)
-            return state.queue.grant()
+        let granted = state.withLock { state -> [Granted] in
+            state.queue.enqueueResumer(.resumer(wake: { semaphore.signal() }), app: app)
+            return state.grant()
         }
-        granted.forEach { $0.start() }
+        _ = dispatch(granted, from: .elsewhere)
         semaphore.wait()
     }
 
@@ -212,7 +343,7 @@ final class CallScheduler: Sendable {
         state.withLock { ($0.queue.running, $0.queue.waitingCount, $0.queue.blocked) }
     }
 
-    /// Calls that ran on their event loop so far.
+    /// Calls that ran on an event loop so far.
     var inlineRuns: Int { state.withLock { $0.inlineRuns } }
 
     /// Stops the threads once the work already submitted has run.

@@ -24,9 +24,17 @@
 ///   `shortRun` (but not over the barring limits below) still leaves the loop after two runs;
 /// - a call that waited in a host operation (an HTTPS request) bars its export for good (for the
 ///   app name, while the server runs), as does an inline run over `barringFactor` × `shortRun`
-///   of CPU time, or one that waited and took over `neverAgain` of wall-clock time. So an export
-///   that turns slow holds its loop once, for at most that call's fuel or time limit, and never
-///   again;
+///   of CPU time. So an export that turns slow holds its loop once, for at most that call's fuel
+///   or time limit, and never again;
+/// - an inline run that waited and took over `stallLimit` of wall-clock time (a stall) sends the
+///   export back to the call threads without forgiveness; `maxStalls` stalls within
+///   `stallWindow`, or one over `stallBarringFactor` × `shortRun`, bar it for good. One stall is
+///   not enough: a short call that waits for a lock held by a thread the kernel preempted
+///   (another call of the same app on the other core, under load) reads as a stall of several
+///   milliseconds (over 10 ms twice in one 6-second bench run at load ~5), and barring for that
+///   sent a microsecond export through the call threads for the server's lifetime. An export
+///   that really waits inline holds its loop at most `maxStalls` − 1 times per `stallWindow`,
+///   each under `stallBarringFactor` × `shortRun`;
 /// - apps allowed more fuel than `maxInlineFuel` are never inlined (guest compute is bounded by
 ///   fuel: the default 10,000,000 is a few milliseconds).
 /// At most `maxTracked` exports are tracked; others always use the call threads.
@@ -36,16 +44,23 @@
 struct InlineCallHistory {
     /// A run this short (or shorter) counts towards an export's record; zero: nothing is inlined.
     let shortRun: Duration
-    /// An inline run this long (wall clock) bars its export from the inline path for good.
-    let neverAgain: Duration
+    /// An inline run that waited this long (wall clock) is a stall.
+    let stallLimit: Duration
     /// Consecutive short runs before calls of an export may run inline.
     static let shortRunsToInline = 4
     /// Consecutive short runs after which one longer run (within the barring limits) is forgiven.
     static let establishedRuns = 16
     /// CPU time that bars an export when spent inline, in multiples of `shortRun`.
     static let barringFactor = 20
-    /// Wall-clock time a short run may take, in multiples of `shortRun`; `neverAgain` is 10× that.
+    /// Wall-clock time a short run may take, in multiples of `shortRun`; `stallLimit` is 10× that.
     static let waitFactor = 10
+    /// Stalls (inline runs that waited past `stallLimit`) within `stallWindow` that bar an export.
+    static let maxStalls = 3
+    /// The window `maxStalls` counts in.
+    static let stallWindow: Duration = .seconds(60)
+    /// A stall this long, in multiples of `shortRun`, bars its export at once (100 ms by default:
+    /// longer than a lock holder's preemption on a loaded machine lasts).
+    static let stallBarringFactor = 1000
     /// Apps whose calls may burn more fuel than this always use the call threads.
     static let maxInlineFuel: UInt64 = 10_000_000
     /// Exports tracked at most (apps × exports); bounded because app names come from clients.
@@ -58,8 +73,9 @@ struct InlineCallHistory {
 
     private enum Record {
         /// Consecutive runs within `shortRun` (capped at `establishedRuns`; after a forgiven
-        /// longer run, `shortRunsToInline`).
-        case counting(Int)
+        /// longer run, `shortRunsToInline`), and when the export's recent stalls were (at most
+        /// `maxStalls` − 1, within `stallWindow`).
+        case counting(Int, stalls: [ContinuousClock.Instant])
         case barred
     }
 
@@ -75,12 +91,12 @@ struct InlineCallHistory {
 
     init(shortRun: Duration) {
         self.shortRun = shortRun
-        self.neverAgain = shortRun * (Self.waitFactor * 10)
+        self.stallLimit = shortRun * (Self.waitFactor * 10)
     }
 
     /// Whether a call of `export` may run inline now, as far as its record goes.
     func mayInline(_ export: Export) -> Bool {
-        if shortRun > .zero, case .counting(let runs)? = records[export] { return runs >= Self.shortRunsToInline }
+        if shortRun > .zero, case .counting(let runs, _)? = records[export] { return runs >= Self.shortRunsToInline }
         return false
     }
 
@@ -91,23 +107,29 @@ struct InlineCallHistory {
         record(export, Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline)
     }
 
-    /// Records `run`, one call of `export` (inline or on a call thread).
-    mutating func record(_ export: Export, _ run: Run, inline: Bool) {
+    /// Records `run`, one call of `export` (inline or on a call thread), which ended `now`
+    /// (nil: the clock's now; read only for a stall).
+    mutating func record(_ export: Export, _ run: Run, inline: Bool, now: ContinuousClock.Instant? = nil) {
         let cpu = run.cpu
         let elapsed = run.waited ? run.elapsed : cpu
-        if inline, cpu > shortRun * Self.barringFactor || elapsed > neverAgain {
+        if inline, cpu > shortRun * Self.barringFactor || elapsed > shortRun * Self.stallBarringFactor {
             records[export] = .barred
             return
         }
+        let stalled = inline && elapsed > stallLimit
         let short = cpu <= shortRun && elapsed <= shortRun * Self.waitFactor
         switch records[export] {
         case .barred?:
             return
-        case .counting(let runs)?:
-            records[export] = .counting(Self.runs(after: runs, short: short))
+        case .counting(_, let stalls)? where stalled:
+            let now = now ?? .now
+            let recent = stalls.filter { now - $0 < Self.stallWindow } + [now]
+            records[export] = recent.count >= Self.maxStalls ? .barred : .counting(0, stalls: recent)
+        case .counting(let runs, let stalls)?:
+            records[export] = .counting(Self.runs(after: runs, short: short), stalls: stalls)
         case nil:
             guard records.count < Self.maxTracked, short else { return }
-            records[export] = .counting(1)
+            records[export] = .counting(1, stalls: [])
         }
     }
 
