@@ -146,7 +146,7 @@ final class CallSchedulerTests: XCTestCase {
                 }
                 return index
             }
-            let submit = {
+            let submit: @Sendable () -> EventLoopFuture<Bool> = {
                 scheduler.submit(app: app, function: function, mayRunInline: true, timeLimit: nil, on: loop, body)
                     .map { value in loop.inEventLoop && value == index }
             }
