@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A bounded pool of PostgreSQL connections used *synchronously*: the WASI host calls the store
 /// from call threads inside a WebAssembly call, so every operation here blocks its caller until
@@ -26,6 +27,7 @@ final class PostgresPool: Sendable {
     private let logger: Logger
     private let idle = NIOLockedValueBox<Idle>(Idle())
     private let slots: DispatchSemaphore
+    private let statements = Atomic<Int>(0)
 
     private struct Idle {
         var connections: [PostgresConnection] = []
@@ -111,16 +113,37 @@ final class PostgresPool: Sendable {
     /// Runs one statement and collects its rows.
     func query(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
                operation: String) throws -> PostgresQueryResult {
+        do {
+            return try answer(connection, sql, bindings, operation: operation)
+        } catch let error as SealedStoreError {
+            throw error
+        } catch {
+            throw failure(operation, Self.describe(error))
+        }
+    }
+
+    /// Runs one statement; a statement the database refused throws its `PSQLError` unchanged,
+    /// so the caller can tell a refusal (`sqlState`) from a lost connection.
+    func answer(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
+                operation: String) throws -> PostgresQueryResult {
+        statements.add(1, ordering: .relaxed)
         let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         do {
             return try BlockingWait.result(of: future, timeout: Self.operationTimeout, operation: operation)
         } catch let error as SealedStoreError {
             if case .backend(_, _, let message) = error, message.contains("timed out") { Self.discard(connection) }
             throw error
-        } catch {
-            throw failure(operation, Self.describe(error))
         }
     }
+
+    /// The SQLSTATE the database answered a statement with, or nil when `error` is not the
+    /// database's answer (a lost connection, a timeout: whether the statement ran is unknown).
+    static func sqlState(of error: Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Statements sent since the pool was made (each is one round trip to the database).
+    var statementCount: Int { statements.load(ordering: .relaxed) }
 
     /// Closes a connection without waiting (a broken or timed-out one is never reused).
     private static func discard(_ connection: PostgresConnection) {
