@@ -72,6 +72,28 @@ final class PostgresGroupCommitTests: XCTestCase {
         XCTAssertLessThan(first.commitStatistics.commits, first.commitStatistics.writes, "no commit was shared")
     }
 
+    /// Under a quota, the first write of a row asks the database for its stored size; a rewrite
+    /// of the same row is one statement (the commit), and the counted usage stays exact.
+    func testARewriteUnderAQuotaIsOneStatement() throws {
+        let backend = try postgresBackend()
+        defer { backend.close() }
+        var limits = SealedKVLimits.default
+        limits.maxStoredBytes = 1 << 20
+        limits.maxEntries = 100
+        let kv = try SealedKV(appName: uniqueApp(), appKey: .generate(), backend: backend, limits: limits)
+        try kv.apply([.put(key: bytes("fs:/f"), value: bytes("first")), .put(key: bytes("fs:/f.times"), value: bytes("t"))])
+        for round in 0..<5 {
+            let before = backend.statementCount
+            try kv.apply([.put(key: bytes("fs:/f"), value: [UInt8](repeating: 1, count: 100 * round)),
+                          .put(key: bytes("fs:/f.times"), value: bytes("t\(round)"))])
+            XCTAssertEqual(backend.statementCount - before, 1, "round \(round): a rewrite asked for sizes again")
+        }
+        XCTAssertTrue(try kv.delete("fs:/f.times"))
+        XCTAssertEqual(try kv.usage(), try backend.usage(namespace: kv.namespaceID()))
+        XCTAssertThrowsError(try kv.put("fs:/big", [UInt8](repeating: 2, count: 1 << 20)))
+        XCTAssertEqual(try kv.usage(), try backend.usage(namespace: kv.namespaceID()))
+    }
+
     /// A job the database refuses (here a row name too long for PostgreSQL's index) fails alone:
     /// the writers that shared its commit still succeed.
     func testAWriteTheDatabaseRefusesFailsAloneInASharedCommit() throws {
