@@ -42,6 +42,10 @@ enum StoreBench {
         do {
             try await measure(options, report: report, server: node, port: nodePort, backend: "PostgreSQL")
             try roundTripFloor(options, url: postgres.url, server: node, report: report)
+            let flush = try DurableCommitFloor.measure(directory: postgres.directory, iterations: options.scaled(300, quick: 50))
+            report.add(Row(item: 12, metric: "PostgreSQL: the floor of one durable commit here: fsync of a 4 KiB overwrite in the database's "
+                               + "directory (p50 / p99; what each WAL flush costs at least, shared by the writes of one commit)",
+                           figure: Format.microsPair(flush), target: "—", met: nil))
         } catch {
             await node.shutdown()
             throw error
@@ -142,11 +146,15 @@ enum StoreBench {
             _ = try app.callAsServer("hello", [])
         }
         let fileKey = Array("fs:/bench-key".utf8)
-        let storeReads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
+        let storeReadCount = options.scaled(3_000, quick: 300)
+        let readCPU = CPUTime.processNanoseconds()
+        let storeReads = try Samples.measure(iterations: storeReadCount, warmup: 100) {
             _ = try app.kv.get(fileKey)
         }
-        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50)",
-                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs", target: "—", met: nil))
+        let cpuPerRead = Double(CPUTime.processNanoseconds() - readCPU) / Double(storeReadCount + 100)
+        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50; CPU per read)",
+                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs; CPU \(Format.micros(cpuPerRead)) µs",
+                       target: "—", met: nil))
     }
 
     /// The store's own durable write without WASI: one writer, then `writers` concurrent ones.
