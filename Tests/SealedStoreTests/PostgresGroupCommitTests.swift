@@ -115,7 +115,7 @@ final class PostgresGroupCommitTests: XCTestCase {
             }
         }
         XCTAssertEqual(refused.value, 20)
-        XCTAssertEqual(failedGood.value, [], "a good write failed with a refused one")
+        XCTAssertEqual(failedGood.value.count, 0, "good writes failed with a refused one, first: \(failedGood.value.first ?? "")")
         for index in 1..<8 {
             XCTAssertEqual(try backend.value(namespace: namespace, name: bytes("row \(index)")), bytes("19"))
         }
