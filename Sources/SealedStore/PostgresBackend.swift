@@ -46,9 +46,14 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     // MARK: - Rows
 
+    /// One prepared statement (the read every `kv-read` makes).
     public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
-        try rows("read a value", "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
-                 [namespace, name]).first.map { try $0.bytes(0) }
+        let operation = "read a value"
+        return try pool.withConnection(operation) { connection in
+            try pool.queryPrepared(connection, "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
+                                   [PostgresPreparedStatements.bytes(namespace), PostgresPreparedStatements.bytes(name)],
+                                   operation: operation).first.map { try $0.bytes(0) }
+        }
     }
 
     /// Durable when it returns. Concurrent writers of this server share one commit: their
@@ -81,15 +86,16 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// One statement for `jobs`, run again when the database rolled it back for a deadlock with
     /// another node's commit.
     private static func commit(_ jobs: [PostgresGroupCommit.Job], pool: PostgresPool) throws(PostgresGroupCommit.Failure) {
-        let statement = PostgresWriteStatement(jobs)
-        let operation = "apply \(statement.rowCount) write(s)"
+        var operation = "apply \(jobs.count) batch(es) of writes"
         var refused = false
         do {
+            let statement = try PostgresWriteStatement(jobs)
+            operation = "apply \(statement.rowCount) write(s)"
             try pool.withConnection(operation) { connection in
                 var attempt = 1
                 while true {
                     do {
-                        _ = try pool.answer(connection, PostgresWriteStatement.sql, statement.bindings, operation: operation)
+                        _ = try pool.answerPrepared(connection, PostgresWriteStatement.sql, statement.binds, operation: operation)
                         return
                     } catch {
                         let state = PostgresPool.sqlState(of: error)

@@ -22,13 +22,13 @@ struct PostgresWriteStatement {
         ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
         """
 
-    /// The statement's parameters.
-    let bindings: PostgresBindings
+    /// The statement's parameters (ten `bytea[]`), for the statement prepared from `sql`.
+    let binds: [PostgresData]
     /// Rows the statement changes.
     let rowCount: Int
 
     /// The statement for `jobs`, applied in order.
-    init(_ jobs: [PostgresGroupCommit.Job]) {
+    init(_ jobs: [PostgresGroupCommit.Job]) throws {
         let final = Self.finalWrites(jobs).sorted { Self.precedes($0.key, $1.key) }
         var deletes = Columns(), inserts = Columns(), upserts = Columns()
         for (key, write) in final {
@@ -38,12 +38,7 @@ struct PostgresWriteStatement {
             case .delete(let name): deletes.append(key.namespace, name)
             }
         }
-        var bindings = PostgresBindings(capacity: 10)
-        bindings.append(deletes.namespaces)
-        bindings.append(deletes.names)
-        inserts.bind(to: &bindings)
-        upserts.bind(to: &bindings)
-        self.bindings = bindings
+        binds = try ([deletes.namespaces, deletes.names] + inserts.columns + upserts.columns).map(PostgresPreparedStatements.byteArrays)
         rowCount = final.count
     }
 
@@ -95,11 +90,7 @@ struct PostgresWriteStatement {
             values.append(ByteBuffer(bytes: value))
         }
 
-        func bind(to bindings: inout PostgresBindings) {
-            bindings.append(namespaces)
-            bindings.append(names)
-            bindings.append(sealedNames)
-            bindings.append(values)
-        }
+        /// The four columns in the statement's parameter order.
+        var columns: [[ByteBuffer]] { [namespaces, names, sealedNames, values] }
     }
 }
