@@ -6,11 +6,13 @@ import PostgresNIO
 /// sealed names and values, sealed app records) in a PostgreSQL database that every server of the
 /// cluster uses. PostgreSQL only ever sees ciphertext and HMACs.
 ///
-/// Every write is one SQL statement (so one atomic, durable commit: PostgreSQL returns from a
+/// Every commit is one SQL statement (so one atomic, durable commit: PostgreSQL returns from a
 /// commit only once its WAL record is flushed, with `fsync` and `synchronous_commit` on, which
-/// `durabilityWarnings` checks). PostgreSQL groups the WAL flushes of concurrent commits itself,
-/// so concurrent writers from any server share fsyncs. Nothing is cached: every read goes to the
-/// database, so what one server commits, every other server reads.
+/// `durabilityWarnings` checks). Concurrent writers of one server share that statement
+/// (`PostgresGroupCommit`); PostgreSQL also groups the WAL flushes of concurrent commits from
+/// several servers. The read and the commit statement are prepared once per connection. Nothing
+/// is cached: every read goes to the database, so what one server commits, every other server
+/// reads.
 ///
 /// Concurrent writes to the same row from several servers: the last commit wins, whole; a row
 /// never holds a mix of two writes (see docs/cluster.md for what apps can rely on).

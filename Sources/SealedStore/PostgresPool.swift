@@ -117,19 +117,6 @@ final class PostgresPool: Sendable {
     /// Runs one statement and collects its rows.
     func query(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
                operation: String) throws -> PostgresQueryResult {
-        do {
-            return try answer(connection, sql, bindings, operation: operation)
-        } catch let error as SealedStoreError {
-            throw error
-        } catch {
-            throw failure(operation, Self.describe(error))
-        }
-    }
-
-    /// Runs one statement; a statement the database refused throws its `PSQLError` unchanged,
-    /// so the caller can tell a refusal (`sqlState`) from a lost connection.
-    func answer(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
-                operation: String) throws -> PostgresQueryResult {
         statements.add(1, ordering: .relaxed)
         let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         do {
@@ -137,12 +124,15 @@ final class PostgresPool: Sendable {
         } catch let error as SealedStoreError {
             if case .backend(_, _, let message) = error, message.contains("timed out") { discard(connection) }
             throw error
+        } catch {
+            throw failure(operation, Self.describe(error))
         }
     }
 
     /// Runs `sql` as a statement prepared on `connection` (prepared there on first use: parsed
-    /// and planned once per connection instead of at every run) and collects its rows. Like
-    /// `answer`, a refusal throws the driver's error unchanged (see `sqlState(of:)`).
+    /// and planned once per connection instead of at every run) and collects its rows. A
+    /// statement the database refused throws the driver's error unchanged, so the caller can
+    /// tell a refusal (`sqlState(of:)`) from a lost connection.
     func answerPrepared(_ connection: PostgresConnection, _ sql: String, _ binds: [PostgresData],
                         operation: String) throws -> [PostgresRow] {
         do {
@@ -174,7 +164,8 @@ final class PostgresPool: Sendable {
         return (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
-    /// Statements sent since the pool was made (each is one round trip to the database).
+    /// Statements run since the pool was made (each one round trip to the database; preparing a
+    /// statement, once per connection, is not counted).
     var statementCount: Int { statements.load(ordering: .relaxed) }
 
     /// Closes a connection without waiting (a broken or timed-out one is never reused).
