@@ -6,11 +6,13 @@ import PostgresNIO
 /// sealed names and values, sealed app records) in a PostgreSQL database that every server of the
 /// cluster uses. PostgreSQL only ever sees ciphertext and HMACs.
 ///
-/// Every write is one SQL statement (so one atomic, durable commit: PostgreSQL returns from a
+/// Every commit is one SQL statement (so one atomic, durable commit: PostgreSQL returns from a
 /// commit only once its WAL record is flushed, with `fsync` and `synchronous_commit` on, which
-/// `durabilityWarnings` checks). PostgreSQL groups the WAL flushes of concurrent commits itself,
-/// so concurrent writers from any server share fsyncs. Nothing is cached: every read goes to the
-/// database, so what one server commits, every other server reads.
+/// `durabilityWarnings` checks). Concurrent writers of one server share that statement
+/// (`PostgresGroupCommit`); PostgreSQL also groups the WAL flushes of concurrent commits from
+/// several servers. The read and the commit statement are prepared once per connection. Nothing
+/// is cached: every read goes to the database, so what one server commits, every other server
+/// reads.
 ///
 /// Concurrent writes to the same row from several servers: the last commit wins, whole; a row
 /// never holds a mix of two writes (see docs/cluster.md for what apps can rely on).
@@ -18,6 +20,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// Where the database is (password hidden in `description`).
     public let url: PostgresURL
     private let pool: PostgresPool
+    private let commits: PostgresGroupCommit
     /// Settings of the database that weaken durability (empty when it is sound), for the log.
     public let durabilityWarnings: [String]
 
@@ -26,7 +29,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
     ///   schema is newer than this server.
     public init(url: PostgresURL) throws {
         self.url = url
-        pool = try PostgresPool(url: url)
+        let pool = try PostgresPool(url: url)
+        self.pool = pool
+        commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in try Self.commit(jobs, pool: pool) }
         do {
             try PostgresSchema.migrate(pool)
             durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)
@@ -43,82 +48,71 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     // MARK: - Rows
 
+    /// One prepared statement (the read every `kv-read` makes).
     public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
-        try rows("read a value", "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
-                 [namespace, name]).first.map { try $0.bytes(0) }
+        let operation = "read a value"
+        return try pool.withConnection(operation) { connection in
+            try pool.queryPrepared(connection, "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
+                                   [PostgresPreparedStatements.bytes(namespace), PostgresPreparedStatements.bytes(name)],
+                                   operation: operation).first.map { try $0.bytes(0) }
+        }
     }
 
-    /// One statement for the whole batch: the batch's final state per row (a later write to the
-    /// same row replaces an earlier one, as applying them in order would), deletes, upserts and
-    /// insert-if-absent of disjoint rows together.
+    /// Durable when it returns. Concurrent writers of this server share one commit: their
+    /// batches go to the database as one statement (`PostgresGroupCommit`).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
-        let final = Self.finalWrites(writes)
-        var deleted: [ByteBuffer] = []
-        var upserts = RowColumns(), inserts = RowColumns()
-        for write in final {
-            switch write {
-            case .put(let row, let sealedName, let value): upserts.append(row, sealedName, value)
-            case .insert(let row, let sealedName, let value): inserts.append(row, sealedName, value)
-            case .delete(let row): deleted.append(ByteBuffer(bytes: row))
-            }
-        }
-        var bindings = PostgresBindings(capacity: 8)
-        bindings.append(ByteBuffer(bytes: namespace))
-        bindings.append(deleted)
-        upserts.bind(to: &bindings)
-        inserts.bind(to: &bindings)
-        try execute("apply \(writes.count) write(s)", """
-            WITH gone AS (DELETE FROM enclaveos_kv WHERE ns = $1 AND name = ANY($2::bytea[])),
-            created AS (
-                INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
-                SELECT $1, n, s, v FROM unnest($6::bytea[], $7::bytea[], $8::bytea[]) AS t(n, s, v)
-                ON CONFLICT (ns, name) DO NOTHING)
-            INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
-            SELECT $1, n, s, v FROM unnest($3::bytea[], $4::bytea[], $5::bytea[]) AS t(n, s, v)
-            ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
-            """, bindings)
+        try commits.write(PostgresGroupCommit.Job(namespace: namespace, writes: writes))
     }
 
-    /// One write per row, in first-touch order, with the effect of applying `writes` in order
-    /// (one statement must not touch a row twice). An insert after a put or insert of the same
-    /// row does nothing; after a delete the row is absent, so the insert becomes a put.
-    static func finalWrites(_ writes: [StorageWrite]) -> [StorageWrite] {
-        var final: [[UInt8]: StorageWrite] = [:]
-        var order: [[UInt8]] = []
-        for write in writes {
-            let name = write.rowName
-            guard let earlier = final[name] else {
-                final[name] = write
-                order.append(name)
-                continue
-            }
-            switch (earlier, write) {
-            case (.put, .insert), (.insert, .insert):
-                break
-            case (.delete, .insert(let row, let sealedName, let value)):
-                final[name] = .put(name: row, sealedName: sealedName, value: value)
-            default:
-                final[name] = write
-            }
-        }
-        return order.compactMap { final[$0] }
+    /// Commits made and writes (`apply` calls) they carried since opening.
+    public var commitStatistics: (commits: Int, writes: Int) {
+        let (commits, jobs) = commits.statistics
+        return (commits, jobs)
     }
 
-    /// The name, sealed-name and value columns of rows bound as three `bytea[]` parameters.
-    private struct RowColumns {
-        var names: [ByteBuffer] = [], sealedNames: [ByteBuffer] = [], values: [ByteBuffer] = []
+    /// Statements sent to the database since opening (each one round trip).
+    public var statementCount: Int { pool.statementCount }
 
-        mutating func append(_ name: [UInt8], _ sealedName: [UInt8], _ value: [UInt8]) {
-            names.append(ByteBuffer(bytes: name))
-            sealedNames.append(ByteBuffer(bytes: sealedName))
-            values.append(ByteBuffer(bytes: value))
-        }
+    /// One trivial statement (`SELECT 1`) through the pool: the cost of a round trip to the
+    /// database on this path, for the bench and health checks.
+    public func ping() throws {
+        _ = try rows("ping", "SELECT 1", [])
+    }
 
-        func bind(to bindings: inout PostgresBindings) {
-            bindings.append(names)
-            bindings.append(sealedNames)
-            bindings.append(values)
+    /// A deadlock or serialization failure rolled the statement back; running it again is safe.
+    static let retriedStates: Set<String> = ["40P01", "40001"]
+    /// Attempts of one commit that keeps hitting `retriedStates` before its error is reported.
+    static let maxCommitAttempts = 3
+
+    /// One statement for `jobs`, run again when the database rolled it back for a deadlock with
+    /// another node's commit.
+    private static func commit(_ jobs: [PostgresGroupCommit.Job], pool: PostgresPool) throws(PostgresGroupCommit.Failure) {
+        var operation = "apply \(jobs.count) batch(es) of writes"
+        var refused = false
+        do {
+            let statement = try PostgresWriteStatement(jobs)
+            operation = "apply \(statement.rowCount) write(s)"
+            try pool.withConnection(operation) { connection in
+                var attempt = 1
+                while true {
+                    do {
+                        _ = try pool.answerPrepared(connection, PostgresWriteStatement.sql, statement.binds, operation: operation)
+                        return
+                    } catch {
+                        let state = PostgresPool.sqlState(of: error)
+                        refused = state != nil
+                        guard let state, retriedStates.contains(state), attempt < maxCommitAttempts else { throw error }
+                        attempt += 1
+                    }
+                }
+            }
+        } catch let error as SealedStoreError {
+            throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: refused)
+        } catch {
+            throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: \(operation)", code: 0,
+                                                              message: PostgresPool.describe(error)),
+                                              refusedByDatabase: refused)
         }
     }
 

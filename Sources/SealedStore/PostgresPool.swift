@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// A bounded pool of PostgreSQL connections used *synchronously*: the WASI host calls the store
 /// from call threads inside a WebAssembly call, so every operation here blocks its caller until
@@ -26,6 +27,8 @@ final class PostgresPool: Sendable {
     private let logger: Logger
     private let idle = NIOLockedValueBox<Idle>(Idle())
     private let slots: DispatchSemaphore
+    private let statements = Atomic<Int>(0)
+    private let preparedStatements = PostgresPreparedStatements()
 
     private struct Idle {
         var connections: [PostgresConnection] = []
@@ -85,7 +88,10 @@ final class PostgresPool: Sendable {
             }
             guard !taken.2 else { throw failure(operation, "the store is closed") }
             if let connection = taken.0 {
-                if connection.isClosed { continue }
+                if connection.isClosed {
+                    preparedStatements.forget(connection)
+                    continue
+                }
                 return connection
             }
             let future = PostgresConnection.connect(on: group.next(), configuration: configuration, id: taken.1, logger: logger)
@@ -105,25 +111,70 @@ final class PostgresPool: Sendable {
             idle.connections.append(connection)
             return true
         }
-        if !keep { Self.discard(connection) }
+        if !keep { discard(connection) }
     }
 
     /// Runs one statement and collects its rows.
     func query(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
                operation: String) throws -> PostgresQueryResult {
+        statements.add(1, ordering: .relaxed)
         let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         do {
             return try BlockingWait.result(of: future, timeout: Self.operationTimeout, operation: operation)
         } catch let error as SealedStoreError {
-            if case .backend(_, _, let message) = error, message.contains("timed out") { Self.discard(connection) }
+            if case .backend(_, _, let message) = error, message.contains("timed out") { discard(connection) }
             throw error
         } catch {
             throw failure(operation, Self.describe(error))
         }
     }
 
+    /// Runs `sql` as a statement prepared on `connection` (prepared there on first use: parsed
+    /// and planned once per connection instead of at every run) and collects its rows. A
+    /// statement the database refused throws the driver's error unchanged, so the caller can
+    /// tell a refusal (`sqlState(of:)`) from a lost connection.
+    func answerPrepared(_ connection: PostgresConnection, _ sql: String, _ binds: [PostgresData],
+                        operation: String) throws -> [PostgresRow] {
+        do {
+            let statement = try preparedStatements.statement(sql, on: connection, timeout: Self.operationTimeout, operation: operation)
+            statements.add(1, ordering: .relaxed)
+            return try BlockingWait.result(of: statement.execute(binds), timeout: Self.operationTimeout, operation: operation)
+        } catch let error as SealedStoreError {
+            if case .backend(_, _, let message) = error, message.contains("timed out") { discard(connection) }
+            throw error
+        }
+    }
+
+    /// `answerPrepared`, with any error as a `backend` error naming `operation`.
+    func queryPrepared(_ connection: PostgresConnection, _ sql: String, _ binds: [PostgresData],
+                       operation: String) throws -> [PostgresRow] {
+        do {
+            return try answerPrepared(connection, sql, binds, operation: operation)
+        } catch let error as SealedStoreError {
+            throw error
+        } catch {
+            throw failure(operation, Self.describe(error))
+        }
+    }
+
+    /// The SQLSTATE the database answered a statement with, or nil when `error` is not the
+    /// database's answer (a lost connection, a timeout: whether the statement ran is unknown).
+    static func sqlState(of error: Error) -> String? {
+        if case .server(let answer)? = error as? PostgresError { return answer.fields[.sqlState] }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Statements run since the pool was made (each one round trip to the database; preparing a
+    /// statement, once per connection, is not counted).
+    var statementCount: Int { statements.load(ordering: .relaxed) }
+
     /// Closes a connection without waiting (a broken or timed-out one is never reused).
-    private static func discard(_ connection: PostgresConnection) {
+    private func discard(_ connection: PostgresConnection) {
+        preparedStatements.forget(connection)
+        Self.close(connection)
+    }
+
+    private static func close(_ connection: PostgresConnection) {
         let closing: EventLoopFuture<Void> = connection.close()
         // Kept alive until closed: PostgresNIO asserts that a connection is closed when freed.
         closing.whenComplete { _ in withExtendedLifetime(connection) {} }
@@ -137,7 +188,7 @@ final class PostgresPool: Sendable {
             return (idle.connections, idle.closed)
         }
         guard !wasClosed else { return }
-        for connection in connections { Self.discard(connection) }
+        for connection in connections { discard(connection) }
         // Never blocks: `close` may run wherever the last reference to the backend goes.
         group.shutdownGracefully { _ in }
     }
@@ -152,6 +203,9 @@ final class PostgresPool: Sendable {
 
     /// The server's message for a statement error (PSQLError hides it from `description`).
     static func describe(_ error: Error) -> String {
+        if case .server(let answer)? = error as? PostgresError, let message = answer.fields[.message] {
+            return message + (answer.fields[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""

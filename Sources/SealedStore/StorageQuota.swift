@@ -34,9 +34,15 @@ public struct QuotaRefusal: Sendable, Equatable {
 /// is about to change, so the check would count from a stale size). Another process writing
 /// the same rows (a cluster node) is not seen until this one is reopened: the quota holds per
 /// server process.
+///
+/// The stored size of each row a batch touches is asked from the backend once; after that the
+/// meter remembers the size its own committed writes left (`knownSizes`), so a file rewritten
+/// again and again costs no size query (on PostgreSQL each is a round trip). Exact for one
+/// process, which sees every write; in a cluster, a row another node resized is counted from
+/// the size this node last wrote, like the rest of the per-process count.
 final class StorageQuotaMeter: @unchecked Sendable {
-    // @unchecked: `usage`, `inFlightRows`, `reserved`, `unreported` and `lastReport` are only
-    // touched while holding `condition`.
+    // @unchecked: `usage`, `inFlightRows`, `reserved`, `knownSizes`, `unreported` and
+    // `lastReport` are only touched while holding `condition`.
     private let condition = NSCondition()
     private var usage: StorageUsage?
     /// Rows of batches admitted but not yet committed (or failed).
@@ -44,12 +50,20 @@ final class StorageQuotaMeter: @unchecked Sendable {
     /// The growth (positive deltas only) of those batches: counted against the limits until
     /// they end, so concurrent batches cannot together pass a limit each one fits alone.
     private var reserved = StorageUsage(entries: 0, bytes: 0)
+    /// Stored size of rows as this meter's committed writes left them (`absentRow`: no row).
+    /// Bounded by `maxKnownRows` (row names come from guest keys): emptied when full.
+    private var knownSizes: [[UInt8]: Int] = [:]
     private var unreported = 0
     private var lastReport: Date?
     private let maxBytes: Int
     private let maxEntries: Int
     private let appName: String
     private let report: (@Sendable (QuotaRefusal) -> Void)?
+
+    /// Most rows whose size the meter remembers.
+    static let maxKnownRows = 4096
+    /// `knownSizes` value of a row known to be absent.
+    private static let absentRow = -1
 
     /// How often refusals of one app are reported after the first.
     static let reportInterval: TimeInterval = 60
@@ -74,7 +88,7 @@ final class StorageQuotaMeter: @unchecked Sendable {
     func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
                commit: () throws -> Void) throws {
         let rows = Set(writes.map(\.rowName))
-        let delta = try admit(writes, rows: rows, size: size, measure: measure)
+        let (delta, sizesAfter) = try admit(writes, rows: rows, size: size, measure: measure)
         let growth = StorageUsage(entries: max(0, delta.entries), bytes: max(0, delta.bytes))
         var committed = false
         defer {
@@ -87,6 +101,7 @@ final class StorageQuotaMeter: @unchecked Sendable {
                 current.bytes += delta.bytes
                 usage = current
             }
+            remember(sizesAfter, committed: committed)
             condition.broadcast()
             condition.unlock()
         }
@@ -95,9 +110,10 @@ final class StorageQuotaMeter: @unchecked Sendable {
     }
 
     /// Waits until no unfinished batch touches `rows`, checks the batch's change against the
-    /// limits (counting other batches' reserved growth), and reserves it. Returns the change.
+    /// limits (counting other batches' reserved growth), and reserves it. Returns the change and
+    /// each row's size after the batch.
     private func admit(_ writes: [StorageWrite], rows: Set<[UInt8]>, size: ([UInt8]) throws -> Int?,
-                       measure: () throws -> StorageUsage) throws -> StorageUsage {
+                       measure: () throws -> StorageUsage) throws -> (StorageUsage, [[UInt8]: Int?]) {
         condition.lock()
         defer { condition.unlock() }
         while !inFlightRows.isDisjoint(with: rows) { condition.wait() }
@@ -109,7 +125,7 @@ final class StorageQuotaMeter: @unchecked Sendable {
         var delta = StorageUsage(entries: 0, bytes: 0)
         for write in writes {
             let name = write.rowName
-            let oldSize: Int? = try after[name] ?? size(name)
+            let oldSize: Int? = try after[name] ?? storedSize(name, size)
             let newSize: Int?
             switch write {
             case .put(_, let sealedName, let value):
@@ -137,7 +153,24 @@ final class StorageQuotaMeter: @unchecked Sendable {
         inFlightRows.formUnion(rows)
         reserved.entries += max(0, delta.entries)
         reserved.bytes += max(0, delta.bytes)
-        return delta
+        return (delta, after)
+    }
+
+    /// Row `name`'s stored size: remembered, else asked. Called holding `condition`.
+    private func storedSize(_ name: [UInt8], _ size: ([UInt8]) throws -> Int?) throws -> Int? {
+        if let known = knownSizes[name] { return known == Self.absentRow ? nil : known }
+        return try size(name)
+    }
+
+    /// Remembers the sizes a committed batch left; forgets them when the commit failed (it may or
+    /// may not have reached the database). Called holding `condition`.
+    private func remember(_ sizes: [[UInt8]: Int?], committed: Bool) {
+        guard committed else {
+            for name in sizes.keys { knownSizes.removeValue(forKey: name) }
+            return
+        }
+        if knownSizes.count + sizes.count > Self.maxKnownRows { knownSizes.removeAll(keepingCapacity: true) }
+        for (name, size) in sizes { knownSizes[name] = size ?? Self.absentRow }
     }
 
     /// Refuses (and reports) `growth` more bytes or `newEntries` more entries when they would

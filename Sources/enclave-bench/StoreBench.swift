@@ -41,6 +41,11 @@ enum StoreBench {
         let (node, nodePort) = try await BenchServers.startInProcess(dataDirectory: nodeDirectory, store: postgres.url)
         do {
             try await measure(options, report: report, server: node, port: nodePort, backend: "PostgreSQL")
+            try roundTripFloor(options, url: postgres.url, server: node, report: report)
+            let flush = try DurableCommitFloor.measure(directory: postgres.directory, iterations: options.scaled(300, quick: 50))
+            report.add(Row(item: 12, metric: "PostgreSQL: the floor of one durable commit here: fsync of a 4 KiB overwrite in the database's "
+                               + "directory (p50 / p99; what each WAL flush costs at least, shared by the writes of one commit)",
+                           figure: Format.microsPair(flush), target: "—", met: nil))
         } catch {
             await node.shutdown()
             throw error
@@ -60,7 +65,7 @@ enum StoreBench {
             await connection.close()
             guard let app = server.registry.app(named: "app") else { throw BenchError("the reference app is not in the registry") }
             _ = try app.callAsServer("kv-store", [.string("bench-key"), .string("a value of 32 bytes, sealed......")])
-            try readFigures(options, app: app, backend: "SQLite", report: report)
+            try readFigures(options, app: app, backend: "SQLite", server: server, report: report)
         } catch {
             await server.shutdown()
             throw error
@@ -84,7 +89,8 @@ enum StoreBench {
         report.add(Row(item: 12, metric: "\(backend): `kv-store`, one writer at a time (p50 / p99; each waits for its own durable commit)",
                        figure: Format.microsPair(single) + ", CPU \(Format.micros(singleCPUPerWrite)) µs per write", target: "—", met: nil))
 
-        let statistics = (server.registry.store?.backend as? SQLiteBackend)?.commitStatistics
+        let statistics = commitStatistics(server)
+        let statementsBefore = statementCount(server)
         let perWriter = options.scaled(300, quick: 60)
         let concurrentCPU = CPUTime.processNanoseconds()
         let (latencies, wall) = try concurrentWrites(app: app, value: value, perWriter: perWriter)
@@ -92,10 +98,13 @@ enum StoreBench {
         let cpuPerWrite = Double(CPUTime.processNanoseconds() - concurrentCPU) / Double(total)
         let amortized = Double(wall) / Double(total)
         var shared = ""
-        if let before = statistics, let after = (server.registry.store?.backend as? SQLiteBackend)?.commitStatistics {
+        if let before = statistics, let after = commitStatistics(server) {
             let commits = after.commits - before.commits, writes = after.writes - before.writes
             shared = ", \(Format.number(Double(writes) / Double(max(1, commits)))) writes per commit, "
                 + "\(Format.number(Double(writes) / Double(total))) store writes per call"
+        }
+        if let before = statementsBefore, let after = statementCount(server) {
+            shared += ", \(Format.number(Double(after - before) / Double(total))) database statements per call"
         }
         report.add(Row(item: 12, metric: "\(backend): `kv-store`, \(writers) concurrent writers sharing commits: time per write (wall / writes)",
                        figure: "\(Format.micros(amortized)) µs (\(total) writes, \(Format.number(1e9 / amortized)) writes/s\(shared); "
@@ -105,7 +114,34 @@ enum StoreBench {
                        figure: Format.microsPair(latencies), target: "—", met: nil))
         try storeAlone(app: app, perWriter: perWriter, backend: backend, server: server, report: report)
 
-        try readFigures(options, app: app, backend: backend, report: report)
+        try readFigures(options, app: app, backend: backend, server: server, report: report)
+    }
+
+    /// What no PostgreSQL read can beat: one round trip to the database, first with nothing of
+    /// ours in the way (a blocking socket on the calling thread), then through the store's pool
+    /// (PostgresNIO on its own event loop threads, so two thread hand-offs more).
+    private static func roundTripFloor(_ options: Options, url: String, server: EnclaveServer, report: Report) throws {
+        guard let backend = server.registry.store?.backend as? PostgresBackend else { return }
+        let iterations = options.scaled(3_000, quick: 300)
+        let raw = try PostgresRoundTripFloor.measure(url: url, iterations: iterations)
+        let pooled = try Samples.measure(iterations: iterations, warmup: 100) { try backend.ping() }
+        report.add(Row(item: 12, metric: "PostgreSQL: the floor of one read here: a round trip to the database on loopback, `SELECT 1` "
+                           + "on a blocking socket from the calling thread (p50 / p99) / through the store's pool (p50)",
+                       figure: "\(Format.microsPair(raw)) / \(Format.micros(pooled.p50)) µs", target: "—", met: nil))
+    }
+
+    /// Commits made and writes they carried, on a backend with group commit.
+    private static func commitStatistics(_ server: EnclaveServer) -> (commits: Int, writes: Int)? {
+        switch server.registry.store?.backend {
+        case let sqlite as SQLiteBackend: sqlite.commitStatistics
+        case let postgres as PostgresBackend: postgres.commitStatistics
+        default: nil
+        }
+    }
+
+    /// Statements sent to PostgreSQL so far (nil on another backend).
+    private static func statementCount(_ server: EnclaveServer) -> Int? {
+        (server.registry.store?.backend as? PostgresBackend)?.statementCount
     }
 
     /// `kv-read`, and where its time goes: the same call without any store work (`hello`), and
@@ -113,33 +149,42 @@ enum StoreBench {
     /// A function of its own so that a profile of the bench (`perf record -g`) can single out
     /// the reads.
     @inline(never)
-    private static func readFigures(_ options: Options, app: LoadedApp, backend: String, report: Report) throws {
+    private static func readFigures(_ options: Options, app: LoadedApp, backend: String, server: EnclaveServer,
+                                    report: Report) throws {
         let readCount = options.scaled(3_000, quick: 300)
+        let statementsBefore = statementCount(server)
         let readsCPU = CPUTime.processNanoseconds()
         let reads = try Samples.measure(iterations: readCount, warmup: 100) {
             _ = try app.callAsServer("kv-read", [.string("bench-key")])
         }
         let cpuPerRead = Double(CPUTime.processNanoseconds() - readsCPU) / Double(readCount + 100)
+        var statements = ""
+        if let before = statementsBefore, let after = statementCount(server) {
+            statements = " (\(Format.number(Double(after - before) / Double(readCount + 100))) database statements per call)"
+        }
         report.add(Row(item: 12, metric: "\(backend): `kv-read` (p50 / p99)",
-                       figure: Format.microsPair(reads) + ", CPU \(Format.micros(cpuPerRead)) µs per read",
+                       figure: Format.microsPair(reads) + ", CPU \(Format.micros(cpuPerRead)) µs per read" + statements,
                        target: "p50 ≤ 15 µs", met: reads.p50 <= 15_000))
         let hello = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
             _ = try app.callAsServer("hello", [])
         }
         let fileKey = Array("fs:/bench-key".utf8)
-        let storeReads = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {
+        let storeReadCount = options.scaled(3_000, quick: 300)
+        let readCPU = CPUTime.processNanoseconds()
+        let storeReads = try Samples.measure(iterations: storeReadCount, warmup: 100) {
             _ = try app.kv.get(fileKey)
         }
-        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50)",
-                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs", target: "—", met: nil))
+        let cpuPerRead = Double(CPUTime.processNanoseconds() - readCPU) / Double(storeReadCount + 100)
+        report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50; CPU per read)",
+                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs; CPU \(Format.micros(cpuPerRead)) µs",
+                       target: "—", met: nil))
     }
 
     /// The store's own durable write without WASI: one writer, then `writers` concurrent ones.
     private static func storeAlone(app: LoadedApp, perWriter: Int, backend: String, server: EnclaveServer, report: Report) throws {
         let value = [UInt8](repeating: 0x5a, count: 32)
         let single = try Samples.measure(iterations: perWriter, warmup: 10) { try app.kv.put("fs:/alone", value) }
-        let sqlite = server.registry.store?.backend as? SQLiteBackend
-        let before = sqlite?.commitStatistics
+        let before = commitStatistics(server)
         let start = now(), startCPU = CPUTime.processNanoseconds()
         let failures = SharedSamples()
         onThreads(writers) { writer in
@@ -151,7 +196,7 @@ enum StoreBench {
         let cpu = Double(CPUTime.processNanoseconds() - startCPU) / Double(writers * perWriter)
         if let failure = failures.failure { throw BenchError("a concurrent put failed: \(failure)") }
         var shared = ""
-        if let before, let after = sqlite?.commitStatistics {
+        if let before, let after = commitStatistics(server) {
             shared = ", \(Format.number(Double(after.writes - before.writes) / Double(max(1, after.commits - before.commits)))) writes per commit"
         }
         report.add(Row(item: 12, metric: "\(backend): the store alone (sealed put, no WASI): one writer p50 / \(writers) concurrent writers per write",
