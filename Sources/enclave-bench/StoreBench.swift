@@ -174,9 +174,9 @@ enum StoreBench {
         let storeReads = try Samples.measure(iterations: storeReadCount, warmup: 100) {
             _ = try app.kv.get(fileKey)
         }
-        let cpuPerRead = Double(CPUTime.processNanoseconds() - readCPU) / Double(storeReadCount + 100)
+        let cpuPerStoreRead = Double(CPUTime.processNanoseconds() - readCPU) / Double(storeReadCount + 100)
         report.add(Row(item: 12, metric: "\(backend): of which a call without store work (`hello`) / the store's read alone (p50; CPU per read)",
-                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs; CPU \(Format.micros(cpuPerRead)) µs",
+                       figure: "\(Format.micros(hello.p50)) / \(Format.micros(storeReads.p50)) µs; CPU \(Format.micros(cpuPerStoreRead)) µs",
                        target: "—", met: nil))
     }
 
