@@ -123,7 +123,6 @@ class SelfContainedVerifyTests(unittest.TestCase):
             os.unlink(f.name)
 
 
-@unittest.skipUnless(os.environ.get("ENCLAVEOS_SWIFT_FIXTURES"), "set by the Swift PythonCrossCheckTests")
 class SwiftFixtureTests(unittest.TestCase):
     """Certificates produced by the Swift AttestedCertificateBuilder."""
 
@@ -187,6 +186,20 @@ class SwiftFixtureTests(unittest.TestCase):
             listener.close()
         self.assertEqual(der, self.load(entry))
         self.assertTrue(ev.verify_certificate(der, allow_simulated=True).passed)
+
+
+def load_tests(loader, standard_tests, pattern):
+    """SwiftFixtureTests needs the certificates that the Swift PythonCrossCheckTests writes, and
+    that test runs this file itself with ENCLAVEOS_SWIFT_FIXTURES set (and fails if the class
+    does not run). Any other run leaves the class out instead of reporting it skipped."""
+    if os.environ.get("ENCLAVEOS_SWIFT_FIXTURES"):
+        return standard_tests
+    suite = unittest.TestSuite()
+    for group in standard_tests:
+        for test in group:
+            if not isinstance(test, SwiftFixtureTests):
+                suite.addTest(test)
+    return suite
 
 
 if __name__ == "__main__":

@@ -61,8 +61,8 @@ final class CallLimitTests: XCTestCase {
             try await client.send(Request.data(Array(spin.utf8)).encoded())
             hogs.append(client)
         }
-        try await Task.sleep(for: .milliseconds(200))
-        XCTAssertEqual(harness.server.callUsage?.running, 2, "the hog holds exactly its share")
+        let holdsShare = await Eventually.wait { harness.server.callUsage?.running == 2 }
+        XCTAssertTrue(holdsShare, "the hog holds exactly its share: \(String(describing: harness.server.callUsage))")
 
         var slowest = Duration.zero
         for _ in 0..<5 {
@@ -206,9 +206,9 @@ final class BlockedEgressCallTests: XCTestCase {
             try await client.send(Request.data(Array(probe.utf8)).encoded())
             fetchers.append(client)
         }
-        try await Task.sleep(for: .milliseconds(500))
+        let allBlocked = await Eventually.wait { harness.server.callUsage?.blocked == 8 }
         let usage = try XCTUnwrap(harness.server.callUsage)
-        XCTAssertEqual(usage.blocked, 8, "every fetch waits without a slot: \(usage)")
+        XCTAssertTrue(allBlocked, "every fetch waits without a slot: \(usage)")
         XCTAssertEqual(usage.running, 0, "\(usage)")
 
         var slowest = Duration.zero

@@ -18,12 +18,13 @@ final class GracefulShutdownTests: XCTestCase {
         let idle = try await harness.connect()
         try await loadBusy(client)
         try await client.send(Request.data(Array(CallLimitTests.busyCall("busy", milliseconds: 1_000).utf8)).encoded())
-        try await Task.sleep(for: .milliseconds(200))
+        let running = await Eventually.wait { harness.server.callUsage?.running == 1 }
+        XCTAssertTrue(running, "the call started")
 
         let started = ContinuousClock.now
         let shutdown = Task { await harness.server.shutdown() }
-        try await Task.sleep(for: .milliseconds(100))
-        XCTAssertTrue(harness.server.isShuttingDown)
+        let shuttingDown = await Eventually.wait { harness.server.isShuttingDown }
+        XCTAssertTrue(shuttingDown)
         // Arrives while the call runs: refused, after the call's answer (answers keep their order).
         try await client.send(Array(#""Ping""#.utf8))
 
