@@ -13,7 +13,9 @@ public enum SealedStoreError: Error, Equatable, CustomStringConvertible, Sendabl
     case integrity(String)
     /// An app name, logical key or value is empty, too long, or otherwise unacceptable.
     case invalidInput(String)
-    /// The SQLite layer failed; `operation` says what we were doing, `message` is SQLite's text.
+    /// The storage backend failed; `operation` says what we were doing (PostgreSQL operations
+    /// start with "PostgreSQL:"), `message` is the backend's text, `code` SQLite's result code
+    /// (0 where there is none: PostgreSQL, or a failure of ours).
     case backend(operation: String, code: Int32, message: String)
     /// The platform sealing key could not be created or read; the string says why and what to fix.
     case sealingKey(String)
@@ -37,7 +39,9 @@ public enum SealedStoreError: Error, Equatable, CustomStringConvertible, Sendabl
         case .invalidInput(let why):
             return "sealed store: invalid input: \(why)"
         case .backend(let operation, let code, let message):
-            return "sealed store backend: \(operation) failed (SQLite code \(code)): \(message)"
+            // SQLite's code 0 is SQLITE_OK, never a failure: 0 means there is no SQLite code.
+            let sqliteCode = code == 0 ? "" : " (SQLite code \(code))"
+            return "sealed store backend: \(operation) failed\(sqliteCode): \(message)"
         case .sealingKey(let why):
             return "sealing key: \(why)"
         case .appRemoved(let name):
