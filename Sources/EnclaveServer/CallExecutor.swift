@@ -1,6 +1,7 @@
 import EnclaveProtocol
 import NIOCore
 import NIOPosix
+import SealedStore
 
 /// Runs blocking work — component calls, and the parsing and loading around them — on
 /// dedicated threads, never on an event loop.
@@ -20,6 +21,9 @@ public final class CallExecutor: Sendable {
     ///   - requestThreads: threads for parsing and loading (at least 1).
     public init(callLimits: CallSchedulingLimits, requestThreads: Int = 2) {
         calls = CallScheduler(limits: callLimits)
+        // A call that waits for the PostgreSQL store leaves the event loops for good (process-wide
+        // and the same for every executor: the observer finds the call through its thread).
+        DatabaseWait.setObserver { CallScheduler.willWaitForDatabase() }
         requests = NIOThreadPool(numberOfThreads: max(1, requestThreads))
         requests.start()
     }

@@ -101,7 +101,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
                         return
                     } catch {
                         let state = PostgresPool.sqlState(of: error)
-                        refused = state != nil
+                        refused = state.map(Self.leftNothingApplied) ?? false
                         guard let state, retriedStates.contains(state), attempt < maxCommitAttempts else { throw error }
                         attempt += 1
                     }
@@ -114,6 +114,15 @@ public final class PostgresBackend: StorageBackend, Sendable {
                                                               message: PostgresPool.describe(error)),
                                               refusedByDatabase: refused)
         }
+    }
+
+    /// Whether a statement that failed with SQLSTATE `state` certainly applied nothing (an error
+    /// in the statement or its data), so that its batch's writes may be run again one by one.
+    /// Connection exceptions (08), operator intervention (57: a backend terminated, possibly
+    /// after its commit was durable), system errors (58) and internal errors (XX) leave the
+    /// outcome unknown: running those writes again could apply them twice, over a later write.
+    static func leftNothingApplied(_ state: String) -> Bool {
+        !["08", "57", "58", "XX"].contains(String(state.prefix(2)))
     }
 
     public func names(namespace: [UInt8]) throws -> [StoredName] {

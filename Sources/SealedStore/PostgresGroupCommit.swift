@@ -102,6 +102,7 @@ final class PostgresGroupCommit: Sendable {
             return true
         }
         if !leads {
+            DatabaseWait.willWait()
             own.wake.wait()
             if case .done(let result)? = own.outcome.withLock({ $0 }) { return try result.get() }
         }

@@ -13,8 +13,9 @@ import Synchronization
 /// the database answers.
 ///
 /// The connections live on a private event loop group of their own, never on the server's event
-/// loops, and a caller that is itself on an event loop thread is refused with an error instead of
-/// blocking it (`BlockingWait`). A connection that broke (database restart, network) is dropped
+/// loops, so a call the server runs on one of its event loops may wait here without deadlock; it
+/// stalls that loop for one round trip, and `DatabaseWait`'s observer keeps its export off the
+/// event loops afterwards. A connection that broke (database restart, network) is dropped
 /// and a fresh one opened on the next use, so the server rides out a database restart: the
 /// operations in flight fail, later ones succeed.
 final class PostgresPool: Sendable {
@@ -217,15 +218,19 @@ final class PostgresPool: Sendable {
     }
 }
 
-/// Waits for a future from a thread that is not an event loop.
+/// Waits for a database future on the calling thread.
 enum BlockingWait {
     /// The future's value, or its error; a `backend` error after `timeout`.
-    /// - Throws: without waiting when called on an event loop thread: blocking one would stall
-    ///   every connection it serves (and NIO forbids it).
+    /// - Throws: without waiting when called on the future's own event loop (it could never
+    ///   complete).
     static func result<T: Sendable>(of future: EventLoopFuture<T>, timeout: TimeAmount, operation: String) throws -> T {
-        guard MultiThreadedEventLoopGroup.currentEventLoop == nil else {
+        DatabaseWait.willWait()
+        // Waiting on the loop that completes the future would never end. The pool's loops never
+        // call the store; a server's event loop may (a call run inline), and then it blocks for
+        // this round trip, after which the observer keeps that export off the event loops.
+        guard !future.eventLoop.inEventLoop else {
             throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0,
-                                           message: "the sealed store was called on an event loop thread, which must never block (a bug)")
+                                           message: "the sealed store was called on the database connection's own event loop, which would never answer (a bug)")
         }
         let outcome = NIOLockedValueBox<Result<T, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -53,6 +53,59 @@ final class CallSchedulerTests: XCTestCase {
         while scheduler.usage.running != 0, ContinuousClock.now < deadline { usleep(1_000) }
     }
 
+    /// An event loop runs at most `maxQueuedRunsPerTurn` queued calls in a row; the next ones go
+    /// to a call thread instead of back onto the same loop (NIO would run them in the same turn,
+    /// before the loop reads its sockets again).
+    func testAnEventLoopRunsAtMostItsShareOfQueuedCallsInARow() throws {
+        let scheduler = CallScheduler(limits: Self.limits)
+        let (loop, _) = loops()
+        try earnInlineRecord(scheduler, function: "hello", on: loop)
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        // An inline call holds the only slot on the loop while the queue fills up.
+        let held = loop.submit {
+            scheduler.runInline(app: "app", function: "hello", mayRunInline: true, timeLimit: nil, on: loop) { _ in
+                holding.signal()
+                release.wait()
+                return true
+            }
+        }
+        XCTAssertEqual(holding.wait(timeout: Self.waitLimit), .success)
+        let queued = 3 * CallScheduler.maxQueuedRunsPerTurn
+        let onLoop = (0..<queued).map { _ in
+            scheduler.submit(app: "app", function: "hello", mayRunInline: true, timeLimit: nil, on: loop) { _ in loop.inEventLoop }
+        }
+        release.signal()
+        XCTAssertEqual(try held.wait(), true)
+        let ranOnLoop = try onLoop.map { try $0.wait() }.filter { $0 }.count
+        XCTAssertLessThanOrEqual(ranOnLoop, CallScheduler.maxQueuedRunsPerTurn,
+                                 "\(ranOnLoop) of \(queued) queued calls ran on the loop in one turn")
+        XCTAssertGreaterThan(ranOnLoop, 0, "the loop that freed the slot ran none of the queued calls")
+    }
+
+    /// A call that waits for a database (the PostgreSQL store tells `willWaitForDatabase`) takes
+    /// its export off the event loops, even one that had earned its record there.
+    func testACallThatWaitsForTheDatabaseLeavesTheEventLoops() throws {
+        let scheduler = CallScheduler(limits: Self.limits)
+        let (loop, _) = loops()
+        try earnInlineRecord(scheduler, function: "read", on: loop)
+        let inlineBefore = try loop.submit {
+            scheduler.runInline(app: "app", function: "read", mayRunInline: true, timeLimit: nil, on: loop) { _ in loop.inEventLoop }
+        }.wait()
+        XCTAssertEqual(inlineBefore, true, "with its record the export runs on its loop")
+        _ = try scheduler.submit(app: "app", function: "read", mayRunInline: true, timeLimit: nil, on: loop) { _ in
+            CallScheduler.willWaitForDatabase()
+            return 0
+        }.wait()
+        let inlineAfter = try loop.submit {
+            scheduler.runInline(app: "app", function: "read", mayRunInline: true, timeLimit: nil, on: loop) { _ in true }
+        }.wait()
+        XCTAssertNil(inlineAfter, "an export that waited for the database ran on an event loop again")
+        let thread = try scheduler.submit(app: "app", function: "read", mayRunInline: true, timeLimit: nil, on: loop) { _ in
+            loop.inEventLoop
+        }.wait()
+        XCTAssertFalse(thread, "a submitted call of it ran on its event loop")
+    }
+
     /// A call thread frees the only slot while the loop of the call waiting for it is busy: the
     /// call thread runs the waiting call itself. (Before, the call hopped to its busy loop and
     /// held the slot, not running, until that loop was free.)

@@ -206,11 +206,11 @@ final class CallScheduler: Sendable {
                 wake()
             case .call(let call) where kept == nil && !loopTaken && Self.mayRun(call, at: place):
                 kept = call
-            case .call(let call) where call.mayInline && !loopTaken && kept == nil && place.loop != nil:
+            case .call(let call) where call.mayInline && !loopTaken && kept == nil && place.loop != nil && !Self.turnIsFull(place):
                 loopTaken = true
                 start(call, on: place.loop)
             case .call(let call):
-                start(call, on: nil)
+                start(call, on: nil, avoidingCurrentLoop: Self.turnIsFull(place))
             }
         }
         return kept
@@ -225,12 +225,21 @@ final class CallScheduler: Sendable {
         }
     }
 
+    /// Whether an event loop's turn has run its share of queued calls: a call queued on that loop
+    /// now would still run in the same turn (NIO runs the tasks queued during a turn before it
+    /// reads its sockets again), so the loop's own network work would keep waiting.
+    private static func turnIsFull(_ place: Place) -> Bool {
+        if case .loopTurn(_, let runs) = place { return runs + 1 >= maxQueuedRunsPerTurn }
+        return false
+    }
+
     /// Sends a granted call to a thread that runs it: a call that may run inline to `loop` (the
     /// loop the granting thread stands on, in its next turn: no wake-up of another thread) or
-    /// else its own loop; any other call to a call thread.
-    private func start(_ granted: GrantedCall, on loop: EventLoop?) {
+    /// else its own loop; any other call to a call thread. With `avoidingCurrentLoop`, a call
+    /// whose loop is the one this thread runs goes to a call thread instead.
+    private func start(_ granted: GrantedCall, on loop: EventLoop?, avoidingCurrentLoop: Bool = false) {
         let call = granted.call
-        guard granted.mayInline else {
+        guard granted.mayInline, !(avoidingCurrentLoop && (loop ?? call.loop).inEventLoop) else {
             threads.submit { poolState in
                 guard poolState == .active else {
                     self.finish(call.export, run: nil, at: .elsewhere)
@@ -313,6 +322,15 @@ final class CallScheduler: Sendable {
         _ = scheduler.dispatch(granted, from: .elsewhere)
         defer { scheduler.reacquire(app: ticket.app) }
         return try body()
+    }
+
+    /// The call on this thread is about to wait for a database (the PostgreSQL store): its
+    /// export must not run on an event loop again, where the wait would stall the loop's other
+    /// connections. It keeps its slot: the wait is one round trip. Outside a scheduled call it
+    /// does nothing. Installed as the store's `DatabaseWait` observer.
+    static func willWaitForDatabase() {
+        guard let ticket = current.currentValue else { return }
+        ticket.scheduler.state.withLock { $0.inlineHistory.bar(ticket.export) }
     }
 
     /// Waits until the call of `app` on this thread holds a slot again.
