@@ -9,6 +9,19 @@ import XCTest
 final class PostgresGroupCommitTests: XCTestCase {
     private func uniqueApp() -> String { "gc-\(UUID().uuidString.prefix(8))" }
 
+    /// Which failures re-run a shared commit's writes one by one: only SQLSTATEs after which the
+    /// statement certainly applied nothing (classes from PostgreSQL's errcodes table).
+    func testOnlyARefusalThatAppliedNothingReRunsTheBatchWriteByWrite() {
+        for state in ["54000", "23505", "22001", "40P01", "40001", "42P01"] {
+            XCTAssertTrue(PostgresBackend.leftNothingApplied(state), state)
+        }
+        // Connection exception, admin shutdown / terminated backend, I/O error, internal error:
+        // the commit may have happened.
+        for state in ["08006", "08003", "57P01", "57P02", "58030", "XX000"] {
+            XCTAssertFalse(PostgresBackend.leftNothingApplied(state), state)
+        }
+    }
+
     func testConcurrentWritersToDifferentFilesShareCommitsAndAnotherServerReadsThem() throws {
         let (first, second) = (try postgresBackend(), try postgresBackend())
         defer { first.close(); second.close() }
