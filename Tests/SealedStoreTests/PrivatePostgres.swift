@@ -28,7 +28,12 @@ enum PrivatePostgres {
             let result = Result { () throws -> (directory: String, url: String) in
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enclaveos-pg-\(UUID().uuidString)").path
                 let url = try run("start", directory)
-                atexit { _ = try? PrivatePostgres.run("stop", PrivatePostgres.directoryForExit.withLock { $0 } ?? "") }
+                atexit {
+                    // Stopped and removed: each test run used to leave its ~47 MB database behind.
+                    guard let directory = PrivatePostgres.directoryForExit.withLock({ $0 }) else { return }
+                    _ = try? PrivatePostgres.run("stop", directory)
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
                 directoryForExit.withLock { $0 = directory }
                 return (directory, url)
             }
