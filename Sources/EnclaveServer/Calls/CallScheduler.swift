@@ -13,12 +13,12 @@ import NIOPosix
 /// back, when the scheduler would grant it a slot at once anyway and its export has a record of
 /// short calls (`InlineCallHistory`); it holds a slot like any other call while it runs.
 ///
-/// A slot is held by a call that runs, not by one on its way to a thread: the thread that frees a
-/// slot runs the call the queue grants it next itself (`Place`) — a call thread any call, an event
-/// loop a call whose export may run inline, up to `maxQueuedRunsPerTurn` in a row before its own
-/// I/O goes first — and only what it cannot run hops to another thread. Before, a granted call
-/// hopped to its connection's loop holding its slot; with many connections the loops then waited
-/// on each other's wake-ups with the app's share of slots held by calls in transit.
+/// The thread that frees a slot runs the call the queue grants it next itself (`Place`) — a call
+/// thread any call, an event loop a call whose export may run inline, up to
+/// `maxQueuedRunsPerTurn` in a row before its own I/O goes first — and only what it cannot run
+/// hops to another thread (holding its slot on the way, as a granted call must). Before, every
+/// granted call hopped to its connection's loop holding its slot; with many connections the loops
+/// then waited on each other's wake-ups with the app's share of slots held by calls in transit.
 ///
 /// Threads: one per slot plus one per call allowed to wait in a host operation without its slot
 /// (`limits.maxBlocked`), so a call that gives its slot back (`whileBlocked`) never keeps another
