@@ -143,11 +143,7 @@ final class GracefulShutdownTests: XCTestCase {
     }
 
     static func waitForExit(_ process: Process, within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning { return false }
+        guard await Eventually.wait(within: limit, { !process.isRunning }) else { return false }
         process.waitUntilExit()
         return true
     }
