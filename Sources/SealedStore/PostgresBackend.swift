@@ -27,9 +27,15 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// Connects, creates or checks the schema, and reads the durability settings.
     /// - Throws: `SealedStoreError.backend` naming the database when it cannot be reached or its
     ///   schema is newer than this server.
-    public init(url: PostgresURL) throws {
+    public convenience init(url: PostgresURL) throws {
+        try self.init(url: url, operationTimeout: PostgresPool.defaultOperationTimeout)
+    }
+
+    /// `init(url:)` with another longest wait for a free connection, a connect or one statement
+    /// (tests force a timeout with a short one).
+    init(url: PostgresURL, operationTimeout: TimeAmount) throws {
         self.url = url
-        let pool = try PostgresPool(url: url)
+        let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
         self.pool = pool
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in try Self.commit(jobs, pool: pool) }
         do {

@@ -17,28 +17,43 @@ import Synchronization
 /// stalls that loop for one round trip, and `DatabaseWait`'s observer keeps its export off the
 /// event loops afterwards. A connection that broke (database restart, network) is dropped
 /// and a fresh one opened on the next use, so the server rides out a database restart: the
-/// operations in flight fail, later ones succeed.
+/// operations in flight fail, later ones succeed. A connection whose statement timed out is
+/// discarded: closed, never handed out again, and replaced once its close completes.
 final class PostgresPool: Sendable {
+    /// Longest wait for a free connection, a connect, or one statement, unless the pool is made
+    /// with another (`operationTimeout`).
+    static let defaultOperationTimeout: TimeAmount = .seconds(30)
+
     /// Longest wait for a free connection, a connect, or one statement.
-    static let operationTimeout: TimeAmount = .seconds(30)
+    let operationTimeout: TimeAmount
 
     private let url: PostgresURL
     private let group: MultiThreadedEventLoopGroup
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
-    private let idle = NIOLockedValueBox<Idle>(Idle())
+    private let state = NIOLockedValueBox<State>(State())
+    /// One per connection the pool may have open. A caller takes one before it checks out a
+    /// connection and it is freed when the connection is checked in, or, for a connection that
+    /// is closed instead, once its close completes; so connections open, checked out, idle or
+    /// still closing never outnumber `url.poolSize`.
     private let slots: DispatchSemaphore
     private let statements = Atomic<Int>(0)
     private let preparedStatements = PostgresPreparedStatements()
 
-    private struct Idle {
-        var connections: [PostgresConnection] = []
+    private struct State {
+        var idle: [PostgresConnection] = []
+        /// Checked-out connections an operation gave up on (`discard`): they are closing and are
+        /// never checked in again, whatever `isClosed` says before their close completes.
+        var discarded: Set<PostgresConnection.ID> = []
+        /// Connections connecting, checked out, idle or closing.
+        var open = 0
         var nextID = 1
         var closed = false
     }
 
-    init(url: PostgresURL) throws {
+    init(url: PostgresURL, operationTimeout: TimeAmount = PostgresPool.defaultOperationTimeout) throws {
         self.url = url
+        self.operationTimeout = operationTimeout
         var logger = Logger(label: "enclaveos.postgres")
         logger.logLevel = .error
         self.logger = logger
@@ -64,56 +79,118 @@ final class PostgresPool: Sendable {
 
     /// Runs `body` with a connection of the pool, waiting for a free one if all are in use.
     func withConnection<T>(_ operation: String, _ body: (PostgresConnection) throws -> T) throws -> T {
-        guard slots.wait(timeout: .now() + .seconds(Int(Self.operationTimeout.nanoseconds / 1_000_000_000))) == .success else {
-            throw failure(operation, "no database connection became free within \(Self.operationTimeout.nanoseconds / 1_000_000_000) s")
+        guard slots.wait(timeout: .now() + BlockingWait.interval(operationTimeout)) == .success else {
+            throw failure(operation, "no database connection became free within \(BlockingWait.describe(operationTimeout))")
         }
-        defer { slots.signal() }
         let connection = try checkOut(operation)
-        do {
-            let result = try body(connection)
-            checkIn(connection)
-            return result
-        } catch {
-            // A statement error leaves the connection usable; a broken one is dropped.
-            checkIn(connection)
-            throw error
-        }
+        // A statement error leaves the connection usable; a broken or discarded one is not kept.
+        defer { checkIn(connection) }
+        return try body(connection)
     }
 
+    /// An idle connection, or a new one. Called holding a slot; on error the slot is freed (for
+    /// a connect that timed out, once that connect ends: it may still open a connection).
     private func checkOut(_ operation: String) throws -> PostgresConnection {
+        enum Taken { case idle(PostgresConnection), broken(PostgresConnection), connect(id: Int), poolClosed }
         while true {
-            let taken = idle.withLockedValue { idle -> (PostgresConnection?, Int, Bool) in
-                let id = idle.nextID
-                if idle.connections.isEmpty { idle.nextID += 1 }
-                return (idle.connections.popLast(), id, idle.closed)
-            }
-            guard !taken.2 else { throw failure(operation, "the store is closed") }
-            if let connection = taken.0 {
-                if connection.isClosed {
-                    preparedStatements.forget(connection)
-                    continue
+            let taken = state.withLockedValue { state -> Taken in
+                guard !state.closed else { return .poolClosed }
+                if let connection = state.idle.popLast() {
+                    // One that broke while idle (database restart) is closed already.
+                    guard connection.isClosed else { return .idle(connection) }
+                    state.open -= 1
+                    return .broken(connection)
                 }
-                return connection
+                state.open += 1
+                state.nextID += 1
+                return .connect(id: state.nextID - 1)
             }
-            let future = PostgresConnection.connect(on: group.next(), configuration: configuration, id: taken.1, logger: logger)
-            do {
-                return try BlockingWait.result(of: future, timeout: Self.operationTimeout, operation: "connect to \(url)")
-            } catch let error as SealedStoreError {
-                throw error
-            } catch {
-                throw failure("connect to \(url)", String(reflecting: error))
+            switch taken {
+            case .idle(let connection):
+                return connection
+            case .broken(let connection):
+                preparedStatements.forget(connection)
+            case .connect(let id):
+                return try connect(id: id)
+            case .poolClosed:
+                slots.signal()
+                throw failure(operation, "the store is closed")
             }
         }
     }
 
-    private func checkIn(_ connection: PostgresConnection) {
-        let keep = idle.withLockedValue { idle -> Bool in
-            guard !idle.closed, !connection.isClosed else { return false }
-            idle.connections.append(connection)
-            return true
+    /// Opens connection `id` (counted open already).
+    private func connect(id: Int) throws -> PostgresConnection {
+        let future = PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger)
+        do {
+            return try BlockingWait.result(of: future, timeout: operationTimeout, operation: "connect to \(url)")
+        } catch {
+            // A connect that timed out may still succeed later: that connection is closed then.
+            future.whenComplete { [state, slots] result in
+                switch result {
+                case .success(let late):
+                    self.retire(late) { slots.signal() }
+                case .failure:
+                    state.withLockedValue { $0.open -= 1 }
+                    slots.signal()
+                }
+            }
+            if let error = error as? SealedStoreError { throw error }
+            throw failure("connect to \(url)", String(reflecting: error))
         }
-        if !keep { discard(connection) }
     }
+
+    /// Ends a checkout and frees its slot: a healthy connection goes back to the idle ones; a
+    /// broken one is forgotten; a discarded one frees its slot when its close completes.
+    private func checkIn(_ connection: PostgresConnection) {
+        enum Fate { case idle, broken, discarded, poolClosed }
+        let fate = state.withLockedValue { state -> Fate in
+            if state.discarded.remove(connection.id) != nil { return .discarded }
+            if connection.isClosed {
+                state.open -= 1
+                return .broken
+            }
+            if state.closed { return .poolClosed }
+            state.idle.append(connection)
+            return .idle
+        }
+        switch fate {
+        case .idle:
+            slots.signal()
+        case .broken:
+            preparedStatements.forget(connection)
+            slots.signal()
+        case .discarded:
+            break
+        case .poolClosed:
+            retire(connection) { [slots] in slots.signal() }
+        }
+    }
+
+    /// Gives up on a checked-out connection (a statement on it timed out, so the database may
+    /// still be running it): it is closed and never checked in again. Its slot is freed once
+    /// the close completes, so the pool then opens a replacement within its cap.
+    private func discard(_ connection: PostgresConnection) {
+        let first = state.withLockedValue { $0.discarded.insert(connection.id).inserted }
+        guard first else { return }
+        retire(connection) { [slots] in slots.signal() }
+    }
+
+    /// Closes `connection` for good; once it is closed it no longer counts as open and `then` runs.
+    private func retire(_ connection: PostgresConnection, then: @escaping @Sendable () -> Void = {}) {
+        preparedStatements.forget(connection)
+        let closing: EventLoopFuture<Void> = connection.close()
+        // Captures no `self`: `close()` retires the idle connections from `deinit` too.
+        closing.whenComplete { [state] _ in
+            // Kept alive until closed: PostgresNIO asserts that a connection is closed when freed.
+            withExtendedLifetime(connection) {}
+            state.withLockedValue { $0.open -= 1 }
+            then()
+        }
+    }
+
+    /// Connections connecting, checked out, idle or closing (at most `url.poolSize`).
+    var openConnections: Int { state.withLockedValue { $0.open } }
 
     /// Runs one statement and collects its rows.
     func query(_ connection: PostgresConnection, _ sql: String, _ bindings: PostgresBindings = PostgresBindings(),
@@ -121,9 +198,9 @@ final class PostgresPool: Sendable {
         statements.add(1, ordering: .relaxed)
         let future = connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         do {
-            return try BlockingWait.result(of: future, timeout: Self.operationTimeout, operation: operation)
+            return try BlockingWait.result(of: future, timeout: operationTimeout, operation: operation)
         } catch let error as SealedStoreError {
-            if case .backend(_, _, let message) = error, message.contains("timed out") { discard(connection) }
+            if BlockingWait.isTimeout(error) { discard(connection) }
             throw error
         } catch {
             throw failure(operation, Self.describe(error))
@@ -137,11 +214,11 @@ final class PostgresPool: Sendable {
     func answerPrepared(_ connection: PostgresConnection, _ sql: String, _ binds: [PostgresData],
                         operation: String) throws -> [PostgresRow] {
         do {
-            let statement = try preparedStatements.statement(sql, on: connection, timeout: Self.operationTimeout, operation: operation)
+            let statement = try preparedStatements.statement(sql, on: connection, timeout: operationTimeout, operation: operation)
             statements.add(1, ordering: .relaxed)
-            return try BlockingWait.result(of: statement.execute(binds), timeout: Self.operationTimeout, operation: operation)
+            return try BlockingWait.result(of: statement.execute(binds), timeout: operationTimeout, operation: operation)
         } catch let error as SealedStoreError {
-            if case .backend(_, _, let message) = error, message.contains("timed out") { discard(connection) }
+            if BlockingWait.isTimeout(error) { discard(connection) }
             throw error
         }
     }
@@ -169,27 +246,16 @@ final class PostgresPool: Sendable {
     /// statement, once per connection, is not counted).
     var statementCount: Int { statements.load(ordering: .relaxed) }
 
-    /// Closes a connection without waiting (a broken or timed-out one is never reused).
-    private func discard(_ connection: PostgresConnection) {
-        preparedStatements.forget(connection)
-        Self.close(connection)
-    }
-
-    private static func close(_ connection: PostgresConnection) {
-        let closing: EventLoopFuture<Void> = connection.close()
-        // Kept alive until closed: PostgresNIO asserts that a connection is closed when freed.
-        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
-    }
-
     /// Closes every connection and stops the pool's threads. Operations after it fail; a second
     /// call does nothing.
     func close() {
-        let (connections, wasClosed) = idle.withLockedValue { idle -> ([PostgresConnection], Bool) in
-            defer { idle.closed = true; idle.connections = [] }
-            return (idle.connections, idle.closed)
+        let (connections, wasClosed) = state.withLockedValue { state -> ([PostgresConnection], Bool) in
+            defer { state.closed = true; state.idle = [] }
+            return (state.idle, state.closed)
         }
         guard !wasClosed else { return }
-        for connection in connections { discard(connection) }
+        // Checked-out connections are closed when they are checked in.
+        for connection in connections { retire(connection) }
         // Never blocks: `close` may run wherever the last reference to the backend goes.
         group.shutdownGracefully { _ in }
     }
@@ -238,14 +304,35 @@ enum BlockingWait {
             outcome.withLockedValue { $0 = result }
             done.signal()
         }
-        let seconds = Int(timeout.nanoseconds / 1_000_000_000)
-        guard done.wait(timeout: .now() + .seconds(seconds)) == .success else {
+        guard done.wait(timeout: .now() + interval(timeout)) == .success else {
             throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0,
-                                           message: "timed out after \(seconds) s waiting for the database")
+                                           message: "\(timedOut) \(describe(timeout)) waiting for the database")
         }
         guard let result = outcome.withLockedValue({ $0 }) else {
             throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0, message: "no result")
         }
         return try result.get()
+    }
+
+    /// How a timeout's message begins (`isTimeout`).
+    private static let timedOut = "timed out after"
+
+    /// Whether `error` is a wait of `result(of:timeout:operation:)` that timed out: the database
+    /// may still be running the statement.
+    static func isTimeout(_ error: SealedStoreError) -> Bool {
+        if case .backend(_, _, let message) = error { return message.hasPrefix(timedOut) }
+        return false
+    }
+
+    /// `timeout` for `DispatchSemaphore.wait` (to the nanosecond: tests use fractions of a second).
+    static func interval(_ timeout: TimeAmount) -> DispatchTimeInterval {
+        .nanoseconds(Int(clamping: timeout.nanoseconds))
+    }
+
+    /// `timeout` for a message: "30 s", "0.5 s".
+    static func describe(_ timeout: TimeAmount) -> String {
+        let nanoseconds = timeout.nanoseconds
+        if nanoseconds % 1_000_000_000 == 0 { return "\(nanoseconds / 1_000_000_000) s" }
+        return "\(Double(nanoseconds) / 1e9) s"
     }
 }
