@@ -27,7 +27,8 @@ public struct QuotaRefusal: Sendable, Equatable {
 /// Counts one app's usage and admits or refuses each batch of writes against its limits.
 ///
 /// The usage is measured from the backend on the first write (so restoring many apps costs
-/// nothing) and then kept up to date by every write through this meter. The check happens
+/// nothing) and then kept up to date by every write through this meter; after a commit that
+/// failed, whose writes may or may not have reached the database, it is measured again. The check happens
 /// under the meter's lock, the commit outside it, so concurrent writers of one app still share
 /// the backend's group commit: an admitted batch *reserves* its growth until its commit ends,
 /// and a batch touching a row that an unfinished batch touches waits for it (its stored size
@@ -100,6 +101,10 @@ final class StorageQuotaMeter: @unchecked Sendable {
                 current.entries += delta.entries
                 current.bytes += delta.bytes
                 usage = current
+            } else if !committed {
+                // A commit that failed may still have reached the database (a connection lost
+                // mid-commit, a statement that timed out): the next check measures again.
+                usage = nil
             }
             remember(sizesAfter, committed: committed)
             condition.broadcast()
@@ -116,10 +121,8 @@ final class StorageQuotaMeter: @unchecked Sendable {
                        measure: () throws -> StorageUsage) throws -> (StorageUsage, [[UInt8]: Int?]) {
         condition.lock()
         defer { condition.unlock() }
-        while !inFlightRows.isDisjoint(with: rows) { condition.wait() }
-        // Nothing is in flight before the first measurement: batches are admitted only after it.
-        let current = try usage ?? measure()
-        usage = current
+        while !inFlightRows.isDisjoint(with: rows) || measuringMustWait { condition.wait() }
+        let current = try currentUsage(measure)
         // Sizes as they will be after the batch, row by row (a batch may touch a row twice).
         var after: [[UInt8]: Int?] = [:]
         var delta = StorageUsage(entries: 0, bytes: 0)
@@ -156,6 +159,20 @@ final class StorageQuotaMeter: @unchecked Sendable {
         return (delta, after)
     }
 
+    /// The usage counted, measured first when it is unknown (before the first write, and after
+    /// a commit that failed). Called holding `condition`, after `measuringMustWait` turned false.
+    private func currentUsage(_ measure: () throws -> StorageUsage) throws -> StorageUsage {
+        if let usage { return usage }
+        let measured = try measure()
+        usage = measured
+        return measured
+    }
+
+    /// Whether the usage must be measured while batches are in flight: wait for them first, as
+    /// one that commits during the measurement would be counted twice (measured, then added when
+    /// it ends). Nothing is in flight before the first measurement. Called holding `condition`.
+    private var measuringMustWait: Bool { usage == nil && !inFlightRows.isEmpty }
+
     /// Row `name`'s stored size: remembered, else asked. Called holding `condition`.
     private func storedSize(_ name: [UInt8], _ size: ([UInt8]) throws -> Int?) throws -> Int? {
         if let known = knownSizes[name] { return known == Self.absentRow ? nil : known }
@@ -181,8 +198,8 @@ final class StorageQuotaMeter: @unchecked Sendable {
         guard checksBytes || checksEntries else { return }
         condition.lock()
         defer { condition.unlock() }
-        let current = try usage ?? measure()
-        usage = current
+        while measuringMustWait { condition.wait() }
+        let current = try currentUsage(measure)
         let counted = current.bytes + reserved.bytes
         if checksBytes, counted + growth > maxBytes {
             throw refuse("\(counted + growth) bytes stored would exceed the app's storage quota of \(maxBytes) bytes "
