@@ -27,14 +27,14 @@ public struct QuotaRefusal: Sendable, Equatable {
 /// Counts one app's usage and admits or refuses each batch of writes against its limits.
 ///
 /// The usage is measured from the backend on the first write (so restoring many apps costs
-/// nothing) and then kept up to date by every write through this meter; after a commit that
-/// failed, whose writes may or may not have reached the database, it is measured again. The check happens
-/// under the meter's lock, the commit outside it, so concurrent writers of one app still share
-/// the backend's group commit: an admitted batch *reserves* its growth until its commit ends,
-/// and a batch touching a row that an unfinished batch touches waits for it (its stored size
-/// is about to change, so the check would count from a stale size). Another process writing
-/// the same rows (a cluster node) is not seen until this one is reopened: the quota holds per
-/// server process.
+/// nothing) and then kept up to date by every write through this meter; it is measured again
+/// after a commit that failed (its writes may or may not have reached the database). The
+/// check happens under the meter's lock, the commit outside it, so concurrent writers of one
+/// app still share the backend's group commit: an admitted batch *reserves* its growth until
+/// its commit ends, and a batch touching a row that an unfinished batch touches waits for it
+/// (its stored size is about to change, so the check would count from a stale size). Another
+/// process writing the same rows (a cluster node) is not seen until this one is reopened: the
+/// quota holds per server process.
 ///
 /// The stored size of each row a batch touches is asked from the backend once; after that the
 /// meter remembers the size its own committed writes left (`knownSizes`), so a file rewritten
@@ -97,14 +97,14 @@ final class StorageQuotaMeter: @unchecked Sendable {
             inFlightRows.subtract(rows)
             reserved.entries -= growth.entries
             reserved.bytes -= growth.bytes
-            if committed, var current = usage {
-                current.entries += delta.entries
-                current.bytes += delta.bytes
-                usage = current
-            } else if !committed {
+            if !committed {
                 // A commit that failed may still have reached the database (a connection lost
                 // mid-commit, a statement that timed out): the next check measures again.
                 usage = nil
+            } else if var current = usage {
+                current.entries += delta.entries
+                current.bytes += delta.bytes
+                usage = current
             }
             remember(sizesAfter, committed: committed)
             condition.broadcast()
