@@ -67,6 +67,14 @@ final class CallScheduler: Sendable {
             case .callThread, .elsewhere: return nil
             }
         }
+
+        /// Whether the thread here may run a granted call itself (`dispatch` may return one).
+        var runsGrantedCalls: Bool {
+            switch self {
+            case .callThread, .loopTurn: return true
+            case .loopHandler, .elsewhere: return false
+            }
+        }
     }
 
     /// A call waiting for a slot.
@@ -166,7 +174,7 @@ final class CallScheduler: Sendable {
             return (state.grant(), nil)
         }
         if let refusal { call.refuse(refusal) }
-        _ = dispatch(granted, from: eventLoop.inEventLoop ? .loopHandler(eventLoop) : .elsewhere)
+        dispatchAll(granted, from: eventLoop.inEventLoop ? .loopHandler(eventLoop) : .elsewhere)
         return promise.futureResult
     }
 
@@ -178,7 +186,10 @@ final class CallScheduler: Sendable {
                       _ body: (CallControl) -> T) -> T? {
         let export = InlineCallHistory.Export(app: app, function: function)
         guard eventLoop.inEventLoop, mayRunInline, claimInline(export) else { return nil }
-        return run(export, at: .loopHandler(eventLoop), timeLimit: timeLimit, body).value
+        let (value, next) = run(export, at: .loopHandler(eventLoop), timeLimit: timeLimit, body)
+        // A loop handler runs no granted call itself: `dispatch` started all of them.
+        precondition(next == nil, "an inline call's thread was handed a call it does not run")
+        return value
     }
 
     /// Takes a slot for an inline call of `export` if its record allows and the queue would
@@ -216,6 +227,14 @@ final class CallScheduler: Sendable {
         return kept
     }
 
+    /// `dispatch` from a place that runs no granted call itself (a loop handler, or elsewhere):
+    /// every call granted is started on a thread that runs it, none is returned to drop.
+    private func dispatchAll(_ granted: [Granted], from place: Place) {
+        precondition(!place.runsGrantedCalls, "a thread that may run a granted call must take it from dispatch")
+        let kept = dispatch(granted, from: place)
+        precondition(kept == nil, "a granted call was kept where nothing runs it")
+    }
+
     /// Whether the thread at `place` runs `granted` itself, right after what it is doing.
     private static func mayRun(_ granted: GrantedCall, at place: Place) -> Bool {
         switch place {
@@ -242,7 +261,7 @@ final class CallScheduler: Sendable {
         guard granted.mayInline, !(avoidingCurrentLoop && (loop ?? call.loop).inEventLoop) else {
             threads.submit { poolState in
                 guard poolState == .active else {
-                    self.finish(call.export, run: nil, at: .elsewhere)
+                    self.dispatchAll(self.freeSlot(of: call.export, run: nil), from: .elsewhere)
                     call.refuse("the call threads have stopped")
                     return
                 }
@@ -286,23 +305,21 @@ final class CallScheduler: Sendable {
         // Whether the call waited matters only when its time off the core could make it count as
         // long (`InlineCallHistory`); the second getrusage is saved otherwise.
         let waited = elapsed - cpu > limits.inlineCallLimit && ThreadUsage.waits() != startedWaits
-        let next = finish(export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited), inline: inline,
-                          at: place, active: id)
-        return (value, next)
+        let granted = freeSlot(of: export, run: InlineCallHistory.Run(cpu: cpu, elapsed: elapsed, waited: waited),
+                               inline: inline, active: id)
+        return (value, dispatch(granted, from: place))
     }
 
     /// A granted call ended (`run` nil: it never ran): frees its slot, records its times, and
-    /// hands the freed slot on (`dispatch` from `place`).
-    @discardableResult
-    private func finish(_ export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool = false,
-                        at place: Place, active id: ObjectIdentifier? = nil) -> GrantedCall? {
-        let granted = state.withLock { state -> [Granted] in
+    /// returns what the freed slot was granted to, for the caller to `dispatch`.
+    private func freeSlot(of export: InlineCallHistory.Export, run: InlineCallHistory.Run?, inline: Bool = false,
+                          active id: ObjectIdentifier? = nil) -> [Granted] {
+        state.withLock { state -> [Granted] in
             if let id { state.active.removeValue(forKey: id) }
             if let run { state.inlineHistory.record(export, run, inline: inline) }
             state.queue.finish(app: export.app)
             return state.grant()
         }
-        return dispatch(granted, from: place)
     }
 
     /// Runs `body`, a host operation that waits (a network request), from inside a call: the
@@ -319,7 +336,7 @@ final class CallScheduler: Sendable {
             return state.grant()
         }
         guard let granted = released else { return try body() }
-        _ = scheduler.dispatch(granted, from: .elsewhere)
+        scheduler.dispatchAll(granted, from: .elsewhere)
         defer { scheduler.reacquire(app: ticket.app) }
         return try body()
     }
@@ -340,7 +357,7 @@ final class CallScheduler: Sendable {
             state.queue.enqueueResumer(.resumer(wake: { semaphore.signal() }), app: app)
             return state.grant()
         }
-        _ = dispatch(granted, from: .elsewhere)
+        dispatchAll(granted, from: .elsewhere)
         semaphore.wait()
     }
 
