@@ -17,7 +17,7 @@ public final class AppRegistry: Sendable {
     private let apps = Locked<[String: LoadedApp]>([:])
     private let observers = Locked<[@Sendable ([LoadedApp]) -> Void]>([])
     /// Told when an app changed what its certificate shows (a cluster node tells the others).
-    private let stateChangeListener = Locked<(@Sendable (String) -> Void)?>(nil)
+    private let stateChangeListener = Locked<StateChangeListener?>(nil)
     private let storage = Locked<Storage>(Storage())
     // Serialises load and unload (see the type's comment); never held while parsing or calling.
     private let mutationLock = NSLock()
@@ -267,11 +267,20 @@ public final class AppRegistry: Sendable {
     /// Registers the callback told the name of an app whose state beyond its record changed
     /// (its attestation extensions), so a cluster node can announce it to the others.
     func onStateChange(_ listener: @escaping @Sendable (String) -> Void) {
-        stateChangeListener.withLock { $0 = listener }
+        let boxed = StateChangeListener(body: listener)
+        stateChangeListener.withLock { $0 = boxed }
     }
 
     func announceStateChange(of name: String) {
-        stateChangeListener.withLock { $0 }?(name)
+        stateChangeListener.withLock { $0 }?.body(name)
+    }
+
+    /// The listener, in a class: a closure kept in the generic lock itself came back wrapped in
+    /// two more reabstraction thunks from every `withLock` that read it, so each announcement
+    /// ran deeper than the last, without bound. A class reference is never converted.
+    private final class StateChangeListener: Sendable {
+        let body: @Sendable (String) -> Void
+        init(body: @escaping @Sendable (String) -> Void) { self.body = body }
     }
 
     /// Serves `app` in place of any app of that name, because another node of the cluster loaded
