@@ -85,7 +85,12 @@ public final class SealedKV: Sendable {
     /// Drops the derived keys (their storage is wiped when the last copy goes); later calls throw
     /// `appRemoved`.
     public func close() {
-        keys.withLock { $0 = nil }
+        let closed = keys.withLock { keys in
+            defer { keys = nil }
+            return keys
+        }
+        // The app's key is gone: so are its opened values (a re-added app reads them again).
+        if let closed { backend.openedValueCache?.remove(namespace: closed.namespace) }
     }
 
     private func currentKeys() throws -> DerivedAppKeys {
@@ -113,12 +118,25 @@ public final class SealedKV: Sendable {
 
     /// The value stored under `key`, or nil if there is none.
     /// - Throws: `integrity` if the stored bytes were altered, truncated or moved.
+    /// Answered from the backend's `openedValueCache` when it has one and holds `key`.
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
         try check(key: key)
         let keys = try currentKeys()
-        guard let sealed = try backend.value(namespace: keys.namespace, name: rowNames.rowName(for: key, keys)) else {
-            return nil
+        let name = rowNames.rowName(for: key, keys)
+        guard let cache = backend.openedValueCache else { return try read(key, row: name, keys) }
+        switch cache.lookup(namespace: keys.namespace, name: name) {
+        case .hit(let value):
+            return value
+        case .miss(let generation):
+            let value = try read(key, row: name, keys)
+            cache.store(value, namespace: keys.namespace, name: name, readAt: generation)
+            return value
         }
+    }
+
+    /// `key`'s value (in row `name`) read from the backend and opened.
+    private func read(_ key: [UInt8], row name: [UInt8], _ keys: DerivedAppKeys) throws -> [UInt8]? {
+        guard let sealed = try backend.value(namespace: keys.namespace, name: name) else { return nil }
         return try keys.openValue(sealed, key: key)
     }
 
@@ -139,6 +157,7 @@ public final class SealedKV: Sendable {
     }
 
     /// Writes `writes` through the quota meter (or straight through when no quota applies).
+    /// The backend drops the rows it writes from its opened-value cache.
     private func commit(_ writes: [StorageWrite], namespace: [UInt8]) throws {
         guard quota.isLimited else {
             try backend.apply(namespace: namespace, writes: writes)
