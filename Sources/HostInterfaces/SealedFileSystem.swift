@@ -114,12 +114,25 @@ public final class SealedFileSystem {
         }
     }
 
-    /// What `path` names and, for a stored file not open here, its bytes (read once).
-    private func lookup(at path: FileSystemPath) throws -> (EntryType?, [UInt8]?) {
+    /// What `lookup` learnt of a stored file that is not open here.
+    enum StoredFile {
+        /// Its bytes, read and opened once.
+        case contents([UInt8])
+        /// Only its size: the bytes were neither read nor opened.
+        case size(Int)
+    }
+
+    /// What `path` names and, for a stored file not open here, its bytes (read once) or, when
+    /// `contents` is false (they are about to be thrown away), only its size.
+    private func lookup(at path: FileSystemPath, contents: Bool = true) throws -> (EntryType?, StoredFile?) {
         if path.isRoot { return (.directory, nil) }
         if let node = nodes[path], !node.unlinked { return (.file, nil) }
         return try WASIErrorCode.mapping {
-            if let data = try kv.get(path.fileKey) { return (.file, data) }
+            if contents {
+                if let data = try kv.get(path.fileKey) { return (.file, .contents(data)) }
+            } else if let size = try kv.valueSize(path.fileKey) {
+                return (.file, .size(size))
+            }
             if try kv.get(path.directoryKey) != nil { return (.directory, nil) }
             return (nil, nil)
         }
@@ -303,8 +316,9 @@ public final class SealedFileSystem {
     public func open(at path: FileSystemPath, create: Bool, exclusive: Bool, truncate: Bool,
                      directory: Bool, write: Bool) throws -> Opened {
         if directory && create { throw WASIErrorCode.invalid }
-        // A stored file's bytes come back with its type: opening it reads the store once.
-        let (type, storedData) = try lookup(at: path)
+        // A stored file's bytes come back with its type: opening it reads the store once. A
+        // truncating open for writing throws them away, so it learns only the type and size.
+        let (type, stored) = try lookup(at: path, contents: !(truncate && write))
         switch type {
         case .directory:
             if create && exclusive { throw WASIErrorCode.exist }
@@ -314,7 +328,8 @@ public final class SealedFileSystem {
             if create && exclusive { throw WASIErrorCode.exist }
             if directory { throw WASIErrorCode.notDirectory }
             if truncate && !write { throw WASIErrorCode.invalid }
-            let node = try acquireNode(at: path, stored: storedData)
+            if case .size(let size) = stored { return .file(acquireTruncatedNode(at: path, storedSize: size)) }
+            let node = try acquireNode(at: path, stored: stored.flatMap { if case .contents(let data) = $0 { data } else { nil } })
             if truncate && !node.data.isEmpty { replaceData(of: node, with: []) }
             return .file(node)
         case nil:
@@ -353,6 +368,18 @@ public final class SealedFileSystem {
         node.holders = 1
         nodes[path] = node
         cachedBytes += data.count
+        return node
+    }
+
+    /// The node of stored file `path` (not open here) opened with `truncate` for writing: empty,
+    /// its stored bytes never read. Changed (to be written back) unless the stored file was
+    /// empty already, as a truncation of loaded bytes would be.
+    private func acquireTruncatedNode(at path: FileSystemPath, storedSize: Int) -> FileNode {
+        let node = FileNode(path: path, data: [])
+        node.storedCount = storedSize
+        node.holders = 1
+        nodes[path] = node
+        if storedSize > 0 { touch(node) }
         return node
     }
 

@@ -134,6 +134,22 @@ public final class SealedKV: Sendable {
         }
     }
 
+    /// The size in bytes of the value stored under `key`, or nil if there is none, without
+    /// reading or opening the value (from the opened-value cache if it holds it, else from
+    /// the stored row's length). Not authenticated: the host could lie about a size or
+    /// whether the row exists (as it can always delete rows); use it only where the value is
+    /// about to be replaced, never to decide what a reader sees.
+    public func valueSize(_ key: [UInt8]) throws -> Int? {
+        try check(key: key)
+        let keys = try currentKeys()
+        let name = rowNames.rowName(for: key, keys)
+        if let cache = backend.openedValueCache, case .hit(let value) = cache.lookup(namespace: keys.namespace, name: name) {
+            return value?.count
+        }
+        guard let stored = try backend.storedSize(namespace: keys.namespace, name: name) else { return nil }
+        return max(0, stored - DerivedAppKeys.sealedSize(keyCount: key.count, valueCount: 0))
+    }
+
     /// `key`'s value (in row `name`) read from the backend and opened.
     private func read(_ key: [UInt8], row name: [UInt8], _ keys: DerivedAppKeys) throws -> [UInt8]? {
         guard let sealed = try backend.value(namespace: keys.namespace, name: name) else { return nil }
@@ -260,6 +276,8 @@ public final class SealedKV: Sendable {
 
     /// `get` with a UTF-8 key.
     public func get(_ key: String) throws -> [UInt8]? { try get(Array(key.utf8)) }
+    /// `valueSize` with a UTF-8 key.
+    public func valueSize(_ key: String) throws -> Int? { try valueSize(Array(key.utf8)) }
     /// `put` with a UTF-8 key.
     public func put(_ key: String, _ value: [UInt8]) throws { try put(Array(key.utf8), value) }
     /// `delete` with a UTF-8 key.
