@@ -90,8 +90,10 @@ public final class SealedFileSystem {
     public let kv: SealedKV
     /// The caps in force.
     public let limits: Limits
-    private(set) var nodes: [FileSystemPath: FileNode] = [:]
-    private var cachedBytes = 0
+    /// Open files by path (set only by this type's extensions).
+    var nodes: [FileSystemPath: FileNode] = [:]
+    /// File bytes held by `nodes` (and unlinked nodes still held), against `maxCachedBytes`.
+    var cachedBytes = 0
 
     /// A filesystem over `kv`. The file cap is also held under the store's own value cap.
     public init(kv: SealedKV, limits: Limits = .default) {
@@ -114,12 +116,25 @@ public final class SealedFileSystem {
         }
     }
 
-    /// What `path` names and, for a stored file not open here, its bytes (read once).
-    private func lookup(at path: FileSystemPath) throws -> (EntryType?, [UInt8]?) {
+    /// What `lookup` learnt of a stored file that is not open here.
+    enum StoredFile {
+        /// Its bytes, read and opened once.
+        case contents([UInt8])
+        /// Only its size: the bytes were neither read nor opened.
+        case size(Int)
+    }
+
+    /// What `path` names and, for a stored file not open here, its bytes (read once) or, when
+    /// `contents` is false (they are about to be thrown away), only its size.
+    func lookup(at path: FileSystemPath, contents: Bool = true) throws -> (EntryType?, StoredFile?) {
         if path.isRoot { return (.directory, nil) }
         if let node = nodes[path], !node.unlinked { return (.file, nil) }
         return try WASIErrorCode.mapping {
-            if let data = try kv.get(path.fileKey) { return (.file, data) }
+            if contents {
+                if let data = try kv.get(path.fileKey) { return (.file, .contents(data)) }
+            } else if let size = try kv.valueSize(path.fileKey) {
+                return (.file, .size(size))
+            }
             if try kv.get(path.directoryKey) != nil { return (.directory, nil) }
             return (nil, nil)
         }
@@ -139,7 +154,7 @@ public final class SealedFileSystem {
     /// Fails unless `path`'s parent is an existing directory: `no-entry` if missing,
     /// `not-directory` if it is a file. Checking the parent suffices because a directory is
     /// only created inside an existing one and only removed when empty.
-    private func requireParentDirectory(of path: FileSystemPath) throws {
+    func requireParentDirectory(of path: FileSystemPath) throws {
         switch try entryType(at: path.parent) {
         case .directory: return
         case .file: throw WASIErrorCode.notDirectory
@@ -184,282 +199,5 @@ public final class SealedFileSystem {
             Array(entry.name.utf8) + (entry.type == .directory ? [UInt8(ascii: "/")] : [])
         }
         entries.sort { sortKey($0).lexicographicallyPrecedes(sortKey($1)) }
-    }
-
-    // MARK: - Directory changes
-
-    /// Creates directory `path`. - Throws: `exist`, `noEntry` (missing parent), `notDirectory`.
-    public func createDirectory(at path: FileSystemPath) throws {
-        guard try entryType(at: path) == nil else { throw WASIErrorCode.exist }
-        try requireParentDirectory(of: path)
-        try WASIErrorCode.mapping { try kv.put(path.directoryKey, []) }
-    }
-
-    /// Removes the empty directory `path`.
-    /// - Throws: `noEntry`, `notDirectory`, `notEmpty`, `busy` for the root.
-    public func removeDirectory(at path: FileSystemPath) throws {
-        guard !path.isRoot else { throw WASIErrorCode.busy }
-        guard !(try listDirectory(at: path)).isEmpty else {
-            try WASIErrorCode.mapping { _ = try kv.delete(path.directoryKey) }
-            return
-        }
-        throw WASIErrorCode.notEmpty
-    }
-
-    /// Removes file `path`. Open descriptors keep working on their cached bytes, which are then
-    /// never written back (POSIX: the data of an unlinked open file dies with its last close).
-    /// - Throws: `noEntry`, `isDirectory`.
-    public func unlinkFile(at path: FileSystemPath) throws {
-        switch try entryType(at: path) {
-        case .file: break
-        case .directory: throw WASIErrorCode.isDirectory
-        case nil: throw WASIErrorCode.noEntry
-        }
-        // The node's bytes stay counted in `cachedBytes` until its last holder releases it.
-        if let node = nodes.removeValue(forKey: path) {
-            node.unlinked = true
-            node.dirty = false
-        }
-        try WASIErrorCode.mapping { try kv.apply([.delete(key: Array(path.fileKey.utf8)), .delete(key: Array(FileTimes.key(for: path).utf8))]) }
-    }
-
-    /// Renames a file or directory (with everything below it) in one atomic batch.
-    /// - Throws: `noEntry` (source or target parent missing), `notPermitted` for the root,
-    ///   `invalid` when moving a directory into itself, `isDirectory`/`notDirectory` when the
-    ///   target exists with the other type, `notEmpty` for a non-empty target directory,
-    ///   `insufficientMemory` when the subtree is larger than one store batch.
-    public func rename(from source: FileSystemPath, to target: FileSystemPath) throws {
-        guard !source.isRoot, !target.isRoot else { throw WASIErrorCode.notPermitted }
-        guard let sourceType = try entryType(at: source) else { throw WASIErrorCode.noEntry }
-        if source == target { return }
-        try requireParentDirectory(of: target)
-        let targetType = try entryType(at: target)
-        switch (sourceType, targetType) {
-        case (.file, .directory): throw WASIErrorCode.isDirectory
-        case (.directory, .file): throw WASIErrorCode.notDirectory
-        case (.directory, .directory):
-            guard try listDirectory(at: target).isEmpty else { throw WASIErrorCode.notEmpty }
-        default: break
-        }
-        if sourceType == .directory, target.components.starts(with: source.components) {
-            throw WASIErrorCode.invalid
-        }
-        // Cached data must be in the store before the keys move.
-        for node in nodes.values where node.path == source || node.path.components.starts(with: source.components) {
-            try flush(node)
-        }
-        var batch: [SealedKV.Mutation] = []
-        try WASIErrorCode.mapping {
-            if sourceType == .file {
-                let data = try kv.get(source.fileKey) ?? []
-                if targetType == .file { batch.append(.delete(key: Array(target.fileKey.utf8))) }
-                batch.append(.put(key: Array(target.fileKey.utf8), value: data))
-                batch.append(.delete(key: Array(source.fileKey.utf8)))
-                batch += try renamedTimes(from: source, to: target)
-            } else {
-                if targetType == .directory { batch.append(.delete(key: Array(target.directoryKey.utf8))) }
-                let oldPrefix = source.directoryKey, newPrefix = target.directoryKey
-                for (old, new) in [(oldPrefix, newPrefix), (FileTimes.keyPrefix(below: source), FileTimes.keyPrefix(below: target))] {
-                    for key in try kv.keys(withPrefix: old) {
-                        let value = try kv.get(key) ?? []
-                        batch.append(.put(key: Array((new + key.dropFirst(old.count)).utf8), value: value))
-                        batch.append(.delete(key: Array(key.utf8)))
-                    }
-                }
-            }
-            guard batch.count <= kv.limits.maxBatchWrites else { throw WASIErrorCode.insufficientMemory }
-            try kv.apply(batch)
-        }
-        // Re-home cached nodes so open descriptors follow the rename, as on POSIX.
-        // A file open at the target was replaced: like an unlinked file, it is no longer stored.
-        for (path, node) in nodes where path == target {
-            node.unlinked = true
-            node.dirty = false
-            nodes.removeValue(forKey: path)
-        }
-        let moved = nodes.filter { $0.key.components.starts(with: source.components) }
-        for (oldPath, node) in moved {
-            nodes.removeValue(forKey: oldPath)
-            let newPath = FileSystemPath(components: target.components + oldPath.components.dropFirst(source.components.count))
-            node.path = newPath
-            nodes[newPath] = node
-            // The renamed file's status changed (POSIX ctime), as `renamedTimes` stored.
-            if oldPath == source, node.timesLoaded { node.times?.changed = Clocks.wallNow() }
-        }
-    }
-
-    // MARK: - Open files
-
-    /// Opens `path` as `open-at` does, honouring the flags:
-    /// - `create`: make an empty file if nothing is there (the parent must exist: `noEntry`).
-    /// - `exclusive` (with `create`): `exist` if anything is there.
-    /// - `directory`: the path must be a directory (`notDirectory`); with `create`, `invalid`.
-    /// - `truncate`: empty the file; needs `write` (`invalid` otherwise), `isDirectory` on one.
-    /// - `write` on a directory: `isDirectory`.
-    /// A new file opened with `create` alone is stored at once; one opened with
-    /// `create|truncate` for writing is stored at its first write-back, with its contents (one
-    /// durable write for a file created and written in one call). Either is listed and
-    /// `stat`-able in this call before any write.
-    public func open(at path: FileSystemPath, create: Bool, exclusive: Bool, truncate: Bool,
-                     directory: Bool, write: Bool) throws -> Opened {
-        if directory && create { throw WASIErrorCode.invalid }
-        // A stored file's bytes come back with its type: opening it reads the store once.
-        let (type, storedData) = try lookup(at: path)
-        switch type {
-        case .directory:
-            if create && exclusive { throw WASIErrorCode.exist }
-            if truncate || write { throw WASIErrorCode.isDirectory }
-            return .directory(path)
-        case .file:
-            if create && exclusive { throw WASIErrorCode.exist }
-            if directory { throw WASIErrorCode.notDirectory }
-            if truncate && !write { throw WASIErrorCode.invalid }
-            let node = try acquireNode(at: path, stored: storedData)
-            if truncate && !node.data.isEmpty { replaceData(of: node, with: []) }
-            return .file(node)
-        case nil:
-            guard create else { throw WASIErrorCode.noEntry }
-            if path.isRoot { throw WASIErrorCode.isDirectory }
-            try requireParentDirectory(of: path)
-            // Created to be written (`create|truncate` with `write`): the file is empty whatever
-            // another call may store meanwhile, so its creation is buffered like a write and
-            // reaches the store with its contents, in the same durable write.
-            if truncate && write { return .file(try createUnstoredNode(at: path)) }
-            // Create only if still absent: another call or node may have created the file since
-            // the lookup, and a plain put would replace its acknowledged contents with nothing.
-            // The node is then read from the store: ours (empty) or theirs (truncated below if
-            // asked, buffered like any truncation).
-            try WASIErrorCode.mapping {
-                try kv.apply([.create(key: Array(path.fileKey.utf8), value: []),
-                              .create(key: Array(FileTimes.key(for: path).utf8), value: FileTimes.now().encoded)])
-            }
-            let node = try acquireNode(at: path)
-            if truncate && write && !node.data.isEmpty { replaceData(of: node, with: []) }
-            return .file(node)
-        }
-    }
-
-    /// The shared node of file `path`, loading it on first use (from `stored` when the caller
-    /// has just read it); counts one more holder.
-    func acquireNode(at path: FileSystemPath, stored: [UInt8]? = nil) throws -> FileNode {
-        if let node = nodes[path] {
-            node.holders += 1
-            return node
-        }
-        guard let data = try stored ?? WASIErrorCode.mapping({ try kv.get(path.fileKey) }) else { throw WASIErrorCode.noEntry }
-        guard cachedBytes + data.count <= limits.maxCachedBytes else { throw WASIErrorCode.insufficientMemory }
-        let node = FileNode(path: path, data: data)
-        node.storedCount = data.count
-        node.holders = 1
-        nodes[path] = node
-        cachedBytes += data.count
-        return node
-    }
-
-    /// A new empty file that exists only in this call until written back. The entries it will
-    /// take are checked against the app's quota now, so a full store still refuses `open-at`.
-    private func createUnstoredNode(at path: FileSystemPath) throws -> FileNode {
-        let times = FileTimes.now()
-        try WASIErrorCode.mapping {
-            try kv.checkQuota(creating: [(Array(path.fileKey.utf8), 0), (Array(FileTimes.key(for: path).utf8), times.encoded.count)])
-        }
-        let node = FileNode(path: path, data: [])
-        node.holders = 1
-        node.unstored = true
-        node.dirty = true
-        node.times = times
-        node.timesLoaded = true
-        nodes[path] = node
-        return node
-    }
-
-    /// Adds a holder to a node already held (a stream opened on a descriptor's file).
-    func retain(_ node: FileNode) { node.holders += 1 }
-
-    /// Drops one holder; the last one writes dirty data back and evicts the node (wit/ and docs/sdk.md: a
-    /// dropped dirty descriptor is flushed).
-    func release(_ node: FileNode) throws {
-        node.holders -= 1
-        guard node.holders <= 0 else { return }
-        defer {
-            cachedBytes -= node.data.count
-            if nodes[node.path] === node { nodes.removeValue(forKey: node.path) }
-        }
-        try flush(node)
-    }
-
-    /// Writes `node` back if it changed (`sync`, `sync-data`).
-    public func flush(_ node: FileNode) throws {
-        guard node.dirty, !node.unlinked else { return }
-        // Data and times in one transaction: a crash never pairs new bytes with old times.
-        var batch: [SealedKV.Mutation] = [.put(key: Array(node.path.fileKey.utf8), value: node.data)]
-        if let times = node.times { batch.append(.put(key: Array(FileTimes.key(for: node.path).utf8), value: times.encoded)) }
-        try WASIErrorCode.mapping { try kv.apply(batch) }
-        node.dirty = false
-        node.unstored = false
-        node.storedCount = node.data.count
-    }
-
-    /// Writes back every changed open file (end of call). Tries them all and reports the first
-    /// failure, so one bad file cannot stop the others from persisting.
-    public func flushAll() throws {
-        var firstError: Error?
-        for node in nodes.values {
-            do { try flush(node) } catch { if firstError == nil { firstError = error } }
-        }
-        if let firstError { throw firstError }
-    }
-
-    /// Reads up to `length` bytes (capped by `maxReadBytes`) at `offset`; the flag is true when
-    /// the read reached the end of the file.
-    public func read(_ node: FileNode, length: UInt64, offset: UInt64) -> (bytes: [UInt8], endOfFile: Bool) {
-        let size = UInt64(node.data.count)
-        guard offset < size else { return ([], true) }
-        let count = min(length, UInt64(limits.maxReadBytes), size - offset)
-        let start = Int(offset), end = start + Int(count)
-        return (Array(node.data[start..<end]), UInt64(end) == size)
-    }
-
-    /// Writes `bytes` at `offset`, zero-filling any gap; returns the count written.
-    /// - Throws: `fileTooLarge` past `maxFileBytes`, `insufficientMemory` past the cache cap.
-    @discardableResult
-    public func write(_ node: FileNode, _ bytes: [UInt8], at offset: UInt64) throws -> UInt64 {
-        guard offset <= UInt64(limits.maxFileBytes),
-              UInt64(bytes.count) <= UInt64(limits.maxFileBytes) - offset else { throw WASIErrorCode.fileTooLarge }
-        let start = Int(offset), end = start + bytes.count
-        if end > node.data.count { try grow(node, to: end) }
-        node.data.replaceSubrange(start..<end, with: bytes)
-        touch(node)
-        return UInt64(bytes.count)
-    }
-
-    /// Truncates or zero-extends the file to `size` (`set-size`).
-    public func setSize(_ node: FileNode, _ size: UInt64) throws {
-        guard size <= UInt64(limits.maxFileBytes) else { throw WASIErrorCode.fileTooLarge }
-        let newCount = Int(size)
-        if newCount > node.data.count {
-            try grow(node, to: newCount)
-        } else if newCount < node.data.count {
-            cachedBytes -= node.data.count - newCount
-            node.data.removeSubrange(newCount...)
-        }
-        touch(node)
-    }
-
-    private func grow(_ node: FileNode, to count: Int) throws {
-        let extra = count - node.data.count
-        guard cachedBytes + extra <= limits.maxCachedBytes else { throw WASIErrorCode.insufficientMemory }
-        // Over the app's storage quota: `quota` now, not only when the file is written back.
-        try WASIErrorCode.mapping { try kv.checkQuota(growingBy: count - node.storedCount) }
-        node.data.append(contentsOf: repeatElement(0, count: extra))
-        cachedBytes += extra
-    }
-
-    /// Replaces the cached contents, written back like any other change: flushing here would let
-    /// a crash between `open-at(truncate)` and the write-back leave an empty file (KillDuringWritesTests).
-    private func replaceData(of node: FileNode, with data: [UInt8]) {
-        cachedBytes += data.count - node.data.count
-        node.data = data
-        touch(node)
     }
 }

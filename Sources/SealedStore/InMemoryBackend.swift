@@ -17,6 +17,8 @@ public final class InMemoryBackend: StorageBackend, Sendable {
     }
 
     private let tables = Mutex(Tables())
+    /// Opened values of this store: its writes all go through this object.
+    public let openedValueCache: OpenedValueCache? = OpenedValueCache()
 
     /// An empty store.
     public init() {}
@@ -28,6 +30,7 @@ public final class InMemoryBackend: StorageBackend, Sendable {
 
     /// Applies `writes` under one lock hold (atomic for readers of this process).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
+        defer { openedValueCache?.remove(namespace: namespace, names: writes.map(\.rowName)) }
         tables.withLock { tables in
             for write in writes {
                 switch write {
@@ -90,7 +93,8 @@ public final class InMemoryBackend: StorageBackend, Sendable {
 
     /// Removes app record `id` and optionally its rows.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        tables.withLock { tables in
+        defer { if let namespace { openedValueCache?.remove(namespace: namespace) } }
+        return tables.withLock { tables in
             let removed = tables.apps.removeValue(forKey: id) != nil
             if let namespace {
                 tables.rows = tables.rows.filter { $0.key.namespace != namespace }
@@ -112,5 +116,7 @@ public final class InMemoryBackend: StorageBackend, Sendable {
             let key = RowKey(namespace: namespace, name: name)
             if let row = tables.rows[key] { tables.rows[key] = (row.sealedName, value) }
         }
+        // The alteration must be seen by the next read, as on a disk the host edits.
+        openedValueCache?.remove(namespace: namespace)
     }
 }

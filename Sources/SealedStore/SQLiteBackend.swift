@@ -105,8 +105,16 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
         )
     }
 
+    /// Opened values of this store, kept only while this process holds the data-directory lock
+    /// (`directoryLock`): then no other writer may open the file.
+    private let openedValues = OpenedValueCache(enabled: false)
+
+    /// The cache of opened values: disabled (keeps nothing) unless `directoryLock` is held.
+    public var openedValueCache: OpenedValueCache? { openedValues }
+
     /// Closes both connections; further calls fail with a `backend` error.
     public func close() {
+        openedValues.setEnabled(false)
         // Through the commit queue, so no leader is using the writer while it closes.
         _ = try? commits.write(standalone: true, { _ in }, afterCommit: { $0.close() })
         readLock.withLock {
@@ -117,7 +125,9 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
 
     /// The data-directory lock this backend holds (see `SealedStore.open(…exclusive:)`),
     /// released by `close()` so a restarted server in the same process can take it again.
-    var directoryLock: DataDirectoryLock?
+    var directoryLock: DataDirectoryLock? {
+        didSet { openedValues.setEnabled(directoryLock != nil) }
+    }
 
     /// Commits made and writes they carried since opening (writes per commit > 1: shared fsyncs).
     public var commitStatistics: (commits: Int, writes: Int) {
@@ -148,6 +158,8 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     /// commit (one fsync with `.full`).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
+        // Committed or rolled back, the next read of these rows goes to the file.
+        defer { openedValues.remove(namespace: namespace, names: writes.map(\.rowName)) }
         try commits.write { database in
             for write in writes {
                 switch write {
@@ -258,7 +270,8 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
 
     /// Removes app record `id` and optionally its rows, in one transaction of its own.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        try commits.write(standalone: true, { database in
+        defer { if let namespace { openedValues.remove(namespace: namespace) } }
+        return try commits.write(standalone: true, { database in
             try database.query("DELETE FROM apps WHERE id = ?1", [.blob(id)])
             let removed = database.changes > 0
             if let namespace {

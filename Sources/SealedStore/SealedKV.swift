@@ -85,7 +85,12 @@ public final class SealedKV: Sendable {
     /// Drops the derived keys (their storage is wiped when the last copy goes); later calls throw
     /// `appRemoved`.
     public func close() {
-        keys.withLock { $0 = nil }
+        let closed = keys.withLock { keys in
+            defer { keys = nil }
+            return keys
+        }
+        // The app's key is gone: so are its opened values (a re-added app reads them again).
+        if let closed { backend.openedValueCache?.remove(namespace: closed.namespace) }
     }
 
     private func currentKeys() throws -> DerivedAppKeys {
@@ -113,12 +118,41 @@ public final class SealedKV: Sendable {
 
     /// The value stored under `key`, or nil if there is none.
     /// - Throws: `integrity` if the stored bytes were altered, truncated or moved.
+    /// Answered from the backend's `openedValueCache` when it has one and holds `key`.
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
         try check(key: key)
         let keys = try currentKeys()
-        guard let sealed = try backend.value(namespace: keys.namespace, name: rowNames.rowName(for: key, keys)) else {
-            return nil
+        let name = rowNames.rowName(for: key, keys)
+        guard let cache = backend.openedValueCache else { return try read(key, row: name, keys) }
+        switch cache.lookup(namespace: keys.namespace, name: name) {
+        case .hit(let value):
+            return value
+        case .miss(let generation):
+            let value = try read(key, row: name, keys)
+            cache.store(value, namespace: keys.namespace, name: name, readAt: generation)
+            return value
         }
+    }
+
+    /// The size in bytes of the value stored under `key`, or nil if there is none, without
+    /// reading or opening the value (from the opened-value cache if it holds it, else from
+    /// the stored row's length). Not authenticated: the host could lie about a size or
+    /// whether the row exists (as it can always delete rows); use it only where the value is
+    /// about to be replaced, never to decide what a reader sees.
+    public func valueSize(_ key: [UInt8]) throws -> Int? {
+        try check(key: key)
+        let keys = try currentKeys()
+        let name = rowNames.rowName(for: key, keys)
+        if let cache = backend.openedValueCache, case .hit(let value) = cache.lookup(namespace: keys.namespace, name: name) {
+            return value?.count
+        }
+        guard let stored = try backend.storedSize(namespace: keys.namespace, name: name) else { return nil }
+        return max(0, stored - DerivedAppKeys.sealedSize(keyCount: key.count, valueCount: 0))
+    }
+
+    /// `key`'s value (in row `name`) read from the backend and opened.
+    private func read(_ key: [UInt8], row name: [UInt8], _ keys: DerivedAppKeys) throws -> [UInt8]? {
+        guard let sealed = try backend.value(namespace: keys.namespace, name: name) else { return nil }
         return try keys.openValue(sealed, key: key)
     }
 
@@ -139,6 +173,7 @@ public final class SealedKV: Sendable {
     }
 
     /// Writes `writes` through the quota meter (or straight through when no quota applies).
+    /// The backend drops the rows it writes from its opened-value cache.
     private func commit(_ writes: [StorageWrite], namespace: [UInt8]) throws {
         guard quota.isLimited else {
             try backend.apply(namespace: namespace, writes: writes)
@@ -241,6 +276,8 @@ public final class SealedKV: Sendable {
 
     /// `get` with a UTF-8 key.
     public func get(_ key: String) throws -> [UInt8]? { try get(Array(key.utf8)) }
+    /// `valueSize` with a UTF-8 key.
+    public func valueSize(_ key: String) throws -> Int? { try valueSize(Array(key.utf8)) }
     /// `put` with a UTF-8 key.
     public func put(_ key: String, _ value: [UInt8]) throws { try put(Array(key.utf8), value) }
     /// `delete` with a UTF-8 key.

@@ -36,10 +36,17 @@ public struct StoredName: Sendable, Equatable {
 /// safe to call from many threads (the WASI host calls synchronously from worker threads, never
 /// from an event loop).
 ///
-/// Nothing above a backend caches row values: a backend shared by several servers (PostgreSQL)
-/// answers every read from the database, so a write committed through one server is read
-/// through any other.
+/// Row values are cached above a backend only when it offers an `openedValueCache`, which only a
+/// backend that this process alone writes does: a backend shared by several servers
+/// (PostgreSQL) answers every read from the database, so a write committed through one server
+/// is read through any other.
 public protocol StorageBackend: AnyObject, Sendable {
+    /// Where `SealedKV` keeps opened values, or nil when another process may write the store
+    /// (then every read goes to the backend). Non-nil only for a backend whose writes all go
+    /// through this object, which removes from it every row that `apply` writes (after the
+    /// commit returned or failed) and every row that `removeApp` deletes.
+    var openedValueCache: OpenedValueCache? { get }
+
     /// The sealed value of row `name` in `namespace`, or nil.
     func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]?
     /// Applies all `writes` to `namespace` in one atomic transaction.
@@ -82,4 +89,7 @@ extension StorageBackend {
 
     /// Nothing to release.
     public func close() {}
+
+    /// No cache: another writer may exist.
+    public var openedValueCache: OpenedValueCache? { nil }
 }

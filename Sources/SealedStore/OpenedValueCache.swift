@@ -1,0 +1,155 @@
+import Synchronization
+
+/// Opened (decrypted) values recently read through `SealedKV.get`, and rows found absent, kept
+/// inside the enclave (keyed by namespace and row name) so a repeated read skips the backend
+/// read and the AES-GCM open.
+///
+/// Only a backend that this process alone writes offers one (`StorageBackend.openedValueCache`):
+/// SQLite while the server holds the data-directory lock, and the in-memory backend. A shared
+/// backend (PostgreSQL) has none, because another server may change a row at any time and a
+/// cached value would then be stale.
+///
+/// Consistency: an entry is only ever a value read from the backend, so it is committed; writes
+/// never fill the cache. The backend itself removes every row it writes once the commit has
+/// returned or failed (so no write path above it can forget to), and the whole namespace when
+/// an app's rows are removed. A read that
+/// raced a write must not put back what it read before the write: each removal advances a
+/// generation, and a read stores its value only if the generation it saw before reading the
+/// backend is still current.
+///
+/// Bounded: `maxBytes` over all entries (values, keys and a per-entry overhead), values over
+/// `maxEntryBytes` are not kept; when full, the least recently used entries go first (in a
+/// batch, down to three quarters of the cap, so eviction costs O(log n) per insert amortised).
+public final class OpenedValueCache: Sendable {
+    /// Default cap on the bytes kept for one store.
+    public static let defaultMaxBytes = 4 << 20
+    /// Largest value kept; bigger ones are read from the backend every time.
+    public static let maxEntryBytes = 64 << 10
+    /// Bytes counted per entry beyond its key and value (dictionary slot, array headers).
+    static let entryOverhead = 96
+
+    private struct Key: Hashable {
+        let namespace: [UInt8]
+        /// The row name (an HMAC of the logical key under the app's key).
+        let name: [UInt8]
+    }
+
+    private struct Entry {
+        /// nil: the row was absent.
+        var value: [UInt8]?
+        var bytes: Int
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var enabled: Bool
+        var entries: [Key: Entry] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+        var generation: UInt64 = 0
+        var hits = 0
+        var misses = 0
+    }
+
+    /// What a lookup found.
+    public enum Lookup: Equatable, Sendable {
+        /// Not cached: read the backend.
+        case miss(generation: UInt64)
+        /// Cached: the value, or nil for a row known to be absent.
+        case hit([UInt8]?)
+    }
+
+    /// The cap in force.
+    public let maxBytes: Int
+    private let state: Mutex<State>
+
+    /// A cache capped at `maxBytes`; a disabled one (`enabled: false`) keeps nothing until
+    /// `setEnabled(true)`.
+    public init(maxBytes: Int = OpenedValueCache.defaultMaxBytes, enabled: Bool = true) {
+        self.maxBytes = maxBytes
+        self.state = Mutex(State(enabled: enabled))
+    }
+
+    /// Turns caching on (the backend became the sole writer) or off (it was closed or
+    /// released its lock); turning it off drops every entry.
+    public func setEnabled(_ enabled: Bool) {
+        state.withLock { state in
+            state.enabled = enabled
+            if !enabled { Self.dropAll(&state) }
+        }
+    }
+
+    /// The cached value of row `name` in `namespace`, or a miss carrying the generation to pass to
+    /// `store` after reading the backend.
+    public func lookup(namespace: [UInt8], name: [UInt8]) -> Lookup {
+        state.withLock { state in
+            guard state.enabled, let index = state.entries.index(forKey: Key(namespace: namespace, name: name)) else {
+                state.misses += 1
+                return .miss(generation: state.generation)
+            }
+            state.clock += 1
+            state.hits += 1
+            state.entries.values[index].lastUse = state.clock
+            return .hit(state.entries.values[index].value)
+        }
+    }
+
+    /// Keeps `value` (nil: absent) read from the backend for row `name`, unless a write removed
+    /// anything since `generation` was handed out (the read may predate that write).
+    public func store(_ value: [UInt8]?, namespace: [UInt8], name: [UInt8], readAt generation: UInt64) {
+        let bytes = Self.entryOverhead + namespace.count + name.count + (value?.count ?? 0)
+        guard (value?.count ?? 0) <= Self.maxEntryBytes, bytes <= maxBytes else { return }
+        state.withLock { state in
+            guard state.enabled, state.generation == generation else { return }
+            state.clock += 1
+            let entryKey = Key(namespace: namespace, name: name)
+            if let old = state.entries[entryKey] { state.bytes -= old.bytes }
+            state.entries[entryKey] = Entry(value: value, bytes: bytes, lastUse: state.clock)
+            state.bytes += bytes
+            if state.bytes > maxBytes { evict(&state) }
+        }
+    }
+
+    /// Forgets rows `names` of `namespace`: a backend calls it once a write touching them has
+    /// committed or failed.
+    public func remove(namespace: [UInt8], names: [[UInt8]]) {
+        state.withLock { state in
+            state.generation &+= 1
+            for name in names {
+                if let old = state.entries.removeValue(forKey: Key(namespace: namespace, name: name)) { state.bytes -= old.bytes }
+            }
+        }
+    }
+
+    /// Forgets every entry of `namespace` (the app's rows were removed or altered wholesale).
+    public func remove(namespace: [UInt8]) {
+        state.withLock { state in
+            state.generation &+= 1
+            for key in state.entries.keys where key.namespace == namespace {
+                if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
+            }
+        }
+    }
+
+    /// Entries, bytes counted, hits and misses (for tests and the bench).
+    public var statistics: (entries: Int, bytes: Int, hits: Int, misses: Int) {
+        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
+    }
+
+    private static func dropAll(_ state: inout State) {
+        state.generation &+= 1
+        state.entries.removeAll()
+        state.bytes = 0
+    }
+
+    /// Drops the least recently used entries until a quarter of the cap is free.
+    private func evict(_ state: inout State) {
+        let target = maxBytes / 4 * 3
+        let oldestFirst = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }
+        for (key, entry) in oldestFirst {
+            guard state.bytes > target else { break }
+            state.entries.removeValue(forKey: key)
+            state.bytes -= entry.bytes
+        }
+    }
+}
