@@ -65,14 +65,6 @@ extension CanonicalABI {
         return (UInt32(pointer), UInt32(items.count))
     }
 
-    /// How many `ComponentValue`s one value of `type` is made of, not counting the elements of
-    /// lists inside it (those are charged when they are lifted).
-    static func valueNodes(_ type: WITType) -> Int {
-        if let fields = fieldTypes(type) { return 1 + fields.map(valueNodes).reduce(0, +) }
-        if let cases = variantCases(type) { return 1 + (cases.compactMap { $0.map(valueNodes) }.max() ?? 0) }
-        return 1
-    }
-
     /// Types that are stored as one little-endian number (or byte) and own nothing.
     static func isScalar(_ type: WITType) -> Bool {
         switch type {

@@ -35,9 +35,11 @@ final class GuestAccess {
     /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
     var handles: HandleScope?
 
-    /// How much host memory one lifted list element is charged: an 8-byte slot in its array
-    /// plus the boxed payload of an indirect enum case (a 16-byte object header and up to 24
-    /// bytes of payload). Strings and byte lists are charged their bytes on top.
+    /// How much host memory one lifted value is charged (see `TypeLayout.valueNodes`): a
+    /// `ComponentValue` takes a 24-byte slot in its array; a variant, option or result also
+    /// takes a box (a 16-byte object header, its case index and its payload's slot: at most
+    /// 48 bytes), charged as one more value. Strings and byte lists are charged their bytes
+    /// on top.
     static let hostBytesPerValue = 48
 
     init(memory: Memory?, realloc: Function?, stacks: ExecutionStackCache? = nil, encoding: StringEncoding = .utf8,

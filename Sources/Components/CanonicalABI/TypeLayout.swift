@@ -30,8 +30,10 @@ final class TypeLayout: Sendable {
     let alignment: Int
     /// The core value types one value flattens to (definitions.py `flatten_type`).
     let flat: [ValueType]
-    /// How many `ComponentValue`s one value is made of, not counting the elements of lists
-    /// inside it (those are charged when they are lifted).
+    /// How many `GuestAccess.hostBytesPerValue` one value takes on the host: one per
+    /// `ComponentValue` it is made of, plus one for the box of each variant, option or result
+    /// (their payload is boxed), not counting the elements of lists inside it (those are
+    /// charged when they are lifted).
     let valueNodes: Int
 
     init(_ type: WITType) {
@@ -84,9 +86,17 @@ final class TypeLayout: Sendable {
         case .variant(let cases, let discriminantSize, let payloadOffset, let joined):
             let alignment = max(discriminantSize, cases.compactMap { $0?.alignment }.max() ?? 1)
             let end = payloadOffset + (cases.compactMap { $0?.size }.max() ?? 0)
+            let boxed = isBoxed(type) ? 1 : 0
             return (CanonicalABI.alignTo(end, alignment), alignment, [.i32] + joined,
-                    1 + (cases.compactMap { $0?.valueNodes }.max() ?? 0))
+                    1 + boxed + (cases.compactMap { $0?.valueNodes }.max() ?? 0))
         }
+    }
+
+    /// Whether a variant-like type's values box their payload (`ComponentValue`'s indirect
+    /// cases): variants, options and results; an enum's case index is stored in place.
+    private static func isBoxed(_ type: WITType) -> Bool {
+        if case .enum = type { return false }
+        return true
     }
 
     /// Offsets of each field of a record or tuple.
