@@ -209,7 +209,8 @@ public final class Component: Sendable {
         guard arguments.count == params.count else {
             throw ComponentError.badArguments("\(name) expects \(params.count) argument\(params.count == 1 ? "" : "s"), got \(arguments.count)")
         }
-        for (index, (argument, param)) in zip(arguments, params).enumerated() where !argument.matches(param.type) {
+        for (index, (argument, layout)) in zip(arguments, lifted.layout.params).enumerated() where !argument.matches(layout) {
+            let param = params[index]
             let label = param.name.isEmpty ? "#\(index + 1)" : "'\(param.name)'"
             let shown = param.type.renamingResources(plan.resourceDisplayNames)
             throw ComponentError.badArguments("parameter \(label) of \(name): expected \(shown)")

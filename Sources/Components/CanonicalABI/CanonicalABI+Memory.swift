@@ -37,11 +37,10 @@ extension CanonicalABI {
 
     /// Loads one value at `pointer`, by its precomputed layout.
     static func load(_ access: GuestAccess, _ layout: TypeLayout, at pointer: Int) throws -> ComponentValue {
-        let type = layout.type
-        func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(type) value") }
+        func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(layout.type) value") }
         switch layout.shape {
-        case .scalar:
-            return try access.withBytes(pointer, layout.size, "\(type) value") { try decodeScalar(type, $0, at: 0) }
+        case .scalar(let kind):
+            return try access.withBytes(pointer, layout.size, "\(layout.type) value") { try decodeScalar(kind, $0, at: 0) }
         case .string:
             let begin = UInt32(truncatingIfNeeded: try int(4))
             let length = UInt32(truncatingIfNeeded: try access.load(pointer + 4, size: 4, "string length"))
@@ -63,20 +62,20 @@ extension CanonicalABI {
         case .variant(let cases, let discriminantSize, let payloadOffset, _):
             let discriminant = Int(try int(discriminantSize))
             guard discriminant < cases.count else {
-                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
+                throw ComponentError.trap("invalid \(layout.type) discriminant \(discriminant) (\(cases.count) cases)")
             }
             let payload = try cases[discriminant].map { try load(access, $0, at: pointer + payloadOffset) }
-            return makeVariant(type, discriminant, payload)
+            return makeVariant(layout, discriminant, payload)
         }
     }
 
     /// Builds the `ComponentValue` of a variant-like type from its case index and payload.
-    static func makeVariant(_ type: WITType, _ index: Int, _ payload: ComponentValue?) -> ComponentValue {
-        switch type {
+    static func makeVariant(_ layout: TypeLayout, _ index: Int, _ payload: ComponentValue?) -> ComponentValue {
+        switch layout.variantKind {
         case .enum: return .enum(caseIndex: index)
         case .option: return .option(index == 0 ? nil : payload)
         case .result: return .result(isError: index == 1, payload: payload)
-        default: return .variant(caseIndex: index, payload: payload)
+        case .variant, nil: return .variant(caseIndex: index, payload: payload)
         }
     }
 
@@ -98,12 +97,11 @@ extension CanonicalABI {
 
     /// Stores one value at `pointer`, by its precomputed layout.
     static func store(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, at pointer: Int) throws {
-        let type = layout.type
-        func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(type) value") }
+        func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(layout.type) value") }
         switch (layout.shape, value) {
-        case (.scalar, _):
+        case (.scalar(let kind), _):
             var raw: UInt64 = 0
-            try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, type, into: $0, at: 0) }
+            try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, kind, into: $0, at: 0) }
             try put(layout.size, UInt64(littleEndian: raw))
         case (.string, .string(let v)):
             let (begin, length) = try storeString(access, v)
@@ -127,13 +125,13 @@ extension CanonicalABI {
             }
         case (.variant(let cases, let discriminantSize, let payloadOffset, _), _):
             let (index, payload) = variantParts(value)
-            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
+            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
             try put(discriminantSize, UInt64(index))
             if let payloadLayout = cases[index], let payload {
                 try store(access, payload, payloadLayout, at: pointer + payloadOffset)
             }
         default:
-            throw ComponentError.badArguments("expected a value of type \(type)")
+            throw ComponentError.badArguments("expected a value of type \(layout.type)")
         }
     }
 }

@@ -39,3 +39,56 @@ extension ComponentValue {
         }
     }
 }
+
+extension ComponentValue {
+    /// Whether this value has the shape of the type `layout` lays out (recursively): the same
+    /// answer as `matches(layout.type)`, walking the precomputed layout instead of the type.
+    func matches(_ layout: TypeLayout) -> Bool {
+        switch (layout.shape, self) {
+        case (.scalar(let kind), _):
+            return kind.matches(self)
+        case (.string, .string), (.own, .handle), (.borrow, .handle):
+            return true
+        case (.list(let element), .list(let items)):
+            return items.allSatisfy { $0.matches(element) }
+        case (.list(let element), .bytes):
+            return element.scalar == .u8
+        case (.fields(let fields, _), .record(let values)) where layout.isRecord,
+             (.fields(let fields, _), .tuple(let values)) where !layout.isRecord:
+            guard fields.count == values.count else { return false }
+            for (value, field) in zip(values, fields) where !value.matches(field) { return false }
+            return true
+        case (.flags(let count), .flags(let bits)):
+            return count == bits.count
+        case (.variant(let cases, _, _, _), _):
+            return Self.matches(self, variant: layout.variantKind, cases)
+        default:
+            return false
+        }
+    }
+
+    /// Whether `value` is a value of the variant-like type with these payload layouts.
+    private static func matches(_ value: ComponentValue, variant kind: VariantKind?, _ cases: [TypeLayout?]) -> Bool {
+        switch (kind, value) {
+        case (.enum, .enum(let index)):
+            return index >= 0 && index < cases.count
+        case (.variant, .variant(let index, let payload)):
+            guard index >= 0, index < cases.count else { return false }
+            return Self.payload(payload, matches: cases[index])
+        case (.option, .option(let payload)):
+            return Self.payload(payload, matches: payload == nil ? nil : cases[1])
+        case (.result, .result(let isError, let payload)):
+            return Self.payload(payload, matches: cases[isError ? 1 : 0])
+        default:
+            return false
+        }
+    }
+
+    private static func payload(_ payload: ComponentValue?, matches layout: TypeLayout?) -> Bool {
+        switch (payload, layout) {
+        case (nil, nil): return true
+        case (let value?, let layout?): return value.matches(layout)
+        default: return false
+        }
+    }
+}

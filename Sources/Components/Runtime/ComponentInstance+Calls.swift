@@ -40,7 +40,7 @@ extension ComponentInstance {
         let results = try lowered.host.body(context, values)
         try context.checkStop()
         try context.chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
-        guard results.count == layout.results.count, zip(results, layout.results).allSatisfy({ $0.0.matches($0.1.type) }) else {
+        guard results.count == layout.results.count, zip(results, layout.results).allSatisfy({ $0.0.matches($0.1) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
         }
         return try lowerResults(results, layout, access, &cursor, lowered.name)

@@ -24,9 +24,13 @@ final class ComponentInstance {
     /// `ExecutionLimits.maxResultBytes` of the call being served.
     var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
-    private var functionCache: [Int: Function] = [:]
-    /// Core memories by index, resolved once: every host call's canonical options name one.
-    private var memoryCache: [Int: Memory] = [:]
+    /// Core functions by index (`plan.coreFunctions`), resolved or created once.
+    private var functionCache: [Function?]
+    /// Core memories by index (`plan.coreMemories`), resolved once: every host call's
+    /// canonical options name one.
+    private var memoryCache: [Memory?]
+    /// Core function types by index, read once: the store's type interner takes a lock.
+    private var functionTypeCache: [FunctionType?]
 
     enum CoreInstanceValue {
         case module(Instance)
@@ -50,6 +54,9 @@ final class ComponentInstance {
         self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        self.functionCache = Array(repeating: nil, count: plan.coreFunctions.count)
+        self.functionTypeCache = Array(repeating: nil, count: plan.coreFunctions.count)
+        self.memoryCache = Array(repeating: nil, count: plan.coreMemories.count)
         let budget = HandleBudget()
         self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState(budget: budget) }
         store.resourceLimiter = self.limiter
@@ -200,6 +207,14 @@ final class ComponentInstance {
         }
         functionCache[index] = function
         return function
+    }
+
+    /// The core type of the function at `index`.
+    func functionType(_ index: Int) throws -> FunctionType {
+        if let cached = functionTypeCache[index] { return cached }
+        let type = try function(index).type
+        functionTypeCache[index] = type
+        return type
     }
 
     /// A core function implemented in Swift. Captures the instance weakly: the Store owns

@@ -31,8 +31,12 @@ final class InstanceState {
     /// Back to the state of a fresh instance (a reused instance between calls).
     /// `budget` is the tree's fresh handle budget (one per call, shared by all its states).
     func reset(budget: HandleBudget) {
-        self.budget = budget
-        handles = HandleTable(budget: budget)
+        if budget === self.budget {
+            handles.removeAll()
+        } else {
+            self.budget = budget
+            handles = HandleTable(budget: budget)
+        }
         mayLeave = true
         context = (0, 0)
         backpressure = 0
