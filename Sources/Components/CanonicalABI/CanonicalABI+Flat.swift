@@ -141,29 +141,46 @@ extension CanonicalABI {
     }
 
     /// Lowers one value by its precomputed layout, appending its flat core values to `flat`.
+    /// Switches on the layout first, then asks the value for the case it must have (as
+    /// `store` does).
     static func lowerFlat(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, into flat: inout [Value]) throws {
-        switch (layout.shape, value) {
-        case (.scalar(let kind), _):
+        switch layout.shape {
+        case .scalar(let kind):
             flat.append(try lowerFlatScalar(value, kind))
-        case (.string, .string(let v)):
-            let (pointer, length) = try storeString(access, v)
+        case .string:
+            guard case .string(let text) = value else { throw mismatch(layout) }
+            let (pointer, length) = try storeString(access, text)
             flat.append(.i32(pointer))
             flat.append(.i32(length))
-        case (.list(let element), .list), (.list(let element), .bytes):
+        case .list(let element):
+            switch value {
+            case .list, .bytes: break
+            default: throw mismatch(layout)
+            }
             let (pointer, length) = try storeList(access, value, element: element)
             flat.append(.i32(pointer))
             flat.append(.i32(length))
-        case (.flags(let count), .flags(let bits)):
+        case .flags(let count):
+            guard case .flags(let bits) = value else { throw mismatch(layout) }
             guard count > 0 else { return }
             var raw: UInt32 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt32(index) }
             flat.append(.i32(raw))
-        case (.own(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerOwn(rep, resource)))
-        case (.borrow(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerBorrow(rep, resource)))
-        case (.fields(let fields, _), .record(let values)) where layout.isRecord,
-             (.fields(let fields, _), .tuple(let values)) where !layout.isRecord:
-            for (fieldValue, field) in zip(values, fields) { try lowerFlat(access, fieldValue, field, into: &flat) }
-        case (.variant(let cases, _, _, let joined), _):
+        case .own(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            flat.append(.i32(try access.requireHandles().lowerOwn(rep, resource)))
+        case .borrow(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            flat.append(.i32(try access.requireHandles().lowerBorrow(rep, resource)))
+        case .fields(let fields, _):
+            let values: [ComponentValue]
+            switch value {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: throw mismatch(layout)
+            }
+            for index in 0..<min(values.count, fields.count) { try lowerFlat(access, values[index], fields[index], into: &flat) }
+        case .variant(let cases, _, _, let joined):
             let (index, payload) = variantParts(value)
             guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
             flat.append(.i32(UInt32(index)))
@@ -179,8 +196,6 @@ extension CanonicalABI {
             }
             if flat.count - start > joined.count { flat.removeLast(flat.count - start - joined.count) }
             for want in joined.dropFirst(written) { flat.append(zero(want)) }
-        default:
-            throw ComponentError.badArguments("expected a value of type \(layout.type)")
         }
     }
 

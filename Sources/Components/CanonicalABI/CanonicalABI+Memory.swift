@@ -95,43 +95,61 @@ extension CanonicalABI {
         try store(access, value, TypeLayout(type), at: pointer)
     }
 
-    /// Stores one value at `pointer`, by its precomputed layout.
+    /// Stores one value at `pointer`, by its precomputed layout. Switches on the layout first
+    /// and then asks the value for the one case it must have: matching the pair at once copied
+    /// both (and retained their payloads) for every value stored.
     static func store(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, at pointer: Int) throws {
-        func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(layout.type) value") }
-        switch (layout.shape, value) {
-        case (.scalar(let kind), _):
+        switch layout.shape {
+        case .scalar(let kind):
             var raw: UInt64 = 0
             try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, kind, into: $0, at: 0) }
-            try put(layout.size, UInt64(littleEndian: raw))
-        case (.string, .string(let v)):
-            let (begin, length) = try storeString(access, v)
-            try put(4, UInt64(begin))
-            try access.store(pointer + 4, size: 4, UInt64(length), "string length")
-        case (.list(let element), .list), (.list(let element), .bytes):
+            try access.store(pointer, size: layout.size, UInt64(littleEndian: raw), "\(layout.type) value")
+        case .string:
+            guard case .string(let text) = value else { throw mismatch(layout) }
+            let (begin, length) = try storeString(access, text)
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+        case .list(let element):
+            switch value {
+            case .list, .bytes: break
+            default: throw mismatch(layout)
+            }
             let (begin, length) = try storeList(access, value, element: element)
-            try put(4, UInt64(begin))
-            try access.store(pointer + 4, size: 4, UInt64(length), "list length")
-        case (.flags(let count), .flags(let bits)):
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+        case .flags(let count):
+            guard case .flags(let bits) = value else { throw mismatch(layout) }
             guard count > 0 else { return }
             var raw: UInt64 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt64(index) }
-            try put(layout.size, raw)
-        case (.own(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerOwn(rep, resource)))
-        case (.borrow(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)))
-        case (.fields(let fields, let offsets), .record(let values)) where layout.isRecord,
-             (.fields(let fields, let offsets), .tuple(let values)) where !layout.isRecord:
-            for (offset, (fieldValue, field)) in zip(offsets, zip(values, fields)) {
-                try store(access, fieldValue, field, at: pointer + offset)
+            try access.store(pointer, size: layout.size, raw, "\(layout.type) value")
+        case .own(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerOwn(rep, resource)), "\(layout.type) value")
+        case .borrow(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)), "\(layout.type) value")
+        case .fields(let fields, let offsets):
+            let values: [ComponentValue]
+            switch value {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: throw mismatch(layout)
             }
-        case (.variant(let cases, let discriminantSize, let payloadOffset, _), _):
+            for index in 0..<min(values.count, fields.count) {
+                try store(access, values[index], fields[index], at: pointer + offsets[index])
+            }
+        case .variant(let cases, let discriminantSize, let payloadOffset, _):
             let (index, payload) = variantParts(value)
             guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
-            try put(discriminantSize, UInt64(index))
+            try access.store(pointer, size: discriminantSize, UInt64(index), "\(layout.type) value")
             if let payloadLayout = cases[index], let payload {
                 try store(access, payload, payloadLayout, at: pointer + payloadOffset)
             }
-        default:
-            throw ComponentError.badArguments("expected a value of type \(layout.type)")
         }
+    }
+
+    /// The error for a value that does not have the shape of `layout`'s type (values are
+    /// checked before they are lowered; this reports one that slipped through).
+    static func mismatch(_ layout: TypeLayout) -> ComponentError {
+        .badArguments("expected a value of type \(layout.type)")
     }
 }

@@ -33,7 +33,21 @@ final class GuestAccess {
     /// Host memory charged so far (see `charge`).
     private(set) var liftCharged = 0
     /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
-    var handles: HandleScope?
+    /// Made on first use from `handleSource` (most lifts and lowers move no handle), or set.
+    var handles: HandleScope? {
+        get {
+            if let scope { return scope }
+            guard let handleSource else { return nil }
+            let made = HandleScope(handleSource)
+            scope = made
+            return made
+        }
+        set { scope = newValue }
+    }
+    /// Where `handles` comes from when first used.
+    var handleSource: HandleScope.Source?
+    /// The handle scope, once made or set.
+    private(set) var scope: HandleScope?
 
     /// How much host memory one lifted value is charged (see `TypeLayout.valueNodes`): a
     /// `ComponentValue` takes a 24-byte slot in its array; a variant, option or result also

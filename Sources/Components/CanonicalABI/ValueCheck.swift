@@ -44,26 +44,36 @@ extension ComponentValue {
     /// Whether this value has the shape of the type `layout` lays out (recursively): the same
     /// answer as `matches(layout.type)`, walking the precomputed layout instead of the type.
     func matches(_ layout: TypeLayout) -> Bool {
-        switch (layout.shape, self) {
-        case (.scalar(let kind), _):
+        switch layout.shape {
+        case .scalar(let kind):
             return kind.matches(self)
-        case (.string, .string), (.own, .handle), (.borrow, .handle):
-            return true
-        case (.list(let element), .list(let items)):
-            return items.allSatisfy { $0.matches(element) }
-        case (.list(let element), .bytes):
-            return element.scalar == .u8
-        case (.fields(let fields, _), .record(let values)) where layout.isRecord,
-             (.fields(let fields, _), .tuple(let values)) where !layout.isRecord:
-            guard fields.count == values.count else { return false }
-            for (value, field) in zip(values, fields) where !value.matches(field) { return false }
-            return true
-        case (.flags(let count), .flags(let bits)):
-            return count == bits.count
-        case (.variant(let cases, _, _, _), _):
-            return Self.matches(self, variant: layout.variantKind, cases)
-        default:
+        case .string:
+            if case .string = self { return true }
             return false
+        case .own, .borrow:
+            if case .handle = self { return true }
+            return false
+        case .list(let element):
+            switch self {
+            case .list(let items): return items.allSatisfy { $0.matches(element) }
+            case .bytes: return element.scalar == .u8
+            default: return false
+            }
+        case .fields(let fields, _):
+            let values: [ComponentValue]
+            switch self {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: return false
+            }
+            guard fields.count == values.count else { return false }
+            for index in 0..<fields.count where !values[index].matches(fields[index]) { return false }
+            return true
+        case .flags(let count):
+            if case .flags(let bits) = self { return count == bits.count }
+            return false
+        case .variant(let cases, _, _, _):
+            return Self.matches(self, variant: layout.variantKind, cases)
         }
     }
 

@@ -226,6 +226,17 @@ final class ComponentInstance {
         }
     }
 
+    /// Takes `units` from the store's fuel (nothing when it is not metered); throws
+    /// `outOfFuel`, leaving the budget at zero, when it cannot pay.
+    func chargeFuel(_ units: UInt64) throws(ComponentError) {
+        guard let remaining = store.fuel?.remaining else { return }
+        guard remaining >= units else {
+            store.fuel = Fuel(remaining: 0)
+            throw .outOfFuel
+        }
+        store.fuel = Fuel(remaining: remaining - units)
+    }
+
     static func i32(_ arguments: [Value]) throws -> UInt32 {
         guard arguments.count == 1, case .i32(let value) = arguments[0] else {
             throw ComponentError.trap("canonical built-in called with \(arguments)")
@@ -239,7 +250,7 @@ final class ComponentInstance {
     func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
         let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), stacks: stacks,
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
-        access.handles = HandleScope(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
+        access.handleSource = HandleScope.Source(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
     }
 
