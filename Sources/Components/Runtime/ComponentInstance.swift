@@ -21,6 +21,8 @@ final class ComponentInstance {
     /// Passed to every host function and host destructor this instance calls. One per call:
     /// a reused instance gets a new one for each call (`beginCall`).
     private(set) var context: HostCallContext
+    /// The context between calls: no session, no control, no instance.
+    private let idleContext = HostCallContext()
     /// `ExecutionLimits.maxResultBytes` of the call being served.
     var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
@@ -98,7 +100,7 @@ final class ComponentInstance {
         // A host that (against the rules) kept the context must not see the next call.
         context.instance = nil
         resetStates()
-        context = HostCallContext()
+        context = idleContext
     }
 
     /// Fresh canonical-ABI state for every component instance, sharing one handle budget.

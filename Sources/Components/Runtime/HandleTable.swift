@@ -57,6 +57,7 @@ final class HandleTable {
 
     /// Back to an empty table, as a new one would be (a reused instance between calls).
     func removeAll() {
+        guard slots.count > 1 || !free.isEmpty || outstandingBorrows != 0 else { return }
         let keep = slots.capacity <= Self.keptSlots
         slots.removeAll(keepingCapacity: keep)
         slots.append(nil)

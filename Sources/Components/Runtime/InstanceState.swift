@@ -40,7 +40,7 @@ final class InstanceState {
         mayLeave = true
         context = (0, 0)
         backpressure = 0
-        tasks.removeAll()
+        if !tasks.isEmpty { tasks.removeAll() }
     }
 
     /// Starts a new task of this instance: fresh context slots. Returns the caller's, which
