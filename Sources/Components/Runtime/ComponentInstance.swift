@@ -250,7 +250,12 @@ final class ComponentInstance {
     /// component instance `instance`; `operation` names the call in trap messages, `lifted`
     /// what the values it lifts are.
     func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), stacks: stacks,
+        // Resolved with `if let`: `options.memory.map(memory)` built a closure retaining self.
+        var guestMemory: Memory?
+        if let index = options.memory { guestMemory = try memory(index) }
+        var realloc: Function?
+        if let index = options.realloc { realloc = try function(index) }
+        let access = GuestAccess(memory: guestMemory, realloc: realloc, stacks: stacks,
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handleSource = HandleScope.Source(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
