@@ -10,6 +10,9 @@ public final class Component: Sendable {
 
     /// The resolved link plan: parsed core modules and how to wire them. Never mutated.
     private let plan: LinkPlan
+    /// `plan.exports`, each boxed once: a call borrows its export's description (type,
+    /// layouts, options) instead of copying it out of the dictionary.
+    private let liftedExports: [String: LiftedExport]
     /// Shared by all calls: WasmKit's engine holds only immutable configuration and a
     /// synchronised type interner.
     private let engine: Engine
@@ -19,6 +22,7 @@ public final class Component: Sendable {
 
     private init(plan: LinkPlan, engine: Engine, options: LoadOptions) {
         self.plan = plan
+        self.liftedExports = plan.exports.mapValues(LiftedExport.init)
         self.engine = engine
         let reusable = !plan.moduleState.contains(where: { $0 == nil }) && options.reuseInstances
         self.pool = reusable ? InstancePool(copyOnWriteMinimumBytes: options.copyOnWriteMinimumBytes) : nil
@@ -124,20 +128,20 @@ public final class Component: Sendable {
     ///   `call failed: `, e.g. `out of fuel`.
     public func call(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: (any CallSession)? = nil,
                      control: CallControl? = nil) throws -> [ComponentValue] {
-        let lifted = try checkedExport(name, arguments)
+        let export = try checkedExport(name, arguments)
         let control = control ?? limits.timeLimit.map { CallControl(timeLimit: $0) }
         try control?.check()
         do {
             if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session, control: control) {
-                return try run(lifted, arguments, name: name, in: warm.instance, reuse: warm, control: control)
+                return try run(export.lifted, arguments, name: name, in: warm.instance, reuse: warm, control: control)
             }
             let fresh = try makeInstance(limits: limits, session: session, control: control)
             switch pool.map({ WarmInstance.offer(fresh, limits: limits, copyOnWriteMinimumBytes: $0.copyOnWriteMinimumBytes) }) ?? .notReusable {
-            case .warm(let warm): return try run(lifted, arguments, name: name, in: fresh, reuse: warm, control: control)
-            case .notReusable: return try run(lifted, arguments, name: name, in: fresh, reuse: nil, control: control)
+            case .warm(let warm): return try run(export.lifted, arguments, name: name, in: fresh, reuse: warm, control: control)
+            case .notReusable: return try run(export.lifted, arguments, name: name, in: fresh, reuse: nil, control: control)
             case .damaged:
                 let another = try makeInstance(limits: limits, session: session, control: control)
-                return try run(lifted, arguments, name: name, in: another, reuse: nil, control: control)
+                return try run(export.lifted, arguments, name: name, in: another, reuse: nil, control: control)
             }
         } catch {
             control?.detach()
@@ -153,8 +157,8 @@ public final class Component: Sendable {
     /// `call` keeps exactly, at the cost of an instantiation. For benchmarks and tests.
     @_spi(Benchmark)
     public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: (any CallSession)? = nil) throws -> [ComponentValue] {
-        let lifted = try checkedExport(name, arguments)
-        return try run(lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
+        let export = try checkedExport(name, arguments)
+        return try run(export.lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
                        reuse: nil, control: nil)
     }
 
@@ -203,17 +207,27 @@ public final class Component: Sendable {
     }
 
     /// The export `name`, after checking the arguments against its WIT parameters.
-    func checkedExport(_ name: String, _ arguments: [ComponentValue]) throws -> LiftedFunction {
-        guard let lifted = plan.exports[name] else { throw ComponentError.noSuchExport(name) }
-        let params = lifted.type.params
+    func checkedExport(_ name: String, _ arguments: [ComponentValue]) throws -> LiftedExport {
+        guard let export = liftedExports[name] else { throw ComponentError.noSuchExport(name) }
+        let params = export.lifted.type.params
         guard arguments.count == params.count else {
             throw ComponentError.badArguments("\(name) expects \(params.count) argument\(params.count == 1 ? "" : "s"), got \(arguments.count)")
         }
-        for (index, (argument, param)) in zip(arguments, params).enumerated() where !argument.matches(param.type) {
+        for (index, (argument, layout)) in zip(arguments, export.lifted.layout.params).enumerated() where !argument.matches(layout) {
+            let param = params[index]
             let label = param.name.isEmpty ? "#\(index + 1)" : "'\(param.name)'"
             let shown = param.type.renamingResources(plan.resourceDisplayNames)
             throw ComponentError.badArguments("parameter \(label) of \(name): expected \(shown)")
         }
-        return lifted
+        return export
+    }
+}
+
+/// One export's lifted function, boxed (see `Component.liftedExports`).
+final class LiftedExport: Sendable {
+    let lifted: LiftedFunction
+
+    init(_ lifted: LiftedFunction) {
+        self.lifted = lifted
     }
 }

@@ -19,9 +19,9 @@ public final class ComponentSession {
     /// handles cross).
     public func call(_ name: String, _ arguments: [ComponentValue]) throws -> [ComponentValue] {
         if let poisoned { throw ComponentError.trap("instance unusable after an earlier failure: \(poisoned)") }
-        let lifted = try component.checkedExport(name, arguments)
+        let export = try component.checkedExport(name, arguments)
         do {
-            return try instance.call(lifted, arguments, name: name)
+            return try instance.call(export.lifted, arguments, name: name)
         } catch {
             let mapped = ErrorMapping.map(error, limiter: instance.limiter, fuelLeft: instance.store.fuel?.remaining)
             poisoned = mapped

@@ -7,7 +7,10 @@
 /// always produces, copied to and from guest memory in one piece) and `.list` of `.u8` values
 /// (accepted everywhere a `list<u8>` is expected). The two compare equal and hash alike when
 /// they hold the same bytes.
-public indirect enum ComponentValue: Sendable {
+///
+/// Only the cases that hold another `ComponentValue` are indirect (boxed): a scalar, string,
+/// list or handle value is stored in place, so lifting and lowering one allocates nothing.
+public enum ComponentValue: Sendable {
     case bool(Bool)
     case s8(Int8), u8(UInt8), s16(Int16), u16(UInt16)
     case s32(Int32), u32(UInt32), s64(Int64), u64(UInt64)
@@ -21,11 +24,11 @@ public indirect enum ComponentValue: Sendable {
     case record([ComponentValue])
     case tuple([ComponentValue])
     /// The index of the case in the variant type, and its payload if the case has one.
-    case variant(caseIndex: Int, payload: ComponentValue?)
+    indirect case variant(caseIndex: Int, payload: ComponentValue?)
     /// The index of the case in the enum type.
     case `enum`(caseIndex: Int)
-    case option(ComponentValue?)
-    case result(isError: Bool, payload: ComponentValue?)
+    indirect case option(ComponentValue?)
+    indirect case result(isError: Bool, payload: ComponentValue?)
     /// One boolean per flag name, in declaration order.
     case flags([Bool])
     /// A resource handle (an index into the instance's handle table).

@@ -56,12 +56,7 @@ public final class HostCallContext {
 
     /// Takes `units` from the call's fuel (nothing outside an instance or unmetered).
     func chargeFuel(_ units: UInt64) throws(ComponentError) {
-        guard let store = instance?.store, let remaining = store.fuel?.remaining else { return }
-        guard remaining >= units else {
-            store.fuel = Fuel(remaining: 0)
-            throw .outOfFuel
-        }
-        store.fuel = Fuel(remaining: remaining - units)
+        try instance?.chargeFuel(units)
     }
 
     /// The `rep`s of every live handle of `resource` (full name, e.g.

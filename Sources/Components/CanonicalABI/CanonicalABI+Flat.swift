@@ -52,10 +52,9 @@ extension CanonicalABI {
 
     /// Lifts one value from flat core values, by its precomputed layout.
     static func liftFlat(_ access: GuestAccess, _ cursor: inout FlatCursor, _ layout: TypeLayout) throws -> ComponentValue {
-        let type = layout.type
         switch layout.shape {
-        case .scalar:
-            return try liftFlatScalar(&cursor, type)
+        case .scalar(let kind):
+            return try liftFlatScalar(&cursor, kind)
         case .string:
             let pointer = try i32(&cursor)
             return try loadString(access, pointer: pointer, length: try i32(&cursor))
@@ -71,12 +70,11 @@ extension CanonicalABI {
             var values: [ComponentValue] = []
             values.reserveCapacity(fields.count)
             for field in fields { values.append(try liftFlat(access, &cursor, field)) }
-            if case .record = type { return .record(values) }
-            return .tuple(values)
+            return layout.isRecord ? .record(values) : .tuple(values)
         case .variant(let cases, _, _, let joined):
             let discriminant = Int(try i32(&cursor))
             guard discriminant < cases.count else {
-                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
+                throw ComponentError.trap("invalid \(layout.type) discriminant \(discriminant) (\(cases.count) cases)")
             }
             var raw: [Value] = []
             raw.reserveCapacity(joined.count)
@@ -86,12 +84,12 @@ extension CanonicalABI {
                 var coerced = FlatCursor(zip(raw, payloadLayout.flat).map { narrow($0.0, to: $0.1) })
                 payload = try liftFlat(access, &coerced, payloadLayout)
             }
-            return makeVariant(type, discriminant, payload)
+            return makeVariant(layout, discriminant, payload)
         }
     }
 
     /// Lifts a scalar (bool, integer, float, char) from flat core values.
-    private static func liftFlatScalar(_ cursor: inout FlatCursor, _ type: WITType) throws -> ComponentValue {
+    private static func liftFlatScalar(_ cursor: inout FlatCursor, _ type: ScalarKind) throws -> ComponentValue {
         switch type {
         case .bool: return .bool(try i32(&cursor) != 0)
         case .s8: return .s8(Int8(truncatingIfNeeded: try i32(&cursor)))
@@ -110,7 +108,6 @@ extension CanonicalABI {
             guard case .f64(let raw) = try cursor.next(.f64) else { return .f64(0) }
             return .f64(float64(bits: raw))
         case .char: return .char(try char(try i32(&cursor)))
-        default: throw ComponentError.trap("canonical ABI: \(type) is not a scalar")
         }
     }
 
@@ -144,32 +141,48 @@ extension CanonicalABI {
     }
 
     /// Lowers one value by its precomputed layout, appending its flat core values to `flat`.
+    /// Switches on the layout first, then asks the value for the case it must have (as
+    /// `store` does).
     static func lowerFlat(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, into flat: inout [Value]) throws {
-        let type = layout.type
-        switch (layout.shape, value) {
-        case (.scalar, _):
-            flat.append(try lowerFlatScalar(value, type))
-        case (.string, .string(let v)):
-            let (pointer, length) = try storeString(access, v)
+        switch layout.shape {
+        case .scalar(let kind):
+            flat.append(try lowerFlatScalar(value, kind))
+        case .string:
+            guard case .string(let text) = value else { throw mismatch(layout) }
+            let (pointer, length) = try storeString(access, text)
             flat.append(.i32(pointer))
             flat.append(.i32(length))
-        case (.list(let element), .list), (.list(let element), .bytes):
+        case .list(let element):
+            switch value {
+            case .list, .bytes: break
+            default: throw mismatch(layout)
+            }
             let (pointer, length) = try storeList(access, value, element: element)
             flat.append(.i32(pointer))
             flat.append(.i32(length))
-        case (.flags(let count), .flags(let bits)):
+        case .flags(let count):
+            guard case .flags(let bits) = value else { throw mismatch(layout) }
             guard count > 0 else { return }
             var raw: UInt32 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt32(index) }
             flat.append(.i32(raw))
-        case (.own(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerOwn(rep, resource)))
-        case (.borrow(let resource), .handle(let rep)): flat.append(.i32(try access.requireHandles().lowerBorrow(rep, resource)))
-        case (.fields(let fields, _), .record(let values)) where layout.isRecord,
-             (.fields(let fields, _), .tuple(let values)) where !layout.isRecord:
-            for (fieldValue, field) in zip(values, fields) { try lowerFlat(access, fieldValue, field, into: &flat) }
-        case (.variant(let cases, _, _, let joined), _):
+        case .own(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            flat.append(.i32(try access.requireHandles().lowerOwn(rep, resource)))
+        case .borrow(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            flat.append(.i32(try access.requireHandles().lowerBorrow(rep, resource)))
+        case .fields(let fields, _):
+            let values: [ComponentValue]
+            switch value {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: throw mismatch(layout)
+            }
+            for index in 0..<min(values.count, fields.count) { try lowerFlat(access, values[index], fields[index], into: &flat) }
+        case .variant(let cases, _, _, let joined):
             let (index, payload) = variantParts(value)
-            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
+            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
             flat.append(.i32(UInt32(index)))
             let start = flat.count
             if let payloadLayout = cases[index], let payload {
@@ -183,13 +196,11 @@ extension CanonicalABI {
             }
             if flat.count - start > joined.count { flat.removeLast(flat.count - start - joined.count) }
             for want in joined.dropFirst(written) { flat.append(zero(want)) }
-        default:
-            throw ComponentError.badArguments("expected a value of type \(type)")
         }
     }
 
     /// Lowers a scalar (bool, integer, float, char) to its one flat core value.
-    private static func lowerFlatScalar(_ value: ComponentValue, _ type: WITType) throws -> Value {
+    private static func lowerFlatScalar(_ value: ComponentValue, _ type: ScalarKind) throws -> Value {
         switch (type, value) {
         case (.bool, .bool(let v)): return .i32(v ? 1 : 0)
         case (.s8, .s8(let v)): return .i32(UInt32(bitPattern: Int32(v)))

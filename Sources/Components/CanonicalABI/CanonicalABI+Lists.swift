@@ -8,23 +8,23 @@ import WasmKit
 extension CanonicalABI {
     /// Lifts a list from `(pointer, element count)`.
     static func loadList(_ access: GuestAccess, element elementLayout: TypeLayout, pointer: UInt32, length: UInt32) throws -> ComponentValue {
-        let element = elementLayout.type
         let count = Int(length)
         let elementSize = elementLayout.size
         let (total, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw ComponentError.trap("list of \(count) elements of \(elementSize) bytes overflows") }
         try access.checkAlignment(Int(pointer), elementLayout.alignment, "list")
         try access.check(Int(pointer), total, "list")
-        if element == .u8 {
+        let scalar = elementLayout.scalar
+        if scalar == .u8 {
             try access.charge(count)
             return .bytes(try access.readBytes(Int(pointer), count, "list"))
         }
         try access.charge(count * elementLayout.valueNodes * GuestAccess.hostBytesPerValue)
-        if elementLayout.isScalar {
+        if let scalar {
             return .list(try access.withBytes(Int(pointer), total, "list") { raw in
                 var items: [ComponentValue] = []
                 items.reserveCapacity(count)
-                for index in 0..<count { items.append(try decodeScalar(element, raw, at: index * elementSize)) }
+                for index in 0..<count { items.append(try decodeScalar(scalar, raw, at: index * elementSize)) }
                 return items
             })
         }
@@ -39,22 +39,22 @@ extension CanonicalABI {
     /// Stores a list (`.list`, or `.bytes` for a `list<u8>`) into freshly allocated guest
     /// memory; returns (pointer, element count).
     static func storeList(_ access: GuestAccess, _ value: ComponentValue, element elementLayout: TypeLayout) throws -> (UInt32, UInt32) {
-        let element = elementLayout.type
-        if element == .u8, let bytes = value.byteList {
+        let scalar = elementLayout.scalar
+        if scalar == .u8, let bytes = value.byteList {
             let pointer = try access.allocate(size: bytes.count, alignment: 1, "list")
             try access.writeBytes(pointer, bytes, "list")
             return (UInt32(pointer), UInt32(bytes.count))
         }
-        guard case .list(let items) = value else { throw ComponentError.badArguments("expected a value of type list<\(element)>") }
+        guard case .list(let items) = value else { throw ComponentError.badArguments("expected a value of type list<\(elementLayout.type)>") }
         guard items.count <= Int(UInt32.max) else { throw ComponentError.trap("list of \(items.count) elements does not fit in 32-bit memory") }
         let elementSize = elementLayout.size
         let (total, overflow) = items.count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw ComponentError.trap("list of \(items.count) elements does not fit in 32-bit memory") }
         let pointer = try access.allocate(size: total, alignment: elementLayout.alignment, "list")
-        if elementLayout.isScalar {
+        if let scalar {
             var raw = [UInt8](repeating: 0, count: total)
             try raw.withUnsafeMutableBytes { buffer in
-                for (index, item) in items.enumerated() { try encodeScalar(item, element, into: buffer, at: index * elementSize) }
+                for (index, item) in items.enumerated() { try encodeScalar(item, scalar, into: buffer, at: index * elementSize) }
             }
             try access.writeBytes(pointer, raw, "list")
         } else {
@@ -65,24 +65,8 @@ extension CanonicalABI {
         return (UInt32(pointer), UInt32(items.count))
     }
 
-    /// How many `ComponentValue`s one value of `type` is made of, not counting the elements of
-    /// lists inside it (those are charged when they are lifted).
-    static func valueNodes(_ type: WITType) -> Int {
-        if let fields = fieldTypes(type) { return 1 + fields.map(valueNodes).reduce(0, +) }
-        if let cases = variantCases(type) { return 1 + (cases.compactMap { $0.map(valueNodes) }.max() ?? 0) }
-        return 1
-    }
-
-    /// Types that are stored as one little-endian number (or byte) and own nothing.
-    static func isScalar(_ type: WITType) -> Bool {
-        switch type {
-        case .bool, .s8, .u8, .s16, .u16, .s32, .u32, .s64, .u64, .f32, .f64, .char: return true
-        default: return false
-        }
-    }
-
     /// Decodes the scalar of `type` stored at `offset` of `raw` (the caller checked the bounds).
-    static func decodeScalar(_ type: WITType, _ raw: UnsafeRawBufferPointer, at offset: Int) throws -> ComponentValue {
+    static func decodeScalar(_ type: ScalarKind, _ raw: UnsafeRawBufferPointer, at offset: Int) throws -> ComponentValue {
         func int<T: FixedWidthInteger>(_: T.Type) -> T { T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         switch type {
         case .bool: return .bool(raw[offset] != 0)
@@ -97,12 +81,11 @@ extension CanonicalABI {
         case .f32: return .f32(float32(bits: int(UInt32.self)))
         case .f64: return .f64(float64(bits: int(UInt64.self)))
         case .char: return .char(try char(int(UInt32.self)))
-        default: throw ComponentError.trap("canonical ABI: \(type) is not a scalar")
         }
     }
 
     /// Encodes a scalar `value` of `type` at `offset` of `raw` (the caller sized the buffer).
-    static func encodeScalar(_ value: ComponentValue, _ type: WITType, into raw: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+    static func encodeScalar(_ value: ComponentValue, _ type: ScalarKind, into raw: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         func put<T: FixedWidthInteger>(_ number: T) { raw.storeBytes(of: number.littleEndian, toByteOffset: offset, as: T.self) }
         switch (type, value) {
         case (.bool, .bool(let v)): raw[offset] = v ? 1 : 0

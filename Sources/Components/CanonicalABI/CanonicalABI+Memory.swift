@@ -37,11 +37,10 @@ extension CanonicalABI {
 
     /// Loads one value at `pointer`, by its precomputed layout.
     static func load(_ access: GuestAccess, _ layout: TypeLayout, at pointer: Int) throws -> ComponentValue {
-        let type = layout.type
-        func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(type) value") }
+        func int(_ size: Int) throws -> UInt64 { try access.load(pointer, size: size, "\(layout.type) value") }
         switch layout.shape {
-        case .scalar:
-            return try access.withBytes(pointer, layout.size, "\(type) value") { try decodeScalar(type, $0, at: 0) }
+        case .scalar(let kind):
+            return try access.withBytes(pointer, layout.size, "\(layout.type) value") { try decodeScalar(kind, $0, at: 0) }
         case .string:
             let begin = UInt32(truncatingIfNeeded: try int(4))
             let length = UInt32(truncatingIfNeeded: try access.load(pointer + 4, size: 4, "string length"))
@@ -63,20 +62,20 @@ extension CanonicalABI {
         case .variant(let cases, let discriminantSize, let payloadOffset, _):
             let discriminant = Int(try int(discriminantSize))
             guard discriminant < cases.count else {
-                throw ComponentError.trap("invalid \(type) discriminant \(discriminant) (\(cases.count) cases)")
+                throw ComponentError.trap("invalid \(layout.type) discriminant \(discriminant) (\(cases.count) cases)")
             }
             let payload = try cases[discriminant].map { try load(access, $0, at: pointer + payloadOffset) }
-            return makeVariant(type, discriminant, payload)
+            return makeVariant(layout, discriminant, payload)
         }
     }
 
     /// Builds the `ComponentValue` of a variant-like type from its case index and payload.
-    static func makeVariant(_ type: WITType, _ index: Int, _ payload: ComponentValue?) -> ComponentValue {
-        switch type {
+    static func makeVariant(_ layout: TypeLayout, _ index: Int, _ payload: ComponentValue?) -> ComponentValue {
+        switch layout.variantKind {
         case .enum: return .enum(caseIndex: index)
         case .option: return .option(index == 0 ? nil : payload)
         case .result: return .result(isError: index == 1, payload: payload)
-        default: return .variant(caseIndex: index, payload: payload)
+        case .variant, nil: return .variant(caseIndex: index, payload: payload)
         }
     }
 
@@ -96,44 +95,61 @@ extension CanonicalABI {
         try store(access, value, TypeLayout(type), at: pointer)
     }
 
-    /// Stores one value at `pointer`, by its precomputed layout.
+    /// Stores one value at `pointer`, by its precomputed layout. Switches on the layout first
+    /// and then asks the value for the one case it must have: matching the pair at once copied
+    /// both (and retained their payloads) for every value stored.
     static func store(_ access: GuestAccess, _ value: ComponentValue, _ layout: TypeLayout, at pointer: Int) throws {
-        let type = layout.type
-        func put(_ size: Int, _ raw: UInt64) throws { try access.store(pointer, size: size, raw, "\(type) value") }
-        switch (layout.shape, value) {
-        case (.scalar, _):
+        switch layout.shape {
+        case .scalar(let kind):
             var raw: UInt64 = 0
-            try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, type, into: $0, at: 0) }
-            try put(layout.size, UInt64(littleEndian: raw))
-        case (.string, .string(let v)):
-            let (begin, length) = try storeString(access, v)
-            try put(4, UInt64(begin))
-            try access.store(pointer + 4, size: 4, UInt64(length), "string length")
-        case (.list(let element), .list), (.list(let element), .bytes):
+            try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, kind, into: $0, at: 0) }
+            try access.store(pointer, size: layout.size, UInt64(littleEndian: raw), "\(layout.type) value")
+        case .string:
+            guard case .string(let text) = value else { throw mismatch(layout) }
+            let (begin, length) = try storeString(access, text)
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+        case .list(let element):
+            switch value {
+            case .list, .bytes: break
+            default: throw mismatch(layout)
+            }
             let (begin, length) = try storeList(access, value, element: element)
-            try put(4, UInt64(begin))
-            try access.store(pointer + 4, size: 4, UInt64(length), "list length")
-        case (.flags(let count), .flags(let bits)):
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+        case .flags(let count):
+            guard case .flags(let bits) = value else { throw mismatch(layout) }
             guard count > 0 else { return }
             var raw: UInt64 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt64(index) }
-            try put(layout.size, raw)
-        case (.own(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerOwn(rep, resource)))
-        case (.borrow(let resource), .handle(let rep)): try put(4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)))
-        case (.fields(let fields, let offsets), .record(let values)) where layout.isRecord,
-             (.fields(let fields, let offsets), .tuple(let values)) where !layout.isRecord:
-            for (offset, (fieldValue, field)) in zip(offsets, zip(values, fields)) {
-                try store(access, fieldValue, field, at: pointer + offset)
+            try access.store(pointer, size: layout.size, raw, "\(layout.type) value")
+        case .own(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerOwn(rep, resource)), "\(layout.type) value")
+        case .borrow(let resource):
+            guard case .handle(let rep) = value else { throw mismatch(layout) }
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)), "\(layout.type) value")
+        case .fields(let fields, let offsets):
+            let values: [ComponentValue]
+            switch value {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: throw mismatch(layout)
             }
-        case (.variant(let cases, let discriminantSize, let payloadOffset, _), _):
+            for index in 0..<min(values.count, fields.count) {
+                try store(access, values[index], fields[index], at: pointer + offsets[index])
+            }
+        case .variant(let cases, let discriminantSize, let payloadOffset, _):
             let (index, payload) = variantParts(value)
-            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(type)") }
-            try put(discriminantSize, UInt64(index))
+            guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
+            try access.store(pointer, size: discriminantSize, UInt64(index), "\(layout.type) value")
             if let payloadLayout = cases[index], let payload {
                 try store(access, payload, payloadLayout, at: pointer + payloadOffset)
             }
-        default:
-            throw ComponentError.badArguments("expected a value of type \(type)")
         }
+    }
+
+    /// The error for a value that does not have the shape of `layout`'s type (values are
+    /// checked before they are lowered; this reports one that slipped through).
+    static func mismatch(_ layout: TypeLayout) -> ComponentError {
+        .badArguments("expected a value of type \(layout.type)")
     }
 }

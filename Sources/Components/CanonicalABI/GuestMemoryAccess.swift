@@ -33,11 +33,27 @@ final class GuestAccess {
     /// Host memory charged so far (see `charge`).
     private(set) var liftCharged = 0
     /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
-    var handles: HandleScope?
+    /// Made on first use from `handleSource` (most lifts and lowers move no handle), or set.
+    var handles: HandleScope? {
+        get {
+            if let scope { return scope }
+            guard let handleSource else { return nil }
+            let made = HandleScope(handleSource)
+            scope = made
+            return made
+        }
+        set { scope = newValue }
+    }
+    /// Where `handles` comes from when first used.
+    var handleSource: HandleScope.Source?
+    /// The handle scope, once made or set.
+    private(set) var scope: HandleScope?
 
-    /// How much host memory one lifted list element is charged: an 8-byte slot in its array
-    /// plus the boxed payload of an indirect enum case (a 16-byte object header and up to 24
-    /// bytes of payload). Strings and byte lists are charged their bytes on top.
+    /// How much host memory one lifted value is charged (see `TypeLayout.valueNodes`): a
+    /// `ComponentValue` takes a 24-byte slot in its array; a variant, option or result also
+    /// takes a box (a 16-byte object header, its case index and its payload's slot: at most
+    /// 48 bytes), charged as one more value. Strings and byte lists are charged their bytes
+    /// on top.
     static let hostBytesPerValue = 48
 
     init(memory: Memory?, realloc: Function?, stacks: ExecutionStackCache? = nil, encoding: StringEncoding = .utf8,
@@ -63,10 +79,24 @@ final class GuestAccess {
 
     /// Traps unless `[pointer, pointer + count)` lies inside linear memory.
     func check(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String) throws {
-        let size = try requireMemory().byteCount
+        try check(pointer, count, in: try requireMemory(), what())
+    }
+
+    /// Traps unless `[pointer, pointer + count)` lies inside `memory`.
+    private func check(_ pointer: Int, _ count: Int, in memory: Memory, _ what: @autoclosure () -> String) throws {
+        let size = memory.byteCount
         guard pointer >= 0, count >= 0, pointer <= size, count <= size - pointer else {
             throw ComponentError.trap("\(what()) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
         }
+    }
+
+    /// Runs `body` over `[pointer, pointer + count)` of guest memory, writable, after one
+    /// bounds check (`count` > 0).
+    private func withMutableRange<T>(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String,
+                                     _ body: (UnsafeMutableRawBufferPointer) throws -> T) throws -> T {
+        let memory = try requireMemory()
+        try check(pointer, count, in: memory, what())
+        return try memory.withUnsafeMutableBufferPointer(offset: UInt(pointer), count: count, body)
     }
 
     /// Traps unless `pointer` is a multiple of `alignment`.
@@ -94,9 +124,10 @@ final class GuestAccess {
     /// Runs `body` over `[pointer, pointer + count)` of guest memory, read in place (one bounds
     /// check for the whole range).
     func withBytes<T>(_ pointer: Int, _ count: Int, _ what: @autoclosure () -> String, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        try check(pointer, count, what())
+        let memory = try requireMemory()
+        try check(pointer, count, in: memory, what())
         guard count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: count, body)
+        return try memory.withUnsafeBufferPointer(offset: UInt(pointer), count: count, body)
     }
 
     func writeBytes(_ pointer: Int, _ bytes: [UInt8], _ what: @autoclosure () -> String) throws {
@@ -105,28 +136,26 @@ final class GuestAccess {
 
     /// Copies `bytes` into guest memory at `pointer` (one bounds check, one memcpy).
     func writeBytes(_ pointer: Int, _ bytes: UnsafeRawBufferPointer, _ what: @autoclosure () -> String) throws {
-        try check(pointer, bytes.count, what())
-        guard !bytes.isEmpty else { return }
-        try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: bytes.count) { buffer in
+        guard !bytes.isEmpty else { return try check(pointer, 0, what()) }
+        try withMutableRange(pointer, bytes.count, what()) { buffer in
             buffer.copyMemory(from: bytes)
         }
     }
 
     /// Little-endian load of `size` bytes (1, 2, 4 or 8) as an unsigned 64-bit integer.
     func load(_ pointer: Int, size: Int, _ what: @autoclosure () -> String) throws -> UInt64 {
-        try check(pointer, size, what())
-        return try requireMemory().withUnsafeBufferPointer(offset: UInt(pointer), count: size) { buffer in
+        try withBytes(pointer, size, what()) { buffer in
             var value: UInt64 = 0
-            for index in (0..<size).reversed() { value = value << 8 | UInt64(buffer[index]) }
+            for index in (0..<buffer.count).reversed() { value = value << 8 | UInt64(buffer[index]) }
             return value
         }
     }
 
     /// Little-endian store of the low `size` bytes of `value`.
     func store(_ pointer: Int, size: Int, _ value: UInt64, _ what: @autoclosure () -> String) throws {
-        try check(pointer, size, what())
-        try requireMemory().withUnsafeMutableBufferPointer(offset: UInt(pointer), count: size) { buffer in
-            for index in 0..<size { buffer[index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+        guard size > 0 else { return try check(pointer, 0, what()) }
+        try withMutableRange(pointer, size, what()) { buffer in
+            for index in 0..<buffer.count { buffer[index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
         }
     }
 

@@ -11,7 +11,7 @@ final class TypeLayout: Sendable {
     /// How values of the type are laid out, with the layouts of the types inside it.
     enum Shape: Sendable {
         /// bool, integers, floats and char: one little-endian number.
-        case scalar
+        case scalar(ScalarKind)
         case string
         case list(element: TypeLayout)
         case flags(count: Int)
@@ -26,16 +26,30 @@ final class TypeLayout: Sendable {
 
     let type: WITType
     let shape: Shape
+    /// Whether the type is a record (its values are `.record`; a tuple's are `.tuple`).
+    let isRecord: Bool
+    /// For variants, enums, options and results: which of them.
+    let variantKind: VariantKind?
     let size: Int
     let alignment: Int
     /// The core value types one value flattens to (definitions.py `flatten_type`).
     let flat: [ValueType]
-    /// How many `ComponentValue`s one value is made of, not counting the elements of lists
-    /// inside it (those are charged when they are lifted).
+    /// How many `GuestAccess.hostBytesPerValue` one value takes on the host: one per
+    /// `ComponentValue` it is made of, plus one for the box of each variant, option or result
+    /// (their payload is boxed), not counting the elements of lists inside it (those are
+    /// charged when they are lifted).
     let valueNodes: Int
 
     init(_ type: WITType) {
         self.type = type
+        if case .record = type { isRecord = true } else { isRecord = false }
+        switch type {
+        case .variant: variantKind = .variant
+        case .enum: variantKind = .enum
+        case .option: variantKind = .option
+        case .result: variantKind = .result
+        default: variantKind = nil
+        }
         switch type {
         case .string:
             shape = .string
@@ -57,8 +71,18 @@ final class TypeLayout: Sendable {
             shape = .variant(cases: cases, discriminantSize: discriminant,
                              payloadOffset: CanonicalABI.alignTo(discriminant, maxAlignment),
                              joined: Self.joined(cases.compactMap { $0?.flat }))
-        default:
-            shape = .scalar
+        case .bool: shape = .scalar(.bool)
+        case .s8: shape = .scalar(.s8)
+        case .u8: shape = .scalar(.u8)
+        case .s16: shape = .scalar(.s16)
+        case .u16: shape = .scalar(.u16)
+        case .s32: shape = .scalar(.s32)
+        case .u32: shape = .scalar(.u32)
+        case .s64: shape = .scalar(.s64)
+        case .u64: shape = .scalar(.u64)
+        case .f32: shape = .scalar(.f32)
+        case .f64: shape = .scalar(.f64)
+        case .char: shape = .scalar(.char)
         }
         (size, alignment, flat, valueNodes) = Self.measure(type, shape)
     }
@@ -84,9 +108,17 @@ final class TypeLayout: Sendable {
         case .variant(let cases, let discriminantSize, let payloadOffset, let joined):
             let alignment = max(discriminantSize, cases.compactMap { $0?.alignment }.max() ?? 1)
             let end = payloadOffset + (cases.compactMap { $0?.size }.max() ?? 0)
+            let boxed = Self.isBoxed(type) ? 1 : 0
             return (CanonicalABI.alignTo(end, alignment), alignment, [.i32] + joined,
-                    1 + (cases.compactMap { $0?.valueNodes }.max() ?? 0))
+                    1 + boxed + (cases.compactMap { $0?.valueNodes }.max() ?? 0))
         }
+    }
+
+    /// Whether a variant-like type's values box their payload (`ComponentValue`'s indirect
+    /// cases): variants, options and results; an enum's case index is stored in place.
+    private static func isBoxed(_ type: WITType) -> Bool {
+        if case .enum = type { return false }
+        return true
     }
 
     /// Offsets of each field of a record or tuple.
@@ -110,16 +142,13 @@ final class TypeLayout: Sendable {
         return flat
     }
 
-    /// Whether the type is a record (its values are `.record`; a tuple's are `.tuple`).
-    var isRecord: Bool {
-        if case .record = type { return true }
-        return false
-    }
-
     /// Whether values are stored as one little-endian number (or byte) that owns nothing.
-    var isScalar: Bool {
-        if case .scalar = shape { return true }
-        return false
+    var isScalar: Bool { scalar != nil }
+
+    /// The scalar kind of a scalar type; nil for every other type.
+    var scalar: ScalarKind? {
+        if case .scalar(let kind) = shape { return kind }
+        return nil
     }
 }
 

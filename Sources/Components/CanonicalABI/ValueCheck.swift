@@ -39,3 +39,66 @@ extension ComponentValue {
         }
     }
 }
+
+extension ComponentValue {
+    /// Whether this value has the shape of the type `layout` lays out (recursively): the same
+    /// answer as `matches(layout.type)`, walking the precomputed layout instead of the type.
+    func matches(_ layout: TypeLayout) -> Bool {
+        switch layout.shape {
+        case .scalar(let kind):
+            return kind.matches(self)
+        case .string:
+            if case .string = self { return true }
+            return false
+        case .own, .borrow:
+            if case .handle = self { return true }
+            return false
+        case .list(let element):
+            switch self {
+            case .list(let items): return items.allSatisfy { $0.matches(element) }
+            case .bytes: return element.scalar == .u8
+            default: return false
+            }
+        case .fields(let fields, _):
+            let values: [ComponentValue]
+            switch self {
+            case .record(let items) where layout.isRecord: values = items
+            case .tuple(let items) where !layout.isRecord: values = items
+            default: return false
+            }
+            guard fields.count == values.count else { return false }
+            for index in 0..<fields.count where !values[index].matches(fields[index]) { return false }
+            return true
+        case .flags(let count):
+            if case .flags(let bits) = self { return count == bits.count }
+            return false
+        case .variant(let cases, _, _, _):
+            return Self.matches(self, variant: layout.variantKind, cases)
+        }
+    }
+
+    /// Whether `value` is a value of the variant-like type with these payload layouts.
+    private static func matches(_ value: ComponentValue, variant kind: VariantKind?, _ cases: [TypeLayout?]) -> Bool {
+        switch (kind, value) {
+        case (.enum, .enum(let index)):
+            return index >= 0 && index < cases.count
+        case (.variant, .variant(let index, let payload)):
+            guard index >= 0, index < cases.count else { return false }
+            return Self.payload(payload, matches: cases[index])
+        case (.option, .option(let payload)):
+            return Self.payload(payload, matches: payload == nil ? nil : cases[1])
+        case (.result, .result(let isError, let payload)):
+            return Self.payload(payload, matches: cases[isError ? 1 : 0])
+        default:
+            return false
+        }
+    }
+
+    private static func payload(_ payload: ComponentValue?, matches layout: TypeLayout?) -> Bool {
+        switch (payload, layout) {
+        case (nil, nil): return true
+        case (let value?, let layout?): return value.matches(layout)
+        default: return false
+        }
+    }
+}

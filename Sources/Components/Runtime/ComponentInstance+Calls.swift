@@ -27,7 +27,7 @@ extension ComponentInstance {
         let access = try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
         // Borrows lent to the host last exactly as long as the host call (spec: lenders are
         // released when the subtask returns).
-        defer { access.handles?.releaseLenders() }
+        defer { access.scope?.releaseLenders() }
         let previous = currentInstance
         currentInstance = lowered.instance
         defer { currentInstance = previous }
@@ -35,12 +35,13 @@ extension ComponentInstance {
         let layout = lowered.layout
         let values = try liftArguments(layout, access, &cursor, limit: CanonicalABI.maxFlatParams, lowered.name)
         // Host work is charged and the call's time limit checked as the values cross (HostWorkFuel).
+        let context = self.context
         try context.checkStop()
-        try context.chargeFuel(HostWorkFuel.perCall + HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: values)))
+        try chargeFuel(HostWorkFuel.perCall + HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: values)))
         let results = try lowered.host.body(context, values)
         try context.checkStop()
-        try context.chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
-        guard results.count == layout.results.count, zip(results, layout.results).allSatisfy({ $0.0.matches($0.1.type) }) else {
+        try chargeFuel(HostWorkFuel.units(forBytes: HostWorkFuel.bytes(of: results)))
+        guard results.count == layout.results.count, zip(results, layout.results).allSatisfy({ $0.0.matches($0.1) }) else {
             throw ComponentError.trap("host function \(lowered.name) returned values that do not match its WIT results")
         }
         return try lowerResults(results, layout, access, &cursor, lowered.name)
@@ -51,7 +52,7 @@ extension ComponentInstance {
         let name = fused.name
         try states[fused.instance].checkMayLeave("call to \(name)")
         let callerAccess = try access(fused.options, instance: fused.instance, name, lifted: .arguments(of: name))
-        defer { callerAccess.handles?.releaseLenders() }
+        defer { callerAccess.scope?.releaseLenders() }
         var cursor = FlatCursor(arguments)
         let limit = fused.isAsync ? CanonicalABI.maxFlatAsyncParams : CanonicalABI.maxFlatParams
         let layout = fused.callee.layout

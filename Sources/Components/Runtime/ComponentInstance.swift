@@ -21,12 +21,18 @@ final class ComponentInstance {
     /// Passed to every host function and host destructor this instance calls. One per call:
     /// a reused instance gets a new one for each call (`beginCall`).
     private(set) var context: HostCallContext
+    /// The context between calls: no session, no control, no instance.
+    private let idleContext = HostCallContext()
     /// `ExecutionLimits.maxResultBytes` of the call being served.
     var maxResultBytes: Int
     private var coreInstances: [CoreInstanceValue] = []
-    private var functionCache: [Int: Function] = [:]
-    /// Core memories by index, resolved once: every host call's canonical options name one.
-    private var memoryCache: [Int: Memory] = [:]
+    /// Core functions by index (`plan.coreFunctions`), resolved or created once.
+    private var functionCache: [Function?]
+    /// Core memories by index (`plan.coreMemories`), resolved once: every host call's
+    /// canonical options name one.
+    private var memoryCache: [Memory?]
+    /// Core function types by index, read once: the store's type interner takes a lock.
+    private var functionTypeCache: [FunctionType?]
 
     enum CoreInstanceValue {
         case module(Instance)
@@ -50,6 +56,9 @@ final class ComponentInstance {
         self.context = HostCallContext(session: session, control: control)
         self.maxResultBytes = limits.maxResultBytes
         self.limiter = limiter ?? MemoryCapLimiter(maxBytes: limits.maxMemoryBytes)
+        self.functionCache = Array(repeating: nil, count: plan.coreFunctions.count)
+        self.functionTypeCache = Array(repeating: nil, count: plan.coreFunctions.count)
+        self.memoryCache = Array(repeating: nil, count: plan.coreMemories.count)
         let budget = HandleBudget()
         self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState(budget: budget) }
         store.resourceLimiter = self.limiter
@@ -91,7 +100,7 @@ final class ComponentInstance {
         // A host that (against the rules) kept the context must not see the next call.
         context.instance = nil
         resetStates()
-        context = HostCallContext()
+        context = idleContext
     }
 
     /// Fresh canonical-ABI state for every component instance, sharing one handle budget.
@@ -202,6 +211,14 @@ final class ComponentInstance {
         return function
     }
 
+    /// The core type of the function at `index`.
+    func functionType(_ index: Int) throws -> FunctionType {
+        if let cached = functionTypeCache[index] { return cached }
+        let type = try function(index).type
+        functionTypeCache[index] = type
+        return type
+    }
+
     /// A core function implemented in Swift. Captures the instance weakly: the Store owns
     /// this closure, and a strong reference back would keep the whole Store alive forever.
     private func trampoline(_ params: [ValueType], _ results: [ValueType], _ body: @escaping (ComponentInstance, [Value]) throws -> [Value]) -> Function {
@@ -209,6 +226,17 @@ final class ComponentInstance {
             guard let self else { throw ComponentError.trap("a canonical built-in was called after its instance ended") }
             return try body(self, arguments)
         }
+    }
+
+    /// Takes `units` from the store's fuel (nothing when it is not metered); throws
+    /// `outOfFuel`, leaving the budget at zero, when it cannot pay.
+    func chargeFuel(_ units: UInt64) throws(ComponentError) {
+        guard let remaining = store.fuel?.remaining else { return }
+        guard remaining >= units else {
+            store.fuel = Fuel(remaining: 0)
+            throw .outOfFuel
+        }
+        store.fuel = Fuel(remaining: remaining - units)
     }
 
     static func i32(_ arguments: [Value]) throws -> UInt32 {
@@ -222,9 +250,14 @@ final class ComponentInstance {
     /// component instance `instance`; `operation` names the call in trap messages, `lifted`
     /// what the values it lifts are.
     func access(_ options: CanonOptions, instance: Int, _ operation: String, lifted: GuestAccess.Lifted) throws -> GuestAccess {
-        let access = GuestAccess(memory: try options.memory.map(memory), realloc: try options.realloc.map(function), stacks: stacks,
+        // Resolved with `if let`: `options.memory.map(memory)` built a closure retaining self.
+        var guestMemory: Memory?
+        if let index = options.memory { guestMemory = try memory(index) }
+        var realloc: Function?
+        if let index = options.realloc { realloc = try function(index) }
+        let access = GuestAccess(memory: guestMemory, realloc: realloc, stacks: stacks,
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
-        access.handles = HandleScope(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
+        access.handleSource = HandleScope.Source(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
     }
 

@@ -20,6 +20,18 @@ final class HandleScope {
         self.context = context
     }
 
+    /// What a scope is made of, kept by a `GuestAccess` until a handle first crosses.
+    struct Source {
+        let table: HandleTable
+        let resources: [String: ResourceImpl]
+        let instance: Int
+        let context: String
+    }
+
+    convenience init(_ source: Source) {
+        self.init(table: source.table, resources: source.resources, instance: source.instance, context: source.context)
+    }
+
     /// The guest passes (or returns) an owned handle: it leaves the guest's table.
     func liftOwn(_ index: UInt32, _ resource: String) throws -> UInt32 {
         try table.liftOwn(index, resource, context)

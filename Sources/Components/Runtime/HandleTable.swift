@@ -51,6 +51,20 @@ final class HandleTable {
     /// (the spec's `num_borrows` of the export's task); must be zero when the export returns.
     private(set) var outstandingBorrows = 0
 
+    /// Slots an emptied table keeps allocated for its next call; a table that grew past this
+    /// gives its storage back.
+    static let keptSlots = 256
+
+    /// Back to an empty table, as a new one would be (a reused instance between calls).
+    func removeAll() {
+        guard slots.count > 1 || !free.isEmpty || outstandingBorrows != 0 else { return }
+        let keep = slots.capacity <= Self.keptSlots
+        slots.removeAll(keepingCapacity: keep)
+        slots.append(nil)
+        free.removeAll(keepingCapacity: keep)
+        outstandingBorrows = 0
+    }
+
     /// Inserts a handle and returns its index.
     func add(_ entry: HandleEntry, _ context: @autoclosure () -> String) throws -> UInt32 {
         if let index = free.popLast() {

@@ -31,12 +31,16 @@ final class InstanceState {
     /// Back to the state of a fresh instance (a reused instance between calls).
     /// `budget` is the tree's fresh handle budget (one per call, shared by all its states).
     func reset(budget: HandleBudget) {
-        self.budget = budget
-        handles = HandleTable(budget: budget)
+        if budget === self.budget {
+            handles.removeAll()
+        } else {
+            self.budget = budget
+            handles = HandleTable(budget: budget)
+        }
         mayLeave = true
         context = (0, 0)
         backpressure = 0
-        tasks.removeAll()
+        if !tasks.isEmpty { tasks.removeAll() }
     }
 
     /// Starts a new task of this instance: fresh context slots. Returns the caller's, which

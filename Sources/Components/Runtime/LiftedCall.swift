@@ -31,7 +31,7 @@ extension ComponentInstance {
             }
 
             let expected = CanonicalABI.liftedSignature(lifted)
-            let actual = core.type
+            let actual = try functionType(lifted.coreFunction)
             guard actual.parameters == expected.params, actual.results == expected.results else {
                 throw ComponentError.trap("core function has type \(actual.parameters) -> \(actual.results), but the WIT signature needs \(expected.params) -> \(expected.results)")
             }
