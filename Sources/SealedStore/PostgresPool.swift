@@ -32,10 +32,10 @@ final class PostgresPool: Sendable {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let state = NIOLockedValueBox<State>(State())
-    /// One per connection the pool may have open. A caller takes one before it checks out a
-    /// connection and it is freed when the connection is checked in, or, for a connection that
-    /// is closed instead, once its close completes; so connections open, checked out, idle or
-    /// still closing never outnumber `url.poolSize`.
+    /// `url.poolSize` slots. A caller takes one before it checks out a connection; it is freed
+    /// when the connection is checked in or, for a connection closed instead, once its close
+    /// completes. A connection is opened only when none is idle, so connections (connecting,
+    /// checked out, idle or closing) never outnumber `url.poolSize`.
     private let slots: DispatchSemaphore
     private let statements = Atomic<Int>(0)
     private let preparedStatements = PostgresPreparedStatements()
