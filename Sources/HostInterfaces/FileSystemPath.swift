@@ -60,10 +60,12 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
         var result = base.components
         let floor = base.components.count
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".":
+            // Compared as bytes: no other string is canonically equivalent to "." or "..", and a
+            // String comparison (Unicode-aware) showed in profiles of `open-at`.
+            switch Self.dots(in: component) {
+            case 1:
                 continue
-            case "..":
+            case 2:
                 guard result.count > floor else { throw .notPermitted }
                 result.removeLast()
             default:
@@ -73,5 +75,12 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return FileSystemPath(components: result)
+    }
+
+    /// 1 for the component ".", 2 for "..", 0 for any other.
+    private static func dots(in component: Substring) -> Int {
+        let bytes = component.utf8
+        guard bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return 0 }
+        return bytes.count
     }
 }
