@@ -53,15 +53,20 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
     ///   over-long paths or components, `illegalByteSequence` for a NUL byte, `invalid` for a
     ///   path nested deeper than `maxDepth`.
     public static func resolve(_ path: String, from base: FileSystemPath = .root) throws(WASIErrorCode) -> FileSystemPath {
-        guard !path.isEmpty else { throw .noEntry }
-        guard path.utf8.count <= maxPathBytes else { throw .nameTooLong }
-        guard !path.utf8.contains(0) else { throw .illegalByteSequence }
-        guard !path.hasPrefix("/") else { throw .notPermitted }
+        let utf8 = path.utf8
+        guard !utf8.isEmpty else { throw .noEntry }
+        guard utf8.count <= maxPathBytes else { throw .nameTooLong }
+        guard !utf8.contains(0) else { throw .illegalByteSequence }
+        // Bytes, as POSIX and WASI paths are: every "/" byte separates components, also one a
+        // combining mark follows (a Character-wise split would keep "/\u{301}" inside a name).
+        // A "/" byte never occurs inside a multi-byte UTF-8 sequence, so each component is
+        // whole scalars. The byte-wise split is also cheaper (it showed in profiles of `open-at`).
+        guard utf8.first != UInt8(ascii: "/") else { throw .notPermitted }
         var result = base.components
         let floor = base.components.count
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            // Compared as bytes: no other string is canonically equivalent to "." or "..", and a
-            // String comparison (Unicode-aware) showed in profiles of `open-at`.
+        for bytes in utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            let component = Substring(bytes)
+            // No other string is canonically equivalent to "." or "..": bytes compare exactly.
             switch Self.dots(in: component) {
             case 1:
                 continue
