@@ -53,17 +53,24 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
     ///   over-long paths or components, `illegalByteSequence` for a NUL byte, `invalid` for a
     ///   path nested deeper than `maxDepth`.
     public static func resolve(_ path: String, from base: FileSystemPath = .root) throws(WASIErrorCode) -> FileSystemPath {
-        guard !path.isEmpty else { throw .noEntry }
-        guard path.utf8.count <= maxPathBytes else { throw .nameTooLong }
-        guard !path.utf8.contains(0) else { throw .illegalByteSequence }
-        guard !path.hasPrefix("/") else { throw .notPermitted }
+        let utf8 = path.utf8
+        guard !utf8.isEmpty else { throw .noEntry }
+        guard utf8.count <= maxPathBytes else { throw .nameTooLong }
+        guard !utf8.contains(0) else { throw .illegalByteSequence }
+        // Bytes, as POSIX and WASI paths are: every "/" byte separates components, also one a
+        // combining mark follows (a Character-wise split would keep "/\u{301}" inside a name).
+        // A "/" byte never occurs inside a multi-byte UTF-8 sequence, so each component is
+        // whole scalars. The byte-wise split is also cheaper (it showed in profiles of `open-at`).
+        guard utf8.first != UInt8(ascii: "/") else { throw .notPermitted }
         var result = base.components
         let floor = base.components.count
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".":
+        for bytes in utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            let component = Substring(bytes)
+            // No other string is canonically equivalent to "." or "..": bytes compare exactly.
+            switch Self.dots(in: component) {
+            case 1:
                 continue
-            case "..":
+            case 2:
                 guard result.count > floor else { throw .notPermitted }
                 result.removeLast()
             default:
@@ -73,5 +80,12 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return FileSystemPath(components: result)
+    }
+
+    /// 1 for the component ".", 2 for "..", 0 for any other.
+    private static func dots(in component: Substring) -> Int {
+        let bytes = component.utf8
+        guard bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return 0 }
+        return bytes.count
     }
 }

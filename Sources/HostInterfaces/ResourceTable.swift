@@ -9,7 +9,10 @@ public struct ResourceTable<Value> {
     public let name: String
     /// Most live entries.
     public let capacity: Int
-    private var entries: [UInt32: Value] = [:]
+    /// Live entries sorted by rep (reps only grow, so an insert appends): a call holds a few
+    /// handles, for which an array beats a dictionary (no hashing, no table to allocate and
+    /// grow per session); lookups are a binary search, so a full table stays O(log n).
+    private var entries: [(rep: UInt32, value: Value)] = []
     private var nextRep: UInt32 = 1
 
     /// Why a table operation failed.
@@ -39,40 +42,50 @@ public struct ResourceTable<Value> {
     /// Number of live entries.
     public var count: Int { entries.count }
 
-    /// Every live entry (for end-of-call cleanup).
-    public var values: Dictionary<UInt32, Value>.Values { entries.values }
+    /// Every live entry (for end-of-call cleanup), oldest first.
+    public var values: [Value] { entries.map(\.value) }
 
     /// Stores `value` and returns its new rep.
     public mutating func insert(_ value: Value) throws -> UInt32 {
         guard entries.count < capacity, nextRep < UInt32.max else { throw Failure.full(resource: name, capacity: capacity) }
         let rep = nextRep
         nextRep += 1
-        entries[rep] = value
+        entries.append((rep, value))
         return rep
     }
 
     /// The entry of `rep`. - Throws: `unknown`.
     public func get(_ rep: UInt32) throws -> Value {
-        guard let value = entries[rep] else { throw Failure.unknown(resource: name, rep: rep) }
-        return value
+        guard let index = index(of: rep) else { throw Failure.unknown(resource: name, rep: rep) }
+        return entries[index].value
     }
 
     /// Replaces the entry of a live `rep`. - Throws: `unknown`.
     public mutating func set(_ rep: UInt32, _ value: Value) throws {
-        guard entries[rep] != nil else { throw Failure.unknown(resource: name, rep: rep) }
-        entries[rep] = value
+        guard let index = index(of: rep) else { throw Failure.unknown(resource: name, rep: rep) }
+        entries[index].value = value
     }
 
     /// Removes and returns the entry of `rep`. - Throws: `unknown`.
     @discardableResult
     public mutating func remove(_ rep: UInt32) throws -> Value {
-        guard let value = entries.removeValue(forKey: rep) else { throw Failure.unknown(resource: name, rep: rep) }
-        return value
+        guard let index = index(of: rep) else { throw Failure.unknown(resource: name, rep: rep) }
+        return entries.remove(at: index).value
+    }
+
+    /// The position of live `rep` in `entries` (binary search), or nil.
+    private func index(of rep: UInt32) -> Int? {
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].rep < rep { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.count && entries[low].rep == rep ? low : nil
     }
 
     /// Empties the table, returning what it held.
     public mutating func removeAll() -> [Value] {
         defer { entries.removeAll() }
-        return Array(entries.values)
+        return entries.map(\.value)
     }
 }

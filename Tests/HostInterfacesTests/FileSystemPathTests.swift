@@ -30,6 +30,16 @@ final class FileSystemPathTests: XCTestCase {
         assertCode("../sibling", .notPermitted, from: ["a"])
     }
 
+    /// Components are split at every "/" byte, as on POSIX, even where a combining mark makes
+    /// "/" part of a larger Character; a leading "/" byte is absolute whatever follows it.
+    func testSlashBytesAlwaysSeparate() throws {
+        XCTAssertEqual(try FileSystemPath.resolve("a/\u{301}b").components, ["a", "\u{301}b"])
+        XCTAssertEqual(try FileSystemPath.resolve("é/.\u{301}").components, ["é", ".\u{301}"])
+        assertCode("/\u{301}etc", .notPermitted)
+        XCTAssertEqual(try resolve("a/\u{301}/../.."), "/")
+        assertCode("a/\u{301}/../../..", .notPermitted)
+    }
+
     func testRejectsEmptyNulAndOverlong() {
         assertCode("", .noEntry)
         assertCode("a\u{0}b", .illegalByteSequence)
