@@ -30,7 +30,9 @@ public final class InMemoryBackend: StorageBackend, Sendable {
 
     /// Applies `writes` under one lock hold (atomic for readers of this process).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
-        defer { openedValueCache?.remove(namespace: namespace, names: writes.map(\.rowName)) }
+        // Bracketed for the cache like a durable write: see `OpenedValueCache`.
+        openedValueCache?.beginWrite()
+        defer { openedValueCache?.endWrite(namespace: namespace, names: writes.map(\.rowName)) }
         tables.withLock { tables in
             for write in writes {
                 switch write {
@@ -93,7 +95,8 @@ public final class InMemoryBackend: StorageBackend, Sendable {
 
     /// Removes app record `id` and optionally its rows.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        defer { if let namespace { openedValueCache?.remove(namespace: namespace) } }
+        if namespace != nil { openedValueCache?.beginWrite() }
+        defer { if let namespace { openedValueCache?.endWrite(namespace: namespace, names: nil) } }
         return tables.withLock { tables in
             let removed = tables.apps.removeValue(forKey: id) != nil
             if let namespace {

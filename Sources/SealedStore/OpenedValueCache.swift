@@ -12,10 +12,12 @@ import Synchronization
 /// Consistency: an entry is only ever a value read from the backend, so it is committed; writes
 /// never fill the cache. The backend itself removes every row it writes once the commit has
 /// returned or failed (so no write path above it can forget to), and the whole namespace when
-/// an app's rows are removed. A read that
-/// raced a write must not put back what it read before the write: each removal advances a
-/// generation, and a read stores its value only if the generation it saw before reading the
-/// backend is still current.
+/// an app's rows are removed. A read that raced a write must not put back what it read before
+/// the write: the backend brackets every write with `beginWrite` and `endWrite`, each of which
+/// advances a generation, and a read stores its value only if no write is in flight and the
+/// generation it saw before reading the backend is still current. (Checking the generation
+/// alone is not enough: a reader that read the old row just before the commit could store it
+/// after another reader had already read the new row, and later readers would go back in time.)
 ///
 /// Bounded: `maxBytes` over all entries (values, keys and a per-entry overhead), values over
 /// `maxEntryBytes` are not kept; when full, the least recently used entries go first (in a
@@ -54,6 +56,8 @@ public final class OpenedValueCache: Sendable {
         var bytes = 0
         var clock: UInt64 = 0
         var generation: UInt64 = 0
+        /// Writes between `beginWrite` and `endWrite`: while any is, reads store nothing.
+        var writesInFlight = 0
         var hits = 0
         var misses = 0
     }
@@ -107,7 +111,7 @@ public final class OpenedValueCache: Sendable {
         let bytes = Self.entryOverhead + namespace.count + name.count + (value?.count ?? 0)
         guard (value?.count ?? 0) <= Self.maxEntryBytes, bytes <= maxBytes else { return }
         state.withLock { state in
-            guard state.enabled, state.generation == generation else { return }
+            guard state.enabled, state.writesInFlight == 0, state.generation == generation else { return }
             state.clock += 1
             let entryKey = Key(namespace: namespace, name: name)
             if let old = state.entries[entryKey] { state.bytes -= old.bytes }
@@ -117,24 +121,47 @@ public final class OpenedValueCache: Sendable {
         }
     }
 
-    /// Forgets rows `names` of `namespace`: a backend calls it once a write touching them has
-    /// committed or failed.
-    public func remove(namespace: [UInt8], names: [[UInt8]]) {
+    /// Marks a write about to reach the backend: until its `endWrite`, no read stores what it
+    /// read. A backend calls it before it starts a write of rows.
+    public func beginWrite() {
         state.withLock { state in
             state.generation &+= 1
-            for name in names {
-                if let old = state.entries.removeValue(forKey: Key(namespace: namespace, name: name)) { state.bytes -= old.bytes }
-            }
+            state.writesInFlight += 1
         }
     }
 
-    /// Forgets every entry of `namespace` (the app's rows were removed or altered wholesale).
-    public func remove(namespace: [UInt8]) {
+    /// Ends a write begun with `beginWrite`, once it has committed or failed, forgetting the rows
+    /// it touched: `names` of `namespace`, or every row of `namespace` when `names` is nil.
+    public func endWrite(namespace: [UInt8], names: [[UInt8]]?) {
         state.withLock { state in
-            state.generation &+= 1
+            state.writesInFlight -= 1
+            Self.forget(&state, namespace: namespace, names: names)
+        }
+    }
+
+    /// Runs `write` between `beginWrite` and `endWrite` (`names` nil: every row of `namespace`).
+    public func writing<T>(namespace: [UInt8], names: @autoclosure () -> [[UInt8]]?, _ write: () throws -> T) rethrows -> T {
+        beginWrite()
+        defer { endWrite(namespace: namespace, names: names()) }
+        return try write()
+    }
+
+    /// Forgets every entry of `namespace` (the app's key was dropped, or its rows were altered
+    /// wholesale).
+    public func remove(namespace: [UInt8]) {
+        state.withLock { Self.forget(&$0, namespace: namespace, names: nil) }
+    }
+
+    private static func forget(_ state: inout State, namespace: [UInt8], names: [[UInt8]]?) {
+        state.generation &+= 1
+        guard let names else {
             for key in state.entries.keys where key.namespace == namespace {
                 if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
             }
+            return
+        }
+        for name in names {
+            if let old = state.entries.removeValue(forKey: Key(namespace: namespace, name: name)) { state.bytes -= old.bytes }
         }
     }
 

@@ -158,8 +158,15 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     /// commit (one fsync with `.full`).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
-        // Committed or rolled back, the next read of these rows goes to the file.
-        defer { openedValues.remove(namespace: namespace, names: writes.map(\.rowName)) }
+        // No read caches these rows while the commit is under way; committed or rolled back,
+        // the next read of them goes to the file.
+        try openedValues.writing(namespace: namespace, names: writes.map(\.rowName)) {
+            try commit(writes, namespace: namespace)
+        }
+    }
+
+    /// `writes` to `namespace` in one shared commit.
+    private func commit(_ writes: [StorageWrite], namespace: [UInt8]) throws {
         try commits.write { database in
             for write in writes {
                 switch write {
@@ -270,8 +277,14 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
 
     /// Removes app record `id` and optionally its rows, in one transaction of its own.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        defer { if let namespace { openedValues.remove(namespace: namespace) } }
-        return try commits.write(standalone: true, { database in
+        guard let namespace else { return try removeRecord(id: id, deletingNamespace: nil) }
+        return try openedValues.writing(namespace: namespace, names: nil) {
+            try removeRecord(id: id, deletingNamespace: namespace)
+        }
+    }
+
+    private func removeRecord(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
+        try commits.write(standalone: true, { database in
             try database.query("DELETE FROM apps WHERE id = ?1", [.blob(id)])
             let removed = database.changes > 0
             if let namespace {

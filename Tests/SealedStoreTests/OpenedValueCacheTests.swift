@@ -130,9 +130,31 @@ final class OpenedValueCacheTests: XCTestCase {
         let namespace = [UInt8](repeating: 1, count: 32)
         guard case .miss(let generation) = cache.lookup(namespace: namespace, name: bytes("k")) else { return XCTFail("hit") }
         // A write of any key commits between the read of the backend and the store.
-        cache.remove(namespace: namespace, names: [bytes("k")])
+        cache.beginWrite()
+        cache.endWrite(namespace: namespace, names: [bytes("k")])
         cache.store(bytes("old"), namespace: namespace, name: bytes("k"), readAt: generation)
         guard case .miss = cache.lookup(namespace: namespace, name: bytes("k")) else { return XCTFail("stale value stored") }
+    }
+
+    /// Reader B reads the old row just before a commit, reader A the new row just after it
+    /// (before the write has ended): if either could store, B's old value could land after A's
+    /// new one, and a reader starting after A returned would go back in time.
+    func testNoReadIsStoredWhileAWriteIsInFlight() {
+        let cache = OpenedValueCache()
+        let namespace = [UInt8](repeating: 1, count: 32)
+        let name = bytes("k")
+        guard case .miss(let beforeWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
+        cache.beginWrite()
+        guard case .miss(let duringWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
+        cache.store(bytes("new"), namespace: namespace, name: name, readAt: duringWrite)
+        cache.store(bytes("old"), namespace: namespace, name: name, readAt: beforeWrite)
+        guard case .miss = cache.lookup(namespace: namespace, name: name) else {
+            return XCTFail("a value read while a write was in flight was kept")
+        }
+        cache.endWrite(namespace: namespace, names: [name])
+        guard case .miss(let afterWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
+        cache.store(bytes("new"), namespace: namespace, name: name, readAt: afterWrite)
+        XCTAssertEqual(cache.lookup(namespace: namespace, name: name), .hit(bytes("new")), "caching resumes once the write ended")
     }
 
     /// Without the data-directory lock another process may write the file: nothing is cached,
