@@ -147,14 +147,22 @@ public final class PostgresBackend: StorageBackend, Sendable {
             SELECT count(*), coalesce(sum(octet_length(value) + octet_length(sealed_name)), 0)::bigint
             FROM enclaveos_kv WHERE ns = $1
             """, [namespace]).first
-        return StorageUsage(entries: Int(try row?.int64(0) ?? 0), bytes: Int(try row?.int64(1) ?? 0))
+        return StorageUsage(entries: try Self.nonNegative(row?.int64(0) ?? 0, "row count"),
+                            bytes: try Self.nonNegative(row?.int64(1) ?? 0, "storage size"))
     }
 
     /// The bytes of row `name`'s sealed value and name, without reading them (quotas).
     public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
         try rows("measure a row", """
             SELECT (octet_length(value) + octet_length(sealed_name))::bigint FROM enclaveos_kv WHERE ns = $1 AND name = $2
-            """, [namespace, name]).first.map { Int(try $0.int64(0)) }
+            """, [namespace, name]).first.map { try Self.nonNegative($0.int64(0), "row size") }
+    }
+
+    /// A size or count the database answered. The host runs the database: a negative answer is
+    /// a lie, and would overflow the quota's sums, so it is refused.
+    private static func nonNegative(_ value: Int64, _ what: String) throws -> Int {
+        guard value >= 0 else { throw SealedStoreError.integrity("PostgreSQL reported a negative \(what) (\(value))") }
+        return Int(value)
     }
 
     // MARK: - App records

@@ -147,6 +147,8 @@ public final class SealedKV: Sendable {
             return value?.count
         }
         guard let stored = try backend.storedSize(namespace: keys.namespace, name: name) else { return nil }
+        // The host answers the size: a negative one is a lie (and would overflow below).
+        guard stored >= 0 else { throw SealedStoreError.integrity("the store reported a negative size (\(stored)) for a row") }
         return max(0, stored - DerivedAppKeys.sealedSize(keyCount: key.count, valueCount: 0))
     }
 
