@@ -105,8 +105,8 @@ public final class OpenedValueCache: Sendable {
         }
     }
 
-    /// Keeps `value` (nil: absent) read from the backend for row `name`, unless a write removed
-    /// anything since `generation` was handed out (the read may predate that write).
+    /// Keeps `value` (nil: absent) read from the backend for row `name`, unless a write is in
+    /// flight or one began since `generation` was handed out (the read may predate that write).
     public func store(_ value: [UInt8]?, namespace: [UInt8], name: [UInt8], readAt generation: UInt64) {
         let bytes = Self.entryOverhead + namespace.count + name.count + (value?.count ?? 0)
         guard (value?.count ?? 0) <= Self.maxEntryBytes, bytes <= maxBytes else { return }
