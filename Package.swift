@@ -37,10 +37,12 @@ let package = Package(
         // Wire protocol: frames, envelope, JSON, management messages, typed values. No I/O; NIOCore
         // only for the frame codec's ByteBuffer decoder and writer.
         .target(name: "EnclaveProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // Vectorised whole-range checks (all zero, equal) for the instance reset's memory comparison.
+        .target(name: "CMemoryScan"),
         // Our Component Model layer over WasmKit's core-module API.
         .target(
             name: "Components",
-            dependencies: ["EnclaveProtocol", .product(name: "WasmKit", package: "WasmKit")]
+            dependencies: ["EnclaveProtocol", "CMemoryScan", .product(name: "WasmKit", package: "WasmKit")]
         ),
         // Per-app keys, encryption layout, storage backends: SQLite (embedded) and PostgreSQL (cluster).
         .target(

@@ -1,3 +1,4 @@
+import CMemoryScan
 import Foundation
 import WasmKit
 import XCTest
@@ -79,5 +80,49 @@ final class CopiedMemoryResetTests: XCTestCase {
         memory.withUnsafeMutableBufferPointer(offset: 0, count: size) { $0.initializeMemory(as: UInt8.self, repeating: 0x5a) }
         XCTAssertEqual(image.restore(memory), size / chunk)
         XCTAssertEqual(contents(), captured)
+    }
+    /// The vector checks behind `restore`: a single changed bit at any byte of a chunk, in a
+    /// zero chunk and in a data chunk, is found and undone.
+    func testRestoreFindsAChangeAtEveryByteOfAChunk() throws {
+        let memory = try Memory(store: Store(engine: Component.makeEngine()), type: MemoryType(min: 1, max: nil))
+        let chunk = CopiedMemoryImage.chunkBytes
+        memory.withUnsafeMutableBufferPointer(offset: UInt(chunk), count: chunk) { buffer in
+            for index in buffer.indices { buffer[index] = UInt8(truncatingIfNeeded: index * 7 + 1) }
+        }
+        let image = CopiedMemoryImage(memory)
+        func flip(_ offset: Int) {
+            memory.withUnsafeMutableBufferPointer(offset: UInt(offset), count: 1) { $0[0] ^= 0x80 }
+        }
+        for position in 0..<chunk {
+            for offset in [position, chunk + position] {   // a zero chunk, then a data chunk
+                flip(offset)
+                XCTAssertEqual(image.restore(memory), 1, "a changed byte at \(offset)")
+                XCTAssertEqual(memory.withUnsafeBufferPointer(offset: UInt(offset), count: 1) { $0[0] }, image.bytes[offset])
+            }
+        }
+        XCTAssertEqual(image.restore(memory), 0)
+    }
+
+    /// The same checks at every vector width this machine has, on lengths that are not a
+    /// multiple of the width (the tail loop).
+    func testScanChecksTailsAndEveryPositionAtEveryLevel() {
+        let best = memory_scan_best_level()
+        XCTAssertGreaterThanOrEqual(best, Int32(memory_scan_portable.rawValue))
+        for level in Int32(memory_scan_portable.rawValue)...best {
+            for count in [0, 1, 7, 31, 63, 64, 65, 127, 128, 129, 200, 4095] {
+                let zeros = [UInt8](repeating: 0, count: count)
+                XCTAssertTrue(memory_scan_is_zero_at(level, zeros, count))
+                XCTAssertTrue(memory_scan_equal_at(level, zeros, zeros, count))
+                for position in 0..<count {
+                    var changed = zeros
+                    changed[position] = 1
+                    let context = "level \(level), count \(count), position \(position)"
+                    XCTAssertFalse(memory_scan_is_zero_at(level, changed, count), context)
+                    XCTAssertFalse(memory_scan_equal_at(level, changed, zeros, count), context)
+                    XCTAssertFalse(memory_scan_equal_at(level, zeros, changed, count), context)
+                    XCTAssertTrue(memory_scan_equal_at(level, changed, changed, count), context)
+                }
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CMemoryScan
 import Foundation
 import WasmKit
 
@@ -9,11 +10,13 @@ import WasmKit
 /// results), and most of a small guest's image is zeros (the stack and the heap). Copying
 /// the whole image back on every reset wrote every byte of it and evicted the caches the
 /// next call runs in; here each chunk is compared first (reads only) and written only when it
-/// differs. Zero chunks of the image are compared against a shared zero chunk and cleared with
-/// `memset`, so they do not read the image at all.
+/// differs. Zero chunks of the image are checked for zero (one stream read, not a comparison
+/// against a zero chunk) and cleared with `memset`, so they do not read the image at all. Both
+/// checks are `CMemoryScan`'s vector loops: the whole reset is a read of every byte of
+/// memory, and at 128 KiB `memcmp` took about 2 µs of a 16 µs call.
 ///
-/// Exact by construction: after `restore`, every chunk either compared equal to the image,
-/// byte for byte (`memcmp`), or was overwritten with it.
+/// Exact by construction: after `restore`, every chunk either was found equal to the image,
+/// byte for byte, or was overwritten with it.
 struct CopiedMemoryImage {
     /// Bytes compared, and rewritten when they differ, at a time: one page.
     static let chunkBytes = 4096
@@ -22,9 +25,6 @@ struct CopiedMemoryImage {
     let bytes: [UInt8]
     /// Per chunk, whether the image holds only zeros there.
     private let zeroChunks: [Bool]
-
-    /// One zero chunk to compare zero chunks of the image against.
-    private static let zeros = [UInt8](repeating: 0, count: chunkBytes)
 
     var byteCount: Int { bytes.count }
 
@@ -47,21 +47,19 @@ struct CopiedMemoryImage {
         memory.withUnsafeMutableBufferPointer(offset: 0, count: count) { target in
             guard let base = target.baseAddress else { return }
             bytes.withUnsafeBytes { image in
-                Self.zeros.withUnsafeBytes { zeros in
-                    guard let source = image.baseAddress, let zero = zeros.baseAddress else { return }
-                    for (chunk, isZero) in zeroChunks.enumerated() {
-                        let start = chunk * Self.chunkBytes
-                        let length = min(Self.chunkBytes, count - start)
-                        let live = base + start
-                        if isZero {
-                            guard memcmp(live, zero, length) != 0 else { continue }
-                            memset(live, 0, length)
-                        } else {
-                            guard memcmp(live, source + start, length) != 0 else { continue }
-                            memcpy(live, source + start, length)
-                        }
-                        rewritten += 1
+                guard let source = image.baseAddress else { return }
+                for (chunk, isZero) in zeroChunks.enumerated() {
+                    let start = chunk * Self.chunkBytes
+                    let length = min(Self.chunkBytes, count - start)
+                    let live = base + start
+                    if isZero {
+                        guard !memory_scan_is_zero(live, length) else { continue }
+                        memset(live, 0, length)
+                    } else {
+                        guard !memory_scan_equal(live, source + start, length) else { continue }
+                        memcpy(live, source + start, length)
                     }
+                    rewritten += 1
                 }
             }
         }
