@@ -29,7 +29,7 @@ final class GuestAccess {
     let lifted: Lifted
     /// Host memory the values lifted through this access may take (`ExecutionLimits.maxResultBytes`):
     /// stops a guest from returning a small list whose elements all point at the same huge string.
-    let liftLimit: Int
+    private(set) var liftLimit: Int
     /// Host memory charged so far (see `charge`).
     private(set) var liftCharged = 0
     /// Handle operations for `own`/`borrow` values; nil where no handle table is reachable.
@@ -64,6 +64,21 @@ final class GuestAccess {
         self.encoding = encoding
         self.lifted = lifted
         self.liftLimit = liftLimit
+    }
+
+    /// Readies an access kept from an earlier operation with the same canonical options (and
+    /// the same memory and realloc, which live as long as the instance) for the next one, as a
+    /// new access would start: nothing charged, the call's `liftLimit`, and handles mapped
+    /// through `table`, the handle table its component instance has now (a reset may have
+    /// replaced it). A scope whose lends were not all released is not reused.
+    func reuse(liftLimit: Int, table: HandleTable) {
+        liftCharged = 0
+        self.liftLimit = liftLimit
+        if let source = handleSource, source.table !== table {
+            handleSource = HandleScope.Source(table: table, resources: source.resources, instance: source.instance, context: source.context)
+            scope = nil
+        }
+        if let scope, scope.table !== table || !scope.lenders.isEmpty { self.scope = nil }
     }
 
     /// The handle operations, or a trap when a resource value appears where none can be mapped.

@@ -22,12 +22,16 @@ extension CanonicalABI {
 }
 
 extension ComponentInstance {
-    func callHost(_ lowered: LoweredFunction, _ arguments: [Value]) throws -> [Value] {
+    /// Calls the lowered host import `lowered`, the core function at index `function`.
+    func callHost(_ lowered: LoweredFunction, _ arguments: [Value], function index: Int) throws -> [Value] {
         try states[lowered.instance].checkMayLeave("import \(lowered.name)")
-        let access = try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
+        let access = try takeHostAccess(lowered, function: index)
         // Borrows lent to the host last exactly as long as the host call (spec: lenders are
         // released when the subtask returns).
-        defer { access.scope?.releaseLenders() }
+        defer {
+            access.scope?.releaseLenders()
+            keepHostAccess(access, function: index)
+        }
         let previous = currentInstance
         currentInstance = lowered.instance
         defer { currentInstance = previous }

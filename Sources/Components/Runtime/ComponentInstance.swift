@@ -33,6 +33,10 @@ final class ComponentInstance {
     private var memoryCache: [Memory?]
     /// Core function types by index, read once: the store's type interner takes a lock.
     private var functionTypeCache: [FunctionType?]
+    /// The guest access of each lowered host import (by core function index), kept between
+    /// its calls so a host call does not build one (and its handle scope) every time; taken
+    /// out while a call uses it, so a nested call of the same import gets a fresh one.
+    private var hostAccessCache: [GuestAccess?]
 
     enum CoreInstanceValue {
         case module(Instance)
@@ -59,6 +63,7 @@ final class ComponentInstance {
         self.functionCache = Array(repeating: nil, count: plan.coreFunctions.count)
         self.functionTypeCache = Array(repeating: nil, count: plan.coreFunctions.count)
         self.memoryCache = Array(repeating: nil, count: plan.coreMemories.count)
+        self.hostAccessCache = Array(repeating: nil, count: plan.coreFunctions.count)
         let budget = HandleBudget()
         self.states = (0..<max(plan.componentInstances, 1)).map { _ in InstanceState(budget: budget) }
         store.resourceLimiter = self.limiter
@@ -177,7 +182,7 @@ final class ComponentInstance {
         case .lowered(let lowered):
             let signature = CanonicalABI.coreSignature(lowered.type, lifting: false)
             function = trampoline(signature.params, signature.results) { instance, arguments in
-                try instance.callHost(lowered, arguments)
+                try instance.callHost(lowered, arguments, function: index)
             }
         case .fused(let fused):
             let signature = CanonicalABI.fusedSignature(fused)
@@ -259,6 +264,23 @@ final class ComponentInstance {
                                  encoding: options.encoding, lifted: lifted, liftLimit: maxResultBytes)
         access.handleSource = HandleScope.Source(table: states[instance].handles, resources: plan.resources, instance: instance, context: operation)
         return access
+    }
+
+    /// The access for a call of the lowered host import at core function `index`: the one kept
+    /// from its last call, readied for this one (`GuestAccess.reuse`), or a new one. The caller
+    /// gives it back with `keepHostAccess` when the call ends.
+    func takeHostAccess(_ lowered: LoweredFunction, function index: Int) throws -> GuestAccess {
+        let table = states[lowered.instance].handles
+        if let kept = hostAccessCache[index].take() {
+            kept.reuse(liftLimit: maxResultBytes, table: table)
+            return kept
+        }
+        return try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
+    }
+
+    /// Keeps `access` for the next call of the host import at core function `index`.
+    func keepHostAccess(_ access: GuestAccess, function index: Int) {
+        hostAccessCache[index] = access
     }
 
     /// `canon resource.drop`: removes the handle from `instance`'s table and, for an owned one,
