@@ -1,11 +1,23 @@
 import WasmKit
 
 /// A cursor over flat core values being lifted; traps on a type mismatch instead of crashing.
+/// It reads the values in place: a host import's arguments come from WasmKit as a buffer, and
+/// copying them into an array cost an allocation per host call.
 struct FlatCursor {
-    var values: [Value]
+    /// Valid while the cursor is used: the engine's argument buffer during a host call, or an
+    /// array's storage inside `over`.
+    let values: UnsafeBufferPointer<Value>
     var index = 0
 
-    init(_ values: [Value]) { self.values = values }
+    init(_ values: UnsafeBufferPointer<Value>) { self.values = values }
+
+    /// Runs `body` with a cursor over `values`.
+    static func over<T>(_ values: [Value], _ body: (inout FlatCursor) throws -> T) rethrows -> T {
+        try values.withUnsafeBufferPointer { buffer in
+            var cursor = FlatCursor(buffer)
+            return try body(&cursor)
+        }
+    }
 
     mutating func next(_ want: ValueType) throws -> Value {
         guard index < values.count else { throw ComponentError.trap("canonical ABI: too few core values") }
@@ -81,8 +93,9 @@ extension CanonicalABI {
             for want in joined { raw.append(try cursor.next(want)) }
             var payload: ComponentValue?
             if let payloadLayout = cases[discriminant] {
-                var coerced = FlatCursor(zip(raw, payloadLayout.flat).map { narrow($0.0, to: $0.1) })
-                payload = try liftFlat(access, &coerced, payloadLayout)
+                payload = try FlatCursor.over(zip(raw, payloadLayout.flat).map { narrow($0.0, to: $0.1) }) { coerced in
+                    try liftFlat(access, &coerced, payloadLayout)
+                }
             }
             return makeVariant(layout, discriminant, payload)
         }

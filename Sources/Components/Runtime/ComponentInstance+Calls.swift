@@ -22,8 +22,9 @@ extension CanonicalABI {
 }
 
 extension ComponentInstance {
-    /// Calls the lowered host import `lowered`, the core function at index `function`.
-    func callHost(_ lowered: LoweredFunction, _ arguments: [Value], function index: Int) throws -> [Value] {
+    /// Calls the lowered host import `lowered`, the core function at index `function`, with the
+    /// engine's argument buffer.
+    func callHost(_ lowered: LoweredFunction, _ arguments: UnsafeBufferPointer<Value>, function index: Int) throws -> [Value] {
         try states[lowered.instance].checkMayLeave("import \(lowered.name)")
         let access = try takeHostAccess(lowered, function: index)
         // Borrows lent to the host last exactly as long as the host call (spec: lenders are
@@ -53,11 +54,16 @@ extension ComponentInstance {
 
     /// The fused adapter for `canon lower` of a lifted function.
     func callFused(_ fused: FusedCall, _ arguments: [Value]) throws -> [Value] {
+        try FlatCursor.over(arguments) { cursor in try callFused(fused, cursor) }
+    }
+
+    /// `callFused` over the flat arguments at `start` (valid until it returns).
+    private func callFused(_ fused: FusedCall, _ start: FlatCursor) throws -> [Value] {
+        var cursor = start
         let name = fused.name
         try states[fused.instance].checkMayLeave("call to \(name)")
         let callerAccess = try access(fused.options, instance: fused.instance, name, lifted: .arguments(of: name))
         defer { callerAccess.scope?.releaseLenders() }
-        var cursor = FlatCursor(arguments)
         let limit = fused.isAsync ? CanonicalABI.maxFlatAsyncParams : CanonicalABI.maxFlatParams
         let layout = fused.callee.layout
         let values = try liftArguments(layout, callerAccess, &cursor, limit: limit, name)
@@ -136,15 +142,15 @@ extension ComponentInstance {
             let declared = task.resultType.map(CanonicalABI.flatten) ?? []
             guard wanted == declared else { throw ComponentError.trap("task.return invoked with an invalid type") }
             let access = try access(options, instance: builtin.instance, "task.return", lifted: .result)
-            var cursor = FlatCursor(arguments)
             var values: [ComponentValue] = []
             if let type {
-                if wanted.count > CanonicalABI.maxFlatParams {
-                    guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
-                    try access.checkAlignment(Int(pointer), CanonicalABI.alignment(type), "task.return")
-                    values = [try CanonicalABI.load(access, type, at: Int(pointer))]
-                } else {
-                    values = [try CanonicalABI.liftFlat(access, &cursor, type)]
+                values = try FlatCursor.over(arguments) { cursor in
+                    if wanted.count > CanonicalABI.maxFlatParams {
+                        guard case .i32(let pointer) = try cursor.next(.i32) else { return [] }
+                        try access.checkAlignment(Int(pointer), CanonicalABI.alignment(type), "task.return")
+                        return [try CanonicalABI.load(access, type, at: Int(pointer))]
+                    }
+                    return [try CanonicalABI.liftFlat(access, &cursor, type)]
                 }
             }
             state.tasks[state.tasks.count - 1].results = values

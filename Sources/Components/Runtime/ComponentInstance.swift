@@ -181,7 +181,7 @@ final class ComponentInstance {
             function = exported
         case .lowered(let lowered):
             let signature = CanonicalABI.coreSignature(lowered.type, lifting: false)
-            function = trampoline(signature.params, signature.results) { instance, arguments in
+            function = hostTrampoline(signature.params, signature.results) { instance, arguments in
                 try instance.callHost(lowered, arguments, function: index)
             }
         case .fused(let fused):
@@ -231,6 +231,22 @@ final class ComponentInstance {
             guard let self else { throw ComponentError.trap("a canonical built-in was called after its instance ended") }
             return try body(self, arguments)
         }
+    }
+
+    /// A host import's core function: like `trampoline`, but its arguments stay in the engine's
+    /// buffer and its results go straight into the engine's (WasmKit's array form allocates
+    /// both on every call). The results are checked against the core signature as that form
+    /// checks them.
+    private func hostTrampoline(_ params: [ValueType], _ results: [ValueType],
+                                _ body: @escaping (ComponentInstance, UnsafeBufferPointer<Value>) throws -> [Value]) -> Function {
+        Function(store: store, parameters: params, results: results, raw: { [weak self] _, arguments, out in
+            guard let self else { throw ComponentError.trap("a host import was called after its instance ended") }
+            let produced = try body(self, arguments)
+            guard produced.count == out.count, zip(produced, results).allSatisfy({ CanonicalABI.type(of: $0) == $1 }) else {
+                throw ComponentError.trap("a host import produced core results \(produced), but its core type returns \(results)")
+            }
+            for (index, value) in produced.enumerated() { out[index] = value }
+        })
     }
 
     /// Takes `units` from the store's fuel (nothing when it is not metered); throws

@@ -60,8 +60,9 @@ extension ComponentInstance {
                     guard case .tuple(let loaded) = try CanonicalABI.load(access, layout.resultTuple, at: Int(pointer)) else { return [] }
                     results = loaded
                 } else {
-                    var cursor = FlatCursor(coreResults)
-                    results = try layout.results.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+                    results = try FlatCursor.over(coreResults) { cursor in
+                        try layout.results.map { try CanonicalABI.liftFlat(access, &cursor, $0) }
+                    }
                 }
             }
             try deliver?(results)
