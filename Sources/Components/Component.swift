@@ -133,15 +133,15 @@ public final class Component: Sendable {
         try control?.check()
         do {
             if let pool, let warm = pool.take(), warm.prepare(limits: limits, session: session, control: control) {
-                return try run(export.lifted, arguments, name: name, in: warm.instance, reuse: warm, control: control)
+                return try run(export, arguments, name: name, in: warm.instance, reuse: warm, control: control)
             }
             let fresh = try makeInstance(limits: limits, session: session, control: control)
             switch pool.map({ WarmInstance.offer(fresh, limits: limits, copyOnWriteMinimumBytes: $0.copyOnWriteMinimumBytes) }) ?? .notReusable {
-            case .warm(let warm): return try run(export.lifted, arguments, name: name, in: fresh, reuse: warm, control: control)
-            case .notReusable: return try run(export.lifted, arguments, name: name, in: fresh, reuse: nil, control: control)
+            case .warm(let warm): return try run(export, arguments, name: name, in: fresh, reuse: warm, control: control)
+            case .notReusable: return try run(export, arguments, name: name, in: fresh, reuse: nil, control: control)
             case .damaged:
                 let another = try makeInstance(limits: limits, session: session, control: control)
-                return try run(export.lifted, arguments, name: name, in: another, reuse: nil, control: control)
+                return try run(export, arguments, name: name, in: another, reuse: nil, control: control)
             }
         } catch {
             control?.detach()
@@ -158,7 +158,7 @@ public final class Component: Sendable {
     @_spi(Benchmark)
     public func callFresh(_ name: String, _ arguments: [ComponentValue], limits: ExecutionLimits = .default, session: (any CallSession)? = nil) throws -> [ComponentValue] {
         let export = try checkedExport(name, arguments)
-        return try run(export.lifted, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
+        return try run(export, arguments, name: name, in: try makeInstance(limits: limits, session: session, control: nil),
                        reuse: nil, control: nil)
     }
 
@@ -186,11 +186,13 @@ public final class Component: Sendable {
     /// failure (trap, out of fuel, host error) drops the instance: its state is undefined.
     /// `control` is detached before the instance can serve another call, so its watchdog never
     /// touches a store that a later call uses.
-    private func run(_ lifted: LiftedFunction, _ arguments: [ComponentValue], name: String, in instance: ComponentInstance,
+    /// Takes the boxed export, not its `LiftedFunction`: passing the struct out of the box copied
+    /// it (a retain and a release of each of its references) on every call.
+    private func run(_ export: LiftedExport, _ arguments: [ComponentValue], name: String, in instance: ComponentInstance,
                      reuse: WarmInstance?, control: CallControl?) throws -> [ComponentValue] {
         let results: [ComponentValue]
         do {
-            results = try instance.call(lifted, arguments, name: name)
+            results = try instance.call(export.lifted, arguments, name: name)
         } catch {
             throw ErrorMapping.map(error, limiter: instance.limiter, fuelLeft: instance.store.fuel?.remaining)
         }

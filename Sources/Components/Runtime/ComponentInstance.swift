@@ -90,10 +90,10 @@ final class ComponentInstance {
         }
     }
 
-    /// Gives a reused instance a new per-call context (carrying `session` and `control`) and
-    /// fresh canonical-ABI state, as a fresh instance would have.
+    /// Gives a reused instance a new per-call context (carrying `session` and `control`). Its
+    /// canonical-ABI state is already a fresh instance's: `endCall` reset it when the last call
+    /// ended, and only instances that went through it are reused (`WarmInstance.reset`).
     func beginCall(session: (any CallSession)?, control: CallControl?) {
-        resetStates()
         currentInstance = 0
         context = HostCallContext(session: session, control: control)
         context.instance = self
