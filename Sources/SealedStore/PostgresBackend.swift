@@ -40,7 +40,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
         self.pool = pool
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in try Self.commit(jobs, pool: pool) }
-        reads = PostgresStatementBatcher(maxJobs: PostgresRowReads.maxReadsPerStatement) { PostgresRowReads.run($0, pool: pool) }
+        // At most as many reads per statement as the pool has connections: values of up to
+        // 16 MiB never have more in flight at once than when each read had its own connection.
+        reads = PostgresStatementBatcher(maxJobs: url.poolSize) { PostgresRowReads.run($0, pool: pool) }
         do {
             try PostgresSchema.migrate(pool)
             durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)

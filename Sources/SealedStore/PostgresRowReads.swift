@@ -26,9 +26,6 @@ enum PostgresRowReads {
         var size: Int64?
     }
 
-    /// Most reads answered by one statement.
-    static let maxReadsPerStatement = 64
-
     static let valueSQL = "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2"
     static let sizeSQL = """
         SELECT (octet_length(value) + octet_length(sealed_name))::bigint FROM enclaveos_kv WHERE ns = $1 AND name = $2
