@@ -158,7 +158,6 @@ public final class PostgresBackend: StorageBackend, Sendable {
                             bytes: try Self.nonNegative(row?.int64(1) ?? 0, "storage size"))
     }
 
-    /// The bytes of row `name`'s sealed value and name, without reading them (quotas).
     /// The bytes of row `name`'s sealed value and name, without reading them (quotas, and the
     /// truncating `open-at` of every `kv-store` of a stored file); shared with concurrent reads.
     public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
