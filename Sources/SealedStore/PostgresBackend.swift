@@ -10,7 +10,8 @@ import PostgresNIO
 /// commit only once its WAL record is flushed, with `fsync` and `synchronous_commit` on, which
 /// `durabilityWarnings` checks). Concurrent writers of one server share that statement
 /// (`PostgresGroupCommit`); PostgreSQL also groups the WAL flushes of concurrent commits from
-/// several servers. The read and the commit statement are prepared once per connection. Nothing
+/// several servers. Concurrent single-row reads share a statement too (`PostgresRowReads`). The
+/// reads and the commit statement are prepared once per connection. Nothing
 /// is cached: every read goes to the database, so what one server commits, every other server
 /// reads.
 ///
@@ -21,6 +22,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     public let url: PostgresURL
     private let pool: PostgresPool
     private let commits: PostgresGroupCommit
+    private let reads: PostgresStatementBatcher<PostgresRowReads.Read, PostgresRowReads.Found?>
     /// Settings of the database that weaken durability (empty when it is sound), for the log.
     public let durabilityWarnings: [String]
 
@@ -38,6 +40,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
         self.pool = pool
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in try Self.commit(jobs, pool: pool) }
+        // At most as many reads per statement as the pool has connections: values of up to
+        // 16 MiB never have more in flight at once than when each read had its own connection.
+        reads = PostgresStatementBatcher(maxJobs: url.poolSize) { PostgresRowReads.run($0, pool: pool) }
         do {
             try PostgresSchema.migrate(pool)
             durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)
@@ -54,14 +59,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     // MARK: - Rows
 
-    /// One prepared statement (the read every `kv-read` makes).
+    /// One prepared statement (the read every `kv-read` makes), shared with concurrent reads.
     public func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]? {
-        let operation = "read a value"
-        return try pool.withConnection(operation) { connection in
-            try pool.queryPrepared(connection, "SELECT value FROM enclaveos_kv WHERE ns = $1 AND name = $2",
-                                   [PostgresPreparedStatements.bytes(namespace), PostgresPreparedStatements.bytes(name)],
-                                   operation: operation).first.map { try $0.bytes(0) }
-        }
+        try reads.submit(PostgresRowReads.Read(namespace: namespace, name: name, wantsValue: true))?.value
     }
 
     /// Durable when it returns. Concurrent writers of this server share one commit: their
@@ -75,6 +75,13 @@ public final class PostgresBackend: StorageBackend, Sendable {
     public var commitStatistics: (commits: Int, writes: Int) {
         let (commits, jobs) = commits.statistics
         return (commits, jobs)
+    }
+
+    /// Read statements made and single-row reads (`value`, `storedSize`) they answered since
+    /// opening.
+    public var readStatistics: (statements: Int, reads: Int) {
+        let (batches, jobs) = reads.statistics
+        return (batches, jobs)
     }
 
     /// Statements sent to the database since opening (each one round trip).
@@ -151,11 +158,16 @@ public final class PostgresBackend: StorageBackend, Sendable {
                             bytes: try Self.nonNegative(row?.int64(1) ?? 0, "storage size"))
     }
 
-    /// The bytes of row `name`'s sealed value and name, without reading them (quotas).
+    /// The bytes of row `name`'s sealed value and name, without reading them (quotas, and the
+    /// truncating `open-at` of every `kv-store` of a stored file); shared with concurrent reads.
     public func storedSize(namespace: [UInt8], name: [UInt8]) throws -> Int? {
-        try rows("measure a row", """
-            SELECT (octet_length(value) + octet_length(sealed_name))::bigint FROM enclaveos_kv WHERE ns = $1 AND name = $2
-            """, [namespace, name]).first.map { try Self.nonNegative($0.int64(0), "row size") }
+        guard let found = try reads.submit(PostgresRowReads.Read(namespace: namespace, name: name, wantsValue: false)) else {
+            return nil
+        }
+        guard let size = found.size else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: measure a row", code: 0, message: "no size was read (a bug)")
+        }
+        return try Self.nonNegative(size, "row size")
     }
 
     /// A size or count the database answered. The host runs the database: a negative answer is
@@ -277,11 +289,19 @@ extension PostgresRow {
         return Array(buffer.readableBytesView)
     }
 
-    /// Column `index` as a 64-bit integer.
+    /// Column `index` as a 64-bit integer (a `bigint`), read from its binary form. Every result
+    /// comes back binary (PostgresNIO's Bind asks so), but a statement prepared with
+    /// `prepare(query:)` keeps the column formats of its Describe answer (text), so PostgresNIO's
+    /// own decoding would parse the 8 bytes as text and fail.
     func int64(_ index: Int) throws -> Int64 {
         let cells = makeRandomAccess()
         guard index < cells.count else { throw Self.missing(index) }
-        return try cells[index].decode(Int64.self)
+        let cell = cells[index]
+        guard cell.dataType == .int8, var bytes = cell.bytes, bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self) else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: read a row", code: 0,
+                                           message: "column \(index) is not a bigint (\(cell.dataType), \(cell.bytes?.readableBytes ?? 0) bytes)")
+        }
+        return value
     }
 
     private static func missing(_ index: Int) -> SealedStoreError {

@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// Group commit for the PostgreSQL backend: writers that arrive while a commit is on its way to
 /// the database queue up, and the next commit carries all of them as **one statement** (one round
 /// trip, one transaction, one WAL flush), so N concurrent writers of one node share one commit
@@ -8,10 +5,8 @@ import Synchronization
 /// before the commit holding its writes is acknowledged by PostgreSQL (WAL flushed), and a writer
 /// alone never waits for company.
 ///
-/// How: a writer queues its job and either becomes the *leader* (nobody leads) or sleeps on its
-/// own semaphore. The leader takes everything queued (up to `maxJobsPerCommit` jobs and
-/// `maxBytesPerCommit` bytes), runs it through `execute` as one commit, wakes each writer of the
-/// batch, then hands leadership to the oldest waiter, whose job is in the next batch.
+/// How: `PostgresStatementBatcher` (a leader runs the queued jobs, up to `maxJobsPerCommit` jobs
+/// and `maxBytesPerCommit` bytes, through `execute` as one commit, then hands leadership on).
 ///
 /// A batch is applied as if its jobs ran one after the other in queue order (`execute` merges
 /// writes to the same row that way), and all of it commits or none. When the database refuses a
@@ -51,119 +46,38 @@ final class PostgresGroupCommit: Sendable {
     /// message at 1 GiB, and a huge statement would delay the small writes sharing it).
     static let maxBytesPerCommit = 4 << 20
 
-    /// A queued job, how it went, and the semaphore its writer sleeps on.
-    private final class Waiter: Sendable {
-        let job: Job
-        let bytes: Int
-        let wake = DispatchSemaphore(value: 0)
-        /// Set by whoever completes or promotes the waiter, before `wake` is signalled.
-        let outcome = Mutex<Outcome?>(nil)
+    private let batcher: PostgresStatementBatcher<Job, Void>
 
-        enum Outcome {
-            case done(Result<Void, Error>)
-            case lead
-        }
-
-        init(job: Job) {
-            self.job = job
-            bytes = job.bytes
-        }
-    }
-
-    private struct State {
-        var queue: [Waiter] = []
-        var leading = false
-        var commits = 0
-        var jobs = 0
-    }
-
-    private let state = Mutex(State())
-    /// Runs jobs as one atomic, durable commit.
-    private let execute: @Sendable ([Job]) throws(Failure) -> Void
-
+    /// `execute` runs jobs as one atomic, durable commit.
     init(execute: @escaping @Sendable ([Job]) throws(Failure) -> Void) {
-        self.execute = execute
+        batcher = PostgresStatementBatcher(maxJobs: Self.maxJobsPerCommit, maxCost: Self.maxBytesPerCommit, cost: \.bytes) { jobs in
+            Self.run(jobs, execute)
+        }
     }
 
     /// Commits made and jobs they carried (jobs per commit > 1 means commits were shared).
     var statistics: (commits: Int, jobs: Int) {
-        state.withLock { ($0.commits, $0.jobs) }
+        let (batches, jobs) = batcher.statistics
+        return (batches, jobs)
     }
 
     /// Applies `job` in a durable commit, possibly shared with other writers' jobs.
     /// - Throws: the database's error for this job (only its own writes were not applied), or
     ///   the batch's error when the connection failed during the commit.
     func write(_ job: Job) throws {
-        let own = Waiter(job: job)
-        let leads = state.withLock { state -> Bool in
-            state.queue.append(own)
-            guard !state.leading else { return false }
-            state.leading = true
-            return true
-        }
-        if !leads {
-            DatabaseWait.willWait()
-            own.wake.wait()
-            if case .done(let result)? = own.outcome.withLock({ $0 }) { return try result.get() }
-        }
-        try lead(until: own)
-    }
-
-    /// Commits the next batch (it holds `own`: the oldest job is always taken, and a leader is
-    /// either the only writer queued or the oldest waiter), then hands leadership on.
-    private func lead(until own: Waiter) throws {
-        let batch = state.withLock { takeBatch(&$0) }
-        let outcomes = run(batch)
-        var ownResult: Result<Void, Error> = .failure(SealedStoreError.backend(
-            operation: "PostgreSQL: group commit", code: 0, message: "a writer's job was not in its batch (a bug)"))
-        for (waiter, outcome) in zip(batch, outcomes) {
-            if waiter === own {
-                ownResult = outcome
-            } else {
-                waiter.outcome.withLock { $0 = .done(outcome) }
-                waiter.wake.signal()
-            }
-        }
-        let next = state.withLock { state -> Waiter? in
-            state.commits += 1
-            state.jobs += batch.count
-            guard let next = state.queue.first else {
-                state.leading = false
-                return nil
-            }
-            return next
-        }
-        if let next {
-            next.outcome.withLock { $0 = .lead }
-            next.wake.signal()
-        }
-        try ownResult.get()
-    }
-
-    /// The oldest queued jobs that fit one commit (at least one). Called holding the state.
-    private func takeBatch(_ state: inout State) -> [Waiter] {
-        var count = 0, bytes = 0
-        while count < state.queue.count, count < Self.maxJobsPerCommit {
-            let next = state.queue[count].bytes
-            if count > 0, bytes + next > Self.maxBytesPerCommit { break }
-            bytes += next
-            count += 1
-        }
-        let batch = Array(state.queue[0..<count])
-        state.queue.removeFirst(count)
-        return batch
+        try batcher.submit(job)
     }
 
     /// One commit for `batch`; when the database refuses a shared one, each job alone.
-    private func run(_ batch: [Waiter]) -> [Result<Void, Error>] {
+    private static func run(_ batch: [Job], _ execute: ([Job]) throws(Failure) -> Void) -> [Result<Void, any Error>] {
         do {
-            try execute(batch.map(\.job))
+            try execute(batch)
             return batch.map { _ in .success(()) }
         } catch {
             guard batch.count > 1, error.refusedByDatabase else { return batch.map { _ in .failure(error.error) } }
-            return batch.map { waiter in
+            return batch.map { job in
                 do throws(Failure) {
-                    try execute([waiter.job])
+                    try execute([job])
                     return .success(())
                 } catch {
                     return .failure(error.error)

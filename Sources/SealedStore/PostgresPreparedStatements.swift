@@ -36,4 +36,11 @@ final class PostgresPreparedStatements: Sendable {
         try values.encode(into: &buffer, context: .default)
         return PostgresData(type: .byteaArray, formatCode: .binary, value: buffer)
     }
+
+    /// A `bool[]` parameter, in PostgreSQL's binary array format.
+    static func boolArray(_ values: [Bool]) throws -> PostgresData {
+        var buffer = ByteBuffer()
+        try values.encode(into: &buffer, context: .default)
+        return PostgresData(type: .boolArray, formatCode: .binary, value: buffer)
+    }
 }

@@ -83,7 +83,7 @@ enum StoreBench {
 
         let singleCPU = CPUTime.processNanoseconds()
         let single = try Samples.measure(iterations: iterations, warmup: 20) {
-            _ = try app.callAsServer("kv-store", [.string("bench-key"), value])
+            try store(app, key: "bench-key", value)
         }
         let singleCPUPerWrite = Double(CPUTime.processNanoseconds() - singleCPU) / Double(iterations + 20)
         report.add(Row(item: 12, metric: "\(backend): `kv-store`, one writer at a time (p50 / p99; each waits for its own durable commit)",
@@ -207,6 +207,15 @@ enum StoreBench {
                        target: "—", met: nil))
     }
 
+    /// One `kv-store` call; an answer other than "stored: KEY" (the app reports a failed write
+    /// in its answer) fails the bench instead of being timed as a write.
+    private static func store(_ app: LoadedApp, key: String, _ value: ComponentValue) throws {
+        let answer = try app.callAsServer("kv-store", [.string(key), value])
+        guard answer.count == 1, case .string(let text) = answer[0], text.utf8.elementsEqual("stored: \(key)".utf8) else {
+            throw BenchError("kv-store of \(key) answered \(answer)")
+        }
+    }
+
     /// `writers` threads each storing `perWriter` values under its own key; per-call latencies and
     /// the wall time of the whole.
     private static func concurrentWrites(app: LoadedApp, value: ComponentValue, perWriter: Int) throws -> (Samples, UInt64) {
@@ -217,7 +226,7 @@ enum StoreBench {
             for _ in 0..<perWriter {
                 let begin = now()
                 do {
-                    _ = try app.callAsServer("kv-store", [.string("writer-\(writer)"), value])
+                    try store(app, key: "writer-\(writer)", value)
                 } catch {
                     results.fail("\(error)")
                     return
