@@ -42,7 +42,13 @@ public final class PostgresBackend: StorageBackend, Sendable {
         let leases = url.readCache ? PostgresReadLeases(pool: pool, timing: leaseTiming) : nil
         self.leases = leases
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in
-            try Self.commit(jobs, pool: pool)
+            do throws(PostgresGroupCommit.Failure) {
+                try Self.commit(jobs, pool: pool)
+            } catch {
+                // The outcome is unknown: if it committed, other nodes must still drop their copies.
+                if !error.refusedByDatabase { leases?.revokeInBackground(namespaces: jobs.map(\.namespace)) }
+                throw error
+            }
             try Self.revokeLeases(leases, jobs.map(\.namespace))
         }
         do {
@@ -78,8 +84,10 @@ public final class PostgresBackend: StorageBackend, Sendable {
         do {
             try leases.revoke(namespaces: unique)
         } catch let error as SealedStoreError {
+            leases.revokeInBackground(namespaces: unique)
             throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: false)
         } catch {
+            leases.revokeInBackground(namespaces: unique)
             throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: revoke read leases", code: 0,
                                                               message: PostgresPool.describe(error)), refusedByDatabase: false)
         }

@@ -77,6 +77,10 @@ final class PostgresReadLeases: Sendable {
         var ignoresInvalidations = false
         var waiters: [ReadLeaseMessage.Lease: [DispatchSemaphore]] = [:]
         var released: Set<ReadLeaseMessage.Lease> = []
+        /// Namespaces whose revocation after a commit failed (or whose commit's outcome is
+        /// unknown): revoked again in the background until it succeeds.
+        var pendingRevocations: Set<[UInt8]> = []
+        var retrying = false
     }
 
     init(pool: PostgresPool, cache: OpenedValueCache = OpenedValueCache(leased: true), timing: Timing = Timing()) {
@@ -255,6 +259,37 @@ final class PostgresReadLeases: Sendable {
         guard !namespaces.isEmpty else { return }
         let live = try PostgresReadLeaseSQL.revoke(pool, namespaces: namespaces, writer: node, channel: Self.channel)
         for lease in live { try waitForRelease(lease) }
+    }
+
+    /// For a commit that may have happened although its writers got an error (its revocation
+    /// failed, or the connection broke during it): other nodes must still drop what they cached,
+    /// so the revocation is retried every second in the background until it succeeds.
+    func revokeInBackground(namespaces: [[UInt8]]) {
+        let start = state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            state.pendingRevocations.formUnion(namespaces)
+            defer { state.retrying = true }
+            return !state.retrying
+        }
+        if start { background.async { [weak self] in self?.retryRevocations() } }
+    }
+
+    private func retryRevocations() {
+        let pending = state.withLock { Array($0.pendingRevocations) }
+        var failed = false
+        for namespace in pending {
+            do {
+                try revoke(namespaces: [namespace])
+                state.withLock { _ = $0.pendingRevocations.remove(namespace) }
+            } catch {
+                failed = true
+            }
+        }
+        let again = state.withLock { state -> Bool in
+            state.retrying = !state.stopped && (failed || !state.pendingRevocations.isEmpty)
+            return state.retrying
+        }
+        if again { background.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in self?.retryRevocations() } }
     }
 
     private func waitForRelease(_ lease: ReadLeaseMessage.Lease) throws {

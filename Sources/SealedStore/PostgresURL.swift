@@ -84,7 +84,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether `read_cache` is on when the URL does not say.
-    public static let readCacheByDefault = false
+    public static let readCacheByDefault = true
 
     /// The URL without its password, for logs.
     public var description: String {
