@@ -105,6 +105,11 @@ final class PostgresLeaseListener: Sendable {
         if let connection { let _: EventLoopFuture<Void> = connection.close() }
     }
 
+    deinit {
+        // An open connection is never left behind (PostgresNIO expects it closed when freed).
+        if let connection = state.withLock({ $0.connection }) { let _: EventLoopFuture<Void> = connection.close() }
+    }
+
     private static let logger: Logger = {
         var logger = Logger(label: "enclaveos.postgres.leases")
         logger.logLevel = .error

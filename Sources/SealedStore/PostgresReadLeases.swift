@@ -173,6 +173,9 @@ final class PostgresReadLeases: Sendable {
         let rows = try? PostgresReadLeaseSQL.run(pool, "renew a read lease", PostgresReadLeaseSQL.renew,
                                                  [namespace, node], id: id, milliseconds: durationMilliseconds)
         settle(namespace, id: id, sent: sent, granted: !(rows?.isEmpty ?? true), keepEntries: true)
+        // Revoked (or expired): dropped above; a fresh grant now replaces the old row at once, so
+        // a writer waiting for it need not wait for it to expire.
+        if rows?.isEmpty == true { willRead(namespace: namespace) }
     }
 
     private func settle(_ namespace: [UInt8], id: Int64, sent: UInt64, granted: Bool, keepEntries: Bool) {
@@ -258,7 +261,9 @@ final class PostgresReadLeases: Sendable {
     func revoke(namespaces: [[UInt8]]) throws {
         guard !namespaces.isEmpty else { return }
         let live = try PostgresReadLeaseSQL.revoke(pool, namespaces: namespaces, writer: node, channel: Self.channel)
-        for lease in live { try waitForRelease(lease) }
+        // One bound for all of them: the database's answer is the host's, and could list many.
+        let limit = LeaseClock.now() + timing.duration + timing.writerSlack
+        for lease in live { try waitForRelease(lease, until: limit) }
     }
 
     /// For a commit that may have happened although its writers got an error (its revocation
@@ -292,7 +297,7 @@ final class PostgresReadLeases: Sendable {
         if again { background.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in self?.retryRevocations() } }
     }
 
-    private func waitForRelease(_ lease: ReadLeaseMessage.Lease) throws {
+    private func waitForRelease(_ lease: ReadLeaseMessage.Lease, until limit: UInt64) throws {
         let semaphore = DispatchSemaphore(value: 0)
         let already = state.withLock { state -> Bool in
             if state.released.contains(lease) { return true }
@@ -306,7 +311,6 @@ final class PostgresReadLeases: Sendable {
                 if state.waiters[lease]?.isEmpty == true { state.waiters[lease] = nil }
             }
         }
-        let limit = LeaseClock.now() + timing.duration + timing.writerSlack
         while true {
             let now = LeaseClock.now()
             guard now < limit else {

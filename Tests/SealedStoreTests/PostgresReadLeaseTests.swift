@@ -90,6 +90,41 @@ final class PostgresReadLeaseTests: XCTestCase {
         holder.ignoreInvalidations(false)
     }
 
+    /// A holder that ignores a revocation but keeps reading: its renewal finds the lease revoked,
+    /// so it drops its values and reads the committed one; the writer, waiting for the revoked
+    /// grant, is answered once the holder replaced it, well before the lease would expire.
+    func testARevokedLeaseIsNeverRenewed() throws {
+        var timing = PostgresReadLeases.Timing()
+        // Renewed at every read: the renewal meets the revocation at once.
+        timing.renewBefore = timing.duration
+        let (a, b) = (try node(timing), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        try leases(a).ignoreInvalidations(true)
+        let written = DispatchSemaphore(value: 0)
+        let waited = Mutex<TimeInterval?>(nil)
+        DispatchQueue.global().async {
+            let before = Date()
+            try? writer.put("k", Array("new".utf8))
+            waited.withLock { $0 = Date().timeIntervalSince(before) }
+            written.signal()
+        }
+        var sawNew = false
+        let end = Date().addingTimeInterval(5)
+        while Date() < end, !sawNew {
+            sawNew = try reader.get("k") == Array("new".utf8)
+        }
+        XCTAssertTrue(sawNew, "the holder kept serving its old value past the revocation")
+        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
+        XCTAssertLessThan(try XCTUnwrap(waited.withLock { $0 }), 1.5, "the writer waited for expiry, not for the replaced grant")
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+    }
+
     /// Without its `LISTEN` connection a node serves nothing from its cache and gives up its
     /// leases (writers do not wait for them); it caches again once it listens again.
     func testALostListenerStopsCachingUntilItIsBack() throws {
