@@ -78,6 +78,18 @@ enum PostgresReadLeaseSQL {
         return try rows.map { ReadLeaseMessage.Lease(node: try $0.bytes(0), namespace: try $0.bytes(1), id: try $0.int64(2)) }
     }
 
+    /// Deletes node `node`'s grants `ids` (dropped already).
+    static func removeGrants(_ pool: PostgresPool, node: [UInt8], ids: [Int64]) throws {
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: node))
+        bindings.append(ids)
+        let operation = "give up read leases"
+        _ = try pool.withConnection(operation) { connection in
+            try pool.query(connection, "DELETE FROM enclaveos_read_leases WHERE node = $1 AND lease_id = ANY($2)", bindings,
+                           operation: operation)
+        }
+    }
+
     /// Whether `lease` is still live by the database's clock.
     static func stillHeld(_ pool: PostgresPool, _ lease: ReadLeaseMessage.Lease) throws -> Bool {
         try !run(pool, "wait for a read lease", held, [lease.namespace, lease.node], id: lease.id).isEmpty

@@ -156,11 +156,14 @@ final class PostgresReadLeases: Sendable {
 
     /// A fresh grant: what the namespace's entries held is dropped *before* the row changes.
     private func acquire(_ namespace: [UInt8], id: Int64) {
-        state.withLock { state in
-            guard state.leases[namespace]?.id == id else { return }
+        let current = state.withLock { state -> Bool in
+            guard state.leases[namespace]?.id == id else { return false }
             state.leases[namespace]?.deadline = 0
             cache.endLease(namespace: namespace)
+            return true
         }
+        // Revoked or evicted meanwhile: no row for a grant nobody tracks.
+        guard current else { return }
         let sent = LeaseClock.now()
         let granted = (try? PostgresReadLeaseSQL.run(pool, "take a read lease", PostgresReadLeaseSQL.acquire,
                                                      [namespace, node], id: id, milliseconds: durationMilliseconds)) != nil
@@ -238,16 +241,17 @@ final class PostgresReadLeases: Sendable {
     }
 
     private func listenerLost() {
-        let held = state.withLock { state -> Bool in
+        let dropped = state.withLock { state -> [Int64] in
             state.listening = false
             defer { state.leases.removeAll() }
             cache.endAllLeases()
-            return !state.leases.isEmpty
+            return state.leases.values.map(\.id)
         }
-        // Dropped above; the rows go too, so writers need not wait for them to expire.
-        guard held else { return }
+        // Dropped above; their rows go too, so writers need not wait for them to expire. By id
+        // only: once listening again, this node may hold new grants by the time this runs.
+        guard !dropped.isEmpty else { return }
         background.async { [pool, node] in
-            _ = try? PostgresReadLeaseSQL.run(pool, "give up read leases", PostgresReadLeaseSQL.removeNode, [node])
+            _ = try? PostgresReadLeaseSQL.removeGrants(pool, node: node, ids: dropped)
         }
     }
 
