@@ -234,12 +234,18 @@ public final class PostgresBackend: StorageBackend, Sendable {
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
         let remove = { [self] () throws -> Bool in
             // An empty namespace matches no row (namespaces are 32-byte HMACs).
-            let removed = try !rows("remove an app", """
-                WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
-                DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
-                """, [id, namespace ?? []]).isEmpty
-            if let namespace, let leases { try leases.revoke(namespaces: [namespace]) }
-            return removed
+            do {
+                let removed = try !rows("remove an app", """
+                    WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
+                    DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
+                    """, [id, namespace ?? []]).isEmpty
+                if let namespace, let leases { try leases.revoke(namespaces: [namespace]) }
+                return removed
+            } catch {
+                // The rows may be gone although this failed: other nodes must still drop them.
+                if let namespace { leases?.revokeInBackground(namespaces: [namespace]) }
+                throw error
+            }
         }
         guard let namespace, let cache = leases?.cache else { return try remove() }
         return try cache.writing(namespace: namespace, names: nil, remove)
