@@ -4,7 +4,7 @@ import PostgresNIO
 import Synchronization
 
 /// Node-local read caching on the shared PostgreSQL store, kept coherent across nodes by
-/// per-namespace **read leases** (docs/cluster.md, "Reads").
+/// per-namespace **read leases** (docs/cluster.md, "Reads (PostgreSQL): read leases").
 ///
 /// Holder: a node serves a namespace's opened values from its `cache` only while it holds a live
 /// lease on it: a row (namespace, node, lease id, expires_at = database `now()` + `duration`) that
