@@ -200,6 +200,21 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertNil(try reader.get("k"))
     }
 
+    /// A database of schema version 1 (before read leases) is brought to version 2, and a
+    /// server of an older version would then refuse it.
+    func testASchemaWithoutLeasesIsUpgraded() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        _ = try node().close()
+        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 1", [])
+        let upgraded = try node()
+        upgraded.close()
+        let version = try PostgresReadLeaseSQL.run(pool, "read the version", "SELECT max(version) FROM enclaveos_schema", [])
+        XCTAssertEqual(try version.first?.int64(0), PostgresSchema.version)
+        XCTAssertEqual(PostgresSchema.version, 2)
+        XCTAssertEqual(try PostgresReadLeaseSQL.run(pool, "count rows", "SELECT count(*) FROM enclaveos_schema", []).first?.int64(0), 1)
+    }
+
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.
     func testNotificationPayloadsAreParsedWithBounds() {
         let lease = ReadLeaseMessage.Lease(node: [0, 1, 0xAB], namespace: [0xFF, 0x10], id: 42)
