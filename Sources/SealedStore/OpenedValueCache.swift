@@ -4,10 +4,13 @@ import Synchronization
 /// inside the enclave (keyed by namespace and row name) so a repeated read skips the backend
 /// read and the AES-GCM open.
 ///
-/// Only a backend that this process alone writes offers one (`StorageBackend.openedValueCache`):
+/// A backend that this process alone writes offers one (`StorageBackend.openedValueCache`):
 /// SQLite while the server holds the data-directory lock, and the in-memory backend. A shared
-/// backend (PostgreSQL) has none, because another server may change a row at any time and a
-/// cached value would then be stale.
+/// backend (PostgreSQL) offers a *leased* one (`leased: true`): another server may change a row
+/// at any time, so a namespace's entries are served and stored only while this process holds a
+/// read lease on it that every other writer must revoke before it acknowledges a write
+/// (`PostgresReadLeases`). Its deadline, on the monotonic clock, is kept here so that a lookup
+/// checks it under the same lock as the entry.
 ///
 /// Consistency: an entry is only ever a value read from the backend, so it is committed; writes
 /// never fill the cache. The backend itself removes every row it writes once the commit has
@@ -60,6 +63,16 @@ public final class OpenedValueCache: Sendable {
         var writesInFlight = 0
         var hits = 0
         var misses = 0
+        /// Leased caches only: the instant (`LeaseClock`) until which each namespace may be
+        /// served; nil for a cache that needs no lease.
+        var leaseDeadlines: [[UInt8]: UInt64]?
+
+        /// Whether `namespace`'s entries may be used now.
+        func mayUse(_ namespace: [UInt8]) -> Bool {
+            guard let leaseDeadlines else { return true }
+            guard let deadline = leaseDeadlines[namespace] else { return false }
+            return LeaseClock.now() < deadline
+        }
     }
 
     /// What a lookup found.
@@ -75,10 +88,11 @@ public final class OpenedValueCache: Sendable {
     private let state: Mutex<State>
 
     /// A cache capped at `maxBytes`; a disabled one (`enabled: false`) keeps nothing until
-    /// `setEnabled(true)`.
-    public init(maxBytes: Int = OpenedValueCache.defaultMaxBytes, enabled: Bool = true) {
+    /// `setEnabled(true)`; a `leased` one serves a namespace only between `grantLease` and its
+    /// deadline.
+    public init(maxBytes: Int = OpenedValueCache.defaultMaxBytes, enabled: Bool = true, leased: Bool = false) {
         self.maxBytes = maxBytes
-        self.state = Mutex(State(enabled: enabled))
+        self.state = Mutex(State(enabled: enabled, leaseDeadlines: leased ? [:] : nil))
     }
 
     /// Turns caching on (the backend became the sole writer) or off (it was closed or
@@ -94,7 +108,8 @@ public final class OpenedValueCache: Sendable {
     /// `store` after reading the backend.
     public func lookup(namespace: [UInt8], name: [UInt8]) -> Lookup {
         state.withLock { state in
-            guard state.enabled, let index = state.entries.index(forKey: Key(namespace: namespace, name: name)) else {
+            guard state.enabled, state.mayUse(namespace),
+                  let index = state.entries.index(forKey: Key(namespace: namespace, name: name)) else {
                 state.misses += 1
                 return .miss(generation: state.generation)
             }
@@ -111,7 +126,7 @@ public final class OpenedValueCache: Sendable {
         let bytes = Self.entryOverhead + namespace.count + name.count + (value?.count ?? 0)
         guard (value?.count ?? 0) <= Self.maxEntryBytes, bytes <= maxBytes else { return }
         state.withLock { state in
-            guard state.enabled, state.writesInFlight == 0, state.generation == generation else { return }
+            guard state.enabled, state.writesInFlight == 0, state.generation == generation, state.mayUse(namespace) else { return }
             state.clock += 1
             let entryKey = Key(namespace: namespace, name: name)
             if let old = state.entries[entryKey] { state.bytes -= old.bytes }
@@ -144,6 +159,36 @@ public final class OpenedValueCache: Sendable {
         beginWrite()
         defer { endWrite(namespace: namespace, names: names()) }
         return try write()
+    }
+
+    // MARK: - Read leases (leased caches only)
+
+    /// Lets `namespace` be served until `deadline` (`LeaseClock`), keeping its entries only when
+    /// `keepEntries` (the lease continued one held without a break); otherwise they are dropped.
+    /// Advances the generation either way: a read that began before the grant stores nothing.
+    func grantLease(namespace: [UInt8], until deadline: UInt64, keepEntries: Bool) {
+        state.withLock { state in
+            guard state.leaseDeadlines != nil else { return }
+            state.generation &+= 1
+            if !keepEntries { Self.forget(&state, namespace: namespace, names: nil) }
+            state.leaseDeadlines?[namespace] = deadline
+        }
+    }
+
+    /// Stops serving `namespace` and drops its entries (its lease was revoked, lapsed or evicted).
+    func endLease(namespace: [UInt8]) {
+        state.withLock { state in
+            state.leaseDeadlines?[namespace] = nil
+            Self.forget(&state, namespace: namespace, names: nil)
+        }
+    }
+
+    /// Ends every lease and drops every entry (the lease listener was lost, or the store closed).
+    func endAllLeases() {
+        state.withLock { state in
+            if state.leaseDeadlines != nil { state.leaseDeadlines = [:] }
+            Self.dropAll(&state)
+        }
     }
 
     /// Forgets every entry of `namespace` (the app's key was dropped, or its rows were altered

@@ -23,6 +23,8 @@ public final class PostgresBackend: StorageBackend, Sendable {
     private let pool: PostgresPool
     private let commits: PostgresGroupCommit
     private let reads: PostgresStatementBatcher<PostgresRowReads.Read, PostgresRowReads.Found?>
+    /// The leased read cache, when `url.readCache` is on.
+    let leases: PostgresReadLeases?
     /// Settings of the database that weaken durability (empty when it is sound), for the log.
     public let durabilityWarnings: [String]
 
@@ -35,11 +37,22 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     /// `init(url:)` with another longest wait for a free connection, a connect or one statement
     /// (tests force a timeout with a short one).
-    init(url: PostgresURL, operationTimeout: TimeAmount) throws {
+    init(url: PostgresURL, operationTimeout: TimeAmount, leaseTiming: PostgresReadLeases.Timing = .init()) throws {
         self.url = url
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
         self.pool = pool
-        commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in try Self.commit(jobs, pool: pool) }
+        let leases = url.readCache ? PostgresReadLeases(pool: pool, timing: leaseTiming) : nil
+        self.leases = leases
+        commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in
+            do throws(PostgresGroupCommit.Failure) {
+                try Self.commit(jobs, pool: pool)
+            } catch {
+                // The outcome is unknown: if it committed, other nodes must still drop their copies.
+                if !error.refusedByDatabase { leases?.revokeInBackground(namespaces: jobs.map(\.namespace)) }
+                throw error
+            }
+            try Self.revokeLeases(leases, jobs.map(\.namespace))
+        }
         // At most as many reads per statement as the pool has connections: values of up to
         // 16 MiB never have more in flight at once than when each read had its own connection.
         reads = PostgresStatementBatcher(maxJobs: url.poolSize) { PostgresRowReads.run($0, pool: pool) }
@@ -50,11 +63,39 @@ public final class PostgresBackend: StorageBackend, Sendable {
             pool.close()
             throw error
         }
+        leases?.start()
     }
 
     /// Closes every connection; later calls fail.
     public func close() {
+        leases?.stop()
         pool.close()
+    }
+
+    /// The leased cache of opened values, when `read_cache` is on.
+    public var openedValueCache: OpenedValueCache? { leases?.cache }
+
+    /// Takes or renews `namespace`'s read lease when due.
+    public func willRead(namespace: [UInt8]) {
+        leases?.willRead(namespace: namespace)
+    }
+
+    /// After a commit to `namespaces`, before its writers are acknowledged: other nodes' read
+    /// leases on them are revoked and released (or expired).
+    private static func revokeLeases(_ leases: PostgresReadLeases?, _ namespaces: [[UInt8]]) throws(PostgresGroupCommit.Failure) {
+        guard let leases else { return }
+        var unique: [[UInt8]] = []
+        for namespace in namespaces where !unique.contains(namespace) { unique.append(namespace) }
+        do {
+            try leases.revoke(namespaces: unique)
+        } catch let error as SealedStoreError {
+            leases.revokeInBackground(namespaces: unique)
+            throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: false)
+        } catch {
+            leases.revokeInBackground(namespaces: unique)
+            throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: revoke read leases", code: 0,
+                                                              message: PostgresPool.describe(error)), refusedByDatabase: false)
+        }
     }
 
     // MARK: - Rows
@@ -68,7 +109,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// batches go to the database as one statement (`PostgresGroupCommit`).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
-        try commits.write(PostgresGroupCommit.Job(namespace: namespace, writes: writes))
+        let job = PostgresGroupCommit.Job(namespace: namespace, writes: writes)
+        guard let cache = leases?.cache else { return try commits.write(job) }
+        try cache.writing(namespace: namespace, names: writes.map(\.rowName)) { try commits.write(job) }
     }
 
     /// Commits made and writes (`apply` calls) they carried since opening.
@@ -201,11 +244,23 @@ public final class PostgresBackend: StorageBackend, Sendable {
     }
 
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        // An empty namespace matches no row (namespaces are 32-byte HMACs).
-        try !rows("remove an app", """
-            WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
-            DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
-            """, [id, namespace ?? []]).isEmpty
+        let remove = { [self] () throws -> Bool in
+            // An empty namespace matches no row (namespaces are 32-byte HMACs).
+            do {
+                let removed = try !rows("remove an app", """
+                    WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
+                    DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
+                    """, [id, namespace ?? []]).isEmpty
+                if let namespace, let leases { try leases.revoke(namespaces: [namespace]) }
+                return removed
+            } catch {
+                // The rows may be gone although this failed: other nodes must still drop them.
+                if let namespace { leases?.revokeInBackground(namespaces: [namespace]) }
+                throw error
+            }
+        }
+        guard let namespace, let cache = leases?.cache else { return try remove() }
+        return try cache.writing(namespace: namespace, names: nil, remove)
     }
 
     // MARK: - Cluster support

@@ -189,6 +189,20 @@ final class PostgresPool: Sendable {
         }
     }
 
+    /// A connection of its own, outside the pool and its cap (the read leases' `LISTEN`
+    /// connection, which stays open): the caller closes it.
+    func dedicatedConnection(_ operation: String) throws -> PostgresConnection {
+        let future = PostgresConnection.connect(on: group.next(), configuration: configuration, id: 0, logger: logger)
+        do {
+            return try BlockingWait.result(of: future, timeout: operationTimeout, operation: operation)
+        } catch {
+            // One that connects after the timeout is closed at once.
+            future.whenSuccess { late in _ = late.close().always { _ in withExtendedLifetime(late) {} } }
+            if let error = error as? SealedStoreError { throw error }
+            throw failure(operation, String(reflecting: error))
+        }
+    }
+
     /// Connections connecting, checked out, idle or closing (at most `url.poolSize`).
     var openConnections: Int { state.withLockedValue { $0.open } }
 

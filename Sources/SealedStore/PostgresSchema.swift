@@ -6,8 +6,10 @@ import PostgresNIO
 /// servers starting together all run the migration: a transaction-scoped advisory lock makes them
 /// take turns (concurrent `CREATE TABLE IF NOT EXISTS` can otherwise fail on PostgreSQL's catalog).
 enum PostgresSchema {
-    /// The version this server writes; a database at a newer one is refused.
-    static let version: Int64 = 1
+    /// The version this server writes; a database at a newer one is refused. Version 2 added
+    /// read leases: a server of version 1 would write without revoking them, so it must not
+    /// start on a database that servers with read caches use.
+    static let version: Int64 = 2
     /// Key of the advisory lock held during migration ("EOS" ‖ 1).
     static let migrationLock: Int64 = 0x454F_5301
 
@@ -29,6 +31,14 @@ enum PostgresSchema {
         CREATE TABLE IF NOT EXISTS enclaveos_cluster (
             name text PRIMARY KEY,
             value bytea NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS enclaveos_read_leases (
+            namespace bytea NOT NULL,
+            node bytea NOT NULL,
+            lease_id bigint NOT NULL,
+            expires_at timestamptz NOT NULL,
+            revoked boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (namespace, node)
         );
         """
 
@@ -52,9 +62,10 @@ enum PostgresSchema {
                     throw SealedStoreError.backend(operation: "PostgreSQL: open the store", code: 0,
                                                    message: "schema version \(found) is newer than this server (\(version)); upgrade the server")
                 }
-                if found == nil {
+                if (found ?? 0) < version {
                     var bindings = PostgresBindings()
                     bindings.append(version)
+                    _ = try pool.query(connection, "DELETE FROM enclaveos_schema", operation: "record the schema version")
                     _ = try pool.query(connection, "INSERT INTO enclaveos_schema (version) VALUES ($1)", bindings,
                                        operation: "record the schema version")
                 }

@@ -25,6 +25,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var tls: TLSMode
     /// Connections opened at most (concurrent store operations beyond it wait).
     public var poolSize: Int
+    /// Whether the node keeps opened values under read leases (`read_cache=on|off`); off: every
+    /// read goes to the database.
+    public var readCache: Bool
 
     /// Parses `text`.
     /// - Throws: `SealedStoreError.invalidInput` naming what is wrong.
@@ -51,6 +54,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database.removingPercentEncoding ?? database
         self.tls = .disable
         self.poolSize = 8
+        self.readCache = Self.readCacheByDefault
         for item in components.queryItems ?? [] {
             try apply(item)
         }
@@ -68,14 +72,24 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                 throw Self.invalid("pool_size must be a number from 1 to \(Self.maxPoolSize)")
             }
             poolSize = value
+        case "read_cache":
+            switch item.value {
+            case "on": readCache = true
+            case "off": readCache = false
+            default: throw Self.invalid("read_cache '\(item.value ?? "")' is not one of: on, off")
+            }
         default:
-            throw Self.invalid("unknown parameter '\(item.name)' (known: sslmode, pool_size)")
+            throw Self.invalid("unknown parameter '\(item.name)' (known: sslmode, pool_size, read_cache)")
         }
     }
+
+    /// Whether `read_cache` is on when the URL does not say.
+    public static let readCacheByDefault = true
 
     /// The URL without its password, for logs.
     public var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)&pool_size=\(poolSize)"
+            + (readCache == Self.readCacheByDefault ? "" : "&read_cache=\(readCache ? "on" : "off")")
     }
 
     private static func invalid(_ why: String) -> SealedStoreError {

@@ -124,6 +124,7 @@ public final class SealedKV: Sendable {
         let keys = try currentKeys()
         let name = rowNames.rowName(for: key, keys)
         guard let cache = backend.openedValueCache else { return try read(key, row: name, keys) }
+        backend.willRead(namespace: keys.namespace)
         switch cache.lookup(namespace: keys.namespace, name: name) {
         case .hit(let value):
             return value

@@ -36,16 +36,20 @@ public struct StoredName: Sendable, Equatable {
 /// safe to call from many threads (the WASI host calls synchronously from worker threads, never
 /// from an event loop).
 ///
-/// Row values are cached above a backend only when it offers an `openedValueCache`, which only a
-/// backend that this process alone writes does: a backend shared by several servers
-/// (PostgreSQL) answers every read from the database, so a write committed through one server
-/// is read through any other.
+/// Row values are cached above a backend only when it offers an `openedValueCache`: a backend
+/// that this process alone writes, or a shared one (PostgreSQL) whose cache serves a namespace
+/// only under a read lease that every other server revokes before it acknowledges a write, so a
+/// write committed through one server is read through any other.
 public protocol StorageBackend: AnyObject, Sendable {
     /// Where `SealedKV` keeps opened values, or nil when another process may write the store
     /// (then every read goes to the backend). Non-nil only for a backend whose writes all go
     /// through this object, which removes from it every row that `apply` writes (after the
     /// commit returned or failed) and every row that `removeApp` deletes.
     var openedValueCache: OpenedValueCache? { get }
+
+    /// Called before a read of `namespace` that may use `openedValueCache`: a backend whose cache
+    /// is leased takes or renews the namespace's lease here.
+    func willRead(namespace: [UInt8])
 
     /// The sealed value of row `name` in `namespace`, or nil.
     func value(namespace: [UInt8], name: [UInt8]) throws -> [UInt8]?
@@ -92,4 +96,7 @@ extension StorageBackend {
 
     /// No cache: another writer may exist.
     public var openedValueCache: OpenedValueCache? { nil }
+
+    /// No lease to take.
+    public func willRead(namespace: [UInt8]) {}
 }

@@ -3,8 +3,8 @@ import Foundation
 /// The floor under every PostgreSQL read: one round trip to the database on this machine, with
 /// nothing of ours in the way. A blocking TCP socket on the calling thread sends `SELECT 1`
 /// (PostgreSQL's simple query protocol) and reads up to `ReadyForQuery`: no event loop, no pool,
-/// no driver. A store read that must ask the database (the cluster never serves a value from a
-/// node's memory) can not be faster than this.
+/// no driver. A store read that must ask the database (a miss, or any read with
+/// `read_cache=off`) can not be faster than this.
 ///
 /// Speaks only what the bench's private PostgreSQL needs: protocol 3.0 with `trust`
 /// authentication. Every length read from the socket is checked.

@@ -117,7 +117,7 @@ enum StoreBench {
         try readFigures(options, app: app, backend: backend, server: server, report: report)
     }
 
-    /// What no PostgreSQL read can beat: one round trip to the database, first with nothing of
+    /// What no uncached PostgreSQL read can beat: one round trip to the database, first with nothing of
     /// ours in the way (a blocking socket on the calling thread), then through the store's pool
     /// (PostgresNIO on its own event loop threads, so two thread hand-offs more).
     private static func roundTripFloor(_ options: Options, url: String, server: EnclaveServer, report: Report) throws {

@@ -4,7 +4,7 @@ import XCTest
 
 /// The cache of opened values: used only on a store this process alone writes (a real SQLite
 /// file under the data-directory lock, or memory), never stale after any write, never holding
-/// what a failed commit tried to write, bounded, separate per app, and absent on PostgreSQL.
+/// what a failed commit tried to write, bounded, separate per app, and leased on PostgreSQL.
 final class OpenedValueCacheTests: XCTestCase {
     private let key = AppKey.generate()
 
@@ -183,20 +183,28 @@ final class OpenedValueCacheTests: XCTestCase {
         XCTAssertThrowsError(try kv.get("k"))
     }
 
-    /// PostgreSQL may be written by another server: it offers no cache, and a second server reads
-    /// each new value at once (as `PostgresBackendTests` shows for writes through another server).
-    func testPostgresHasNoCache() throws {
-        let (first, second) = (try postgresBackend(), try postgresBackend())
+    /// PostgreSQL may be written by another server: its cache is leased. A second server caches
+    /// what it reads and still reads each new value at once after a write through the first
+    /// (`PostgresReadLeaseTests` covers the leases); with `read_cache=off` there is no cache.
+    func testPostgresAcrossTwoBackends() throws {
+        var url = try PostgresURL(parsing: PrivatePostgres.url())
+        url.readCache = false
+        let uncached = try PostgresBackend(url: url)
+        XCTAssertNil(uncached.openedValueCache)
+        uncached.close()
+        url.readCache = true
+        let (first, second) = (try PostgresBackend(url: url), try PostgresBackend(url: url))
         defer { first.close(); second.close() }
-        XCTAssertNil(first.openedValueCache)
         let appKey = AppKey.generate()
         let name = "app-\(UUID().uuidString.prefix(8))"
         let writer = try SealedKV(appName: name, appKey: appKey, backend: first)
         let reader = try SealedKV(appName: name, appKey: appKey, backend: second)
+        let cache = try XCTUnwrap(second.openedValueCache)
         for round in 0..<3 {
             try writer.put("k", bytes("v\(round)"))
             XCTAssertEqual(try reader.get("k"), bytes("v\(round)"))
             XCTAssertEqual(try reader.get("k"), bytes("v\(round)"))
         }
+        XCTAssertEqual(cache.statistics.hits, 3, "each second read is served from the cache")
     }
 }

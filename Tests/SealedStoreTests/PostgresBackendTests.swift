@@ -216,7 +216,7 @@ final class PostgresBackendTests: XCTestCase {
     func testUnusableURLsAndDatabasesAreClearErrors() throws {
         for (text, expected) in [("mysql://u@h/db", "scheme"), ("postgres://h/db", "user"), ("postgres://u@h", "database"),
                                  ("postgres://u@h/db?sslmode=maybe", "sslmode"), ("postgres://u@h/db?pool_size=0", "pool_size"),
-                                 ("postgres://u@h/db?colour=red", "unknown parameter")] {
+                                 ("postgres://u@h/db?colour=red", "unknown parameter"), ("postgres://u@h/db?read_cache=yes", "read_cache")] {
             XCTAssertThrowsError(try PostgresURL(parsing: text), text) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
             }
@@ -225,6 +225,10 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(url.password, "s@cret")
         XCTAssertEqual(url.port, 6543)
         XCTAssertFalse(url.description.contains("cret"), "the password must not appear in logs")
+        XCTAssertTrue(url.readCache, "the read cache is on by default")
+        let uncached = try PostgresURL(parsing: "postgres://u@h/db?read_cache=off")
+        XCTAssertFalse(uncached.readCache)
+        XCTAssertTrue(uncached.description.hasSuffix("&read_cache=off"), uncached.description)
         // Nothing listens on port 1: a clear error naming the database, not a hang.
         XCTAssertThrowsError(try PostgresBackend(url: PostgresURL(parsing: "postgres://u@127.0.0.1:1/db"))) { error in
             XCTAssertTrue("\(error)".contains("127.0.0.1:1"), "\(error)")

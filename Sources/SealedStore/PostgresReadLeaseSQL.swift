@@ -1,0 +1,97 @@
+import NIOCore
+import PostgresNIO
+
+/// The statements of the read leases (`PostgresReadLeases`), one source for their text.
+enum PostgresReadLeaseSQL {
+    /// A fresh grant ($1 namespace, $2 node, $3 lease id, $4 milliseconds): replaces whatever
+    /// row this node had for the namespace (its holder dropped what that row covered first).
+    static let acquire = """
+        INSERT INTO enclaveos_read_leases (namespace, node, lease_id, expires_at, revoked)
+        VALUES ($1, $2, $3, now() + $4::float8 * interval '1 millisecond', false)
+        ON CONFLICT (namespace, node) DO UPDATE
+        SET lease_id = EXCLUDED.lease_id, expires_at = EXCLUDED.expires_at, revoked = false
+        """
+
+    /// Extends grant $3 only while the database holds it live and unrevoked (same bindings).
+    static let renew = """
+        UPDATE enclaveos_read_leases SET expires_at = now() + $4::float8 * interval '1 millisecond'
+        WHERE namespace = $1 AND node = $2 AND lease_id = $3 AND NOT revoked AND expires_at > now()
+        RETURNING 1
+        """
+
+    /// The writer's step after a commit ($1 namespaces, $2 writer node, $3 channel): every lease
+    /// of another node on them that could still be renewed is marked revoked (row locks order
+    /// this against a renewal in flight: whichever comes second sees the other), and the live
+    /// ones are returned, each with its holder notified (`ReadLeaseMessage` layout). A renewal
+    /// needs a live row, so one that expired over a minute ago cannot come back; skipping those
+    /// keeps dead nodes' rows out of the update.
+    static let revokeSQL = """
+        WITH revoked AS (
+            UPDATE enclaveos_read_leases SET revoked = true
+            WHERE namespace = ANY($1) AND node <> $2 AND expires_at > now() - interval '60 seconds'
+            RETURNING namespace, node, lease_id, expires_at)
+        SELECT node, namespace, lease_id,
+               pg_notify($3, 'i' || encode(node, 'hex') || ':' || encode(namespace, 'hex') || ':' || lease_id::text)::text
+        FROM revoked WHERE expires_at > now()
+        """
+
+    /// Whether grant $3 of node $2 on namespace $1 is still live.
+    static let held = """
+        SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND lease_id = $3 AND expires_at > now()
+        """
+
+    /// The holder's release ($1 namespace, $2 node, $3 lease id, $4 channel, $5 payload).
+    static let release = """
+        WITH gone AS (DELETE FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND lease_id = $3)
+        SELECT pg_notify($4, $5)::text
+        """
+
+    /// Every row of node $1.
+    static let removeNode = "DELETE FROM enclaveos_read_leases WHERE node = $1"
+
+    /// Rows expired long ago (dead nodes'); a live node's next renewal of one starts afresh.
+    static let removeStale = "DELETE FROM enclaveos_read_leases WHERE expires_at < now() - interval '1 hour'"
+
+    /// Runs `sql` with byte bindings, then (when given) a lease id and a duration.
+    @discardableResult
+    static func run(_ pool: PostgresPool, _ operation: String, _ sql: String, _ bytes: [[UInt8]],
+                    id: Int64? = nil, milliseconds: Int64? = nil) throws -> [PostgresRow] {
+        var bindings = PostgresBindings()
+        for value in bytes { bindings.append(ByteBuffer(bytes: value)) }
+        if let id { bindings.append(id) }
+        if let milliseconds { bindings.append(milliseconds) }
+        return try pool.withConnection(operation) { connection in
+            Array(try pool.query(connection, sql, bindings, operation: operation))
+        }
+    }
+
+    /// Runs `revokeSQL`; the live leases it revoked.
+    static func revoke(_ pool: PostgresPool, namespaces: [[UInt8]], writer: [UInt8], channel: String) throws -> [ReadLeaseMessage.Lease] {
+        var bindings = PostgresBindings()
+        bindings.append(namespaces.map { ByteBuffer(bytes: $0) })
+        bindings.append(ByteBuffer(bytes: writer))
+        bindings.append(channel)
+        let operation = "revoke read leases"
+        let rows = try pool.withConnection(operation) { connection in
+            Array(try pool.query(connection, revokeSQL, bindings, operation: operation))
+        }
+        return try rows.map { ReadLeaseMessage.Lease(node: try $0.bytes(0), namespace: try $0.bytes(1), id: try $0.int64(2)) }
+    }
+
+    /// Deletes node `node`'s grants `ids` (dropped already).
+    static func removeGrants(_ pool: PostgresPool, node: [UInt8], ids: [Int64]) throws {
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: node))
+        bindings.append(ids)
+        let operation = "give up read leases"
+        _ = try pool.withConnection(operation) { connection in
+            try pool.query(connection, "DELETE FROM enclaveos_read_leases WHERE node = $1 AND lease_id = ANY($2)", bindings,
+                           operation: operation)
+        }
+    }
+
+    /// Whether `lease` is still live by the database's clock.
+    static func stillHeld(_ pool: PostgresPool, _ lease: ReadLeaseMessage.Lease) throws -> Bool {
+        try !run(pool, "wait for a read lease", held, [lease.namespace, lease.node], id: lease.id).isEmpty
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import Synchronization
+import XCTest
+@testable import SealedStore
+
+/// The PostgreSQL read cache across nodes: two backends on the real private PostgreSQL are two
+/// nodes. A write acknowledged through one is read through the other at once, although the
+/// other serves repeated reads from its cache; a holder that never answers delays a writer by at
+/// most a lease; a lost listener stops caching; leases are capped.
+final class PostgresReadLeaseTests: XCTestCase {
+    private let appKey = AppKey.generate()
+
+    /// A node: a backend with the read cache on.
+    private func node(_ timing: PostgresReadLeases.Timing = .init()) throws -> PostgresBackend {
+        var url = try PostgresURL(parsing: PrivatePostgres.url())
+        url.readCache = true
+        return try PostgresBackend(url: url, operationTimeout: .seconds(30), leaseTiming: timing)
+    }
+
+    private func leases(_ backend: PostgresBackend) throws -> PostgresReadLeases {
+        try XCTUnwrap(backend.leases)
+    }
+
+    private func appName() -> String { "app-\(UUID().uuidString.prefix(8))" }
+
+    /// Node A caches every key; node B overwrites them, concurrently on several keys; each
+    /// overwrite, once B's write returned, is what A's very next read returns.
+    func testAWriteThroughOneNodeIsReadThroughTheOtherAtOnce() throws {
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let cache = try XCTUnwrap(a.openedValueCache)
+        let rounds = 60, keys = 4
+        let failures = Mutex<[String]>([])
+        let started = Date()
+        DispatchQueue.concurrentPerform(iterations: keys) { index in
+            let key = "fs:/k\(index)"
+            do {
+                try writer.put(key, Array("start".utf8))
+                for round in 0..<rounds {
+                    _ = try reader.get(key)
+                    _ = try reader.get(key)
+                    let value = Array("v\(round)".utf8)
+                    try writer.put(key, value)
+                    let seen = try reader.get(key)
+                    if seen != value {
+                        failures.withLock { $0.append("\(key) round \(round): read \(String(decoding: seen ?? [], as: UTF8.self))") }
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("\(key): \(error)") }
+            }
+        }
+        XCTAssertEqual(failures.withLock { Array($0.prefix(5)) }, [], "of \(failures.withLock { $0.count }) stale reads")
+        // The reader did serve from its cache (else this proves nothing), under a lease.
+        XCTAssertGreaterThan(cache.statistics.hits, rounds * keys / 2)
+        XCTAssertEqual(try leases(a).snapshot.leases, 1)
+        // Writers were answered by releases, not by waiting for leases to expire.
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertLessThan(elapsed, Double(rounds) * 0.5, "writes waited for leases to expire instead of their release")
+    }
+
+    /// A holder that never answers a revocation delays the writer by at most a lease, and does
+    /// not serve its cached value once the writer was answered.
+    func testAHolderThatNeverAnswersDelaysAWriterByAtMostALease() throws {
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        let hits = try XCTUnwrap(a.openedValueCache).statistics.hits
+        XCTAssertEqual(hits, 1, "the second read is a cache hit")
+        let holder = try leases(a)
+        let deadline = try XCTUnwrap(holder.deadline(of: reader.namespaceID()))
+        holder.ignoreInvalidations(true)
+        let before = Date()
+        try writer.put("k", Array("new".utf8))
+        let waited = Date().timeIntervalSince(before)
+        let timing = holder.timing
+        XCTAssertLessThanOrEqual(waited, Double(timing.duration + timing.writerSlack) / 1e9)
+        XCTAssertGreaterThan(waited, 0.5, "the writer waited for the lease to expire")
+        XCTAssertGreaterThan(LeaseClock.now(), deadline, "the holder's lease ended locally before the writer returned")
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        holder.ignoreInvalidations(false)
+    }
+
+    /// A holder that ignores a revocation but keeps reading: its renewal finds the lease revoked,
+    /// so it drops its values and reads the committed one; the writer, waiting for the revoked
+    /// grant, is answered once the holder replaced it, well before the lease would expire.
+    func testARevokedLeaseIsNeverRenewed() throws {
+        var timing = PostgresReadLeases.Timing()
+        // Renewed at every read: the renewal meets the revocation at once.
+        timing.renewBefore = timing.duration
+        let (a, b) = (try node(timing), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        try leases(a).ignoreInvalidations(true)
+        let written = DispatchSemaphore(value: 0)
+        let waited = Mutex<TimeInterval?>(nil)
+        DispatchQueue.global().async {
+            let before = Date()
+            try? writer.put("k", Array("new".utf8))
+            waited.withLock { $0 = Date().timeIntervalSince(before) }
+            written.signal()
+        }
+        var sawNew = false
+        let end = Date().addingTimeInterval(5)
+        while Date() < end, !sawNew {
+            sawNew = try reader.get("k") == Array("new".utf8)
+        }
+        XCTAssertTrue(sawNew, "the holder kept serving its old value past the revocation")
+        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
+        XCTAssertLessThan(try XCTUnwrap(waited.withLock { $0 }), 1.5, "the writer waited for expiry, not for the replaced grant")
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+    }
+
+    /// Without its `LISTEN` connection a node serves nothing from its cache and gives up its
+    /// leases (writers do not wait for them); it caches again once it listens again.
+    func testALostListenerStopsCachingUntilItIsBack() throws {
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let cache = try XCTUnwrap(a.openedValueCache)
+        let holder = try leases(a)
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        try writer.put("k", Array("one".utf8))
+        _ = try reader.get("k")
+        _ = try reader.get("k")
+        XCTAssertEqual(cache.statistics.hits, 1)
+        holder.dropListener()
+        try wait("the listener is lost") { !holder.snapshot.listening }
+        XCTAssertEqual(holder.snapshot.leases, 0)
+        XCTAssertEqual(try reader.get("k"), Array("one".utf8))
+        XCTAssertEqual(cache.statistics.hits, 1, "nothing is served from the cache without the listener")
+        // Its rows are deleted once it stopped listening, so the writer does not wait for them.
+        try wait("the lost node's rows are gone") {
+            try PostgresReadLeaseSQL.run(pool, "count", "SELECT 1 FROM enclaveos_read_leases WHERE node = $1",
+                                         [holder.node]).isEmpty
+        }
+        let before = Date()
+        try writer.put("k", Array("two".utf8))
+        XCTAssertLessThan(Date().timeIntervalSince(before), 0.5)
+        XCTAssertEqual(try reader.get("k"), Array("two".utf8))
+        try wait("the listener is back") { holder.snapshot.listening }
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("two".utf8))
+        XCTAssertGreaterThan(cache.statistics.hits, 1, "cached again")
+        try writer.put("k", Array("three".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("three".utf8))
+    }
+
+    /// A node holds at most `maxLeases`; the least recently used goes (its values are no longer
+    /// served), and a write to its namespace is not delayed by the row it left.
+    func testLeasesAreCappedAndTheLeastRecentlyUsedIsGivenUp() throws {
+        var timing = PostgresReadLeases.Timing()
+        timing.maxLeases = 3
+        let (a, b) = (try node(timing), try node())
+        defer { a.close(); b.close() }
+        let names = (0..<4).map { _ in appName() }
+        let readers = try names.map { try SealedKV(appName: $0, appKey: appKey, backend: a) }
+        let writers = try names.map { try SealedKV(appName: $0, appKey: appKey, backend: b) }
+        for writer in writers { try writer.put("k", Array("v".utf8)) }
+        for reader in readers { _ = try reader.get("k") }
+        let holder = try leases(a)
+        XCTAssertEqual(holder.snapshot.leases, 3)
+        XCTAssertNil(holder.deadline(of: try readers[0].namespaceID()), "the least recently used lease was given up")
+        for reader in readers[1...] { XCTAssertNotNil(holder.deadline(of: try reader.namespaceID())) }
+        let before = Date()
+        try writers[0].put("k", Array("w".utf8))
+        XCTAssertLessThan(Date().timeIntervalSince(before), 0.5, "a given-up lease is released at once")
+        XCTAssertEqual(try readers[0].get("k"), Array("w".utf8))
+        XCTAssertEqual(holder.snapshot.leases, 3)
+    }
+
+    /// Removing an app through one node revokes other nodes' leases on its rows.
+    func testRemovingAnAppRevokesLeasesOnItsRows() throws {
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("v".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("v".utf8))
+        _ = try b.removeApp(id: Array("record-\(name)".utf8), deletingNamespace: try writer.namespaceID())
+        XCTAssertNil(try reader.get("k"))
+    }
+
+    /// A database of schema version 1 (before read leases) is brought to version 2, and a
+    /// server of an older version would then refuse it.
+    func testASchemaWithoutLeasesIsUpgraded() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        _ = try node().close()
+        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 1", [])
+        let upgraded = try node()
+        upgraded.close()
+        let version = try PostgresReadLeaseSQL.run(pool, "read the version", "SELECT max(version) FROM enclaveos_schema", [])
+        XCTAssertEqual(try version.first?.int64(0), PostgresSchema.version)
+        XCTAssertEqual(PostgresSchema.version, 2)
+        XCTAssertEqual(try PostgresReadLeaseSQL.run(pool, "count rows", "SELECT count(*) FROM enclaveos_schema", []).first?.int64(0), 1)
+    }
+
+    /// Payloads come from the host's database: anything malformed is ignored, never trusted.
+    func testNotificationPayloadsAreParsedWithBounds() {
+        let lease = ReadLeaseMessage.Lease(node: [0, 1, 0xAB], namespace: [0xFF, 0x10], id: 42)
+        for kind in [ReadLeaseMessage.Kind.invalidate, .released] {
+            let message = ReadLeaseMessage(kind: kind, lease: lease)
+            XCTAssertEqual(ReadLeaseMessage(payload: message.payload), message)
+        }
+        XCTAssertEqual(ReadLeaseMessage(kind: .invalidate, lease: lease).payload, "i0001ab:ff10:42")
+        for bad in ["", "x0001ab:ff10:42", "i0001ab:ff10", "i0001a:ff10:42", "i00zz:ff10:42", "i:ff10:42", "i00:ff:42:1",
+                    "i00:ff:nine", "i00:FF:1", "i" + String(repeating: "00", count: 600) + ":00:1"] {
+            XCTAssertNil(ReadLeaseMessage(payload: bad), bad)
+        }
+    }
+
+    private func wait(_ what: String, timeout: TimeInterval = 10, _ condition: () throws -> Bool) throws {
+        let end = Date().addingTimeInterval(timeout)
+        while try !condition() {
+            guard Date() < end else { return XCTFail("\(what): not within \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+}
