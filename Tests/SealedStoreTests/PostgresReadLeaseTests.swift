@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import PostgresNIO
 import Synchronization
 import XCTest
 @testable import SealedStore
@@ -200,19 +202,105 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertNil(try reader.get("k"))
     }
 
-    /// A database of schema version 1 (before read leases) is brought to version 2, and a
-    /// server of an older version would then refuse it.
-    func testASchemaWithoutLeasesIsUpgraded() throws {
+    /// A database of schema version 2 (leases without their functions) is brought to version 3,
+    /// whose functions then order grants against commits; a newer version is refused.
+    func testASchemaOfVersion2IsUpgraded() throws {
         let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
         defer { pool.close() }
         _ = try node().close()
-        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 1", [])
-        let upgraded = try node()
-        upgraded.close()
+        for function in ["enclaveos_revoke_read_leases(bytea[], bytea, text)",
+                         "enclaveos_grant_read_lease(bytea, bytea, bigint, bigint)", "enclaveos_read_lease_lock(bytea, boolean)"] {
+            try PostgresReadLeaseSQL.run(pool, "downgrade", "DROP FUNCTION \(function)", [])
+        }
+        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 2", [])
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
         let version = try PostgresReadLeaseSQL.run(pool, "read the version", "SELECT max(version) FROM enclaveos_schema", [])
         XCTAssertEqual(try version.first?.int64(0), PostgresSchema.version)
-        XCTAssertEqual(PostgresSchema.version, 2)
+        XCTAssertEqual(PostgresSchema.version, 3)
         XCTAssertEqual(try PostgresReadLeaseSQL.run(pool, "count rows", "SELECT count(*) FROM enclaveos_schema", []).first?.int64(0), 1)
+        // The functions are back: a lease is taken, and a write through the other node revokes it.
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        try writer.put("k", Array("new".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        // A newer schema is refused, and left as it was.
+        try PostgresReadLeaseSQL.run(pool, "upgrade", "UPDATE enclaveos_schema SET version = 4", [])
+        defer { _ = try? PostgresReadLeaseSQL.run(pool, "restore", "UPDATE enclaveos_schema SET version = 3", []) }
+        XCTAssertThrowsError(try node()) { error in
+            XCTAssertTrue("\(error)".contains("schema version 4 is newer than this server (3)"), "\(error)")
+        }
+    }
+
+    /// A commit is one statement even when another node holds a lease on what it writes: the
+    /// revocation is part of it, and the holder's release arrives by notification.
+    func testACommitRevokingALeaseIsOneStatement() throws {
+        var timing = PostgresReadLeases.Timing()
+        // The writer never polls whether the lease is gone: only the release answers it.
+        timing.pollInterval = 10_000_000_000
+        let (a, b) = (try node(), try node(timing))
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        XCTAssertEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1)
+        let before = b.statementCount
+        try writer.put("k", Array("new".utf8))
+        XCTAssertEqual(b.statementCount - before, 1, "the commit and its revocation took more than one statement")
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+    }
+
+    /// The race the lease lock closes: a grant that commits after the commit statement started
+    /// (its transaction held open on a connection of its own) but before the commit. The
+    /// writer's statement waits for the grant, then its revocation sees the lease: it marks it
+    /// revoked and waits for its release before the write is acknowledged.
+    func testAGrantCommittedWhileACommitRunsIsRevokedByIt() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let b = try node()
+        defer { b.close() }
+        let writer = try SealedKV(appName: appName(), appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        let namespace = try writer.namespaceID()
+        let holder: [UInt8] = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let grant = try pool.dedicatedConnection("hold a grant open")
+        defer { _ = try? grant.close().wait() }
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: namespace))
+        bindings.append(ByteBuffer(bytes: holder))
+        bindings.append(Int64(7))
+        bindings.append(Int64(60_000))
+        _ = try pool.query(grant, "BEGIN", operation: "begin a grant")
+        _ = try pool.query(grant, PostgresReadLeaseSQL.acquire, bindings, operation: "grant, uncommitted")
+        let written = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        DispatchQueue.global().async {
+            let result = Result { try writer.put("k", Array("new".utf8)) }
+            outcome.withLock { $0 = result }
+            written.signal()
+        }
+        // The commit statement waits for the grant's lock (nothing else in this database does).
+        try wait("the commit waits for the grant") {
+            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
+        }
+        XCTAssertEqual(written.wait(timeout: .now() + 0.2), .timedOut, "the commit did not wait for the grant")
+        _ = try pool.query(grant, "COMMIT", operation: "commit the grant")
+        // The commit's revocation saw the lease committed after its statement began.
+        let leaseRow = "SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND revoked"
+        try wait("the lease is revoked") { try !PostgresReadLeaseSQL.run(pool, "revoked", leaseRow, [namespace, holder]).isEmpty }
+        XCTAssertEqual(written.wait(timeout: .now() + 0.3), .timedOut, "the write was acknowledged before the lease ended")
+        // The holder releases it (as `release` does); the writer, polling, is then answered.
+        try PostgresReadLeaseSQL.run(pool, "release", "DELETE FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
+                                     [namespace, holder])
+        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
+        XCTAssertNoThrow(try XCTUnwrap(outcome.withLock { $0 }).get())
     }
 
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.
