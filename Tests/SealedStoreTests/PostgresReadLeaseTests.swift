@@ -303,6 +303,56 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertNoThrow(try XCTUnwrap(outcome.withLock { $0 }).get())
     }
 
+    /// The other order: a commit that holds the lease lock (its transaction held open on a
+    /// connection of its own, after its revocation and its write) makes a grant wait until it
+    /// committed, so the reads the lease covers see the write, and the holder caches it.
+    func testAGrantWaitsForACommitInFlight() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let namespace = try writer.namespaceID()
+        // The row as "new" seals it, replayed below by the held-open commit.
+        try writer.put("k", Array("new".utf8))
+        let rows = try PostgresReadLeaseSQL.run(pool, "read the row", "SELECT name, sealed_name, value FROM enclaveos_kv WHERE ns = $1",
+                                                [namespace])
+        XCTAssertEqual(rows.count, 1)
+        let row = try XCTUnwrap(rows.first)
+        let (rowName, sealedName, value) = (try row.bytes(0), try row.bytes(1), try row.bytes(2))
+        try writer.put("k", Array("old".utf8))
+        let commit = try pool.dedicatedConnection("hold a commit open")
+        defer { _ = try? commit.close().wait() }
+        _ = try pool.query(commit, "BEGIN", operation: "begin a commit")
+        var revoke = PostgresBindings()
+        revoke.append([ByteBuffer(bytes: namespace)])
+        revoke.append(ByteBuffer(bytes: (0..<16).map { _ in UInt8.random(in: 0...255) }))
+        revoke.append(PostgresReadLeases.channel)
+        _ = try pool.query(commit, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke, uncommitted")
+        var write = PostgresBindings()
+        for bytes in [sealedName, value, namespace, rowName] { write.append(ByteBuffer(bytes: bytes)) }
+        _ = try pool.query(commit, "UPDATE enclaveos_kv SET sealed_name = $1, value = $2 WHERE ns = $3 AND name = $4", write,
+                           operation: "write, uncommitted")
+        let read = DispatchSemaphore(value: 0)
+        let seen = Mutex<Result<[UInt8]?, any Error>?>(nil)
+        DispatchQueue.global().async {
+            let result = Result { try reader.get("k") }
+            seen.withLock { $0 = result }
+            read.signal()
+        }
+        try wait("the grant waits for the commit") {
+            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
+        }
+        XCTAssertEqual(read.wait(timeout: .now() + 0.2), .timedOut, "the grant did not wait for the commit")
+        _ = try pool.query(commit, "COMMIT", operation: "commit")
+        XCTAssertEqual(read.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(try XCTUnwrap(seen.withLock { $0 }).get(), Array("new".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1, "served from the cache under the lease")
+    }
+
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.
     func testNotificationPayloadsAreParsedWithBounds() {
         let lease = ReadLeaseMessage.Lease(node: [0, 1, 0xAB], namespace: [0xFF, 0x10], id: 42)
