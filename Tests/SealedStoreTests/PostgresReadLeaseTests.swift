@@ -353,6 +353,27 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1, "served from the cache under the lease")
     }
 
+    /// The ordering needs READ COMMITTED's fresh snapshot per statement: under another isolation
+    /// level the lease functions refuse to run (a commit or grant fails, loudly).
+    func testTheLeaseFunctionsRefuseAnotherIsolationLevel() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        _ = try node().close()
+        let connection = try pool.dedicatedConnection("another isolation level")
+        defer { _ = try? connection.close().wait() }
+        var revoke = PostgresBindings()
+        revoke.append([ByteBuffer(bytes: [1, 2, 3])])
+        revoke.append(ByteBuffer(bytes: [4]))
+        revoke.append(PostgresReadLeases.channel)
+        _ = try pool.query(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ", operation: "begin")
+        XCTAssertThrowsError(try pool.query(connection, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke")) { error in
+            XCTAssertTrue(PostgresPool.describe(error).contains("read leases need READ COMMITTED, not repeatable read"),
+                          PostgresPool.describe(error))
+        }
+        _ = try pool.query(connection, "ROLLBACK", operation: "roll back")
+        _ = try pool.query(connection, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke under READ COMMITTED")
+    }
+
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.
     func testNotificationPayloadsAreParsedWithBounds() {
         let lease = ReadLeaseMessage.Lease(node: [0, 1, 0xAB], namespace: [0xFF, 0x10], id: 42)
