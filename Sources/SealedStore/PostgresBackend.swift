@@ -43,15 +43,17 @@ public final class PostgresBackend: StorageBackend, Sendable {
         self.pool = pool
         let leases = url.readCache ? PostgresReadLeases(pool: pool, timing: leaseTiming) : nil
         self.leases = leases
+        let revoking = leases.map { (writer: $0.node, channel: PostgresReadLeases.channel) }
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in
+            let revoked: [ReadLeaseMessage.Lease]
             do throws(PostgresGroupCommit.Failure) {
-                try Self.commit(jobs, pool: pool)
+                revoked = try Self.commit(jobs, revoking: revoking, pool: pool)
             } catch {
                 // The outcome is unknown: if it committed, other nodes must still drop their copies.
                 if !error.refusedByDatabase { leases?.revokeInBackground(namespaces: jobs.map(\.namespace)) }
                 throw error
             }
-            try Self.revokeLeases(leases, jobs.map(\.namespace))
+            try Self.awaitRelease(leases, revoked, jobs.map(\.namespace))
         }
         // At most as many reads per statement as the pool has connections: values of up to
         // 16 MiB never have more in flight at once than when each read had its own connection.
@@ -80,21 +82,21 @@ public final class PostgresBackend: StorageBackend, Sendable {
         leases?.willRead(namespace: namespace)
     }
 
-    /// After a commit to `namespaces`, before its writers are acknowledged: other nodes' read
-    /// leases on them are revoked and released (or expired).
-    private static func revokeLeases(_ leases: PostgresReadLeases?, _ namespaces: [[UInt8]]) throws(PostgresGroupCommit.Failure) {
-        guard let leases else { return }
-        var unique: [[UInt8]] = []
-        for namespace in namespaces where !unique.contains(namespace) { unique.append(namespace) }
+    /// After a commit to `namespaces` that revoked the live leases `revoked` (other nodes'
+    /// leases on them), before its writers are acknowledged: waits until each is released (or
+    /// expired).
+    private static func awaitRelease(_ leases: PostgresReadLeases?, _ revoked: [ReadLeaseMessage.Lease],
+                                     _ namespaces: [[UInt8]]) throws(PostgresGroupCommit.Failure) {
+        guard let leases, !revoked.isEmpty else { return }
         do {
-            try leases.revoke(namespaces: unique)
-        } catch let error as SealedStoreError {
-            leases.revokeInBackground(namespaces: unique)
-            throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: false)
+            try leases.awaitRelease(revoked)
         } catch {
+            var unique: [[UInt8]] = []
+            for namespace in namespaces where !unique.contains(namespace) { unique.append(namespace) }
             leases.revokeInBackground(namespaces: unique)
-            throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: revoke read leases", code: 0,
-                                                              message: PostgresPool.describe(error)), refusedByDatabase: false)
+            let failure = (error as? SealedStoreError)
+                ?? .backend(operation: "PostgreSQL: revoke read leases", code: 0, message: PostgresPool.describe(error))
+            throw PostgresGroupCommit.Failure(error: failure, refusedByDatabase: false)
         }
     }
 
@@ -142,19 +144,21 @@ public final class PostgresBackend: StorageBackend, Sendable {
     static let maxCommitAttempts = 3
 
     /// One statement for `jobs`, run again when the database rolled it back for a deadlock with
-    /// another node's commit.
-    private static func commit(_ jobs: [PostgresGroupCommit.Job], pool: PostgresPool) throws(PostgresGroupCommit.Failure) {
+    /// another node's commit. With `revoking` (this node's id and the lease channel), the same
+    /// statement revokes other nodes' read leases on the jobs' namespaces; returns the live
+    /// ones it revoked.
+    private static func commit(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)?,
+                               pool: PostgresPool) throws(PostgresGroupCommit.Failure) -> [ReadLeaseMessage.Lease] {
         var operation = "apply \(jobs.count) batch(es) of writes"
         var refused = false
         do {
-            let statement = try PostgresWriteStatement(jobs)
+            let statement = try PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
-            try pool.withConnection(operation) { connection in
+            let rows = try pool.withConnection(operation) { connection in
                 var attempt = 1
                 while true {
                     do {
-                        _ = try pool.answerPrepared(connection, PostgresWriteStatement.sql, statement.binds, operation: operation)
-                        return
+                        return try pool.answerPrepared(connection, statement.sql, statement.binds, operation: operation)
                     } catch {
                         let state = PostgresPool.sqlState(of: error)
                         refused = state.map(Self.leftNothingApplied) ?? false
@@ -163,6 +167,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
                     }
                 }
             }
+            // The host's answer: a malformed row fails the commit's writers (it committed; the
+            // caller then revokes in the background, as for an unknown outcome).
+            return try PostgresReadLeaseSQL.revokedLeases(rows)
         } catch let error as SealedStoreError {
             throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: refused)
         } catch {

@@ -3,14 +3,9 @@ import PostgresNIO
 
 /// The statements of the read leases (`PostgresReadLeases`), one source for their text.
 enum PostgresReadLeaseSQL {
-    /// A fresh grant ($1 namespace, $2 node, $3 lease id, $4 milliseconds): replaces whatever
-    /// row this node had for the namespace (its holder dropped what that row covered first).
-    static let acquire = """
-        INSERT INTO enclaveos_read_leases (namespace, node, lease_id, expires_at, revoked)
-        VALUES ($1, $2, $3, now() + $4::float8 * interval '1 millisecond', false)
-        ON CONFLICT (namespace, node) DO UPDATE
-        SET lease_id = EXCLUDED.lease_id, expires_at = EXCLUDED.expires_at, revoked = false
-        """
+    /// A fresh grant ($1 namespace, $2 node, $3 lease id, $4 milliseconds), ordered against
+    /// commits by the namespace's lease lock (`grantFunction`).
+    static let acquire = "SELECT enclaveos_grant_read_lease($1, $2, $3, $4)"
 
     /// Extends grant $3 only while the database holds it live and unrevoked (same bindings).
     static let renew = """
@@ -19,21 +14,11 @@ enum PostgresReadLeaseSQL {
         RETURNING 1
         """
 
-    /// The writer's step after a commit ($1 namespaces, $2 writer node, $3 channel): every lease
-    /// of another node on them that could still be renewed is marked revoked (row locks order
-    /// this against a renewal in flight: whichever comes second sees the other), and the live
-    /// ones are returned, each with its holder notified (`ReadLeaseMessage` layout). A renewal
-    /// needs a live row, so one that expired over a minute ago cannot come back; skipping those
-    /// keeps dead nodes' rows out of the update.
-    static let revokeSQL = """
-        WITH revoked AS (
-            UPDATE enclaveos_read_leases SET revoked = true
-            WHERE namespace = ANY($1) AND node <> $2 AND expires_at > now() - interval '60 seconds'
-            RETURNING namespace, node, lease_id, expires_at)
-        SELECT node, namespace, lease_id,
-               pg_notify($3, 'i' || encode(node, 'hex') || ':' || encode(namespace, 'hex') || ':' || lease_id::text)::text
-        FROM revoked WHERE expires_at > now()
-        """
+    /// A writer's revocation ($1 namespaces, $2 writer node, $3 channel; `revokeFunction`): the
+    /// live leases it revoked, as (holder, namespace, lease id) rows. Commits run it inside their
+    /// own statement (`PostgresWriteStatement.revokingSQL`); this is for the other writers
+    /// (removing an app, and retries in the background).
+    static let revokeSQL = "SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($1, $2, $3)"
 
     /// Whether grant $3 of node $2 on namespace $1 is still live.
     static let held = """
@@ -75,7 +60,12 @@ enum PostgresReadLeaseSQL {
         let rows = try pool.withConnection(operation) { connection in
             Array(try pool.query(connection, revokeSQL, bindings, operation: operation))
         }
-        return try rows.map { ReadLeaseMessage.Lease(node: try $0.bytes(0), namespace: try $0.bytes(1), id: try $0.int64(2)) }
+        return try revokedLeases(rows)
+    }
+
+    /// The (holder, namespace, lease id) rows of a revocation.
+    static func revokedLeases(_ rows: [PostgresRow]) throws -> [ReadLeaseMessage.Lease] {
+        try rows.map { ReadLeaseMessage.Lease(node: try $0.bytes(0), namespace: try $0.bytes(1), id: try $0.int64(2)) }
     }
 
     /// Deletes node `node`'s grants `ids` (dropped already).

@@ -16,13 +16,15 @@ import Synchronization
 /// Every grant advances the cache's generation, so only reads that began after the grant's answer
 /// store what they read, and those see every write committed before the lease row.
 ///
-/// Writer: after a commit, before any of its writers is acknowledged, one statement marks every
-/// live lease of another node on the committed namespaces as revoked and notifies its holder;
-/// the writer then waits until each is released (the holder dropped its values, then deleted its
-/// row) or has expired by the database's clock, at most `duration` + `writerSlack`. A lease row
-/// committed before that statement is revoked; one committed after it was granted after the
-/// write, so the reads it covers see the write. Revoked leases are never renewed; a holder only
-/// changes its row after dropping what the row covered.
+/// Writer: the commit statement itself marks every live lease of another node on the committed
+/// namespaces as revoked and notifies its holder (`PostgresWriteStatement.revokingSQL`: no extra
+/// round trip); before any of its writers is acknowledged, the writer waits until each is
+/// released (the holder dropped its values, then deleted its row) or has expired by the
+/// database's clock, at most `duration` + `writerSlack`. Advisory locks order grants against
+/// commits (`PostgresReadLeaseSQL.functions`): a lease granted before the commit's revocation
+/// is revoked; one granted after it waited for the commit, so the reads it covers see the
+/// write. Revoked leases are never renewed; a holder only changes its row after dropping what
+/// the row covered.
 ///
 /// Losing the `LISTEN` connection ends every lease at once (nothing is served until it is back);
 /// safety never depends on a notification arriving, only liveness does.
@@ -264,10 +266,17 @@ final class PostgresReadLeases: Sendable {
     ///   not acknowledged).
     func revoke(namespaces: [[UInt8]]) throws {
         guard !namespaces.isEmpty else { return }
-        let live = try PostgresReadLeaseSQL.revoke(pool, namespaces: namespaces, writer: node, channel: Self.channel)
+        try awaitRelease(PostgresReadLeaseSQL.revoke(pool, namespaces: namespaces, writer: node, channel: Self.channel))
+    }
+
+    /// Returns once each of the `revoked` leases (live when a revocation marked them) was
+    /// released by its holder or expired.
+    /// - Throws: `backend` when the database cannot be asked, or a holder neither released nor
+    ///   let its lease expire within `duration` + `writerSlack`.
+    func awaitRelease(_ revoked: [ReadLeaseMessage.Lease]) throws {
         // One bound for all of them: the database's answer is the host's, and could list many.
         let limit = LeaseClock.now() + timing.duration + timing.writerSlack
-        for lease in live { try waitForRelease(lease, until: limit) }
+        for lease in revoked { try waitForRelease(lease, until: limit) }
     }
 
     /// For a commit that may have happened although its writers got an error (its revocation

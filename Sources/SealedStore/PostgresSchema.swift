@@ -8,8 +8,10 @@ import PostgresNIO
 enum PostgresSchema {
     /// The version this server writes; a database at a newer one is refused. Version 2 added
     /// read leases: a server of version 1 would write without revoking them, so it must not
-    /// start on a database that servers with read caches use.
-    static let version: Int64 = 2
+    /// start on a database that servers with read caches use. Version 3 orders lease grants
+    /// against commits with advisory locks (`PostgresReadLeaseSQL.functions`): a server of
+    /// version 2 would commit without them, so it must not share a database with version 3.
+    static let version: Int64 = 3
     /// Key of the advisory lock held during migration ("EOS" ‖ 1).
     static let migrationLock: Int64 = 0x454F_5301
 
@@ -61,6 +63,11 @@ enum PostgresSchema {
                 if let found, found > version {
                     throw SealedStoreError.backend(operation: "PostgreSQL: open the store", code: 0,
                                                    message: "schema version \(found) is newer than this server (\(version)); upgrade the server")
+                }
+                // Whole statements (their bodies hold semicolons), replaced at every start of a
+                // server of this version: an upgrade from version 2 gets them.
+                for function in PostgresReadLeaseSQL.functions {
+                    _ = try pool.query(connection, function, operation: "create the read lease functions")
                 }
                 if (found ?? 0) < version {
                     var bindings = PostgresBindings()

@@ -9,26 +9,50 @@ import PostgresNIO
 /// would. Rows are then sent sorted by (namespace, name), so two nodes' concurrent batches lock
 /// the rows they share in the same order.
 struct PostgresWriteStatement {
-    static let sql = """
-        WITH gone AS (
+    /// Deletes ($1, $2) and inserts ($3–$6) of the batch.
+    private static let deletesAndInserts = """
+        gone AS (
             DELETE FROM enclaveos_kv k USING unnest($1::bytea[], $2::bytea[]) AS d(ns, name)
             WHERE k.ns = d.ns AND k.name = d.name),
         created AS (
             INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
             SELECT * FROM unnest($3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[])
             ON CONFLICT (ns, name) DO NOTHING)
+        """
+    /// Puts ($7–$10) of the batch.
+    private static let puts = """
         INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
         SELECT * FROM unnest($7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])
         ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
         """
 
-    /// The statement's parameters (ten `bytea[]`), for the statement prepared from `sql`.
+    /// The commit without read leases (no rows returned).
+    static let sql = "WITH \(deletesAndInserts)\n\(puts)"
+
+    /// The commit that also revokes other nodes' read leases on its namespaces ($11 namespaces,
+    /// $12 writer node, $13 channel) in the same transaction, and returns the live leases it
+    /// revoked (`PostgresReadLeaseSQL.revokeSQL`'s rows), so a commit is still one round trip.
+    /// `revoked` is referenced by the final SELECT, so it runs, once (a CTE calling a volatile
+    /// function is never inlined); the writes, referenced by nothing, run to completion after
+    /// it: the function takes its locks before the commit's row locks (PostgreSQL's order, not
+    /// a documented one: the other order could only deadlock, which is retried).
+    static let revokingSQL = """
+        WITH revoked AS (SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($11::bytea[], $12::bytea, $13::text)),
+        \(deletesAndInserts),
+        upserted AS (\(puts))
+        SELECT holder, leased, grant_id FROM revoked
+        """
+
+    /// The statement's text: `sql` or `revokingSQL`.
+    let sql: String
+    /// Its parameters (ten `bytea[]`, and the revocation's three), for the statement prepared from `sql`.
     let binds: [PostgresData]
     /// Rows the statement changes.
     let rowCount: Int
 
-    /// The statement for `jobs`, applied in order.
-    init(_ jobs: [PostgresGroupCommit.Job]) throws {
+    /// The statement for `jobs`, applied in order; with `revoking` (writer node, channel), also
+    /// revoking other nodes' read leases on the jobs' namespaces (`revokingSQL`).
+    init(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)? = nil) throws {
         let final = Self.finalWrites(jobs).sorted { Self.precedes($0.key, $1.key) }
         var deletes = Columns(), inserts = Columns(), upserts = Columns()
         for (key, write) in final {
@@ -38,7 +62,15 @@ struct PostgresWriteStatement {
             case .delete(let name): deletes.append(key.namespace, name)
             }
         }
-        binds = try ([deletes.namespaces, deletes.names] + inserts.columns + upserts.columns).map(PostgresPreparedStatements.byteArrays)
+        var binds = try ([deletes.namespaces, deletes.names] + inserts.columns + upserts.columns).map(PostgresPreparedStatements.byteArrays)
+        if let revoking {
+            // Repeated namespaces are fine: the function takes each lock once.
+            binds.append(try PostgresPreparedStatements.byteArrays(jobs.map { ByteBuffer(bytes: $0.namespace) }))
+            binds.append(PostgresPreparedStatements.bytes(revoking.writer))
+            binds.append(PostgresData(string: revoking.channel))
+        }
+        self.binds = binds
+        sql = revoking == nil ? Self.sql : Self.revokingSQL
         rowCount = final.count
     }
 

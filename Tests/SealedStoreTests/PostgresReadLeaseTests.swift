@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import PostgresNIO
 import Synchronization
 import XCTest
 @testable import SealedStore
@@ -200,19 +202,176 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertNil(try reader.get("k"))
     }
 
-    /// A database of schema version 1 (before read leases) is brought to version 2, and a
-    /// server of an older version would then refuse it.
-    func testASchemaWithoutLeasesIsUpgraded() throws {
+    /// A database of schema version 2 (leases without their functions) is brought to version 3,
+    /// whose functions then order grants against commits; a newer version is refused.
+    func testASchemaOfVersion2IsUpgraded() throws {
         let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
         defer { pool.close() }
         _ = try node().close()
-        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 1", [])
-        let upgraded = try node()
-        upgraded.close()
+        for function in ["enclaveos_revoke_read_leases(bytea[], bytea, text)",
+                         "enclaveos_grant_read_lease(bytea, bytea, bigint, bigint)", "enclaveos_read_lease_lock(bytea, boolean)"] {
+            try PostgresReadLeaseSQL.run(pool, "downgrade", "DROP FUNCTION \(function)", [])
+        }
+        try PostgresReadLeaseSQL.run(pool, "downgrade", "UPDATE enclaveos_schema SET version = 2", [])
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
         let version = try PostgresReadLeaseSQL.run(pool, "read the version", "SELECT max(version) FROM enclaveos_schema", [])
         XCTAssertEqual(try version.first?.int64(0), PostgresSchema.version)
-        XCTAssertEqual(PostgresSchema.version, 2)
+        XCTAssertEqual(PostgresSchema.version, 3)
         XCTAssertEqual(try PostgresReadLeaseSQL.run(pool, "count rows", "SELECT count(*) FROM enclaveos_schema", []).first?.int64(0), 1)
+        // The functions are back: a lease is taken, and a write through the other node revokes it.
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        try writer.put("k", Array("new".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        // A newer schema is refused, and left as it was.
+        try PostgresReadLeaseSQL.run(pool, "upgrade", "UPDATE enclaveos_schema SET version = 4", [])
+        defer { _ = try? PostgresReadLeaseSQL.run(pool, "restore", "UPDATE enclaveos_schema SET version = 3", []) }
+        XCTAssertThrowsError(try node()) { error in
+            XCTAssertTrue("\(error)".contains("schema version 4 is newer than this server (3)"), "\(error)")
+        }
+    }
+
+    /// A commit is one statement even when another node holds a lease on what it writes: the
+    /// revocation is part of it, and the holder's release arrives by notification.
+    func testACommitRevokingALeaseIsOneStatement() throws {
+        var timing = PostgresReadLeases.Timing()
+        // The writer never polls whether the lease is gone: only the release answers it.
+        timing.pollInterval = 10_000_000_000
+        let (a, b) = (try node(), try node(timing))
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        _ = try reader.get("k")
+        XCTAssertEqual(try reader.get("k"), Array("old".utf8))
+        XCTAssertEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1)
+        let before = b.statementCount
+        try writer.put("k", Array("new".utf8))
+        XCTAssertEqual(b.statementCount - before, 1, "the commit and its revocation took more than one statement")
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+    }
+
+    /// The race the lease lock closes: a grant that commits after the commit statement started
+    /// (its transaction held open on a connection of its own) but before the commit. The
+    /// writer's statement waits for the grant, then its revocation sees the lease: it marks it
+    /// revoked and waits for its release before the write is acknowledged.
+    func testAGrantCommittedWhileACommitRunsIsRevokedByIt() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let b = try node()
+        defer { b.close() }
+        let writer = try SealedKV(appName: appName(), appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        let namespace = try writer.namespaceID()
+        let holder: [UInt8] = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let grant = try pool.dedicatedConnection("hold a grant open")
+        defer { _ = try? grant.close().wait() }
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: namespace))
+        bindings.append(ByteBuffer(bytes: holder))
+        bindings.append(Int64(7))
+        bindings.append(Int64(60_000))
+        _ = try pool.query(grant, "BEGIN", operation: "begin a grant")
+        _ = try pool.query(grant, PostgresReadLeaseSQL.acquire, bindings, operation: "grant, uncommitted")
+        let written = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        DispatchQueue.global().async {
+            let result = Result { try writer.put("k", Array("new".utf8)) }
+            outcome.withLock { $0 = result }
+            written.signal()
+        }
+        // The commit statement waits for the grant's lock (nothing else in this database does).
+        try wait("the commit waits for the grant") {
+            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
+        }
+        XCTAssertEqual(written.wait(timeout: .now() + 0.2), .timedOut, "the commit did not wait for the grant")
+        _ = try pool.query(grant, "COMMIT", operation: "commit the grant")
+        // The commit's revocation saw the lease committed after its statement began.
+        let leaseRow = "SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND revoked"
+        try wait("the lease is revoked") { try !PostgresReadLeaseSQL.run(pool, "revoked", leaseRow, [namespace, holder]).isEmpty }
+        XCTAssertEqual(written.wait(timeout: .now() + 0.3), .timedOut, "the write was acknowledged before the lease ended")
+        // The holder releases it (as `release` does); the writer, polling, is then answered.
+        try PostgresReadLeaseSQL.run(pool, "release", "DELETE FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
+                                     [namespace, holder])
+        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
+        XCTAssertNoThrow(try XCTUnwrap(outcome.withLock { $0 }).get())
+    }
+
+    /// The other order: a commit that holds the lease lock (its transaction held open on a
+    /// connection of its own, after its revocation and its write) makes a grant wait until it
+    /// committed, so the reads the lease covers see the write, and the holder caches it.
+    func testAGrantWaitsForACommitInFlight() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let (a, b) = (try node(), try node())
+        defer { a.close(); b.close() }
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let namespace = try writer.namespaceID()
+        // The row as "new" seals it, replayed below by the held-open commit.
+        try writer.put("k", Array("new".utf8))
+        let rows = try PostgresReadLeaseSQL.run(pool, "read the row", "SELECT name, sealed_name, value FROM enclaveos_kv WHERE ns = $1",
+                                                [namespace])
+        XCTAssertEqual(rows.count, 1)
+        let row = try XCTUnwrap(rows.first)
+        let (rowName, sealedName, value) = (try row.bytes(0), try row.bytes(1), try row.bytes(2))
+        try writer.put("k", Array("old".utf8))
+        let commit = try pool.dedicatedConnection("hold a commit open")
+        defer { _ = try? commit.close().wait() }
+        _ = try pool.query(commit, "BEGIN", operation: "begin a commit")
+        var revoke = PostgresBindings()
+        revoke.append([ByteBuffer(bytes: namespace)])
+        revoke.append(ByteBuffer(bytes: (0..<16).map { _ in UInt8.random(in: 0...255) }))
+        revoke.append(PostgresReadLeases.channel)
+        _ = try pool.query(commit, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke, uncommitted")
+        var write = PostgresBindings()
+        for bytes in [sealedName, value, namespace, rowName] { write.append(ByteBuffer(bytes: bytes)) }
+        _ = try pool.query(commit, "UPDATE enclaveos_kv SET sealed_name = $1, value = $2 WHERE ns = $3 AND name = $4", write,
+                           operation: "write, uncommitted")
+        let read = DispatchSemaphore(value: 0)
+        let seen = Mutex<Result<[UInt8]?, any Error>?>(nil)
+        DispatchQueue.global().async {
+            let result = Result { try reader.get("k") }
+            seen.withLock { $0 = result }
+            read.signal()
+        }
+        try wait("the grant waits for the commit") {
+            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
+        }
+        XCTAssertEqual(read.wait(timeout: .now() + 0.2), .timedOut, "the grant did not wait for the commit")
+        _ = try pool.query(commit, "COMMIT", operation: "commit")
+        XCTAssertEqual(read.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(try XCTUnwrap(seen.withLock { $0 }).get(), Array("new".utf8))
+        XCTAssertEqual(try reader.get("k"), Array("new".utf8))
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1, "served from the cache under the lease")
+    }
+
+    /// The ordering needs READ COMMITTED's fresh snapshot per statement: under another isolation
+    /// level the lease functions refuse to run (a commit or grant fails, loudly).
+    func testTheLeaseFunctionsRefuseAnotherIsolationLevel() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        _ = try node().close()
+        let connection = try pool.dedicatedConnection("another isolation level")
+        defer { _ = try? connection.close().wait() }
+        var revoke = PostgresBindings()
+        revoke.append([ByteBuffer(bytes: [1, 2, 3])])
+        revoke.append(ByteBuffer(bytes: [4]))
+        revoke.append(PostgresReadLeases.channel)
+        _ = try pool.query(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ", operation: "begin")
+        XCTAssertThrowsError(try pool.query(connection, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke")) { error in
+            XCTAssertTrue(PostgresPool.describe(error).contains("read leases need READ COMMITTED, not repeatable read"),
+                          PostgresPool.describe(error))
+        }
+        _ = try pool.query(connection, "ROLLBACK", operation: "roll back")
+        _ = try pool.query(connection, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke under READ COMMITTED")
     }
 
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.

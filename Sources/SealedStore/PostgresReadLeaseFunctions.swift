@@ -1,0 +1,95 @@
+/// The database functions that order lease grants against commits (schema version 3).
+///
+/// Why functions: a writer revokes leases inside its commit statement (no extra round trip), but
+/// in READ COMMITTED a statement's snapshot is taken when it starts, so a lease committed after
+/// that and before the commit would be invisible to a revocation written as a plain CTE, and
+/// its holder could read and cache the value from before the write. Each statement inside a
+/// VOLATILE PL/pgSQL function takes a fresh snapshot instead, and the functions take a
+/// per-namespace advisory lock first:
+///
+/// - a writer takes it *shared* (writers never wait for each other), held until its commit;
+/// - a grant takes it *exclusive* before it writes its row, held until the grant commits.
+///
+/// Either the writer holds it first: the grant waits until the write committed, and every read
+/// the lease covers begins after the grant's answer, so it sees the write. Or the grant holds it
+/// first: the writer's lock is granted only after the grant committed (PostgreSQL releases a
+/// transaction's locks after making it visible), so the revocation's fresh snapshot, taken after
+/// the lock, sees the lease and revokes it. A grant's own snapshot does not matter: its
+/// `INSERT … ON CONFLICT DO UPDATE` acts on the latest row version. Renewals take no lock: they
+/// only extend a row that is live and not revoked, and row locks order them against a
+/// revocation (whichever comes second sees the other).
+///
+/// The lock key is the namespace's first 8 bytes (namespaces are HMACs, so uniformly spread) in
+/// the two-key advisory lock space, apart from the one-key space of the migration's lock; two
+/// namespaces sharing a key only wait for each other needlessly. A writer takes its namespaces'
+/// locks in sorted order, and (the function runs before the statement's writes) before any row
+/// lock of its commit.
+extension PostgresReadLeaseSQL {
+    /// `CREATE OR REPLACE` statements, run by every migration (each is one whole statement).
+    static let functions = [lockFunction, grantFunction, revokeFunction]
+
+    /// Takes namespace `ns`'s lease lock, shared or exclusive, until the transaction ends.
+    /// Refuses any isolation level but READ COMMITTED, whose fresh snapshot per statement the
+    /// ordering above needs (a database whose default was changed fails every commit, loudly).
+    static let lockFunction = """
+        CREATE OR REPLACE FUNCTION enclaveos_read_lease_lock(ns bytea, exclusive boolean) RETURNS void
+        LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            k bytea := substr(ns || decode('0000000000000000', 'hex'), 1, 8);
+            high int4 := ('x' || encode(substr(k, 1, 4), 'hex'))::bit(32)::int4;
+            low int4 := ('x' || encode(substr(k, 5, 4), 'hex'))::bit(32)::int4;
+        BEGIN
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'read leases need READ COMMITTED, not %', current_setting('transaction_isolation');
+            END IF;
+            IF exclusive THEN
+                PERFORM pg_advisory_xact_lock(high, low);
+            ELSE
+                PERFORM pg_advisory_xact_lock_shared(high, low);
+            END IF;
+        END $$
+        """
+
+    /// A fresh grant: replaces whatever row node `holder` had for `ns` (its holder dropped what
+    /// that row covered first). `now()` is the transaction's start, before any wait for the
+    /// lock, so the database never counts the lease as live longer than the holder does.
+    static let grantFunction = """
+        CREATE OR REPLACE FUNCTION enclaveos_grant_read_lease(ns bytea, holder bytea, grant_id bigint, milliseconds bigint)
+        RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+            PERFORM enclaveos_read_lease_lock(ns, true);
+            INSERT INTO enclaveos_read_leases (namespace, node, lease_id, expires_at, revoked)
+            VALUES (ns, holder, grant_id, now() + milliseconds * interval '1 millisecond', false)
+            ON CONFLICT (namespace, node) DO UPDATE
+            SET lease_id = EXCLUDED.lease_id, expires_at = EXCLUDED.expires_at, revoked = false;
+        END $$
+        """
+
+    /// A writer's revocation (in its commit statement, or alone): every lease of another node
+    /// on `namespaces` that could still be renewed is marked revoked, and the live ones are
+    /// returned, each with its holder notified (`ReadLeaseMessage` layout; delivered when the
+    /// transaction commits). A renewal needs a live row, so one that expired over a minute ago
+    /// cannot come back; skipping those keeps dead nodes' rows out of the update.
+    static let revokeFunction = """
+        CREATE OR REPLACE FUNCTION enclaveos_revoke_read_leases(namespaces bytea[], writer bytea, channel text)
+        RETURNS TABLE(holder bytea, leased bytea, grant_id bigint) LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            ns bytea;
+            r record;
+        BEGIN
+            FOR ns IN SELECT DISTINCT n FROM unnest(namespaces) AS u(n) ORDER BY n LOOP
+                PERFORM enclaveos_read_lease_lock(ns, false);
+            END LOOP;
+            FOR r IN UPDATE enclaveos_read_leases l SET revoked = true
+                     WHERE l.namespace = ANY(namespaces) AND l.node <> writer AND l.expires_at > now() - interval '60 seconds'
+                     RETURNING l.namespace, l.node, l.lease_id, l.expires_at LOOP
+                CONTINUE WHEN r.expires_at <= now();
+                PERFORM pg_notify(channel, 'i' || encode(r.node, 'hex') || ':' || encode(r.namespace, 'hex') || ':' || r.lease_id::text);
+                holder := r.node;
+                leased := r.namespace;
+                grant_id := r.lease_id;
+                RETURN NEXT;
+            END LOOP;
+        END $$
+        """
+}
