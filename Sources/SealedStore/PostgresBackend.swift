@@ -11,9 +11,10 @@ import PostgresNIO
 /// `durabilityWarnings` checks). Concurrent writers of one server share that statement
 /// (`PostgresGroupCommit`); PostgreSQL also groups the WAL flushes of concurrent commits from
 /// several servers. Concurrent single-row reads share a statement too (`PostgresRowReads`). The
-/// reads and the commit statement are prepared once per connection. Nothing
-/// is cached: every read goes to the database, so what one server commits, every other server
-/// reads.
+/// reads and the commit statement are prepared once per connection. Opened values are cached
+/// only under read leases (`PostgresReadLeases`, on unless `read_cache=off`): a commit revokes
+/// other servers' leases on what it wrote and its writers are acknowledged only once those are
+/// released or expired, so what one server commits, every other server reads.
 ///
 /// Concurrent writes to the same row from several servers: the last commit wins, whole; a row
 /// never holds a mix of two writes (see docs/cluster.md for what apps can rely on).
