@@ -65,12 +65,12 @@ public final class OpenedValueCache: Sendable {
         var misses = 0
         /// Leased caches only: the instant (`LeaseClock`) until which each namespace may be
         /// served; nil for a cache that needs no lease.
-        var leaseDeadlines: [[UInt8]: UInt64]?
+        var leaseDeadlines: [HashedBytes: UInt64]?
 
         /// Whether `namespace`'s entries may be used now.
         func mayUse(_ namespace: [UInt8]) -> Bool {
             guard let leaseDeadlines else { return true }
-            guard let deadline = leaseDeadlines[namespace] else { return false }
+            guard let deadline = leaseDeadlines[HashedBytes(namespace)] else { return false }
             return LeaseClock.now() < deadline
         }
     }
@@ -171,14 +171,14 @@ public final class OpenedValueCache: Sendable {
             guard state.leaseDeadlines != nil else { return }
             state.generation &+= 1
             if !keepEntries { Self.forget(&state, namespace: namespace, names: nil) }
-            state.leaseDeadlines?[namespace] = deadline
+            state.leaseDeadlines?[HashedBytes(namespace)] = deadline
         }
     }
 
     /// Stops serving `namespace` and drops its entries (its lease was revoked, lapsed or evicted).
     func endLease(namespace: [UInt8]) {
         state.withLock { state in
-            state.leaseDeadlines?[namespace] = nil
+            state.leaseDeadlines?[HashedBytes(namespace)] = nil
             Self.forget(&state, namespace: namespace, names: nil)
         }
     }

@@ -72,7 +72,7 @@ final class PostgresReadLeases: Sendable {
     }
 
     private struct State {
-        var leases: [[UInt8]: Lease] = [:]
+        var leases: [HashedBytes: Lease] = [:]
         var listening = false
         var stopped = false
         /// Tests: a holder that never answers revocations.
@@ -132,11 +132,12 @@ final class PostgresReadLeases: Sendable {
     /// read then uses the cache only if the lease is live (the cache checks its deadline).
     func willRead(namespace: [UInt8]) {
         let now = LeaseClock.now()
+        let key = HashedBytes(namespace)
         let step = state.withLock { state -> Step in
             guard state.listening, !state.stopped else { return .none }
-            if var lease = state.leases[namespace] {
+            if var lease = state.leases[key] {
                 lease.lastUse = now
-                defer { state.leases[namespace] = lease }
+                defer { state.leases[key] = lease }
                 guard !lease.busy, lease.deadline < now + timing.renewBefore else { return .none }
                 lease.busy = true
                 guard lease.deadline <= now else { return .renew(id: lease.id) }
@@ -146,7 +147,7 @@ final class PostgresReadLeases: Sendable {
             }
             if state.leases.count >= timing.maxLeases { evictLeastRecentlyUsed(&state) }
             let id = Int64.random(in: 1...Int64.max)
-            state.leases[namespace] = Lease(id: id, deadline: 0, busy: true, lastUse: now)
+            state.leases[key] = Lease(id: id, deadline: 0, busy: true, lastUse: now)
             return .acquire(id: id)
         }
         switch step {
@@ -159,8 +160,8 @@ final class PostgresReadLeases: Sendable {
     /// A fresh grant: what the namespace's entries held is dropped *before* the row changes.
     private func acquire(_ namespace: [UInt8], id: Int64) {
         let current = state.withLock { state -> Bool in
-            guard state.leases[namespace]?.id == id else { return false }
-            state.leases[namespace]?.deadline = 0
+            guard state.leases[HashedBytes(namespace)]?.id == id else { return false }
+            state.leases[HashedBytes(namespace)]?.deadline = 0
             cache.endLease(namespace: namespace)
             return true
         }
@@ -187,18 +188,18 @@ final class PostgresReadLeases: Sendable {
         let answered = LeaseClock.now()
         state.withLock { state in
             // Revoked, evicted or lost while the statement was out: the answer is void.
-            guard var lease = state.leases[namespace], lease.id == id, !state.stopped, state.listening else { return }
+            guard var lease = state.leases[HashedBytes(namespace)], lease.id == id, !state.stopped, state.listening else { return }
             let deadline = sent + timing.duration - timing.margin
             // Kept only if the old grant was still locally live at the answer (no break).
             let continuous = !keepEntries || lease.deadline > answered
             guard granted, continuous, answered < deadline else {
-                state.leases[namespace] = nil
+                state.leases[HashedBytes(namespace)] = nil
                 cache.endLease(namespace: namespace)
                 return
             }
             lease.busy = false
             lease.deadline = deadline
-            state.leases[namespace] = lease
+            state.leases[HashedBytes(namespace)] = lease
             cache.grantLease(namespace: namespace, until: deadline, keepEntries: keepEntries)
         }
     }
@@ -206,7 +207,7 @@ final class PostgresReadLeases: Sendable {
     private func evictLeastRecentlyUsed(_ state: inout State) {
         guard let oldest = state.leases.min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return }
         state.leases[oldest] = nil
-        cache.endLease(namespace: oldest)
+        cache.endLease(namespace: oldest.bytes)
     }
 
     private var durationMilliseconds: Int64 { Int64(timing.duration / 1_000_000) }
@@ -219,7 +220,7 @@ final class PostgresReadLeases: Sendable {
             guard message.lease.node == node else { return }
             let answer = state.withLock { state -> Bool in
                 guard !state.ignoresInvalidations else { return false }
-                state.leases[message.lease.namespace] = nil
+                state.leases[HashedBytes(message.lease.namespace)] = nil
                 cache.endLease(namespace: message.lease.namespace)
                 return true
             }
@@ -355,6 +356,6 @@ final class PostgresReadLeases: Sendable {
 
     /// Tests: the local deadline of `namespace`'s lease (`LeaseClock`), if one is granted.
     func deadline(of namespace: [UInt8]) -> UInt64? {
-        state.withLock { state in state.leases[namespace].flatMap { $0.deadline == 0 ? nil : $0.deadline } }
+        state.withLock { state in state.leases[HashedBytes(namespace)].flatMap { $0.deadline == 0 ? nil : $0.deadline } }
     }
 }

@@ -18,18 +18,8 @@ final class RowNameCache: Sendable {
         var sealedName: [UInt8]?
     }
 
-    /// A logical key as a dictionary key, hashed in one call rather than one `combine` per
-    /// byte (the default for arrays, which showed in profiles of `kv-read`).
-    private struct Key: Hashable {
-        let bytes: [UInt8]
-
-        func hash(into hasher: inout Hasher) {
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-    }
-
     private struct State {
-        var rows: [Key: Row] = [:]
+        var rows: [HashedBytes: Row] = [:]
         var keyBytes = 0
     }
 
@@ -42,7 +32,7 @@ final class RowNameCache: Sendable {
 
     /// The row name of `key` under `keys`.
     func rowName(for key: [UInt8], _ keys: DerivedAppKeys) -> [UInt8] {
-        if let row = state.withLock({ $0.rows[Key(bytes: key)] }) { return row.name }
+        if let row = state.withLock({ $0.rows[HashedBytes(key)] }) { return row.name }
         let name = keys.rowName(for: key)
         remember(key, Row(name: name, sealedName: nil))
         return name
@@ -50,7 +40,7 @@ final class RowNameCache: Sendable {
 
     /// The row name and sealed logical name of `key` under `keys`, for a write.
     func sealedRow(for key: [UInt8], _ keys: DerivedAppKeys) throws -> (name: [UInt8], sealedName: [UInt8]) {
-        let cached = state.withLock { $0.rows[Key(bytes: key)] }
+        let cached = state.withLock { $0.rows[HashedBytes(key)] }
         if let cached, let sealedName = cached.sealedName { return (cached.name, sealedName) }
         let name = cached?.name ?? keys.rowName(for: key)
         let sealedName = try keys.sealName(key, rowName: name)
@@ -59,7 +49,7 @@ final class RowNameCache: Sendable {
     }
 
     private func remember(_ key: [UInt8], _ row: Row) {
-        let key = Key(bytes: key)
+        let key = HashedBytes(key)
         state.withLock { state in
             if state.rows[key] == nil {
                 if state.rows.count >= Self.maxEntries || state.keyBytes + key.bytes.count > Self.maxKeyBytes {
