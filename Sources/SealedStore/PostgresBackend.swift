@@ -25,7 +25,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     private let commits: PostgresGroupCommit
     private let reads: PostgresStatementBatcher<PostgresRowReads.Read, PostgresRowReads.Found?>
     /// The leased read cache, when `url.readCache` is on.
-    let leases: PostgresReadLeases?
+    let leases: PostgresReadLeases
     /// Settings of the database that weaken durability (empty when it is sound), for the log.
     public let durabilityWarnings: [String]
 
@@ -42,16 +42,18 @@ public final class PostgresBackend: StorageBackend, Sendable {
         self.url = url
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
         self.pool = pool
-        let leases = url.readCache ? PostgresReadLeases(pool: pool, timing: leaseTiming) : nil
+        // The writer's side runs whatever this node's `read_cache`: a node that caches nothing
+        // must still revoke the leases of nodes that do, or they would serve what it overwrote.
+        let leases = PostgresReadLeases(pool: pool, timing: leaseTiming)
         self.leases = leases
-        let revoking = leases.map { (writer: $0.node, channel: PostgresReadLeases.channel) }
+        let revoking = (writer: leases.node, channel: PostgresReadLeases.channel)
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in
             let revoked: [ReadLeaseMessage.Lease]
             do throws(PostgresGroupCommit.Failure) {
                 revoked = try Self.commit(jobs, revoking: revoking, pool: pool)
             } catch {
                 // The outcome is unknown: if it committed, other nodes must still drop their copies.
-                if !error.refusedByDatabase { leases?.revokeInBackground(namespaces: jobs.map(\.namespace)) }
+                if !error.refusedByDatabase { leases.revokeInBackground(namespaces: jobs.map(\.namespace)) }
                 throw error
             }
             try Self.awaitRelease(leases, revoked, jobs.map(\.namespace))
@@ -66,29 +68,30 @@ public final class PostgresBackend: StorageBackend, Sendable {
             pool.close()
             throw error
         }
-        leases?.start()
+        // Only a caching node listens (and so takes leases); a writer without it polls.
+        if url.readCache { leases.start() }
     }
 
     /// Closes every connection; later calls fail.
     public func close() {
-        leases?.stop()
+        leases.stop()
         pool.close()
     }
 
     /// The leased cache of opened values, when `read_cache` is on.
-    public var openedValueCache: OpenedValueCache? { leases?.cache }
+    public var openedValueCache: OpenedValueCache? { url.readCache ? leases.cache : nil }
 
     /// Takes or renews `namespace`'s read lease when due.
     public func willRead(namespace: [UInt8]) {
-        leases?.willRead(namespace: namespace)
+        if url.readCache { leases.willRead(namespace: namespace) }
     }
 
     /// After a commit to `namespaces` that revoked the live leases `revoked` (other nodes'
     /// leases on them), before its writers are acknowledged: waits until each is released (or
     /// expired).
-    private static func awaitRelease(_ leases: PostgresReadLeases?, _ revoked: [ReadLeaseMessage.Lease],
+    private static func awaitRelease(_ leases: PostgresReadLeases, _ revoked: [ReadLeaseMessage.Lease],
                                      _ namespaces: [[UInt8]]) throws(PostgresGroupCommit.Failure) {
-        guard let leases, !revoked.isEmpty else { return }
+        guard !revoked.isEmpty else { return }
         do {
             try leases.awaitRelease(revoked)
         } catch {
@@ -113,7 +116,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
         let job = PostgresGroupCommit.Job(namespace: namespace, writes: writes)
-        guard let cache = leases?.cache else { return try commits.write(job) }
+        guard let cache = openedValueCache else { return try commits.write(job) }
         try cache.writing(namespace: namespace, names: writes.map(\.rowName)) { try commits.write(job) }
     }
 
@@ -259,15 +262,15 @@ public final class PostgresBackend: StorageBackend, Sendable {
                     WITH rows AS (DELETE FROM enclaveos_kv WHERE ns = $2)
                     DELETE FROM enclaveos_apps WHERE id = $1 RETURNING 1
                     """, [id, namespace ?? []]).isEmpty
-                if let namespace, let leases { try leases.revoke(namespaces: [namespace]) }
+                if let namespace { try leases.revoke(namespaces: [namespace]) }
                 return removed
             } catch {
                 // The rows may be gone although this failed: other nodes must still drop them.
-                if let namespace { leases?.revokeInBackground(namespaces: [namespace]) }
+                if let namespace { leases.revokeInBackground(namespaces: [namespace]) }
                 throw error
             }
         }
-        guard let namespace, let cache = leases?.cache else { return try remove() }
+        guard let namespace, let cache = openedValueCache else { return try remove() }
         return try cache.writing(namespace: namespace, names: nil, remove)
     }
 

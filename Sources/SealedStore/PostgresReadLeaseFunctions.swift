@@ -51,8 +51,12 @@ extension PostgresReadLeaseSQL {
         """
 
     /// A fresh grant: replaces whatever row node `holder` had for `ns` (its holder dropped what
-    /// that row covered first). `now()` is the transaction's start, before any wait for the
-    /// lock, so the database never counts the lease as live longer than the holder does.
+    /// that row covered first), but never a later grant of the same node: a node numbers its
+    /// grants in increasing order, and a grant it gave up on while its statement was still on
+    /// its way (or waiting for the lock) must not overwrite, and so un-revoke, a newer grant's
+    /// row that a writer is waiting on. `now()` is the transaction's start, which comes after the
+    /// holder read its clock before sending, so the database counts the lease live at least as
+    /// long as the holder trusts it (the holder stops a margin earlier still).
     static let grantFunction = """
         CREATE OR REPLACE FUNCTION enclaveos_grant_read_lease(ns bytea, holder bytea, grant_id bigint, milliseconds bigint)
         RETURNS void LANGUAGE plpgsql VOLATILE AS $$
@@ -61,7 +65,8 @@ extension PostgresReadLeaseSQL {
             INSERT INTO enclaveos_read_leases (namespace, node, lease_id, expires_at, revoked)
             VALUES (ns, holder, grant_id, now() + milliseconds * interval '1 millisecond', false)
             ON CONFLICT (namespace, node) DO UPDATE
-            SET lease_id = EXCLUDED.lease_id, expires_at = EXCLUDED.expires_at, revoked = false;
+            SET lease_id = EXCLUDED.lease_id, expires_at = EXCLUDED.expires_at, revoked = false
+            WHERE enclaveos_read_leases.lease_id < EXCLUDED.lease_id;
         END $$
         """
 

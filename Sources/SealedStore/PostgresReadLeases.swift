@@ -73,6 +73,14 @@ final class PostgresReadLeases: Sendable {
 
     private struct State {
         var leases: [HashedBytes: Lease] = [:]
+        /// The last grant id handed out: ids increase, so the database can refuse an older grant
+        /// that arrives after a newer one of this node (`PostgresReadLeaseFunctions.grantFunction`).
+        var lastGrantID: Int64 = 0
+
+        mutating func nextGrantID() -> Int64 {
+            lastGrantID += 1
+            return lastGrantID
+        }
         var listening = false
         var stopped = false
         /// Tests: a holder that never answers revocations.
@@ -142,11 +150,11 @@ final class PostgresReadLeases: Sendable {
                 lease.busy = true
                 guard lease.deadline <= now else { return .renew(id: lease.id) }
                 // Lapsed: a new grant, under a new id (a writer may be waiting for the old one).
-                lease.id = Int64.random(in: 1...Int64.max)
+                lease.id = state.nextGrantID()
                 return .acquire(id: lease.id)
             }
             if state.leases.count >= timing.maxLeases { evictLeastRecentlyUsed(&state) }
-            let id = Int64.random(in: 1...Int64.max)
+            let id = state.nextGrantID()
             state.leases[key] = Lease(id: id, deadline: 0, busy: true, lastUse: now)
             return .acquire(id: id)
         }

@@ -20,7 +20,7 @@ final class PostgresReadLeaseTests: XCTestCase {
     }
 
     private func leases(_ backend: PostgresBackend) throws -> PostgresReadLeases {
-        try XCTUnwrap(backend.leases)
+        backend.leases
     }
 
     private func appName() -> String { "app-\(UUID().uuidString.prefix(8))" }
@@ -62,6 +62,48 @@ final class PostgresReadLeaseTests: XCTestCase {
         // Writers were answered by releases, not by waiting for leases to expire.
         let elapsed = Date().timeIntervalSince(started)
         XCTAssertLessThan(elapsed, Double(rounds) * 0.5, "writes waited for leases to expire instead of their release")
+    }
+
+    /// A node with `read_cache=off` caches nothing, but its writes still revoke the leases of
+    /// a node that caches: what it wrote is what the caching node reads next.
+    func testANodeWithoutTheCacheStillRevokesOtherNodesLeases() throws {
+        var uncached = try PostgresURL(parsing: PrivatePostgres.url())
+        uncached.readCache = false
+        let (a, b) = (try node(), try PostgresBackend(url: uncached))
+        defer { a.close(); b.close() }
+        XCTAssertNil(b.openedValueCache)
+        let name = appName()
+        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
+        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        try writer.put("k", Array("start".utf8))
+        for round in 0..<10 {
+            _ = try reader.get("k")
+            _ = try reader.get("k")
+            let value = Array("v\(round)".utf8)
+            try writer.put("k", value)
+            XCTAssertEqual(try reader.get("k"), value, "round \(round): a stale read after a write through the uncached node")
+        }
+        XCTAssertGreaterThan(try XCTUnwrap(a.openedValueCache).statistics.hits, 5, "the caching node served from its cache")
+    }
+
+    /// A grant that arrives after a newer grant of the same node (its statement was slow, and
+    /// the node gave up on it) does not replace the newer grant's row, so it cannot un-revoke it.
+    func testAnOlderGrantDoesNotReplaceANewerOne() throws {
+        let a = try node()
+        defer { a.close() }
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let namespace = (0..<32).map { _ in UInt8.random(in: 0...255) }, holder = a.leases.node
+        for id: Int64 in [7, 3] {
+            try PostgresReadLeaseSQL.run(pool, "grant", PostgresReadLeaseSQL.acquire, [namespace, holder], id: id, milliseconds: 2000)
+        }
+        let rows = try PostgresReadLeaseSQL.run(pool, "read the grant", "SELECT lease_id FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
+                                                [namespace, holder])
+        XCTAssertEqual(try rows.map { try $0.int64(0) }, [7], "the older grant replaced the newer one")
+        try PostgresReadLeaseSQL.run(pool, "grant", PostgresReadLeaseSQL.acquire, [namespace, holder], id: 8, milliseconds: 2000)
+        let later = try PostgresReadLeaseSQL.run(pool, "read the grant", "SELECT lease_id FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
+                                                 [namespace, holder])
+        XCTAssertEqual(try later.map { try $0.int64(0) }, [8], "a newer grant replaces the row")
     }
 
     /// A holder that never answers a revocation delays the writer by at most a lease, and does
