@@ -31,8 +31,11 @@ public final class InMemoryBackend: StorageBackend, Sendable {
     /// Applies `writes` under one lock hold (atomic for readers of this process).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         // Bracketed for the cache like a durable write: see `OpenedValueCache`.
-        openedValueCache?.beginWrite()
-        defer { openedValueCache?.endWrite(namespace: namespace, names: writes.map(\.rowName)) }
+        guard let cache = openedValueCache else { return store(writes, namespace: namespace) }
+        cache.writing(namespace: namespace, writes: writes) { store(writes, namespace: namespace) }
+    }
+
+    private func store(_ writes: [StorageWrite], namespace: [UInt8]) {
         tables.withLock { tables in
             for write in writes {
                 switch write {
@@ -95,15 +98,17 @@ public final class InMemoryBackend: StorageBackend, Sendable {
 
     /// Removes app record `id` and optionally its rows.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
-        if namespace != nil { openedValueCache?.beginWrite() }
-        defer { if let namespace { openedValueCache?.endWrite(namespace: namespace, names: nil) } }
-        return tables.withLock { tables in
-            let removed = tables.apps.removeValue(forKey: id) != nil
-            if let namespace {
-                tables.rows = tables.rows.filter { $0.key.namespace != namespace }
+        let remove = {
+            self.tables.withLock { tables in
+                let removed = tables.apps.removeValue(forKey: id) != nil
+                if let namespace {
+                    tables.rows = tables.rows.filter { $0.key.namespace != namespace }
+                }
+                return removed
             }
-            return removed
         }
+        guard let namespace, let cache = openedValueCache else { return remove() }
+        return cache.writingAll(namespace: namespace, remove)
     }
 
     // MARK: - Hostile-host hooks for tests

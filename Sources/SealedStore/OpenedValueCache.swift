@@ -12,15 +12,23 @@ import Synchronization
 /// (`PostgresReadLeases`). Its deadline, on the monotonic clock, is kept here so that a lookup
 /// checks it under the same lock as the entry.
 ///
-/// Consistency: an entry is only ever a value read from the backend, so it is committed; writes
-/// never fill the cache. The backend itself removes every row it writes once the commit has
-/// returned or failed (so no write path above it can forget to), and the whole namespace when
-/// an app's rows are removed. A read that raced a write must not put back what it read before
-/// the write: the backend brackets every write with `beginWrite` and `endWrite`, each of which
-/// advances a generation, and a read stores its value only if no write is in flight and the
-/// generation it saw before reading the backend is still current. (Checking the generation
-/// alone is not enough: a reader that read the old row just before the commit could store it
-/// after another reader had already read the new row, and later readers would go back in time.)
+/// Consistency: an entry is what this process knows the committed row to be: a value or an
+/// absence read from the backend, or what one of its own writes committed (a `put`'s stored
+/// size, which answers only size lookups, never `lookup`; a `delete`'s absence). A read that
+/// raced a write must not put back what it read before the write: the backend brackets every
+/// write with `beginWrite` and `endWrite`, each of which advances a generation, and a read
+/// stores its value only if no write is in flight and the generation it saw before reading the
+/// backend is still current. (Checking the generation alone is not enough: a reader that read
+/// the old row just before the commit could store it after another reader had already read the
+/// new row, and later readers would go back in time.) A write that committed records its rows
+/// at `endWrite` only when its commit is known to be the row's latest (`RowWriteTracker`): no
+/// other write of the row overlapped it here, and, on a leased cache, the namespace's lease was
+/// live when it began and held without a break until it ended, so a later write by another
+/// server must revoke that lease, and wait until this process dropped the entry, before it is
+/// acknowledged (this server's own commits do not revoke its lease). Otherwise, and when the
+/// commit failed (it may or may not have reached the backend) or its outcome per row is
+/// unknown (an `insert`), the backend forgets the rows, so no write path above it can leave a
+/// stale entry; the whole namespace goes when an app's rows are removed.
 ///
 /// Bounded: `maxBytes` over all entries (values, keys and a per-entry overhead), values over
 /// `maxEntryBytes` are not kept; when full, the least recently used entries go first (in a
@@ -33,9 +41,9 @@ public final class OpenedValueCache: Sendable {
     /// Bytes counted per entry beyond its key and value (dictionary slot, array headers).
     static let entryOverhead = 96
 
-    private struct Key: Hashable {
+    /// A row: its namespace and name (an HMAC of the logical key under the app's key).
+    struct RowKey: Hashable {
         let namespace: [UInt8]
-        /// The row name (an HMAC of the logical key under the app's key).
         let name: [UInt8]
 
         /// Hashes the bytes in one call rather than one `combine` per byte (the default for
@@ -46,21 +54,31 @@ public final class OpenedValueCache: Sendable {
         }
     }
 
+    /// What an entry knows of its row.
+    private enum Content {
+        /// The opened value.
+        case value([UInt8])
+        /// The row is absent.
+        case absent
+        /// Only the row's stored size (sealed value and sealed name): answers size lookups only.
+        case storedSize(Int)
+    }
+
     private struct Entry {
-        /// nil: the row was absent.
-        var value: [UInt8]?
+        var content: Content
         var bytes: Int
         var lastUse: UInt64
     }
 
     private struct State {
         var enabled: Bool
-        var entries: [Key: Entry] = [:]
+        var entries: [RowKey: Entry] = [:]
         var bytes = 0
         var clock: UInt64 = 0
         var generation: UInt64 = 0
         /// Writes between `beginWrite` and `endWrite`: while any is, reads store nothing.
         var writesInFlight = 0
+        var rowWrites = RowWriteTracker()
         var hits = 0
         var misses = 0
         /// Leased caches only: the instant (`LeaseClock`) until which each namespace may be
@@ -69,9 +87,22 @@ public final class OpenedValueCache: Sendable {
 
         /// Whether `namespace`'s entries may be used now.
         func mayUse(_ namespace: [UInt8]) -> Bool {
+            guard enabled else { return false }
             guard let leaseDeadlines else { return true }
             guard let deadline = leaseDeadlines[HashedBytes(namespace)] else { return false }
             return LeaseClock.now() < deadline
+        }
+
+        /// The entry of `key` if `namespace` may be served, counting a hit or a miss.
+        mutating func use(_ key: RowKey, answers: (Content) -> Bool) -> Content? {
+            guard mayUse(key.namespace), let index = entries.index(forKey: key), answers(entries.values[index].content) else {
+                misses += 1
+                return nil
+            }
+            clock += 1
+            hits += 1
+            entries.values[index].lastUse = clock
+            return entries.values[index].content
         }
     }
 
@@ -81,6 +112,18 @@ public final class OpenedValueCache: Sendable {
         case miss(generation: UInt64)
         /// Cached: the value, or nil for a row known to be absent.
         case hit([UInt8]?)
+    }
+
+    /// What a size lookup found.
+    public enum SizeLookup: Equatable, Sendable {
+        /// Not cached: ask the backend.
+        case miss(generation: UInt64)
+        /// The row is absent.
+        case absent
+        /// The length of the row's opened value.
+        case opened(Int)
+        /// The row's stored size (sealed value and sealed name), as `StorageBackend.storedSize`.
+        case stored(Int)
     }
 
     /// The cap in force.
@@ -105,72 +148,117 @@ public final class OpenedValueCache: Sendable {
     }
 
     /// The cached value of row `name` in `namespace`, or a miss carrying the generation to pass to
-    /// `store` after reading the backend.
+    /// `store` after reading the backend. An entry that knows only the row's size is a miss.
     public func lookup(namespace: [UInt8], name: [UInt8]) -> Lookup {
         state.withLock { state in
-            guard state.enabled, state.mayUse(namespace),
-                  let index = state.entries.index(forKey: Key(namespace: namespace, name: name)) else {
-                state.misses += 1
-                return .miss(generation: state.generation)
+            switch state.use(RowKey(namespace: namespace, name: name), answers: { if case .storedSize = $0 { false } else { true } }) {
+            case .value(let value): .hit(value)
+            case .absent: .hit(nil)
+            case .storedSize, nil: .miss(generation: state.generation)
             }
-            state.clock += 1
-            state.hits += 1
-            state.entries.values[index].lastUse = state.clock
-            return .hit(state.entries.values[index].value)
+        }
+    }
+
+    /// What the cache knows of the size of row `name` in `namespace`, or a miss carrying the
+    /// generation to pass to `storeSize` after asking the backend.
+    public func lookupSize(namespace: [UInt8], name: [UInt8]) -> SizeLookup {
+        state.withLock { state in
+            switch state.use(RowKey(namespace: namespace, name: name), answers: { _ in true }) {
+            case .value(let value): .opened(value.count)
+            case .absent: .absent
+            case .storedSize(let size): .stored(size)
+            case nil: .miss(generation: state.generation)
+            }
         }
     }
 
     /// Keeps `value` (nil: absent) read from the backend for row `name`, unless a write is in
     /// flight or one began since `generation` was handed out (the read may predate that write).
     public func store(_ value: [UInt8]?, namespace: [UInt8], name: [UInt8], readAt generation: UInt64) {
-        let bytes = Self.entryOverhead + namespace.count + name.count + (value?.count ?? 0)
-        guard (value?.count ?? 0) <= Self.maxEntryBytes, bytes <= maxBytes else { return }
+        guard (value?.count ?? 0) <= Self.maxEntryBytes else { return }
         state.withLock { state in
-            guard state.enabled, state.writesInFlight == 0, state.generation == generation, state.mayUse(namespace) else { return }
-            state.clock += 1
-            let entryKey = Key(namespace: namespace, name: name)
-            if let old = state.entries[entryKey] { state.bytes -= old.bytes }
-            state.entries[entryKey] = Entry(value: value, bytes: bytes, lastUse: state.clock)
-            state.bytes += bytes
-            if state.bytes > maxBytes { evict(&state) }
+            guard state.writesInFlight == 0, state.generation == generation, state.mayUse(namespace) else { return }
+            put(&state, RowKey(namespace: namespace, name: name), value.map(Content.value) ?? .absent)
         }
     }
 
-    /// Marks a write about to reach the backend: until its `endWrite`, no read stores what it
-    /// read. A backend calls it before it starts a write of rows.
-    public func beginWrite() {
+    /// Keeps the stored size (nil: absent) the backend answered for row `name`, under the rule
+    /// of `store`; a value already kept for the row stays (it answers sizes too).
+    public func storeSize(_ stored: Int?, namespace: [UInt8], name: [UInt8], readAt generation: UInt64) {
+        guard stored ?? 0 >= 0 else { return }
+        state.withLock { state in
+            guard state.writesInFlight == 0, state.generation == generation, state.mayUse(namespace) else { return }
+            let key = RowKey(namespace: namespace, name: name)
+            if case .value = state.entries[key]?.content { return }
+            put(&state, key, stored.map(Content.storedSize) ?? .absent)
+        }
+    }
+
+    /// Marks a write of rows `names` of `namespace` (nil: all of them) about to reach the
+    /// backend: until its `endWrite`, no read stores what it read. A backend calls it before it
+    /// starts a write.
+    public func beginWrite(namespace: [UInt8], names: [[UInt8]]?) {
         state.withLock { state in
             state.generation &+= 1
             state.writesInFlight += 1
+            state.rowWrites.begin(namespace: namespace, names: names, servable: state.mayUse(namespace))
         }
     }
 
-    /// Ends a write begun with `beginWrite`, once it has committed or failed, forgetting the rows
-    /// it touched: `names` of `namespace`, or every row of `namespace` when `names` is nil.
-    public func endWrite(namespace: [UInt8], names: [[UInt8]]?) {
+    /// Ends a write begun with `beginWrite` (the same `namespace`, and `writes`' row names, or
+    /// nil for every row of `namespace`) once it has committed or failed. Records what a
+    /// `committed` write left in each row when that is known to be the row's latest state
+    /// (see the type's comment); forgets every other row it touched.
+    public func endWrite(namespace: [UInt8], writes: [StorageWrite]?, committed: Bool) {
         state.withLock { state in
             state.writesInFlight -= 1
-            Self.forget(&state, namespace: namespace, names: names)
+            let recordable = state.rowWrites.end(namespace: namespace, names: writes?.map(\.rowName))
+            guard let writes, let recordable else { return Self.forget(&state, namespace: namespace) }
+            state.generation &+= 1
+            let servable = committed && state.mayUse(namespace)
+            for (write, mayRecord) in zip(writes, recordable) {
+                let key = RowKey(namespace: namespace, name: write.rowName)
+                switch write {
+                case .put(_, let sealedName, let value) where servable && mayRecord:
+                    put(&state, key, .storedSize(sealedName.count + value.count))
+                case .delete where servable && mayRecord:
+                    put(&state, key, .absent)
+                default:
+                    if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
+                }
+            }
         }
     }
 
-    /// Runs `write` between `beginWrite` and `endWrite` (`names` nil: every row of `namespace`).
-    public func writing<T>(namespace: [UInt8], names: @autoclosure () -> [[UInt8]]?, _ write: () throws -> T) rethrows -> T {
-        beginWrite()
-        defer { endWrite(namespace: namespace, names: names()) }
+    /// Runs `write`, the commit of `writes` to `namespace`, between `beginWrite` and `endWrite`.
+    public func writing<T>(namespace: [UInt8], writes: [StorageWrite], _ write: () throws -> T) rethrows -> T {
+        beginWrite(namespace: namespace, names: writes.map(\.rowName))
+        var committed = false
+        defer { endWrite(namespace: namespace, writes: writes, committed: committed) }
+        let result = try write()
+        committed = true
+        return result
+    }
+
+    /// Runs `write`, which changes any rows of `namespace`, between `beginWrite` and `endWrite`.
+    public func writingAll<T>(namespace: [UInt8], _ write: () throws -> T) rethrows -> T {
+        beginWrite(namespace: namespace, names: nil)
+        defer { endWrite(namespace: namespace, writes: nil, committed: false) }
         return try write()
     }
 
     // MARK: - Read leases (leased caches only)
 
     /// Lets `namespace` be served until `deadline` (`LeaseClock`), keeping its entries only when
-    /// `keepEntries` (the lease continued one held without a break); otherwise they are dropped.
-    /// Advances the generation either way: a read that began before the grant stores nothing.
+    /// `keepEntries` (the lease continued one held without a break); otherwise they are dropped,
+    /// and writes in flight on it record nothing (another server's later write may precede the
+    /// grant). Advances the generation either way: a read that began before the grant stores
+    /// nothing.
     func grantLease(namespace: [UInt8], until deadline: UInt64, keepEntries: Bool) {
         state.withLock { state in
             guard state.leaseDeadlines != nil else { return }
             state.generation &+= 1
-            if !keepEntries { Self.forget(&state, namespace: namespace, names: nil) }
+            if !keepEntries { Self.forget(&state, namespace: namespace) }
             state.leaseDeadlines?[HashedBytes(namespace)] = deadline
         }
     }
@@ -179,7 +267,7 @@ public final class OpenedValueCache: Sendable {
     func endLease(namespace: [UInt8]) {
         state.withLock { state in
             state.leaseDeadlines?[HashedBytes(namespace)] = nil
-            Self.forget(&state, namespace: namespace, names: nil)
+            Self.forget(&state, namespace: namespace)
         }
     }
 
@@ -194,19 +282,15 @@ public final class OpenedValueCache: Sendable {
     /// Forgets every entry of `namespace` (the app's key was dropped, or its rows were altered
     /// wholesale).
     public func remove(namespace: [UInt8]) {
-        state.withLock { Self.forget(&$0, namespace: namespace, names: nil) }
+        state.withLock { Self.forget(&$0, namespace: namespace) }
     }
 
-    private static func forget(_ state: inout State, namespace: [UInt8], names: [[UInt8]]?) {
+    /// Drops every entry of `namespace`; writes in flight on it record nothing.
+    private static func forget(_ state: inout State, namespace: [UInt8]) {
         state.generation &+= 1
-        guard let names else {
-            for key in state.entries.keys where key.namespace == namespace {
-                if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
-            }
-            return
-        }
-        for name in names {
-            if let old = state.entries.removeValue(forKey: Key(namespace: namespace, name: name)) { state.bytes -= old.bytes }
+        state.rowWrites.spoil(namespace: namespace)
+        for key in state.entries.keys where key.namespace == namespace {
+            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
         }
     }
 
@@ -217,8 +301,21 @@ public final class OpenedValueCache: Sendable {
 
     private static func dropAll(_ state: inout State) {
         state.generation &+= 1
+        state.rowWrites.spoilAll()
         state.entries.removeAll()
         state.bytes = 0
+    }
+
+    /// Keeps `content` for `key`, replacing what was kept, within the caps.
+    private func put(_ state: inout State, _ key: RowKey, _ content: Content) {
+        var bytes = Self.entryOverhead + key.namespace.count + key.name.count
+        if case .value(let value) = content { bytes += value.count }
+        if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.bytes }
+        guard bytes <= maxBytes else { return }
+        state.clock += 1
+        state.entries[key] = Entry(content: content, bytes: bytes, lastUse: state.clock)
+        state.bytes += bytes
+        if state.bytes > maxBytes { evict(&state) }
     }
 
     /// Drops the least recently used entries until a quarter of the cap is free.

@@ -117,7 +117,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
         guard !writes.isEmpty else { return }
         let job = PostgresGroupCommit.Job(namespace: namespace, writes: writes)
         guard let cache = openedValueCache else { return try commits.write(job) }
-        try cache.writing(namespace: namespace, names: writes.map(\.rowName)) { try commits.write(job) }
+        try cache.writing(namespace: namespace, writes: writes) { try commits.write(job) }
     }
 
     /// Commits made and writes (`apply` calls) they carried since opening.
@@ -271,7 +271,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
             }
         }
         guard let namespace, let cache = openedValueCache else { return try remove() }
-        return try cache.writing(namespace: namespace, names: nil, remove)
+        return try cache.writingAll(namespace: namespace, remove)
     }
 
     // MARK: - Cluster support

@@ -158,9 +158,9 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     /// commit (one fsync with `.full`).
     public func apply(namespace: [UInt8], writes: [StorageWrite]) throws {
         guard !writes.isEmpty else { return }
-        // No read caches these rows while the commit is under way; committed or rolled back,
-        // the next read of them goes to the file.
-        try openedValues.writing(namespace: namespace, names: writes.map(\.rowName)) {
+        // No read caches these rows while the commit is under way; once committed, the cache
+        // keeps what it now knows of them (a put's size, a delete's absence), else forgets them.
+        try openedValues.writing(namespace: namespace, writes: writes) {
             try commit(writes, namespace: namespace)
         }
     }
@@ -278,7 +278,7 @@ public final class SQLiteBackend: StorageBackend, @unchecked Sendable {
     /// Removes app record `id` and optionally its rows, in one transaction of its own.
     public func removeApp(id: [UInt8], deletingNamespace namespace: [UInt8]?) throws -> Bool {
         guard let namespace else { return try removeRecord(id: id, deletingNamespace: nil) }
-        return try openedValues.writing(namespace: namespace, names: nil) {
+        return try openedValues.writingAll(namespace: namespace) {
             try removeRecord(id: id, deletingNamespace: namespace)
         }
     }

@@ -136,18 +136,37 @@ public final class SealedKV: Sendable {
     }
 
     /// The size in bytes of the value stored under `key`, or nil if there is none, without
-    /// reading or opening the value (from the opened-value cache if it holds it, else from
-    /// the stored row's length). Not authenticated: the host could lie about a size or
-    /// whether the row exists (as it can always delete rows); use it only where the value is
-    /// about to be replaced, never to decide what a reader sees.
+    /// reading or opening the value: from the opened-value cache when it knows the row (an
+    /// opened value, or the stored size this process read or last committed), else from the
+    /// stored row's length. Not authenticated: the host could lie about a size or whether the
+    /// row exists (as it can always delete rows); use it only where the value is about to be
+    /// replaced, never to decide what a reader sees.
     public func valueSize(_ key: [UInt8]) throws -> Int? {
         try check(key: key)
         let keys = try currentKeys()
         let name = rowNames.rowName(for: key, keys)
-        if let cache = backend.openedValueCache, case .hit(let value) = cache.lookup(namespace: keys.namespace, name: name) {
-            return value?.count
+        guard let cache = backend.openedValueCache else {
+            return try Self.plainSize(stored: backend.storedSize(namespace: keys.namespace, name: name), key: key)
         }
-        guard let stored = try backend.storedSize(namespace: keys.namespace, name: name) else { return nil }
+        backend.willRead(namespace: keys.namespace)
+        switch cache.lookupSize(namespace: keys.namespace, name: name) {
+        case .absent:
+            return nil
+        case .opened(let count):
+            return count
+        case .stored(let stored):
+            return try Self.plainSize(stored: stored, key: key)
+        case .miss(let generation):
+            let stored = try backend.storedSize(namespace: keys.namespace, name: name)
+            let size = try Self.plainSize(stored: stored, key: key)
+            cache.storeSize(stored, namespace: keys.namespace, name: name, readAt: generation)
+            return size
+        }
+    }
+
+    /// The value's length for row size `stored` (sealed value and sealed name) of `key`.
+    private static func plainSize(stored: Int?, key: [UInt8]) throws -> Int? {
+        guard let stored else { return nil }
         // The host answers the size: a negative one is a lie (and would overflow below).
         guard stored >= 0 else { throw SealedStoreError.integrity("the store reported a negative size (\(stored)) for a row") }
         return max(0, stored - DerivedAppKeys.sealedSize(keyCount: key.count, valueCount: 0))
@@ -176,7 +195,7 @@ public final class SealedKV: Sendable {
     }
 
     /// Writes `writes` through the quota meter (or straight through when no quota applies).
-    /// The backend drops the rows it writes from its opened-value cache.
+    /// The backend updates its opened-value cache for the rows it writes (`OpenedValueCache.endWrite`).
     private func commit(_ writes: [StorageWrite], namespace: [UInt8]) throws {
         guard quota.isLimited else {
             try backend.apply(namespace: namespace, writes: writes)

@@ -43,8 +43,9 @@ public struct StoredName: Sendable, Equatable {
 public protocol StorageBackend: AnyObject, Sendable {
     /// Where `SealedKV` keeps opened values, or nil when another process may write the store
     /// (then every read goes to the backend). Non-nil only for a backend whose writes all go
-    /// through this object, which removes from it every row that `apply` writes (after the
-    /// commit returned or failed) and every row that `removeApp` deletes.
+    /// through this object, which brackets every `apply` with `OpenedValueCache.writing` (the
+    /// rows written are recorded or forgotten once the commit returned or failed) and every
+    /// `removeApp` with `writingAll`.
     var openedValueCache: OpenedValueCache? { get }
 
     /// Called before a read of `namespace` that may use `openedValueCache`: a backend whose cache

@@ -130,8 +130,8 @@ final class OpenedValueCacheTests: XCTestCase {
         let namespace = [UInt8](repeating: 1, count: 32)
         guard case .miss(let generation) = cache.lookup(namespace: namespace, name: bytes("k")) else { return XCTFail("hit") }
         // A write of any key commits between the read of the backend and the store.
-        cache.beginWrite()
-        cache.endWrite(namespace: namespace, names: [bytes("k")])
+        cache.beginWrite(namespace: namespace, names: [bytes("k")])
+        cache.endWrite(namespace: namespace, writes: [.put(name: bytes("k"), sealedName: [], value: bytes("new"))], committed: true)
         cache.store(bytes("old"), namespace: namespace, name: bytes("k"), readAt: generation)
         guard case .miss = cache.lookup(namespace: namespace, name: bytes("k")) else { return XCTFail("stale value stored") }
     }
@@ -144,14 +144,14 @@ final class OpenedValueCacheTests: XCTestCase {
         let namespace = [UInt8](repeating: 1, count: 32)
         let name = bytes("k")
         guard case .miss(let beforeWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
-        cache.beginWrite()
+        cache.beginWrite(namespace: namespace, names: [name])
         guard case .miss(let duringWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
         cache.store(bytes("new"), namespace: namespace, name: name, readAt: duringWrite)
         cache.store(bytes("old"), namespace: namespace, name: name, readAt: beforeWrite)
         guard case .miss = cache.lookup(namespace: namespace, name: name) else {
             return XCTFail("a value read while a write was in flight was kept")
         }
-        cache.endWrite(namespace: namespace, names: [name])
+        cache.endWrite(namespace: namespace, writes: [.put(name: name, sealedName: [], value: bytes("new"))], committed: true)
         guard case .miss(let afterWrite) = cache.lookup(namespace: namespace, name: name) else { return XCTFail("hit") }
         cache.store(bytes("new"), namespace: namespace, name: name, readAt: afterWrite)
         XCTAssertEqual(cache.lookup(namespace: namespace, name: name), .hit(bytes("new")), "caching resumes once the write ended")
