@@ -59,15 +59,14 @@ struct RowWriteTracker {
 
     /// No write of `namespace` now in flight may record its rows.
     mutating func spoil(namespace: [UInt8]) {
-        guard !rows.isEmpty else { return }
-        for (key, row) in rows where key.namespace == namespace && !row.spoiled {
-            rows[key]?.spoiled = true
+        // In place through the values' indices: setting a value moves no entry.
+        for index in rows.indices where rows.keys[index].namespace == namespace {
+            rows.values[index].spoiled = true
         }
     }
 
     /// No write now in flight may record its rows.
     mutating func spoilAll() {
-        guard !rows.isEmpty else { return }
-        for key in rows.keys { rows[key]?.spoiled = true }
+        for index in rows.indices { rows.values[index].spoiled = true }
     }
 }
