@@ -27,6 +27,8 @@ final class GuestAccess {
     }
 
     let lifted: Lifted
+    /// A host call is using this access (see `ComponentInstance.takeHostAccess`).
+    var inUse = false
     /// Host memory the values lifted through this access may take (`ExecutionLimits.maxResultBytes`):
     /// stops a guest from returning a small list whose elements all point at the same huge string.
     private(set) var liftLimit: Int
