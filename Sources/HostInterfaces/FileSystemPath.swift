@@ -17,18 +17,38 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
     /// The components, root first; empty for the root.
     public let components: [String]
 
+    /// `/a/b`; `/` for the root. Made once, with the path: the storage keys are built from it
+    /// on every open, and equality and hashing use it alone (see `==`).
+    public let description: String
+
     /// The root of the app's filesystem (the preopen `/`).
     public static let root = FileSystemPath(components: [])
 
     init(components: [String]) {
         self.components = components
+        description = "/" + components.joined(separator: "/")
+    }
+
+    /// A path whose text the caller has already built (`description` of `components`).
+    private init(components: [String], description: String) {
+        self.components = components
+        self.description = description
+    }
+
+    /// Equal paths have equal text and the other way round: components are never empty and
+    /// never hold a "/", so the text splits back into exactly one list of components. One
+    /// string comparison (and hash) instead of one per component: paths key the open-file
+    /// table, which every `open-at` and descriptor drop looks up.
+    public static func == (left: FileSystemPath, right: FileSystemPath) -> Bool {
+        left.description == right.description
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(description)
     }
 
     /// True for the preopen itself.
     public var isRoot: Bool { components.isEmpty }
-
-    /// `/a/b`; `/` for the root.
-    public var description: String { "/" + components.joined(separator: "/") }
 
     /// The last component (the entry's name in its directory); empty for the root.
     public var name: String { components.last ?? "" }
@@ -62,6 +82,7 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
         // A "/" byte never occurs inside a multi-byte UTF-8 sequence, so each component is
         // whole scalars. The byte-wise split is also cheaper (it showed in profiles of `open-at`).
         guard utf8.first != UInt8(ascii: "/") else { throw .notPermitted }
+        if let name = plainName(path, utf8) { return try base.appending(name) }
         var result = base.components
         let floor = base.components.count
         for bytes in utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
@@ -80,6 +101,20 @@ public struct FileSystemPath: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return FileSystemPath(components: result)
+    }
+
+    /// `path` itself when it is one plain component (no "/", not "." or ".."), as most paths
+    /// apps open are: then resolving it needs no split. Nil for any other path.
+    private static func plainName(_ path: String, _ utf8: String.UTF8View) -> String? {
+        guard utf8.count <= maxComponentBytes, !utf8.contains(UInt8(ascii: "/")) else { return nil }
+        return dots(in: Substring(path)) == 0 ? path : nil
+    }
+
+    /// This directory's entry `name` (one plain component, checked by the caller).
+    /// - Throws: `invalid` past `maxDepth`, as `resolve` does.
+    private func appending(_ name: String) throws(WASIErrorCode) -> FileSystemPath {
+        guard components.count < Self.maxDepth else { throw .invalid }
+        return FileSystemPath(components: components + [name], description: isRoot ? "/" + name : description + "/" + name)
     }
 
     /// 1 for the component ".", 2 for "..", 0 for any other.

@@ -46,14 +46,18 @@ extension WASISession {
     /// `open-at`: opens `path` under directory `rep`; returns the new descriptor's rep.
     /// Creating, truncating or opening for writing needs `mutate-directory` on `rep`.
     public func openAt(_ rep: UInt32, path: String, openFlags: OpenFlags, flags: DescriptorFlags) throws -> UInt32 {
-        let target = try resolve(rep, path)
+        // The directory's descriptor is looked up once for the path, the mode and the grant.
+        let parent = try descriptor(rep)
+        guard case .directory(let base) = parent.target else { throw WASIErrorCode.notDirectory }
+        let target = try FileSystemPath.resolve(path, from: base)
+        let mutable = parent.flags.contains(.mutateDirectory)
         let changes = openFlags.contains(.create) || openFlags.contains(.truncate) || flags.contains(.write)
-        if changes { try requireMutable(rep) }
+        if changes && !mutable { throw WASIErrorCode.readOnly }
         // A child directory is exactly as mutable as its parent: never more (no escalation), and
         // not less either, because libc front ends (the preview1 adapter) do not always ask for
         // `mutate-directory` and then fail creating files in a directory the app owns.
         var granted = flags
-        if try descriptor(rep).flags.contains(.mutateDirectory) { granted.insert(.mutateDirectory) } else { granted.remove(.mutateDirectory) }
+        if mutable { granted.insert(.mutateDirectory) } else { granted.remove(.mutateDirectory) }
         let opened = try store().open(at: target, create: openFlags.contains(.create),
                                       exclusive: openFlags.contains(.exclusive),
                                       truncate: openFlags.contains(.truncate),
@@ -86,8 +90,9 @@ extension WASISession {
 
     /// `read`: up to `length` bytes at `offset`, and whether the end was reached.
     public func read(_ rep: UInt32, length: UInt64, offset: UInt64) throws -> (bytes: [UInt8], endOfFile: Bool) {
-        let node = try file(rep)
-        guard try descriptor(rep).flags.contains(.read) else { throw WASIErrorCode.badDescriptor }
+        let opened = try descriptor(rep)
+        guard case .file(let node) = opened.target else { throw WASIErrorCode.isDirectory }
+        guard opened.flags.contains(.read) else { throw WASIErrorCode.badDescriptor }
         return try store().read(node, length: length, offset: offset)
     }
 

@@ -48,6 +48,26 @@ final class FileSystemPathTests: XCTestCase {
         assertCode(String(repeating: "a/", count: 65), .invalid)
     }
 
+    /// A one-component path takes a shorter way than a path to split; both must give the same
+    /// path, the same limits and the same equality and hashing.
+    func testOneComponentPathsResolveAsSplitOnes() throws {
+        let base = FileSystemPath(components: ["a", "b"])
+        let plain = try FileSystemPath.resolve("c", from: base)
+        let split = try FileSystemPath.resolve("./c/", from: base)
+        XCTAssertEqual(plain.components, ["a", "b", "c"])
+        XCTAssertEqual(plain, split)
+        XCTAssertEqual(plain.hashValue, split.hashValue)
+        XCTAssertEqual(plain.description, "/a/b/c")
+        XCTAssertEqual(try resolve("key"), "/key")
+        XCTAssertNotEqual(try FileSystemPath.resolve("ab"), try FileSystemPath.resolve("a/b"))
+        XCTAssertEqual(try resolve(String(repeating: "x", count: 255)).utf8.count, 256)
+        assertCode(String(repeating: "x", count: 256), .nameTooLong, from: ["a"])
+        let deep = Array(repeating: "d", count: FileSystemPath.maxDepth - 1)
+        XCTAssertEqual(try FileSystemPath.resolve("last", from: FileSystemPath(components: deep)).components.count, FileSystemPath.maxDepth)
+        assertCode("more", .invalid, from: deep + ["d"])
+        assertCode("..", .notPermitted, from: ["a"])
+    }
+
     func testStorageKeys() throws {
         let path = try FileSystemPath.resolve("dir/file.txt")
         XCTAssertEqual(path.fileKey, "fs:/dir/file.txt")

@@ -103,30 +103,30 @@ extension CanonicalABI {
         case .scalar(let kind):
             var raw: UInt64 = 0
             try withUnsafeMutableBytes(of: &raw) { try encodeScalar(value, kind, into: $0, at: 0) }
-            try access.store(pointer, size: layout.size, UInt64(littleEndian: raw), "\(layout.type) value")
+            try access.store(pointer, size: layout.size, UInt64(littleEndian: raw), valueOf: layout)
         case .string:
             guard case .string(let text) = value else { throw mismatch(layout) }
             let (begin, length) = try storeString(access, text)
-            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, valueOf: layout)
         case .list(let element):
             switch value {
             case .list, .bytes: break
             default: throw mismatch(layout)
             }
             let (begin, length) = try storeList(access, value, element: element)
-            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, "\(layout.type) value")
+            try access.store(pointer, size: 8, UInt64(begin) | UInt64(length) << 32, valueOf: layout)
         case .flags(let count):
             guard case .flags(let bits) = value else { throw mismatch(layout) }
             guard count > 0 else { return }
             var raw: UInt64 = 0
             for (index, bit) in bits.enumerated() where bit { raw |= 1 << UInt64(index) }
-            try access.store(pointer, size: layout.size, raw, "\(layout.type) value")
+            try access.store(pointer, size: layout.size, raw, valueOf: layout)
         case .own(let resource):
             guard case .handle(let rep) = value else { throw mismatch(layout) }
-            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerOwn(rep, resource)), "\(layout.type) value")
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerOwn(rep, resource)), valueOf: layout)
         case .borrow(let resource):
             guard case .handle(let rep) = value else { throw mismatch(layout) }
-            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)), "\(layout.type) value")
+            try access.store(pointer, size: 4, UInt64(try access.requireHandles().lowerBorrow(rep, resource)), valueOf: layout)
         case .fields(let fields, let offsets):
             let values: [ComponentValue]
             switch value {
@@ -140,7 +140,7 @@ extension CanonicalABI {
         case .variant(let cases, let discriminantSize, let payloadOffset, _):
             let (index, payload) = variantParts(value)
             guard index < cases.count else { throw ComponentError.badArguments("case index \(index) out of range for \(layout.type)") }
-            try access.store(pointer, size: discriminantSize, UInt64(index), "\(layout.type) value")
+            try access.store(pointer, size: discriminantSize, UInt64(index), valueOf: layout)
             if let payloadLayout = cases[index], let payload {
                 try store(access, payload, payloadLayout, at: pointer + payloadOffset)
             }

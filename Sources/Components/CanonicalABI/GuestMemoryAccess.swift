@@ -27,6 +27,8 @@ final class GuestAccess {
     }
 
     let lifted: Lifted
+    /// A host call is using this access (see `ComponentInstance.takeHostAccess`).
+    var inUse = false
     /// Host memory the values lifted through this access may take (`ExecutionLimits.maxResultBytes`):
     /// stops a guest from returning a small list whose elements all point at the same huge string.
     private(set) var liftLimit: Int
@@ -101,8 +103,12 @@ final class GuestAccess {
     private func check(_ pointer: Int, _ count: Int, in memory: Memory, _ what: @autoclosure () -> String) throws {
         let size = memory.byteCount
         guard pointer >= 0, count >= 0, pointer <= size, count <= size - pointer else {
-            throw ComponentError.trap("\(what()) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
+            throw Self.outOfBounds(what(), pointer, count, size)
         }
+    }
+
+    private static func outOfBounds(_ what: String, _ pointer: Int, _ count: Int, _ size: Int) -> ComponentError {
+        .trap("\(what) out of bounds: \(count) bytes at address \(pointer) (memory is \(size) bytes)")
     }
 
     /// Runs `body` over `[pointer, pointer + count)` of guest memory, writable, after one
@@ -163,6 +169,25 @@ final class GuestAccess {
             var value: UInt64 = 0
             for index in (0..<buffer.count).reversed() { value = value << 8 | UInt64(buffer[index]) }
             return value
+        }
+    }
+
+    /// Little-endian store of the low `size` bytes (1 to 8) of a value of `layout`'s type, the
+    /// type named in a bounds error. The canonical ABI's stores go through here: unlike the
+    /// message closure of `store(_:size:_:_:)`, which captured the layout and so retained and
+    /// released it around every store, the layout is only borrowed.
+    func store(_ pointer: Int, size: Int, _ value: UInt64, valueOf layout: TypeLayout) throws {
+        guard let memory else { throw ComponentError.trap("canonical ABI: no memory option for a value that needs memory") }
+        let byteCount = memory.byteCount
+        guard size > 0 else {
+            guard pointer >= 0, pointer <= byteCount else { throw Self.outOfBounds("\(layout.type) value", pointer, 0, byteCount) }
+            return
+        }
+        guard pointer >= 0, pointer <= byteCount, size <= byteCount - pointer else {
+            throw Self.outOfBounds("\(layout.type) value", pointer, size, byteCount)
+        }
+        memory.withUnsafeMutableBufferPointer(offset: UInt(pointer), count: size) { buffer in
+            for index in 0..<buffer.count { buffer[index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
         }
     }
 

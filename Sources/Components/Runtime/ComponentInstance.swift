@@ -34,8 +34,10 @@ final class ComponentInstance {
     /// Core function types by index, read once: the store's type interner takes a lock.
     private var functionTypeCache: [FunctionType?]
     /// The guest access of each lowered host import (by core function index), kept between
-    /// its calls so a host call does not build one (and its handle scope) every time; taken
-    /// out while a call uses it, so a nested call of the same import gets a fresh one.
+    /// its calls so a host call does not build one (and its handle scope) every time; marked
+    /// in use while a call uses it, so a nested call of the same import gets a fresh one. It
+    /// stays in its slot meanwhile: taking it out and putting it back wrote the array twice
+    /// per host call.
     private var hostAccessCache: [GuestAccess?]
 
     enum CoreInstanceValue {
@@ -283,20 +285,24 @@ final class ComponentInstance {
     }
 
     /// The access for a call of the lowered host import at core function `index`: the one kept
-    /// from its last call, readied for this one (`GuestAccess.reuse`), or a new one. The caller
-    /// gives it back with `keepHostAccess` when the call ends.
+    /// from its last call, readied for this one (`GuestAccess.reuse`), or a new one (kept for
+    /// the next call when the slot is free). The caller gives it back with `keepHostAccess`
+    /// when the call ends.
     func takeHostAccess(_ lowered: LoweredFunction, function index: Int) throws -> GuestAccess {
-        let table = states[lowered.instance].handles
-        if let kept = hostAccessCache[index].take() {
-            kept.reuse(liftLimit: maxResultBytes, table: table)
+        if let kept = hostAccessCache[index], !kept.inUse {
+            kept.reuse(liftLimit: maxResultBytes, table: states[lowered.instance].handles)
+            kept.inUse = true
             return kept
         }
-        return try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
+        let made = try access(lowered.options, instance: lowered.instance, lowered.name, lifted: .arguments(of: lowered.name))
+        made.inUse = true
+        if hostAccessCache[index] == nil { hostAccessCache[index] = made }
+        return made
     }
 
-    /// Keeps `access` for the next call of the host import at core function `index`.
+    /// Frees `access` for the next call of the host import at core function `index`.
     func keepHostAccess(_ access: GuestAccess, function index: Int) {
-        hostAccessCache[index] = access
+        access.inUse = false
     }
 
     /// `canon resource.drop`: removes the handle from `instance`'s table and, for an owned one,

@@ -56,7 +56,9 @@ final class HandleScope {
 
     /// Ends every lend of this operation (after the host call returns or fails).
     func releaseLenders() {
+        guard !lenders.isEmpty else { return }
         table.release(lenders)
-        lenders.removeAll()
+        // The scope is kept for the import's next call, which lends again.
+        lenders.removeAll(keepingCapacity: true)
     }
 }
