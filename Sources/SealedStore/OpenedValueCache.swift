@@ -182,15 +182,17 @@ public final class OpenedValueCache: Sendable {
         }
     }
 
-    /// Keeps the stored size (nil: absent) the backend answered for row `name`, under the rule
-    /// of `store`; a value already kept for the row stays (it answers sizes too).
+    /// Keeps the stored size the backend answered for row `name`, under the rule of `store`; a
+    /// value already kept for the row stays (it answers sizes too). An answer "absent" (nil) is
+    /// not kept: the size query is not authenticated (the host answers it), and an absence kept
+    /// would answer `lookup`, so a host's lie would decide what later readers see.
     public func storeSize(_ stored: Int?, namespace: [UInt8], name: [UInt8], readAt generation: UInt64) {
-        guard stored ?? 0 >= 0 else { return }
+        guard let stored, stored >= 0 else { return }
         state.withLock { state in
             guard state.writesInFlight == 0, state.generation == generation, state.mayUse(namespace) else { return }
             let key = RowKey(namespace: namespace, name: name)
             if case .value = state.entries[key]?.content { return }
-            put(&state, key, stored.map(Content.storedSize) ?? .absent)
+            put(&state, key, .storedSize(stored))
         }
     }
 

@@ -38,9 +38,10 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     /// `init(url:)` with another longest wait for a free connection, a connect or one statement
     /// (tests force a timeout with a short one).
-    init(url: PostgresURL, operationTimeout: TimeAmount, leaseTiming: PostgresReadLeases.Timing = .init()) throws {
+    init(url: PostgresURL, operationTimeout: TimeAmount, serverStatementTimeout: TimeAmount? = nil,
+         leaseTiming: PostgresReadLeases.Timing = .init()) throws {
         self.url = url
-        let pool = try PostgresPool(url: url, operationTimeout: operationTimeout)
+        let pool = try PostgresPool(url: url, operationTimeout: operationTimeout, serverStatementTimeout: serverStatementTimeout)
         self.pool = pool
         // The writer's side runs whatever this node's `read_cache`: a node that caches nothing
         // must still revoke the leases of nodes that do, or they would serve what it overwrote.
@@ -52,8 +53,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
             do throws(PostgresGroupCommit.Failure) {
                 revoked = try Self.commit(jobs, revoking: revoking, pool: pool)
             } catch {
-                // The outcome is unknown: if it committed, other nodes must still drop their copies.
-                if !error.refusedByDatabase { leases.revokeInBackground(namespaces: jobs.map(\.namespace)) }
+                // The outcome is unknown: if it committed, other nodes must still drop their copies,
+                // and this node must not cache what it reads before the statement lands.
+                if !error.refusedByDatabase { leases.outcomeUnknown(namespaces: jobs.map(\.namespace)) }
                 throw error
             }
             try Self.awaitRelease(leases, revoked, jobs.map(\.namespace))
@@ -266,7 +268,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
                 return removed
             } catch {
                 // The rows may be gone although this failed: other nodes must still drop them.
-                if let namespace { leases.revokeInBackground(namespaces: [namespace]) }
+                if let namespace { leases.outcomeUnknown(namespaces: [namespace]) }
                 throw error
             }
         }

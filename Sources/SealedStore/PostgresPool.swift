@@ -26,6 +26,14 @@ final class PostgresPool: Sendable {
 
     /// Longest wait for a free connection, a connect, or one statement.
     let operationTimeout: TimeAmount
+    /// Longest a statement of this pool's connections runs *in the database* (its
+    /// `statement_timeout`, set when each connection starts) before the database cancels it:
+    /// twice `operationTimeout` unless the pool is made with another. A caller that gave up
+    /// waiting (`operationTimeout`) closes the connection, but PostgreSQL does not notice a
+    /// closed client while a statement waits for a lock, so without this bound a statement the
+    /// caller counted as failed could still commit any time later. With it, such a statement
+    /// has landed or been cancelled `serverStatementTimeout` after it started.
+    let serverStatementTimeout: TimeAmount
 
     private let url: PostgresURL
     private let group: MultiThreadedEventLoopGroup
@@ -51,9 +59,12 @@ final class PostgresPool: Sendable {
         var closed = false
     }
 
-    init(url: PostgresURL, operationTimeout: TimeAmount = PostgresPool.defaultOperationTimeout) throws {
+    init(url: PostgresURL, operationTimeout: TimeAmount = PostgresPool.defaultOperationTimeout,
+         serverStatementTimeout: TimeAmount? = nil) throws {
         self.url = url
         self.operationTimeout = operationTimeout
+        let serverTimeout = serverStatementTimeout ?? .nanoseconds(2 * operationTimeout.nanoseconds)
+        self.serverStatementTimeout = serverTimeout
         var logger = Logger(label: "enclaveos.postgres")
         logger.logLevel = .error
         self.logger = logger
@@ -71,6 +82,10 @@ final class PostgresPool: Sendable {
         var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.username,
                                                              password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
+        // A run-time setting sent in the startup message: PostgreSQL applies it to the session.
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))"),
+        ]
         self.configuration = configuration
         // Two threads: enough to keep a pool of connections busy; the work is the database's.
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)

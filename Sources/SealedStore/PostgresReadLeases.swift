@@ -91,6 +91,7 @@ final class PostgresReadLeases: Sendable {
         /// unknown): revoked again in the background until it succeeds.
         var pendingRevocations: Set<[UInt8]> = []
         var retrying = false
+        var quarantine = ReadLeaseQuarantine()
     }
 
     init(pool: PostgresPool, cache: OpenedValueCache = OpenedValueCache(leased: true), timing: Timing = Timing()) {
@@ -142,7 +143,7 @@ final class PostgresReadLeases: Sendable {
         let now = LeaseClock.now()
         let key = HashedBytes(namespace)
         let step = state.withLock { state -> Step in
-            guard state.listening, !state.stopped else { return .none }
+            guard state.listening, !state.stopped, !state.quarantine.holds(key, now: now) else { return .none }
             if var lease = state.leases[key] {
                 lease.lastUse = now
                 defer { state.leases[key] = lease }
@@ -286,6 +287,23 @@ final class PostgresReadLeases: Sendable {
         // One bound for all of them: the database's answer is the host's, and could list many.
         let limit = LeaseClock.now() + timing.duration + timing.writerSlack
         for lease in revoked { try waitForRelease(lease, until: limit) }
+    }
+
+    /// After a commit (or an app's removal) on `namespaces` whose outcome is unknown: its statement
+    /// may land later. Other nodes must drop what they cached (`revokeInBackground`), and this node
+    /// ends its own leases on them now and takes none until the statement must have ended in the
+    /// database (`ReadLeaseQuarantine`).
+    func outcomeUnknown(namespaces: [[UInt8]]) {
+        let now = LeaseClock.now()
+        let deadline = now + UInt64(max(0, pool.serverStatementTimeout.nanoseconds)) + 1_000_000_000
+        state.withLock { state in
+            state.quarantine.add(namespaces, until: deadline, now: now)
+            for namespace in namespaces {
+                state.leases[HashedBytes(namespace)] = nil
+                cache.endLease(namespace: namespace)
+            }
+        }
+        revokeInBackground(namespaces: namespaces)
     }
 
     /// For a commit that may have happened although its writers got an error (its revocation

@@ -39,6 +39,23 @@ final class PostgresPoolTests: XCTestCase {
         }
     }
 
+    /// A statement cannot outlive its bound in the database: the pool's connections start with
+    /// `statement_timeout`, so the database cancels a statement the caller would have given up on
+    /// (which could otherwise still commit later, unseen).
+    func testTheDatabaseCancelsAStatementPastTheServerTimeout() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()), operationTimeout: .seconds(30),
+                                    serverStatementTimeout: .milliseconds(300))
+        defer { pool.close() }
+        let started = Date()
+        XCTAssertThrowsError(try pool.withConnection("sleep") { connection in
+            try pool.query(connection, "SELECT pg_sleep(5)", operation: "sleep past the server timeout")
+        }) { error in
+            XCTAssertTrue("\(error)".contains("57014"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the database did not cancel the statement")
+        XCTAssertEqual(try Self.selectOne(pool), 1)
+    }
+
     /// Several threads share a pool of two while statements time out: every other operation
     /// succeeds, and the pool never has more than two connections open (counting those closing).
     func testTimeoutsUnderConcurrentUseKeepThePoolWithinItsCap() throws {
