@@ -15,7 +15,7 @@ final class PostgresOwnWriteSizeTests: XCTestCase {
         var timing = PostgresReadLeases.Timing()
         timing.duration = leaseSeconds * 1_000_000_000
         let backend = try PostgresBackend(url: url, operationTimeout: .seconds(30), leaseTiming: timing)
-        try wait("the node listens") { backend.leases.snapshot.listening }
+        try waitUntil("the node listens") { backend.leases.snapshot.listening }
         return backend
     }
 
@@ -91,12 +91,12 @@ final class PostgresOwnWriteSizeTests: XCTestCase {
         DispatchQueue.global().async(group: writes) {
             do { try onA.put("k", fromA) } catch { errors.add("A: \(error)") }
         }
-        try wait("A's write is committed") { try database.valueSize("k") == 200 }
+        try waitUntil("A's write is committed") { try database.valueSize("k") == 200 }
         DispatchQueue.global().async(group: writes) {
             do { try onB.put("k", fromB) } catch { errors.add("B: \(error)") }
         }
-        try wait("B's write is committed") { try database.valueSize("k") == 3000 }
-        try wait("A dropped its lease") { a.leases.snapshot.leases == 0 }
+        try waitUntil("B's write is committed") { try database.valueSize("k") == 3000 }
+        try waitUntil("A dropped its lease") { a.leases.snapshot.leases == 0 }
         _ = try onA.get("other")
         XCTAssertEqual(a.leases.snapshot.leases, 1, "A took no fresh lease")
         XCTAssertLessThan(Date().timeIntervalSince(started), 3, "C's lease may have expired already: the test proves nothing")
@@ -112,11 +112,4 @@ final class PostgresOwnWriteSizeTests: XCTestCase {
         var all: [String] { list.withLock { $0 } }
     }
 
-    private func wait(_ what: String, timeout: TimeInterval = 10, _ condition: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            guard Date() < end else { return XCTFail("\(what): not within \(timeout) s") }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-    }
 }

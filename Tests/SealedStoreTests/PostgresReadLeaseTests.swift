@@ -186,12 +186,12 @@ final class PostgresReadLeaseTests: XCTestCase {
         _ = try reader.get("k")
         XCTAssertEqual(cache.statistics.hits, 1)
         holder.dropListener()
-        try wait("the listener is lost") { !holder.snapshot.listening }
+        try waitUntil("the listener is lost") { !holder.snapshot.listening }
         XCTAssertEqual(holder.snapshot.leases, 0)
         XCTAssertEqual(try reader.get("k"), Array("one".utf8))
         XCTAssertEqual(cache.statistics.hits, 1, "nothing is served from the cache without the listener")
         // Its rows are deleted once it stopped listening, so the writer does not wait for them.
-        try wait("the lost node's rows are gone") {
+        try waitUntil("the lost node's rows are gone") {
             try PostgresReadLeaseSQL.run(pool, "count", "SELECT 1 FROM enclaveos_read_leases WHERE node = $1",
                                          [holder.node]).isEmpty
         }
@@ -199,7 +199,7 @@ final class PostgresReadLeaseTests: XCTestCase {
         try writer.put("k", Array("two".utf8))
         XCTAssertLessThan(Date().timeIntervalSince(before), 0.5)
         XCTAssertEqual(try reader.get("k"), Array("two".utf8))
-        try wait("the listener is back") { holder.snapshot.listening }
+        try waitUntil("the listener is back") { holder.snapshot.listening }
         _ = try reader.get("k")
         XCTAssertEqual(try reader.get("k"), Array("two".utf8))
         XCTAssertGreaterThan(cache.statistics.hits, 1, "cached again")
@@ -329,14 +329,14 @@ final class PostgresReadLeaseTests: XCTestCase {
             written.signal()
         }
         // The commit statement waits for the grant's lock (nothing else in this database does).
-        try wait("the commit waits for the grant") {
+        try waitUntil("the commit waits for the grant") {
             try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
         }
         XCTAssertEqual(written.wait(timeout: .now() + 0.2), .timedOut, "the commit did not wait for the grant")
         _ = try pool.query(grant, "COMMIT", operation: "commit the grant")
         // The commit's revocation saw the lease committed after its statement began.
         let leaseRow = "SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND revoked"
-        try wait("the lease is revoked") { try !PostgresReadLeaseSQL.run(pool, "revoked", leaseRow, [namespace, holder]).isEmpty }
+        try waitUntil("the lease is revoked") { try !PostgresReadLeaseSQL.run(pool, "revoked", leaseRow, [namespace, holder]).isEmpty }
         XCTAssertEqual(written.wait(timeout: .now() + 0.3), .timedOut, "the write was acknowledged before the lease ended")
         // The holder releases it (as `release` does); the writer, polling, is then answered.
         try PostgresReadLeaseSQL.run(pool, "release", "DELETE FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
@@ -384,7 +384,7 @@ final class PostgresReadLeaseTests: XCTestCase {
             seen.withLock { $0 = result }
             read.signal()
         }
-        try wait("the grant waits for the commit") {
+        try waitUntil("the grant waits for the commit") {
             try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
         }
         XCTAssertEqual(read.wait(timeout: .now() + 0.2), .timedOut, "the grant did not wait for the commit")
@@ -430,11 +430,4 @@ final class PostgresReadLeaseTests: XCTestCase {
         }
     }
 
-    private func wait(_ what: String, timeout: TimeInterval = 10, _ condition: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            guard Date() < end else { return XCTFail("\(what): not within \(timeout) s") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
 }

@@ -28,23 +28,7 @@ final class PostgresStorageQuotaTests: XCTestCase {
 
         let other = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
         defer { other.close() }
-        let marker = "quota-lock-\(UUID().uuidString)"
-        let lockReleased = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            var bindings = PostgresBindings()
-            bindings.append(ByteBuffer(bytes: namespace))
-            // count(*) reads (and locks) every row before pg_sleep runs in the projection.
-            _ = try? other.withConnection("hold a row lock") { connection in
-                try other.query(connection, """
-                    /* \(marker) */ WITH locked AS (SELECT name FROM enclaveos_kv WHERE ns = $1 FOR UPDATE)
-                    SELECT count(*), pg_sleep(\(Self.lockSeconds)) FROM locked
-                    """, bindings, operation: "hold a row lock")
-            }
-            lockReleased.signal()
-        }
-        try waitUntil("the other server holds the row lock") {
-            try Self.count(other, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%\(marker)%'") == 1
-        }
+        let lockReleased = try PostgresRowLock.hold(namespace, seconds: Self.lockSeconds, using: other)
 
         XCTAssertThrowsError(try kv.put("a", [UInt8](repeating: 2, count: 6000))) { error in
             XCTAssertTrue("\(error)".contains("timed out"), "\(error)")
@@ -60,21 +44,5 @@ final class PostgresStorageQuotaTests: XCTestCase {
         }
         XCTAssertEqual(try kv.usage(), try backend.usage(namespace: namespace))
         XCTAssertLessThanOrEqual(try backend.usage(namespace: namespace).bytes, limits.maxStoredBytes)
-    }
-
-    private static func count(_ pool: PostgresPool, _ sql: String) throws -> Int64 {
-        try pool.withConnection("count") { connection in
-            try pool.query(connection, sql, operation: "count").first?.int64(0) ?? 0
-        }
-    }
-
-    /// Polls `condition` for up to 10 s.
-    private func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        throw FixtureFailure("\(what): not within 10 s")
     }
 }
