@@ -22,8 +22,8 @@
 /// The lock key is the namespace's first 8 bytes (namespaces are HMACs, so uniformly spread) in
 /// the two-key advisory lock space, apart from the one-key space of the migration's lock; two
 /// namespaces sharing a key only wait for each other needlessly. A writer takes its namespaces'
-/// locks in sorted order, and (the function runs before the statement's writes) before any row
-/// lock of its commit.
+/// locks in sorted key order, and (the function runs before the statement's writes) before any
+/// row lock of its commit.
 extension PostgresReadLeaseSQL {
     /// `CREATE OR REPLACE` statements, run by every migration (each is one whole statement).
     static let functions = [lockFunction, grantFunction, revokeFunction]
@@ -75,26 +75,33 @@ extension PostgresReadLeaseSQL {
     /// returned, each with its holder notified (`ReadLeaseMessage` layout; delivered when the
     /// transaction commits). A renewal needs a live row, so one that expired over a minute ago
     /// cannot come back; skipping those keeps dead nodes' rows out of the update.
+    ///
+    /// Two statements, each with its own snapshot, since the revocation's must be taken after
+    /// the locks: the first takes every namespace's lock shared, in sorted key order, its key
+    /// derived exactly as `lockFunction` derives it (so grants and writers meet on the same
+    /// lock; a key shared by two namespaces is taken once); the second revokes and notifies
+    /// (the `CASE` keeps the notification to live leases: PostgreSQL may reorder `AND`).
     static let revokeFunction = """
         CREATE OR REPLACE FUNCTION enclaveos_revoke_read_leases(namespaces bytea[], writer bytea, channel text)
         RETURNS TABLE(holder bytea, leased bytea, grant_id bigint) LANGUAGE plpgsql VOLATILE AS $$
-        DECLARE
-            ns bytea;
-            r record;
         BEGIN
-            FOR ns IN SELECT DISTINCT n FROM unnest(namespaces) AS u(n) ORDER BY n LOOP
-                PERFORM enclaveos_read_lease_lock(ns, false);
-            END LOOP;
-            FOR r IN UPDATE enclaveos_read_leases l SET revoked = true
-                     WHERE l.namespace = ANY(namespaces) AND l.node <> writer AND l.expires_at > now() - interval '60 seconds'
-                     RETURNING l.namespace, l.node, l.lease_id, l.expires_at LOOP
-                CONTINUE WHEN r.expires_at <= now();
-                PERFORM pg_notify(channel, 'i' || encode(r.node, 'hex') || ':' || encode(r.namespace, 'hex') || ':' || r.lease_id::text);
-                holder := r.node;
-                leased := r.namespace;
-                grant_id := r.lease_id;
-                RETURN NEXT;
-            END LOOP;
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'read leases need READ COMMITTED, not %', current_setting('transaction_isolation');
+            END IF;
+            PERFORM pg_advisory_xact_lock_shared(k.high, k.low) FROM (
+                SELECT DISTINCT ('x' || encode(substr(p, 1, 4), 'hex'))::bit(32)::int4 AS high,
+                                ('x' || encode(substr(p, 5, 4), 'hex'))::bit(32)::int4 AS low
+                FROM unnest(namespaces) AS u(n), substr(n || decode('0000000000000000', 'hex'), 1, 8) AS p
+                ORDER BY high, low) AS k;
+            RETURN QUERY
+            WITH r AS (
+                UPDATE enclaveos_read_leases l SET revoked = true
+                WHERE l.namespace = ANY(namespaces) AND l.node <> writer AND l.expires_at > now() - interval '60 seconds'
+                RETURNING l.namespace, l.node, l.lease_id, l.expires_at)
+            SELECT r.node, r.namespace, r.lease_id FROM r
+            WHERE CASE WHEN r.expires_at > now()
+                  THEN pg_notify(channel, 'i' || encode(r.node, 'hex') || ':' || encode(r.namespace, 'hex') || ':' || r.lease_id::text)::text = ''
+                  ELSE false END;
         END $$
         """
 }

@@ -16,7 +16,7 @@ enum PostgresReadLeaseSQL {
 
     /// A writer's revocation ($1 namespaces, $2 writer node, $3 channel; `revokeFunction`): the
     /// live leases it revoked, as (holder, namespace, lease id) rows. Commits run it inside their
-    /// own statement (`PostgresWriteStatement.revokingSQL`); this is for the other writers
+    /// own statement (`PostgresWriteStatement.sql(_:revoking:)`); this is for the other writers
     /// (removing an app, and retries in the background).
     static let revokeSQL = "SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($1, $2, $3)"
 

@@ -9,50 +9,93 @@ import PostgresNIO
 /// would. Rows are then sent sorted by (namespace, name), so two nodes' concurrent batches lock
 /// the rows they share in the same order.
 struct PostgresWriteStatement {
-    /// Deletes ($1, $2) and inserts ($3–$6) of the batch.
-    private static let deletesAndInserts = """
-        gone AS (
-            DELETE FROM enclaveos_kv k USING unnest($1::bytea[], $2::bytea[]) AS d(ns, name)
-            WHERE k.ns = d.ns AND k.name = d.name),
-        created AS (
-            INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
-            SELECT * FROM unnest($3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[])
-            ON CONFLICT (ns, name) DO NOTHING)
-        """
-    /// Puts ($7–$10) of the batch.
-    private static let puts = """
-        INSERT INTO enclaveos_kv (ns, name, sealed_name, value)
-        SELECT * FROM unnest($7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[])
-        ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
-        """
+    /// The kinds of row writes; the statement has one part per kind its batch holds, so the
+    /// database does not set up and run a write over empty arrays (a batch of `kv-store` calls
+    /// is puts only).
+    enum Part: Int, CaseIterable {
+        case deletes, inserts, puts
 
-    /// The commit without read leases (no rows returned).
-    static let sql = "WITH \(deletesAndInserts)\n\(puts)"
+        /// The part's CTE name.
+        var name: String {
+            switch self {
+            case .deletes: "gone"
+            case .inserts: "created"
+            case .puts: "upserted"
+            }
+        }
 
-    /// The commit that also revokes other nodes' read leases on its namespaces ($11 namespaces,
-    /// $12 writer node, $13 channel) in the same transaction, and returns the live leases it
-    /// revoked (`PostgresReadLeaseSQL.revokeSQL`'s rows), so a commit is still one round trip.
-    /// `revoked` is referenced by the final SELECT, so it runs, once (a CTE calling a volatile
-    /// function is never inlined); the writes, referenced by nothing, run to completion after
-    /// it: the function takes its locks before the commit's row locks (PostgreSQL's order, not
-    /// a documented one: the other order could only deadlock, which is retried).
-    static let revokingSQL = """
-        WITH revoked AS (SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($11::bytea[], $12::bytea, $13::text)),
-        \(deletesAndInserts),
-        upserted AS (\(puts))
-        SELECT holder, leased, grant_id FROM revoked
-        """
+        /// The `bytea[]` columns it binds.
+        var parameterCount: Int { self == .deletes ? 2 : 4 }
 
-    /// The statement's text: `sql` or `revokingSQL`.
+        /// The part's text, its parameters numbered from `first`.
+        func text(first: Int) -> String {
+            let columns = (first..<first + parameterCount).map { "$\($0)::bytea[]" }.joined(separator: ", ")
+            switch self {
+            case .deletes:
+                return "DELETE FROM enclaveos_kv k USING unnest(\(columns)) AS d(ns, name) WHERE k.ns = d.ns AND k.name = d.name"
+            case .inserts:
+                return """
+                    INSERT INTO enclaveos_kv (ns, name, sealed_name, value) SELECT * FROM unnest(\(columns))
+                    ON CONFLICT (ns, name) DO NOTHING
+                    """
+            case .puts:
+                return """
+                    INSERT INTO enclaveos_kv (ns, name, sealed_name, value) SELECT * FROM unnest(\(columns))
+                    ON CONFLICT (ns, name) DO UPDATE SET sealed_name = EXCLUDED.sealed_name, value = EXCLUDED.value
+                    """
+            }
+        }
+    }
+
+    /// The revocation's part ($1 namespaces, $2 writer node, $3 channel): other nodes' read
+    /// leases on the batch's namespaces, revoked in the same transaction; the statement returns
+    /// the live leases it revoked (`PostgresReadLeaseSQL.revokeSQL`'s rows), so a commit is
+    /// still one round trip. `revoked` is referenced by the final SELECT, so it runs, once (a
+    /// CTE calling a volatile function is never inlined); the writes, referenced by nothing, run
+    /// to completion after it: the function takes its locks before the commit's row locks
+    /// (PostgreSQL's order, not a documented one: the other order could only deadlock, which is
+    /// retried).
+    private static let revocation = "revoked AS (SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($1::bytea[], $2::bytea, $3::text))"
+    private static let revocationParameters = 3
+
+    /// The statement writing `parts` (in `Part` order), its parameters numbered in the order of
+    /// the text (the revocation's first). Without the revocation, the last part is the
+    /// statement itself and nothing is returned; a statement needs one, so it is then never
+    /// without a part (puts).
+    static func sql(_ parts: [Part], revoking: Bool) -> String {
+        let parts = parts.isEmpty && !revoking ? [.puts] : parts
+        var next = revoking ? revocationParameters + 1 : 1
+        var texts: [(name: String, text: String)] = parts.map { part in
+            defer { next += part.parameterCount }
+            return (part.name, part.text(first: next))
+        }
+        let final = revoking ? "SELECT holder, leased, grant_id FROM revoked" : texts.removeLast().text
+        let ctes = (revoking ? [revocation] : []) + texts.map { "\($0.name) AS (\($0.text))" }
+        return ctes.isEmpty ? final : "WITH " + ctes.joined(separator: ",\n") + "\n" + final
+    }
+
+    /// Every variant's text, computed once (`variantIndex`): each is prepared once per connection.
+    private static let variants: [String] = (0..<(2 << Part.allCases.count)).map { index in
+        sql(Part.allCases.filter { index & (1 << $0.rawValue) != 0 }, revoking: index >> Part.allCases.count != 0)
+    }
+
+    private static func variantIndex(_ parts: [Part], revoking: Bool) -> Int {
+        parts.reduce(revoking ? 1 << Part.allCases.count : 0) { $0 | 1 << $1.rawValue }
+    }
+
+    /// The statement's text: one of `variants`.
     let sql: String
-    /// Its parameters (ten `bytea[]`, and the revocation's three), for the statement prepared from `sql`.
+    /// Its parameters (the revocation's three, then two or four `bytea[]` per part), for the
+    /// statement prepared from `sql`.
     let binds: [PostgresData]
     /// Rows the statement changes.
     let rowCount: Int
 
     /// The statement for `jobs`, applied in order; with `revoking` (writer node, channel), also
-    /// revoking other nodes' read leases on the jobs' namespaces (`revokingSQL`).
-    init(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)? = nil) throws {
+    /// revoking other nodes' read leases on the jobs' namespaces (`revocation`). With
+    /// `everyPart`, the statement has every part, empty ones too (the single statement of
+    /// earlier versions, which tests compare the variants with).
+    init(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)? = nil, everyPart: Bool = false) throws {
         let final = Self.finalWrites(jobs).sorted { Self.precedes($0.key, $1.key) }
         var deletes = Columns(), inserts = Columns(), upserts = Columns()
         for (key, write) in final {
@@ -62,15 +105,21 @@ struct PostgresWriteStatement {
             case .delete(let name): deletes.append(key.namespace, name)
             }
         }
-        var binds = try ([deletes.namespaces, deletes.names] + inserts.columns + upserts.columns).map(PostgresPreparedStatements.byteArrays)
+        var parts: [(part: Part, columns: [[ByteBuffer]])] = [
+            (.deletes, [deletes.namespaces, deletes.names]), (.inserts, inserts.columns), (.puts, upserts.columns),
+        ].filter { everyPart || !$0.columns[0].isEmpty }
+        // A statement needs a part: a batch without rows and without revocation sends empty puts.
+        if parts.isEmpty && revoking == nil { parts = [(.puts, upserts.columns)] }
+        var binds: [PostgresData] = []
         if let revoking {
             // Repeated namespaces are fine: the function takes each lock once.
             binds.append(try PostgresPreparedStatements.byteArrays(jobs.map { ByteBuffer(bytes: $0.namespace) }))
             binds.append(PostgresPreparedStatements.bytes(revoking.writer))
             binds.append(PostgresData(string: revoking.channel))
         }
+        binds += try parts.flatMap(\.columns).map(PostgresPreparedStatements.byteArrays)
         self.binds = binds
-        sql = revoking == nil ? Self.sql : Self.revokingSQL
+        sql = Self.variants[Self.variantIndex(parts.map(\.part), revoking: revoking != nil)]
         rowCount = final.count
     }
 

@@ -1,0 +1,172 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import XCTest
+@testable import SealedStore
+
+/// The commit statement's variants (one part per kind of write the batch holds), against the
+/// real private PostgreSQL: each applies, and revokes, exactly what the statement with every
+/// part applies to the same rows, and has only the parts its batch needs.
+final class PostgresWriteStatementTests: XCTestCase {
+    private let seeded: [(name: String, value: String)] = [("a", "a0"), ("b", "b0"), ("c", "c0")]
+
+    /// The batches: each kind alone and every mix, over rows seeded or not (an insert over an
+    /// existing row leaves it; a delete of a missing row does nothing; an insert after a delete
+    /// in the same batch writes), with the rows that applying their writes in order leaves.
+    private let batches: [(label: String, writes: [StorageWrite], expected: String)] = {
+        func put(_ n: String, _ v: String) -> StorageWrite { .put(name: Array(n.utf8), sealedName: Array("s\(n)".utf8), value: Array(v.utf8)) }
+        func insert(_ n: String, _ v: String) -> StorageWrite { .insert(name: Array(n.utf8), sealedName: Array("s\(n)".utf8), value: Array(v.utf8)) }
+        func delete(_ n: String) -> StorageWrite { .delete(name: Array(n.utf8)) }
+        return [
+            ("puts", [put("a", "a1"), put("x", "x1")], "a=a1 b=b0 c=c0 x=x1"),
+            ("deletes", [delete("a"), delete("missing")], "b=b0 c=c0"),
+            ("inserts", [insert("a", "a2"), insert("y", "y1")], "a=a0 b=b0 c=c0 y=y1"),
+            ("deletes and puts", [delete("b"), put("a", "a3"), put("z", "z1")], "a=a3 c=c0 z=z1"),
+            ("inserts and puts", [insert("b", "b2"), insert("w", "w1"), put("c", "c3")], "a=a0 b=b0 c=c3 w=w1"),
+            ("deletes and inserts", [delete("a"), insert("c", "c4"), insert("v", "v1")], "b=b0 c=c0 v=v1"),
+            ("all three", [delete("a"), put("b", "b5"), insert("c", "c5"), insert("u", "u1"), delete("c")], "b=b5 u=u1"),
+            ("a delete then an insert of one row", [delete("a"), insert("a", "a6")], "a=a6 b=b0 c=c0"),
+        ]
+    }()
+
+    func testEachVariantAppliesAndRevokesWhatTheFullStatementDoes() throws {
+        _ = try postgresBackend().close()  // creates the schema
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let writer = randomBytes(16), holder = randomBytes(16)
+        for (label, writes, expected) in batches {
+            for revoking in [false, true] {
+                var outcomes: [(rows: [String], revoked: [String], sql: String)] = []
+                for everyPart in [false, true] {
+                    let namespace = randomBytes(32)
+                    try seed(pool, namespace, holder: holder)
+                    let statement = try PostgresWriteStatement([.init(namespace: namespace, writes: writes)],
+                                                               revoking: revoking ? (writer, PostgresReadLeases.channel) : nil,
+                                                               everyPart: everyPart)
+                    let answer = try pool.withConnection("commit") { connection in
+                        try pool.answerPrepared(connection, statement.sql, statement.binds, operation: "commit")
+                    }
+                    let revoked = try PostgresReadLeaseSQL.revokedLeases(answer).map { lease in
+                        XCTAssertEqual(lease.namespace, namespace)
+                        return "\(lease.node == holder) \(lease.id)"
+                    }
+                    outcomes.append((try rows(pool, namespace), revoked, statement.sql))
+                }
+                let (variant, full) = (outcomes[0], outcomes[1])
+                XCTAssertEqual(variant.rows, full.rows, "\(label), revoking \(revoking)")
+                XCTAssertEqual(variant.revoked, full.revoked, "\(label), revoking \(revoking)")
+                XCTAssertEqual(variant.revoked, revoking ? ["true 1"] : [], "\(label), revoking \(revoking)")
+                XCTAssertEqual(variant.rows.joined(separator: " "), expected, "\(label), revoking \(revoking)")
+                // Only the parts the batch needs.
+                let kinds = Set(PostgresWriteStatement.finalWrites([.init(namespace: [], writes: writes)]).map { _, write -> String in
+                    switch write {
+                    case .put: "UPDATE SET"
+                    case .insert: "DO NOTHING"
+                    case .delete: "DELETE"
+                    }
+                })
+                for marker in ["UPDATE SET", "DO NOTHING", "DELETE"] {
+                    XCTAssertEqual(variant.sql.contains(marker), kinds.contains(marker),
+                                   "\(label): \(variant.sql)")
+                    XCTAssertTrue(full.sql.contains(marker))
+                }
+            }
+        }
+    }
+
+    /// A revocation of several namespaces (one repeated, one shorter than a lock key) holds
+    /// each one's lease lock, shared, until its transaction ends: a grant on any of them waits
+    /// (here: times out) while it is open, a grant on another namespace does not; and a grant
+    /// in progress on one of them makes the revocation wait. Grants derive the key in
+    /// `enclaveos_read_lease_lock`, the revocation inline: they meet only if both agree.
+    func testARevocationOfSeveralNamespacesLocksEachOfThem() throws {
+        _ = try postgresBackend().close()  // creates the schema
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let namespaces = [randomBytes(32), randomBytes(32), [0x81, 2, 3], randomBytes(32)]
+        let (writer, other) = (try pool.dedicatedConnection("writer"), try pool.dedicatedConnection("grant"))
+        defer { _ = try? writer.close().wait(); _ = try? other.close().wait() }
+        _ = try pool.query(other, "SET lock_timeout = '300ms'", operation: "lock timeout")
+        _ = try pool.query(writer, "SET lock_timeout = '300ms'", operation: "lock timeout")
+        _ = try pool.query(writer, "BEGIN", operation: "begin")
+        _ = try pool.query(writer, PostgresReadLeaseSQL.revokeSQL, revocation(namespaces + [namespaces[1]]), operation: "revoke")
+        for namespace in namespaces {
+            XCTAssertEqual(try lockTimedOut { try pool.query(other, PostgresReadLeaseSQL.acquire, grant(namespace), operation: "grant") },
+                           true, "a grant on \(namespace) did not wait for the open revocation")
+        }
+        _ = try pool.query(other, PostgresReadLeaseSQL.acquire, grant(randomBytes(32)), operation: "grant elsewhere")
+        _ = try pool.query(writer, "COMMIT", operation: "commit")
+        _ = try pool.query(other, PostgresReadLeaseSQL.acquire, grant(namespaces[2]), operation: "grant after the commit")
+        // The other order: a grant holds its lock; the revocation waits for it.
+        _ = try pool.query(other, "BEGIN", operation: "begin")
+        _ = try pool.query(other, PostgresReadLeaseSQL.acquire, grant(namespaces[3]), operation: "grant, uncommitted")
+        XCTAssertEqual(try lockTimedOut { try pool.query(writer, PostgresReadLeaseSQL.revokeSQL, revocation(namespaces), operation: "revoke") },
+                       true, "the revocation did not wait for the grant in progress")
+        _ = try pool.query(other, "COMMIT", operation: "commit")
+        let revoked = try PostgresReadLeaseSQL.revokedLeases(Array(try pool.query(writer, PostgresReadLeaseSQL.revokeSQL, revocation(namespaces),
+                                                                                   operation: "revoke after the grant")))
+        XCTAssertEqual(Set(revoked.map(\.namespace)), [namespaces[2], namespaces[3]])
+    }
+
+    private func revocation(_ namespaces: [[UInt8]]) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(namespaces.map { ByteBuffer(bytes: $0) })
+        bindings.append(ByteBuffer(bytes: randomBytes(16)))
+        bindings.append(PostgresReadLeases.channel)
+        return bindings
+    }
+
+    private func grant(_ namespace: [UInt8]) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: namespace))
+        bindings.append(ByteBuffer(bytes: randomBytes(16)))
+        bindings.append(Int64(1))
+        bindings.append(Int64(60_000))
+        return bindings
+    }
+
+    /// Whether `body` failed with PostgreSQL's lock timeout (55P03); any other error is thrown.
+    private func lockTimedOut(_ body: () throws -> some Any) throws -> Bool {
+        do {
+            _ = try body()
+            return false
+        } catch {
+            // `query` names the driver's error in a `backend` error, SQLSTATE included.
+            guard PostgresPool.describe(error).contains("SQLSTATE 55P03") else { throw error }
+            return true
+        }
+    }
+
+    /// Every variant's parameters are numbered 1…n in the text, as many as it binds.
+    func testEachVariantNumbersItsParametersInOrder() throws {
+        for revoking in [false, true] {
+            for mask in 1..<8 {
+                let parts = PostgresWriteStatement.Part.allCases.filter { mask & (1 << $0.rawValue) != 0 }
+                let sql = PostgresWriteStatement.sql(parts, revoking: revoking)
+                let count = parts.map(\.parameterCount).reduce(revoking ? 3 : 0, +)
+                let numbers = sql.split(separator: "$").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+                XCTAssertEqual(numbers, Array(1...count), sql)
+            }
+        }
+    }
+
+    /// The seeded rows of `namespace`, and a live lease on it of node `holder` (grant 1).
+    private func seed(_ pool: PostgresPool, _ namespace: [UInt8], holder: [UInt8]) throws {
+        let writes = seeded.map { StorageWrite.put(name: Array($0.name.utf8), sealedName: Array("s\($0.name)".utf8), value: Array($0.value.utf8)) }
+        let statement = try PostgresWriteStatement([.init(namespace: namespace, writes: writes)])
+        _ = try pool.withConnection("seed") { try pool.answerPrepared($0, statement.sql, statement.binds, operation: "seed") }
+        try PostgresReadLeaseSQL.run(pool, "grant", PostgresReadLeaseSQL.acquire, [namespace, holder], id: 1, milliseconds: 60_000)
+    }
+
+    /// `name=value` of each row of `namespace`, sorted, with its sealed name checked.
+    private func rows(_ pool: PostgresPool, _ namespace: [UInt8]) throws -> [String] {
+        try PostgresReadLeaseSQL.run(pool, "read back", "SELECT name, sealed_name, value FROM enclaveos_kv WHERE ns = $1 ORDER BY name",
+                                     [namespace]).map { row in
+            let name = String(decoding: try row.bytes(0), as: UTF8.self)
+            XCTAssertEqual(try row.bytes(1), Array("s\(name)".utf8))
+            return "\(name)=\(String(decoding: try row.bytes(2), as: UTF8.self))"
+        }
+    }
+
+    private func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255) } }
+}
