@@ -55,7 +55,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
             } catch {
                 // The outcome is unknown: if it committed, other nodes must still drop their copies,
                 // and this node must not cache what it reads before the statement lands.
-                if !error.refusedByDatabase { leases.outcomeUnknown(namespaces: jobs.map(\.namespace)) }
+                if !error.refusedByDatabase, error.sent { leases.outcomeUnknown(namespaces: jobs.map(\.namespace)) }
                 throw error
             }
             try Self.awaitRelease(leases, revoked, jobs.map(\.namespace))
@@ -66,6 +66,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
         do {
             try PostgresSchema.migrate(pool)
             durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)
+            if url.readCache { try PostgresSchema.requireStatementTimeout(pool) }
         } catch {
             pool.close()
             throw error
@@ -157,6 +158,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
                                pool: PostgresPool) throws(PostgresGroupCommit.Failure) -> [ReadLeaseMessage.Lease] {
         var operation = "apply \(jobs.count) batch(es) of writes"
         var refused = false
+        var sent = false
         do {
             let statement = try PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
@@ -164,6 +166,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
                 var attempt = 1
                 while true {
                     do {
+                        sent = true
                         return try pool.answerPrepared(connection, statement.sql, statement.binds, operation: operation)
                     } catch {
                         let state = PostgresPool.sqlState(of: error)
@@ -173,15 +176,17 @@ public final class PostgresBackend: StorageBackend, Sendable {
                     }
                 }
             }
+            // It committed: an earlier attempt's refusal (a deadlock, retried) no longer counts.
+            refused = false
             // The host's answer: a malformed row fails the commit's writers (it committed; the
             // caller then revokes in the background, as for an unknown outcome).
             return try PostgresReadLeaseSQL.revokedLeases(rows)
         } catch let error as SealedStoreError {
-            throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: refused)
+            throw PostgresGroupCommit.Failure(error: error, refusedByDatabase: refused, sent: sent)
         } catch {
             throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: \(operation)", code: 0,
                                                               message: PostgresPool.describe(error)),
-                                              refusedByDatabase: refused)
+                                              refusedByDatabase: refused, sent: sent)
         }
     }
 

@@ -38,6 +38,9 @@ final class PostgresGroupCommit: Sendable {
     struct Failure: Error {
         var error: SealedStoreError
         var refusedByDatabase: Bool
+        /// Whether the statement may have reached the database (false: it failed before it was
+        /// sent, e.g. no connection became free, so nothing was applied and nothing can land later).
+        var sent = true
     }
 
     /// Most jobs in one commit, so one statement (and the memory it holds) stays bounded.

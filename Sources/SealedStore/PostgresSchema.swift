@@ -84,6 +84,24 @@ enum PostgresSchema {
         }
     }
 
+    /// Refuses to open when the connections do not run with the `statement_timeout` the pool
+    /// asked for at connect: a node's read cache relies on it to know when a commit it gave up on
+    /// can no longer land (`ReadLeaseQuarantine`). A connection pooler that drops startup
+    /// parameters would otherwise leave that bound silently unenforced.
+    static func requireStatementTimeout(_ pool: PostgresPool) throws {
+        let expected = max(1, pool.serverStatementTimeout.nanoseconds / 1_000_000)
+        let found = try pool.withConnection("read statement_timeout") { connection in
+            try pool.query(connection, "SELECT setting FROM pg_settings WHERE name = 'statement_timeout'",
+                           operation: "read statement_timeout").first.map { try $0.makeRandomAccess()[0].decode(String.self) }
+        }
+        guard let found, Int64(found) == expected else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: open the store", code: 0, message:
+                "the database's connections run with statement_timeout = \(found ?? "nothing") ms, not the \(expected) ms this "
+                + "server asked for when connecting (a connection pooler that drops startup parameters?); the read cache "
+                + "relies on it: connect to PostgreSQL directly, or turn the cache off with read_cache=off")
+        }
+    }
+
     /// What in the database's settings could lose an acknowledged write (empty when nothing).
     static func durabilityWarnings(_ pool: PostgresPool) throws -> [String] {
         var warnings: [String] = []

@@ -56,6 +56,21 @@ final class PostgresPoolTests: XCTestCase {
         XCTAssertEqual(try Self.selectOne(pool), 1)
     }
 
+    /// A store whose connections do not run with the statement timeout it asked for (as behind
+    /// a pooler that drops startup parameters; here the only connection's setting is changed
+    /// after connect) is refused, naming the setting; with the setting in force it opens.
+    func testAConnectionWithoutTheStatementTimeoutIsRefused() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url() + "?pool_size=1"))
+        defer { pool.close() }
+        XCTAssertNoThrow(try PostgresSchema.requireStatementTimeout(pool))
+        _ = try pool.withConnection("drop the timeout") { connection in
+            try pool.query(connection, "SET statement_timeout = 0", operation: "drop the timeout")
+        }
+        XCTAssertThrowsError(try PostgresSchema.requireStatementTimeout(pool)) { error in
+            XCTAssertTrue("\(error)".contains("statement_timeout = 0 ms, not the 60000 ms"), "\(error)")
+        }
+    }
+
     /// Several threads share a pool of two while statements time out: every other operation
     /// succeeds, and the pool never has more than two connections open (counting those closing).
     func testTimeoutsUnderConcurrentUseKeepThePoolWithinItsCap() throws {
