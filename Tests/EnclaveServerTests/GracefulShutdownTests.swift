@@ -13,11 +13,18 @@ final class GracefulShutdownTests: XCTestCase {
     }
 
     func testCallInFlightIsAnsweredAndALaterRequestRefused() async throws {
-        let harness = try await ServerHarness.start { $0.shutdownGracePeriod = .seconds(20) }
+        // The "Ping" below must arrive while the call still runs. On a loaded machine the
+        // shutdown can start a second or more after the call, so the call lasts 3 s; it reads the
+        // clock on every turn, so it gets a fuel budget that 3 s of turns cannot exhaust.
+        let harness = try await ServerHarness.start {
+            $0.shutdownGracePeriod = .seconds(20)
+            $0.maxFuelCap = 1 << 50
+        }
         let client = try await harness.connect()
         let idle = try await harness.connect()
-        try await loadBusy(client)
-        try await client.send(Request.data(Array(CallLimitTests.busyCall("busy", milliseconds: 1_000).utf8)).encoded())
+        try await CrashGuardTests.mustLoad("busy", try WATComponent.build(CallLimitTests.busy), on: client,
+                                           extra: #","max_fuel":\#(1 << 50)"#)
+        try await client.send(Request.data(Array(CallLimitTests.busyCall("busy", milliseconds: 3_000).utf8)).encoded())
         let running = await Eventually.wait { harness.server.callUsage?.running == 1 }
         XCTAssertTrue(running, "the call started")
 
