@@ -25,14 +25,18 @@ final class PostgresReadLeaseTests: XCTestCase {
 
     private func appName() -> String { "app-\(UUID().uuidString.prefix(8))" }
 
+    /// A new app as node `a` (the reader) and node `b` (the writer) see it.
+    private func sharedApp(_ a: PostgresBackend, _ b: PostgresBackend) throws -> (reader: SealedKV, writer: SealedKV) {
+        let name = appName()
+        return (try SealedKV(appName: name, appKey: appKey, backend: a), try SealedKV(appName: name, appKey: appKey, backend: b))
+    }
+
     /// Node A caches every key; node B overwrites them, concurrently on several keys; each
     /// overwrite, once B's write returned, is what A's very next read returns.
     func testAWriteThroughOneNodeIsReadThroughTheOtherAtOnce() throws {
         let (a, b) = (try node(), try node())
         defer { a.close(); b.close() }
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         let cache = try XCTUnwrap(a.openedValueCache)
         let rounds = 60, keys = 4
         let failures = Mutex<[String]>([])
@@ -72,9 +76,7 @@ final class PostgresReadLeaseTests: XCTestCase {
         let (a, b) = (try node(), try PostgresBackend(url: uncached))
         defer { a.close(); b.close() }
         XCTAssertNil(b.openedValueCache)
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         try writer.put("k", Array("start".utf8))
         for round in 0..<10 {
             _ = try reader.get("k")
@@ -111,9 +113,7 @@ final class PostgresReadLeaseTests: XCTestCase {
     func testAHolderThatNeverAnswersDelaysAWriterByAtMostALease() throws {
         let (a, b) = (try node(), try node())
         defer { a.close(); b.close() }
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         try writer.put("k", Array("old".utf8))
         XCTAssertEqual(try reader.get("k"), Array("old".utf8))
         XCTAssertEqual(try reader.get("k"), Array("old".utf8))
@@ -143,20 +143,15 @@ final class PostgresReadLeaseTests: XCTestCase {
         timing.renewBefore = timing.duration
         let (a, b) = (try node(timing), try node())
         defer { a.close(); b.close() }
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         try writer.put("k", Array("old".utf8))
         _ = try reader.get("k")
         XCTAssertEqual(try reader.get("k"), Array("old".utf8))
         try leases(a).ignoreInvalidations(true)
-        let written = DispatchSemaphore(value: 0)
-        let waited = Mutex<TimeInterval?>(nil)
-        DispatchQueue.global().async {
+        let write = BackgroundCall { () -> TimeInterval in
             let before = Date()
             try? writer.put("k", Array("new".utf8))
-            waited.withLock { $0 = Date().timeIntervalSince(before) }
-            written.signal()
+            return Date().timeIntervalSince(before)
         }
         var sawNew = false
         let end = Date().addingTimeInterval(5)
@@ -164,8 +159,8 @@ final class PostgresReadLeaseTests: XCTestCase {
             sawNew = try reader.get("k") == Array("new".utf8)
         }
         XCTAssertTrue(sawNew, "the holder kept serving its old value past the revocation")
-        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
-        XCTAssertLessThan(try XCTUnwrap(waited.withLock { $0 }), 1.5, "the writer waited for expiry, not for the replaced grant")
+        XCTAssertEqual(write.wait(seconds: 5), .success)
+        XCTAssertLessThan(try write.value(), 1.5, "the writer waited for expiry, not for the replaced grant")
         XCTAssertEqual(try reader.get("k"), Array("new".utf8))
     }
 
@@ -174,9 +169,7 @@ final class PostgresReadLeaseTests: XCTestCase {
     func testALostListenerStopsCachingUntilItIsBack() throws {
         let (a, b) = (try node(), try node())
         defer { a.close(); b.close() }
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         let cache = try XCTUnwrap(a.openedValueCache)
         let holder = try leases(a)
         let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
@@ -262,9 +255,7 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertEqual(PostgresSchema.version, 3)
         XCTAssertEqual(try PostgresReadLeaseSQL.run(pool, "count rows", "SELECT count(*) FROM enclaveos_schema", []).first?.int64(0), 1)
         // The functions are back: a lease is taken, and a write through the other node revokes it.
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         try writer.put("k", Array("old".utf8))
         _ = try reader.get("k")
         XCTAssertEqual(try reader.get("k"), Array("old".utf8))
@@ -286,9 +277,7 @@ final class PostgresReadLeaseTests: XCTestCase {
         timing.pollInterval = 10_000_000_000
         let (a, b) = (try node(), try node(timing))
         defer { a.close(); b.close() }
-        let name = appName()
-        let reader = try SealedKV(appName: name, appKey: appKey, backend: a)
-        let writer = try SealedKV(appName: name, appKey: appKey, backend: b)
+        let (reader, writer) = try sharedApp(a, b)
         try writer.put("k", Array("old".utf8))
         _ = try reader.get("k")
         XCTAssertEqual(try reader.get("k"), Array("old".utf8))
@@ -321,28 +310,20 @@ final class PostgresReadLeaseTests: XCTestCase {
         bindings.append(Int64(60_000))
         _ = try pool.query(grant, "BEGIN", operation: "begin a grant")
         _ = try pool.query(grant, PostgresReadLeaseSQL.acquire, bindings, operation: "grant, uncommitted")
-        let written = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Void, any Error>?>(nil)
-        DispatchQueue.global().async {
-            let result = Result { try writer.put("k", Array("new".utf8)) }
-            outcome.withLock { $0 = result }
-            written.signal()
-        }
-        // The commit statement waits for the grant's lock (nothing else in this database does).
-        try waitUntil("the commit waits for the grant") {
-            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
-        }
-        XCTAssertEqual(written.wait(timeout: .now() + 0.2), .timedOut, "the commit did not wait for the grant")
+        let write = BackgroundCall { try writer.put("k", Array("new".utf8)) }
+        // The commit statement waits for the grant's lock.
+        try waitUntilALeaseLockIsAwaited(pool, "the commit waits for the grant")
+        XCTAssertEqual(write.wait(seconds: 0.2), .timedOut, "the commit did not wait for the grant")
         _ = try pool.query(grant, "COMMIT", operation: "commit the grant")
         // The commit's revocation saw the lease committed after its statement began.
         let leaseRow = "SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND revoked"
         try waitUntil("the lease is revoked") { try !PostgresReadLeaseSQL.run(pool, "revoked", leaseRow, [namespace, holder]).isEmpty }
-        XCTAssertEqual(written.wait(timeout: .now() + 0.3), .timedOut, "the write was acknowledged before the lease ended")
+        XCTAssertEqual(write.wait(seconds: 0.3), .timedOut, "the write was acknowledged before the lease ended")
         // The holder releases it (as `release` does); the writer, polling, is then answered.
         try PostgresReadLeaseSQL.run(pool, "release", "DELETE FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2",
                                      [namespace, holder])
-        XCTAssertEqual(written.wait(timeout: .now() + 5), .success)
-        XCTAssertNoThrow(try XCTUnwrap(outcome.withLock { $0 }).get())
+        XCTAssertEqual(write.wait(seconds: 5), .success)
+        XCTAssertNoThrow(try write.value())
     }
 
     /// The other order: a commit that holds the lease lock (its transaction held open on a
@@ -377,20 +358,12 @@ final class PostgresReadLeaseTests: XCTestCase {
         for bytes in [sealedName, value, namespace, rowName] { write.append(ByteBuffer(bytes: bytes)) }
         _ = try pool.query(commit, "UPDATE enclaveos_kv SET sealed_name = $1, value = $2 WHERE ns = $3 AND name = $4", write,
                            operation: "write, uncommitted")
-        let read = DispatchSemaphore(value: 0)
-        let seen = Mutex<Result<[UInt8]?, any Error>?>(nil)
-        DispatchQueue.global().async {
-            let result = Result { try reader.get("k") }
-            seen.withLock { $0 = result }
-            read.signal()
-        }
-        try waitUntil("the grant waits for the commit") {
-            try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
-        }
-        XCTAssertEqual(read.wait(timeout: .now() + 0.2), .timedOut, "the grant did not wait for the commit")
+        let read = BackgroundCall { try reader.get("k") }
+        try waitUntilALeaseLockIsAwaited(pool, "the grant waits for the commit")
+        XCTAssertEqual(read.wait(seconds: 0.2), .timedOut, "the grant did not wait for the commit")
         _ = try pool.query(commit, "COMMIT", operation: "commit")
-        XCTAssertEqual(read.wait(timeout: .now() + 5), .success)
-        XCTAssertEqual(try XCTUnwrap(seen.withLock { $0 }).get(), Array("new".utf8))
+        XCTAssertEqual(read.wait(seconds: 5), .success)
+        XCTAssertEqual(try read.value(), Array("new".utf8))
         XCTAssertEqual(try reader.get("k"), Array("new".utf8))
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1, "served from the cache under the lease")
     }

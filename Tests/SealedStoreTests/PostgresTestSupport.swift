@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import XCTest
 @testable import SealedStore
 
@@ -39,5 +40,38 @@ enum PostgresRowLock {
             } == 1
         }
         return released
+    }
+}
+
+/// `body` run on another thread: a test checks whether it has finished (it waits for a lock, say)
+/// and then what it returned or threw.
+final class BackgroundCall<T: Sendable>: Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<Result<T, any Error>?>(nil)
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        DispatchQueue.global().async { [self] in
+            let result = Result { try body() }
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+    }
+
+    /// Waits up to `seconds` for the call to end: `.success` if it did, `.timedOut` if not.
+    func wait(seconds: Double) -> DispatchTimeoutResult {
+        finished.wait(timeout: .now() + seconds)
+    }
+
+    /// What the call returned (rethrows what it threw); fails if it has not ended.
+    func value() throws -> T {
+        try XCTUnwrap(outcome.withLock { $0 }, "the background call has not ended").get()
+    }
+}
+
+/// Waits until some transaction waits for a lease lock (an advisory lock; nothing else in the
+/// test database takes them).
+func waitUntilALeaseLockIsAwaited(_ pool: PostgresPool, _ what: String) throws {
+    try waitUntil(what) {
+        try !PostgresReadLeaseSQL.run(pool, "waiting", "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", []).isEmpty
     }
 }
