@@ -18,6 +18,27 @@ enum CPUTime {
         return (user + system) / ticksPerSecond
     }
 
+    /// Seconds of CPU used so far by process `root` and its children (a PostgreSQL server: the
+    /// postmaster, its backends, WAL writer and checkpointer); nil off Linux. Children that have
+    /// exited are not counted, so measure over phases whose connections stay open.
+    static func treeSeconds(root: Int32) -> Double? {
+        guard var total = seconds(pid: root),
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != root, parent(of: pid) == root, let used = seconds(pid: pid) else { continue }
+            total += used
+        }
+        return total
+    }
+
+    /// The parent process of `pid` (field 4 of /proc/PID/stat).
+    private static func parent(of pid: Int32) -> Int32? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
     /// Nanoseconds of CPU this process has used (every thread), at nanosecond resolution: for
     /// in-process phases too short for the clock ticks of `seconds(pid:)`.
     static func processNanoseconds() -> UInt64 {
