@@ -127,6 +127,12 @@ struct PostgresWriteStatement {
     struct RowKey: Hashable {
         var namespace: [UInt8]
         var name: [UInt8]
+
+        /// Hashes the bytes in one call each, not one `combine` per byte (`HashedBytes`).
+        func hash(into hasher: inout Hasher) {
+            namespace.withUnsafeBytes { hasher.combine(bytes: $0) }
+            name.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     /// One write per row with the effect of applying every job's writes in order. An insert

@@ -47,13 +47,13 @@ final class StorageQuotaMeter: @unchecked Sendable {
     private let condition = NSCondition()
     private var usage: StorageUsage?
     /// Rows of batches admitted but not yet committed (or failed).
-    private var inFlightRows: Set<[UInt8]> = []
+    private var inFlightRows: Set<HashedBytes> = []
     /// The growth (positive deltas only) of those batches: counted against the limits until
     /// they end, so concurrent batches cannot together pass a limit each one fits alone.
     private var reserved = StorageUsage(entries: 0, bytes: 0)
     /// Stored size of rows as this meter's committed writes left them (`absentRow`: no row).
     /// Bounded by `maxKnownRows` (row names come from guest keys): emptied when full.
-    private var knownSizes: [[UInt8]: Int] = [:]
+    private var knownSizes: [HashedBytes: Int] = [:]
     private var unreported = 0
     private var lastReport: Date?
     private let maxBytes: Int
@@ -88,7 +88,7 @@ final class StorageQuotaMeter: @unchecked Sendable {
     /// - Throws: `SealedStoreError.quotaExceeded`, or what `commit` throws (usage unchanged).
     func apply(_ writes: [StorageWrite], size: ([UInt8]) throws -> Int?, measure: () throws -> StorageUsage,
                commit: () throws -> Void) throws {
-        let rows = Set(writes.map(\.rowName))
+        let rows = Set(writes.map { HashedBytes($0.rowName) })
         let (delta, sizesAfter) = try admit(writes, rows: rows, size: size, measure: measure)
         let growth = StorageUsage(entries: max(0, delta.entries), bytes: max(0, delta.bytes))
         var committed = false
@@ -117,17 +117,17 @@ final class StorageQuotaMeter: @unchecked Sendable {
     /// Waits until no unfinished batch touches `rows`, checks the batch's change against the
     /// limits (counting other batches' reserved growth), and reserves it. Returns the change and
     /// each row's size after the batch.
-    private func admit(_ writes: [StorageWrite], rows: Set<[UInt8]>, size: ([UInt8]) throws -> Int?,
-                       measure: () throws -> StorageUsage) throws -> (StorageUsage, [[UInt8]: Int?]) {
+    private func admit(_ writes: [StorageWrite], rows: Set<HashedBytes>, size: ([UInt8]) throws -> Int?,
+                       measure: () throws -> StorageUsage) throws -> (StorageUsage, [HashedBytes: Int?]) {
         condition.lock()
         defer { condition.unlock() }
         while !inFlightRows.isDisjoint(with: rows) || measuringMustWait { condition.wait() }
         let current = try currentUsage(measure)
         // Sizes as they will be after the batch, row by row (a batch may touch a row twice).
-        var after: [[UInt8]: Int?] = [:]
+        var after: [HashedBytes: Int?] = [:]
         var delta = StorageUsage(entries: 0, bytes: 0)
         for write in writes {
-            let name = write.rowName
+            let name = HashedBytes(write.rowName)
             let oldSize: Int? = try after[name] ?? storedSize(name, size)
             let newSize: Int?
             switch write {
@@ -174,14 +174,14 @@ final class StorageQuotaMeter: @unchecked Sendable {
     private var measuringMustWait: Bool { usage == nil && !inFlightRows.isEmpty }
 
     /// Row `name`'s stored size: remembered, else asked. Called holding `condition`.
-    private func storedSize(_ name: [UInt8], _ size: ([UInt8]) throws -> Int?) throws -> Int? {
+    private func storedSize(_ name: HashedBytes, _ size: ([UInt8]) throws -> Int?) throws -> Int? {
         if let known = knownSizes[name] { return known == Self.absentRow ? nil : known }
-        return try size(name)
+        return try size(name.bytes)
     }
 
     /// Remembers the sizes a committed batch left; forgets them when the commit failed (it may or
     /// may not have reached the database). Called holding `condition`.
-    private func remember(_ sizes: [[UInt8]: Int?], committed: Bool) {
+    private func remember(_ sizes: [HashedBytes: Int?], committed: Bool) {
         guard committed else {
             for name in sizes.keys { knownSizes.removeValue(forKey: name) }
             return
