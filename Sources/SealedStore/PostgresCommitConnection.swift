@@ -39,7 +39,12 @@ final class PostgresCommitConnection: Sendable {
             guard !state.closed else {
                 throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0, message: "the store is closed")
             }
-            let connection = try state.connection.flatMap { $0.isClosed ? nil : $0 } ?? connect()
+            if let stale = state.connection, !stale.isUsable {
+                // Dead while idle (a database restart): noticed before sending, so nothing is lost.
+                stale.close()
+                state.connection = nil
+            }
+            let connection = try state.connection ?? connect()
             state.connection = connection
             pool.countStatement()
             do {

@@ -32,6 +32,11 @@ final class PostgresWireConnection {
     /// Whether the connection is closed (after `close()` or a failure).
     var isClosed: Bool { socket.isClosed }
 
+    /// Whether a statement can be sent now: open, and the database sent nothing since the last
+    /// answer. Otherwise it is going away (a terminated backend, a restarted server): a statement
+    /// sent there would fail with an unknown outcome, so a new connection is opened instead.
+    var isUsable: Bool { socket.isQuiet }
+
     /// Connects to `url`'s server and logs in as its user, sending `settings` (such as
     /// `statement_timeout`) as startup parameters, all within `timeout` nanoseconds.
     static func connect(_ url: PostgresURL, settings: [(String, String)], timeout: Int64) throws -> PostgresWireConnection {

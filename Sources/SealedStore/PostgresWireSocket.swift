@@ -68,6 +68,16 @@ final class PostgresWireSocket {
     /// Whether `close()` ran (or a failure closed it).
     var isClosed: Bool { descriptor < 0 }
 
+    /// Whether the socket is open with nothing received and nothing to receive: between two
+    /// statements the database sends nothing unless it is going away (a FATAL error, then the
+    /// close, when its backend is terminated or the server restarts) or, rarely, reports a
+    /// changed setting (the caller then only opens a connection it did not need).
+    var isQuiet: Bool {
+        guard descriptor >= 0, start == end else { return false }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+
     /// Closes the socket; a second call does nothing.
     func close() {
         guard descriptor >= 0 else { return }

@@ -125,30 +125,61 @@ final class PostgresWireConnectionTests: XCTestCase {
         }
     }
 
-    /// A backend terminated between two statements: the next statement's outcome is unknown
-    /// (it was written, then the connection closed), and the one after connects again.
-    func testATerminatedBackendFailsTheNextStatementAsUnknownAndTheOneAfterReconnects() throws {
+    private static func int64(_ cell: [UInt8]??) -> Int64? {
+        guard let cell = cell ?? nil, cell.count == 8 else { return nil }
+        return cell.reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    }
+
+    private static func terminate(_ pid: Int64, using pool: PostgresPool) throws -> Bool? {
+        try pool.withConnection("terminate") { connection in
+            try pool.query(connection, "SELECT pg_terminate_backend(\(pid), 5000)", operation: "terminate").first?
+                .makeRandomAccess()[0].decode(Bool.self)
+        }
+    }
+
+    /// A backend terminated between two statements (as by a database restart) is noticed
+    /// before the next statement is sent: that statement runs on a new connection.
+    func testABackendTerminatedBetweenStatementsIsReplacedBeforeTheNextOne() throws {
         let pool = try PostgresPool(url: url())
         defer { pool.close() }
         let commits = PostgresCommitConnection(url: try url(), pool: pool)
         defer { commits.close() }
-        guard let pidBytes = try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0] ?? nil else {
-            return XCTFail("no pid")
-        }
-        let pid = pidBytes.reduce(Int64(0)) { $0 << 8 | Int64($1) }
-        let terminated = try pool.withConnection("terminate") { connection in
-            try pool.query(connection, "SELECT pg_terminate_backend(\(pid), 5000)", operation: "terminate").first?
-                .makeRandomAccess()[0].decode(Bool.self)
-        }
-        XCTAssertEqual(terminated, true)
+        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        XCTAssertEqual(try Self.terminate(pid, using: pool), true)
         let before = pool.statementCount
-        XCTAssertThrowsError(try commits.run("SELECT 1", [], operation: "after the kill")) { error in
+        let newPid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid again").first?[0]))
+        XCTAssertNotEqual(pid, newPid)
+        XCTAssertEqual(pool.statementCount - before, 1)
+    }
+
+    /// A backend terminated while it runs the statement: the statement's outcome is unknown
+    /// (it was sent, then the connection closed), and the next statement connects again.
+    func testABackendTerminatedMidStatementFailsItAsUnknownAndTheNextOneReconnects() throws {
+        let pool = try PostgresPool(url: url())
+        defer { pool.close() }
+        let commits = PostgresCommitConnection(url: try url(), pool: pool)
+        defer { commits.close() }
+        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        let killed = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            // Once the statement sleeps in the database, its backend is terminated.
+            try? waitUntil("the statement runs") {
+                try pool.withConnection("find") { connection in
+                    try pool.query(connection, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND wait_event = 'PgSleep'",
+                                   operation: "find").first?.int64(0)
+                } == 1
+            }
+            _ = try? Self.terminate(pid, using: pool)
+            killed.signal()
+        }
+        XCTAssertThrowsError(try commits.run("SELECT pg_sleep(10)", [], operation: "sleep")) { error in
             XCTAssertNil(PostgresPool.sqlState(of: error), "\(error)")
             XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
             XCTAssertTrue("\(error)".contains("outcome is unknown"), "\(error)")
+            XCTAssertTrue("\(error)".contains("57P01"), "the database's reason was lost: \(error)")
         }
+        XCTAssertEqual(killed.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(try commits.run("SELECT 7::int8", [], operation: "reconnected").first?[0], [0, 0, 0, 0, 0, 0, 0, 7])
-        XCTAssertEqual(pool.statementCount - before, 2)
     }
 
     /// A statement running past the operation's deadline fails as "timed out", may have been
