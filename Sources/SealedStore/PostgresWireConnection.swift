@@ -93,6 +93,8 @@ final class PostgresWireConnection {
     /// What the database answered up to ReadyForQuery.
     private struct Answer {
         var rows: Rows = []
+        /// Bytes of `rows` received, capped like one message: a statement's answer is small.
+        var bytes = 0
         /// Whether a ParseComplete came (the statement is prepared now).
         var parsed = false
         /// The ErrorResponse, if any (the database then skipped to the Sync).
@@ -112,7 +114,12 @@ final class PostgresWireConnection {
                 throw PostgresWireSocket.IOProblem(text: "\(problem.text) after: \(refusal.problem)")
             }
             switch type {
-            case "D": answer.rows.append(try PostgresWireMessages.dataRow(body))
+            case "D":
+                answer.bytes += body.count
+                guard answer.bytes <= PostgresWireMessages.maxMessageBytes else {
+                    throw PostgresWireMessages.Malformed(text: "the database's rows exceed \(PostgresWireMessages.maxMessageBytes) bytes")
+                }
+                answer.rows.append(try PostgresWireMessages.dataRow(body))
             case "1": answer.parsed = true
             case "E": answer.refusal = try refusal(body, operation: operation)
             case "Z": return answer

@@ -217,3 +217,54 @@ final class PostgresWireConnectionTests: XCTestCase {
         }
     }
 }
+
+/// The client against a server that is not PostgreSQL (the database's host is untrusted): a
+/// listener on loopback that answers the startup message with `reply`.
+final class PostgresWireHostileServerTests: XCTestCase {
+    private func connect(answering reply: [UInt8]) throws -> any Error {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound, listen(listener, 1) == 0 else { throw FixtureFailure("no listener") }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            var startup = [UInt8](repeating: 0, count: 512)
+            _ = recv(client, &startup, startup.count, 0)
+            _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            Thread.sleep(forTimeInterval: 1)
+            close(client)
+        }
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        do {
+            try PostgresWireConnection.connect(url, settings: [], timeout: 5_000_000_000).close()
+        } catch {
+            return error
+        }
+        throw FixtureFailure("the connection succeeded")
+    }
+
+    func testAnOversizedMessageLengthIsRefusedBeforeAnythingIsAllocated() throws {
+        let error = try connect(answering: [UInt8(ascii: "R"), 0x7f, 0xff, 0xff, 0xff])
+        XCTAssertTrue("\(error)".contains("announced a message of 2147483647 bytes"), "\(error)")
+    }
+
+    func testAnUnsupportedAuthenticationMethodIsNamed() throws {
+        // AuthenticationGSS (7).
+        let error = try connect(answering: [UInt8(ascii: "R"), 0, 0, 0, 8, 0, 0, 0, 7])
+        XCTAssertTrue("\(error)".contains("authentication method 7"), "\(error)")
+    }
+
+    func testATruncatedMessageIsAnErrorNotACrash() throws {
+        // An authentication request whose body is shorter than its code.
+        let error = try connect(answering: [UInt8(ascii: "R"), 0, 0, 0, 6, 0, 0])
+        XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+    }
+}
