@@ -22,6 +22,8 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// Where the database is (password hidden in `description`).
     public let url: PostgresURL
     private let pool: PostgresPool
+    /// The commit's own connection, without TLS only (nil: commits go through the pool).
+    private let commitConnection: PostgresCommitConnection?
     private let commits: PostgresGroupCommit
     private let reads: PostgresStatementBatcher<PostgresRowReads.Read, PostgresRowReads.Found?>
     /// The leased read cache, when `url.readCache` is on.
@@ -43,6 +45,11 @@ public final class PostgresBackend: StorageBackend, Sendable {
         self.url = url
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout, serverStatementTimeout: serverStatementTimeout)
         self.pool = pool
+        // A commit's writers wait for its round trip: without TLS it goes out from the committing
+        // thread on a connection of its own (`PostgresWireConnection`, no event-loop hop). With
+        // `sslmode=require` it stays on PostgresNIO, which has the TLS.
+        let commitConnection = url.tls == .disable ? PostgresCommitConnection(url: url, pool: pool) : nil
+        self.commitConnection = commitConnection
         // The writer's side runs whatever this node's `read_cache`: a node that caches nothing
         // must still revoke the leases of nodes that do, or they would serve what it overwrote.
         let leases = PostgresReadLeases(pool: pool, timing: leaseTiming)
@@ -51,7 +58,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
         commits = PostgresGroupCommit { jobs throws(PostgresGroupCommit.Failure) in
             let revoked: [ReadLeaseMessage.Lease]
             do throws(PostgresGroupCommit.Failure) {
-                revoked = try Self.commit(jobs, revoking: revoking, pool: pool)
+                revoked = try Self.commit(jobs, revoking: revoking, pool: pool, connection: commitConnection)
             } catch {
                 // The outcome is unknown: if it committed, other nodes must still drop their copies,
                 // and this node must not cache what it reads before the statement lands.
@@ -68,6 +75,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
             durabilityWarnings = try PostgresSchema.durabilityWarnings(pool)
             if url.readCache { try PostgresSchema.requireStatementTimeout(pool) }
         } catch {
+            commitConnection?.close()
             pool.close()
             throw error
         }
@@ -78,6 +86,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// Closes every connection; later calls fail.
     public func close() {
         leases.stop()
+        commitConnection?.close()
         pool.close()
     }
 
@@ -153,30 +162,36 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// One statement for `jobs`, run again when the database rolled it back for a deadlock with
     /// another node's commit. With `revoking` (this node's id and the lease channel), the same
     /// statement revokes other nodes' read leases on the jobs' namespaces; returns the live
-    /// ones it revoked.
+    /// ones it revoked. It runs on `connection` when given, else on a connection of the pool.
     private static func commit(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)?,
-                               pool: PostgresPool) throws(PostgresGroupCommit.Failure) -> [ReadLeaseMessage.Lease] {
+                               pool: PostgresPool, connection: PostgresCommitConnection?) throws(PostgresGroupCommit.Failure)
+        -> [ReadLeaseMessage.Lease] {
         var operation = "apply \(jobs.count) batch(es) of writes"
         var refused = false
         var sent = false
         do {
             let statement = try PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
-            let rows = try pool.withConnection(operation) { connection in
-                var attempt = 1
-                while true {
+            if let connection {
+                let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {
-                        sent = true
-                        return try pool.answerPrepared(connection, statement.sql, statement.binds, operation: operation)
-                    } catch {
-                        let state = PostgresPool.sqlState(of: error)
-                        refused = state.map(Self.leftNothingApplied) ?? false
-                        guard let state, retriedStates.contains(state), attempt < maxCommitAttempts else { throw error }
-                        attempt += 1
+                        return try connection.run(statement.sql, statement.binds, operation: operation)
+                    } catch let error as PostgresWireError {
+                        // False only when no byte of this attempt left (an earlier one's stays).
+                        sent = sent || error.mayHaveBeenSent
+                        throw error
                     }
                 }
+                // It committed: an earlier attempt's refusal (a deadlock, retried) no longer counts.
+                refused = false
+                return try PostgresReadLeaseSQL.revokedLeases(rows)
             }
-            // It committed: an earlier attempt's refusal (a deadlock, retried) no longer counts.
+            let rows = try pool.withConnection(operation) { pooled in
+                try retrying(refused: &refused) { () throws -> [PostgresRow] in
+                    sent = true
+                    return try pool.answerPrepared(pooled, statement.sql, statement.binds, operation: operation)
+                }
+            }
             refused = false
             // The host's answer: a malformed row fails the commit's writers (it committed; the
             // caller then revokes in the background, as for an unknown outcome).
@@ -187,6 +202,23 @@ public final class PostgresBackend: StorageBackend, Sendable {
             throw PostgresGroupCommit.Failure(error: .backend(operation: "PostgreSQL: \(operation)", code: 0,
                                                               message: PostgresPool.describe(error)),
                                               refusedByDatabase: refused, sent: sent)
+        }
+    }
+
+    /// Runs `attempt` again while the database rolls it back with one of `retriedStates`, at
+    /// most `maxCommitAttempts` times; `refused` tells whether the last failure certainly
+    /// applied nothing (`leftNothingApplied`).
+    private static func retrying<T>(refused: inout Bool, _ attempt: () throws -> T) throws -> T {
+        var number = 1
+        while true {
+            do {
+                return try attempt()
+            } catch {
+                let state = PostgresPool.sqlState(of: error)
+                refused = state.map(Self.leftNothingApplied) ?? false
+                guard let state, retriedStates.contains(state), number < maxCommitAttempts else { throw error }
+                number += 1
+            }
         }
     }
 
@@ -350,34 +382,5 @@ public final class PostgresBackend: StorageBackend, Sendable {
         _ = try pool.withConnection(operation) { connection in
             try pool.query(connection, sql, bindings, operation: operation)
         }
-    }
-}
-
-extension PostgresRow {
-    /// Column `index` as bytes; a type mismatch is a `backend` error, never a crash.
-    func bytes(_ index: Int) throws -> [UInt8] {
-        let cells = makeRandomAccess()
-        guard index < cells.count else { throw Self.missing(index) }
-        let buffer = try cells[index].decode(ByteBuffer.self)
-        return Array(buffer.readableBytesView)
-    }
-
-    /// Column `index` as a 64-bit integer (a `bigint`), read from its binary form. Every result
-    /// comes back binary (PostgresNIO's Bind asks so), but a statement prepared with
-    /// `prepare(query:)` keeps the column formats of its Describe answer (text), so PostgresNIO's
-    /// own decoding would parse the 8 bytes as text and fail.
-    func int64(_ index: Int) throws -> Int64 {
-        let cells = makeRandomAccess()
-        guard index < cells.count else { throw Self.missing(index) }
-        let cell = cells[index]
-        guard cell.dataType == .int8, var bytes = cell.bytes, bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self) else {
-            throw SealedStoreError.backend(operation: "PostgreSQL: read a row", code: 0,
-                                           message: "column \(index) is not a bigint (\(cell.dataType), \(cell.bytes?.readableBytes ?? 0) bytes)")
-        }
-        return value
-    }
-
-    private static func missing(_ index: Int) -> SealedStoreError {
-        .backend(operation: "PostgreSQL: read a row", code: 0, message: "the row has no column \(index)")
     }
 }

@@ -35,6 +35,10 @@ final class PostgresPool: Sendable {
     /// has landed or been cancelled `serverStatementTimeout` after it started.
     let serverStatementTimeout: TimeAmount
 
+    /// Settings every connection sends in its startup message (`statement_timeout`): the
+    /// commit's own connection (`PostgresCommitConnection`) sends the same.
+    let startupSettings: [(String, String)]
+
     private let url: PostgresURL
     private let group: MultiThreadedEventLoopGroup
     private let configuration: PostgresConnection.Configuration
@@ -83,9 +87,8 @@ final class PostgresPool: Sendable {
                                                              password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         // A run-time setting sent in the startup message: PostgreSQL applies it to the session.
-        configuration.options.additionalStartupParameters = [
-            ("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))"),
-        ]
+        startupSettings = [("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))")]
+        configuration.options.additionalStartupParameters = startupSettings
         self.configuration = configuration
         // Two threads: enough to keep a pool of connections busy; the work is the database's.
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -266,9 +269,16 @@ final class PostgresPool: Sendable {
 
     /// The SQLSTATE the database answered a statement with, or nil when `error` is not the
     /// database's answer (a lost connection, a timeout: whether the statement ran is unknown).
+    /// Reads PostgresNIO's errors and the commit connection's (`PostgresWireError`).
     static func sqlState(of error: Error) -> String? {
+        if let error = error as? PostgresWireError { return error.sqlState }
         if case .server(let answer)? = error as? PostgresError { return answer.fields[.sqlState] }
         return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Counts a statement sent outside the pool (the commit connection's), in `statementCount`.
+    func countStatement() {
+        statements.add(1, ordering: .relaxed)
     }
 
     /// Statements run since the pool was made (each one round trip to the database; preparing a
@@ -299,6 +309,7 @@ final class PostgresPool: Sendable {
 
     /// The server's message for a statement error (PSQLError hides it from `description`).
     static func describe(_ error: Error) -> String {
+        if let error = error as? PostgresWireError { return error.problem }
         if case .server(let answer)? = error as? PostgresError, let message = answer.fields[.message] {
             return message + (answer.fields[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }

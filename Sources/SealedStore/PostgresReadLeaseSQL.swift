@@ -68,6 +68,18 @@ enum PostgresReadLeaseSQL {
         try rows.map { ReadLeaseMessage.Lease(node: try $0.bytes(0), namespace: try $0.bytes(1), id: try $0.int64(2)) }
     }
 
+    /// The (holder, namespace, lease id) rows of a revocation the commit connection answered
+    /// (`PostgresWireConnection`: binary cells, the lease id a big-endian `bigint`).
+    static func revokedLeases(_ rows: PostgresWireConnection.Rows) throws -> [ReadLeaseMessage.Lease] {
+        try rows.map { row in
+            guard row.count == 3, let holder = row[0], let leased = row[1], let id = row[2], id.count == 8 else {
+                throw SealedStoreError.backend(operation: "PostgreSQL: read a row", code: 0, message:
+                    "a revoked lease is not (bytea, bytea, bigint): \(row.count) column(s) of \(row.map { $0?.count ?? -1 }) bytes")
+            }
+            return ReadLeaseMessage.Lease(node: holder, namespace: leased, id: id.reduce(0) { $0 << 8 | Int64($1) })
+        }
+    }
+
     /// Deletes node `node`'s grants `ids` (dropped already).
     static func removeGrants(_ pool: PostgresPool, node: [UInt8], ids: [Int64]) throws {
         var bindings = PostgresBindings()

@@ -81,3 +81,32 @@ enum PostgresRowReads {
         return answers
     }
 }
+
+extension PostgresRow {
+    /// Column `index` as bytes; a type mismatch is a `backend` error, never a crash.
+    func bytes(_ index: Int) throws -> [UInt8] {
+        let cells = makeRandomAccess()
+        guard index < cells.count else { throw Self.missing(index) }
+        let buffer = try cells[index].decode(ByteBuffer.self)
+        return Array(buffer.readableBytesView)
+    }
+
+    /// Column `index` as a 64-bit integer (a `bigint`), read from its binary form. Every result
+    /// comes back binary (PostgresNIO's Bind asks so), but a statement prepared with
+    /// `prepare(query:)` keeps the column formats of its Describe answer (text), so PostgresNIO's
+    /// own decoding would parse the 8 bytes as text and fail.
+    func int64(_ index: Int) throws -> Int64 {
+        let cells = makeRandomAccess()
+        guard index < cells.count else { throw Self.missing(index) }
+        let cell = cells[index]
+        guard cell.dataType == .int8, var bytes = cell.bytes, bytes.readableBytes == 8, let value = bytes.readInteger(as: Int64.self) else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: read a row", code: 0,
+                                           message: "column \(index) is not a bigint (\(cell.dataType), \(cell.bytes?.readableBytes ?? 0) bytes)")
+        }
+        return value
+    }
+
+    private static func missing(_ index: Int) -> SealedStoreError {
+        .backend(operation: "PostgreSQL: read a row", code: 0, message: "the row has no column \(index)")
+    }
+}

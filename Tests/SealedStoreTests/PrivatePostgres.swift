@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import PostgresNIO
 import XCTest
 @testable import SealedStore
 
@@ -39,6 +40,41 @@ enum PrivatePostgres {
             }
             started = result
             return try result.get()
+        }
+    }
+
+    /// Roles that must log in with a password, by authentication method, made once.
+    private static let passwordRoles = Mutex<[String: (user: String, password: String)]>([:])
+
+    /// A role that logs in to the private server with a password checked by `method`
+    /// (`scram-sha-256` or `md5`): made on first use, with its password stored for that method
+    /// and a `pg_hba.conf` line for it placed before the file's `trust` lines, then reloaded.
+    static func passwordRole(_ method: String) throws -> (user: String, password: String) {
+        try passwordRoles.withLock { roles in
+            if let known = roles[method] { return known }
+            let user = "enclaveos_" + method.filter(\.isLetter)
+            let password = "pw-\(UUID().uuidString)"
+            let pool = try PostgresPool(url: PostgresURL(parsing: url()))
+            defer { pool.close() }
+            func run(_ sql: String) throws -> [PostgresRow] {
+                try pool.withConnection("set up \(user)") { connection in
+                    Array(try pool.query(connection, sql, operation: "set up \(user)"))
+                }
+            }
+            let encryption = method == "md5" ? "md5" : "scram-sha-256"
+            _ = try pool.withConnection("create \(user)") { connection in
+                _ = try pool.query(connection, "SET password_encryption = '\(encryption)'", operation: "set password_encryption")
+                return try pool.query(connection, "CREATE ROLE \(user) LOGIN SUPERUSER PASSWORD '\(password)'", operation: "create \(user)")
+            }
+            guard let hbaFile = try run("SHOW hba_file").first?.makeRandomAccess()[0].decode(String.self) else {
+                throw FixtureFailure("no hba_file")
+            }
+            let lines = try String(contentsOfFile: hbaFile, encoding: .utf8)
+            // First match wins: this line must come before the `trust` ones initdb wrote.
+            try ("host all \(user) 127.0.0.1/32 \(method)\n" + lines).write(toFile: hbaFile, atomically: false, encoding: .utf8)
+            _ = try run("SELECT pg_reload_conf()")
+            roles[method] = (user, password)
+            return (user, password)
         }
     }
 

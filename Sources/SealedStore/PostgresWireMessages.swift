@@ -1,0 +1,185 @@
+/// PostgreSQL protocol 3.0 messages, as bytes: what `PostgresWireConnection` sends (built into
+/// one buffer, so a statement's messages go out in one write) and a bounds-checked reader of
+/// what it receives. Everything received comes from the database's host, which the enclave does
+/// not trust: every length is checked before it is used, and a short or malformed message is an
+/// error naming it, never a crash.
+enum PostgresWireMessages {
+    /// Largest message accepted from the server. The commit's answer is a few rows; a longer
+    /// message is a broken or hostile server, and would otherwise make us allocate what it says.
+    static let maxMessageBytes = 64 << 20
+    /// Protocol version 3.0, the first field of the startup message.
+    static let protocolVersion: Int32 = 196_608
+
+    /// Bytes of messages to send.
+    struct Writer {
+        private(set) var bytes: [UInt8] = []
+
+        /// Appends a message: its type byte (none for the startup message), its length, then
+        /// what `body` appends.
+        mutating func message(_ type: Character?, _ body: (inout Writer) -> Void) {
+            if let type, let ascii = type.asciiValue { bytes.append(ascii) }
+            let lengthAt = bytes.count
+            int32(0)
+            body(&self)
+            let length = Int32(truncatingIfNeeded: bytes.count - lengthAt)
+            withUnsafeBytes(of: length.bigEndian) { bytes.replaceSubrange(lengthAt..<lengthAt + 4, with: $0) }
+        }
+
+        mutating func int32(_ value: Int32) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
+        mutating func int16(_ value: Int16) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
+        mutating func byte(_ value: UInt8) { bytes.append(value) }
+        mutating func raw<S: Sequence>(_ value: S) where S.Element == UInt8 { bytes.append(contentsOf: value) }
+
+        /// A NUL-terminated string (PostgreSQL's `String`).
+        mutating func cString(_ text: String) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(0)
+        }
+    }
+
+    /// Reads the fields of one received message body.
+    struct Reader {
+        private let bytes: [UInt8]
+        private var offset = 0
+        /// The message's name, for errors ("ErrorResponse").
+        let what: String
+
+        init(_ bytes: [UInt8], what: String) {
+            self.bytes = bytes
+            self.what = what
+        }
+
+        /// Whether every byte was read.
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func int32() throws(Malformed) -> Int32 {
+            let field = try take(4)
+            return field.reduce(0) { $0 << 8 | Int32($1) }
+        }
+
+        mutating func int16() throws(Malformed) -> Int16 {
+            let field = try take(2)
+            return field.reduce(0) { $0 << 8 | Int16($1) }
+        }
+
+        mutating func byte() throws(Malformed) -> UInt8 {
+            // A slice keeps its base's indices: `first`, never `[0]`.
+            guard let byte = try take(1).first else { throw Malformed(text: "\(what) is truncated") }
+            return byte
+        }
+
+        /// `count` bytes; a negative or too large count is malformed.
+        mutating func take(_ count: Int) throws(Malformed) -> ArraySlice<UInt8> {
+            guard count >= 0, count <= bytes.count - offset else {
+                throw Malformed(text: "\(what) is truncated (wanted \(count) more bytes, \(bytes.count - offset) left)")
+            }
+            defer { offset += count }
+            return bytes[offset..<offset + count]
+        }
+
+        /// The rest of the message.
+        mutating func rest() -> ArraySlice<UInt8> {
+            defer { offset = bytes.count }
+            return bytes[offset...]
+        }
+
+        /// A NUL-terminated string (invalid UTF-8 is replaced, never trusted).
+        mutating func cString() throws(Malformed) -> String {
+            guard let end = bytes[offset...].firstIndex(of: 0) else {
+                throw Malformed(text: "\(what) has a string without its terminating NUL")
+            }
+            defer { offset = end + 1 }
+            return String(decoding: bytes[offset..<end], as: UTF8.self)
+        }
+    }
+
+    /// A received message that does not parse.
+    struct Malformed: Error { let text: String }
+
+    /// The fields of an ErrorResponse or NoticeResponse, by their one-byte code.
+    static func fields(_ body: [UInt8], what: String) throws(Malformed) -> [UInt8: String] {
+        var reader = Reader(body, what: what)
+        var fields: [UInt8: String] = [:]
+        while true {
+            let code = try reader.byte()
+            if code == 0 { return fields }
+            fields[code] = try reader.cString()
+        }
+    }
+
+    /// A DataRow's cells (nil: SQL NULL).
+    static func dataRow(_ body: [UInt8]) throws(Malformed) -> [[UInt8]?] {
+        var reader = Reader(body, what: "DataRow")
+        let count = try reader.int16()
+        guard count >= 0 else { throw Malformed(text: "DataRow has \(count) columns") }
+        var cells: [[UInt8]?] = []
+        cells.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            let length = try reader.int32()
+            cells.append(length == -1 ? nil : Array(try reader.take(Int(length))))
+        }
+        guard reader.atEnd else { throw Malformed(text: "DataRow has bytes after its last column") }
+        return cells
+    }
+
+    /// The statement's messages: Parse (only when `prepare`), Bind (binary parameters, binary
+    /// results), Execute and Sync, in one buffer.
+    static func statement(name: String, sql: String, prepare: Bool, parameters: [(typeOID: UInt32, value: [UInt8]?)]) -> [UInt8] {
+        var writer = Writer()
+        if prepare {
+            writer.message("P") { body in
+                body.cString(name)
+                body.cString(sql)
+                body.int16(Int16(truncatingIfNeeded: parameters.count))
+                for parameter in parameters { body.int32(Int32(bitPattern: parameter.typeOID)) }
+            }
+        }
+        writer.message("B") { body in
+            body.cString("")  // the unnamed portal
+            body.cString(name)
+            body.int16(1)  // one format code for every parameter:
+            body.int16(1)  // binary
+            body.int16(Int16(truncatingIfNeeded: parameters.count))
+            for parameter in parameters {
+                guard let value = parameter.value else {
+                    body.int32(-1)
+                    continue
+                }
+                body.int32(Int32(truncatingIfNeeded: value.count))
+                body.raw(value)
+            }
+            body.int16(1)  // every result column binary
+            body.int16(1)
+        }
+        writer.message("E") { body in
+            body.cString("")
+            body.int32(0)  // all rows
+        }
+        writer.message("S") { _ in }
+        return writer.bytes
+    }
+
+    /// The startup message: protocol 3.0 and `parameters` (user, database, settings).
+    static func startup(_ parameters: [(String, String)]) -> [UInt8] {
+        var writer = Writer()
+        writer.message(nil) { body in
+            body.int32(protocolVersion)
+            for (name, value) in parameters {
+                body.cString(name)
+                body.cString(value)
+            }
+            body.byte(0)
+        }
+        return writer.bytes
+    }
+
+    /// A PasswordMessage, SASLInitialResponse or SASLResponse (all type 'p').
+    static func password(_ body: (inout Writer) -> Void) -> [UInt8] {
+        var writer = Writer()
+        writer.message("p", body)
+        return writer.bytes
+    }
+
+    /// Terminate: the polite goodbye before closing.
+    static let terminate: [UInt8] = [UInt8(ascii: "X"), 0, 0, 0, 4]
+}

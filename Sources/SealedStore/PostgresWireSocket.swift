@@ -1,0 +1,244 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// A failure of the PostgreSQL wire client (`PostgresWireConnection`): what was being done, what
+/// went wrong, the SQLSTATE when the database itself answered with an error, and whether the
+/// statement may have reached the database.
+struct PostgresWireError: Error, CustomStringConvertible {
+    /// What was being done ("connect to …", "apply 3 write(s)").
+    var operation: String
+    /// What went wrong.
+    var problem: String
+    /// The database's SQLSTATE when it answered with an ErrorResponse (the connection stays
+    /// usable); nil for I/O, protocol and timeout failures (the connection was closed).
+    var sqlState: String? = nil
+    /// Whether any byte of the statement was written: false only when it certainly never
+    /// reached the database (a failed connect, or a failure before the first byte was sent).
+    var mayHaveBeenSent: Bool
+
+    var description: String { "\(operation): \(problem)" }
+
+    /// The error as the rest of the backend reports one.
+    var backendError: SealedStoreError {
+        .backend(operation: "PostgreSQL: \(operation)", code: 0, message: problem)
+    }
+}
+
+/// A point in time an operation must end by (monotonic clock).
+struct PostgresWireDeadline {
+    /// Nanoseconds on `DispatchTime`'s uptime clock.
+    let uptimeNanoseconds: UInt64
+
+    /// `nanoseconds` from now.
+    init(fromNow nanoseconds: Int64) {
+        uptimeNanoseconds = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, nanoseconds))
+    }
+
+    /// Milliseconds left for `poll()`, rounded up (0: expired), at most `Int32.max`.
+    var remainingMilliseconds: Int32 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard uptimeNanoseconds > now else { return 0 }
+        return Int32(clamping: (uptimeNanoseconds - now + 999_999) / 1_000_000)
+    }
+}
+
+/// A TCP socket to the database, used from one thread at a time: non-blocking underneath, every
+/// wait a `poll()` bounded by the operation's deadline. Any failure closes it.
+final class PostgresWireSocket {
+    /// Bytes asked of the kernel per `recv`.
+    static let receiveChunk = 64 << 10
+
+    private var descriptor: Int32
+    /// Received bytes not yet consumed: `storage[start..<end]`. It grows to the largest
+    /// message received (at most `PostgresWireMessages.maxMessageBytes`).
+    private var storage = [UInt8](repeating: 0, count: PostgresWireSocket.receiveChunk)
+    private var start = 0
+    private var end = 0
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit { close() }
+
+    /// Whether `close()` ran (or a failure closed it).
+    var isClosed: Bool { descriptor < 0 }
+
+    /// Whether the socket is open with nothing received and nothing to receive: between two
+    /// statements the database sends nothing unless it is going away (a FATAL error, then the
+    /// close, when its backend is terminated or the server restarts) or, rarely, reports a
+    /// changed setting (the caller then only opens a connection it did not need).
+    var isQuiet: Bool {
+        guard descriptor >= 0, start == end else { return false }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+
+    /// Closes the socket; a second call does nothing.
+    func close() {
+        guard descriptor >= 0 else { return }
+        _ = systemClose(descriptor)
+        descriptor = -1
+    }
+
+    /// Connects to `host:port` (every address `getaddrinfo` gives, IPv4 or IPv6, in its order)
+    /// by `deadline`.
+    static func connect(host: String, port: Int, deadline: PostgresWireDeadline, operation: String) throws -> PostgresWireSocket {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = streamSocketType
+        var list: UnsafeMutablePointer<addrinfo>?
+        let resolved = getaddrinfo(host, String(port), &hints, &list)
+        guard resolved == 0, let first = list else {
+            throw PostgresWireError(operation: operation, problem: "cannot resolve \(host): \(String(cString: gai_strerror(resolved)))",
+                                    mayHaveBeenSent: false)
+        }
+        defer { freeaddrinfo(first) }
+        var problems: [String] = []
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let address = next {
+            next = address.pointee.ai_next
+            switch attempt(address.pointee, deadline: deadline) {
+            case .success(let socket): return socket
+            case .failure(let problem): problems.append(problem.text)
+            }
+        }
+        throw PostgresWireError(operation: operation, problem: "cannot connect to \(host):\(port): " + problems.joined(separator: "; "),
+                                mayHaveBeenSent: false)
+    }
+
+    private struct ConnectProblem: Error { let text: String }
+
+    /// A connection to one address.
+    private static func attempt(_ address: addrinfo, deadline: PostgresWireDeadline) -> Result<PostgresWireSocket, ConnectProblem> {
+        Result { () throws(ConnectProblem) -> PostgresWireSocket in try connect(address, deadline: deadline) }
+    }
+
+    private static func connect(_ address: addrinfo, deadline: PostgresWireDeadline) throws(ConnectProblem) -> PostgresWireSocket {
+        let descriptor = socket(address.ai_family, address.ai_socktype, address.ai_protocol)
+        guard descriptor >= 0 else { throw ConnectProblem(text: "socket: \(errorText(errno))") }
+        let connection = PostgresWireSocket(descriptor: descriptor)
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var on: Int32 = 1
+        // Each message goes out at once: the commit is one write, and a reply is awaited.
+        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        #if canImport(Darwin)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+        guard systemConnect(descriptor, address.ai_addr, address.ai_addrlen) != 0 else { return connection }
+        guard errno == EINPROGRESS else { throw ConnectProblem(text: errorText(errno)) }
+        guard (try? connection.wait(for: Int16(POLLOUT), deadline: deadline)) != nil else {
+            throw ConnectProblem(text: "no connection within the deadline")
+        }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length) == 0, failure == 0 else {
+            throw ConnectProblem(text: errorText(failure))
+        }
+        return connection
+    }
+
+    /// Writes all of `bytes` by `deadline`. `wrote` is set once any byte left (the caller's
+    /// "may have been sent").
+    func write(_ bytes: [UInt8], deadline: PostgresWireDeadline, wrote: inout Bool) throws(IOProblem) {
+        var offset = 0
+        while offset < bytes.count {
+            guard descriptor >= 0 else { throw IOProblem(text: "the connection is closed") }
+            let sent = bytes.withUnsafeBytes { buffer in
+                systemSend(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, noSignal)
+            }
+            if sent > 0 {
+                wrote = true
+                offset += sent
+            } else if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try wait(for: Int16(POLLOUT), deadline: deadline)
+            } else {
+                throw fail("send: \(Self.errorText(errno))")
+            }
+        }
+    }
+
+    /// The next `count` received bytes, waiting for them until `deadline`.
+    func read(_ count: Int, deadline: PostgresWireDeadline) throws(IOProblem) -> [UInt8] {
+        if end - start < count { try fill(count, deadline: deadline) }
+        defer { start += count }
+        return Array(storage[start..<start + count])
+    }
+
+    /// Receives until `count` bytes are buffered, moving what is left to the front first.
+    private func fill(_ count: Int, deadline: PostgresWireDeadline) throws(IOProblem) {
+        let kept = end - start
+        if start > 0 {
+            storage.withUnsafeMutableBytes { buffer in
+                guard let base = buffer.baseAddress else { return }
+                _ = memmove(base, base + start, kept)
+            }
+            (start, end) = (0, kept)
+        }
+        if storage.count < count { storage.append(contentsOf: repeatElement(0, count: count - storage.count)) }
+        while end < count {
+            guard descriptor >= 0 else { throw IOProblem(text: "the connection is closed") }
+            let got = storage.withUnsafeMutableBytes { buffer in
+                recv(descriptor, buffer.baseAddress.map { $0 + end }, buffer.count - end, 0)
+            }
+            if got > 0 {
+                end += got
+            } else if got == 0 {
+                throw fail("the database closed the connection")
+            } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try wait(for: Int16(POLLIN), deadline: deadline)
+            } else {
+                throw fail("recv: \(Self.errorText(errno))")
+            }
+        }
+    }
+
+    /// A failure of the socket (it is closed): the text names it.
+    struct IOProblem: Error { let text: String }
+
+    /// Waits until the socket is ready for `events`; past `deadline` it fails and closes.
+    private func wait(for events: Int16, deadline: PostgresWireDeadline) throws(IOProblem) {
+        while true {
+            let timeout = deadline.remainingMilliseconds
+            guard timeout > 0 else { throw fail(Self.timedOut) }
+            var entry = pollfd(fd: descriptor, events: events, revents: 0)
+            let ready = poll(&entry, 1, timeout)
+            if ready > 0 { return }
+            if ready < 0, errno != EINTR { throw fail("poll: \(Self.errorText(errno))") }
+        }
+    }
+
+    /// The problem text of a deadline that passed.
+    static let timedOut = "timed out waiting for the database"
+
+    private func fail(_ text: String) -> IOProblem {
+        close()
+        return IOProblem(text: text)
+    }
+
+    static func errorText(_ code: Int32) -> String {
+        String(cString: strerror(code)) + " (errno \(code))"
+    }
+}
+
+#if canImport(Glibc)
+private let streamSocketType = Int32(SOCK_STREAM.rawValue)
+private let noSignal = Int32(MSG_NOSIGNAL)
+#else
+private let streamSocketType = SOCK_STREAM
+private let noSignal: Int32 = 0
+#endif
+
+private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+
+private func systemConnect(_ descriptor: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t) -> Int32 {
+    connect(descriptor, address, length)
+}
+
+private func systemSend(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+    send(descriptor, bytes, count, flags)
+}

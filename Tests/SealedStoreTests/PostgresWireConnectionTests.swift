@@ -1,0 +1,270 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import XCTest
+@testable import SealedStore
+
+/// The commit's own PostgreSQL client (`PostgresWireConnection`, `PostgresCommitConnection`)
+/// against the real private PostgreSQL: each authentication method, the database's errors with
+/// their SQLSTATE, a backend terminated mid-session, and a statement past its deadline.
+final class PostgresWireConnectionTests: XCTestCase {
+    private static let connectTimeout: Int64 = 10_000_000_000
+    private static let statementTimeout: Int64 = 10_000_000_000
+
+    private func url(_ role: (user: String, password: String)? = nil) throws -> PostgresURL {
+        var url = try PostgresURL(parsing: PrivatePostgres.url())
+        if let role { (url.username, url.password) = (role.user, role.password) }
+        return url
+    }
+
+    private func connect(_ url: PostgresURL) throws -> PostgresWireConnection {
+        try PostgresWireConnection.connect(url, settings: [("statement_timeout", "60000")], timeout: Self.connectTimeout)
+    }
+
+    /// `current_user` and a bytea and a bigint parameter echoed back, twice (the second run
+    /// reuses the prepared statement).
+    private func assertRoundTrip(_ connection: PostgresWireConnection, user: String, file: StaticString = #filePath,
+                                 line: UInt = #line) throws {
+        let sql = "SELECT $1::bytea, $2::int8, current_user::text"
+        let parameters = [PostgresPreparedStatements.bytes([0, 1, 255]), PostgresData(int64: 0x0102_0304_0506_0708)]
+        for _ in 0..<2 {
+            let rows = try connection.run(sql, parameters, timeout: Self.statementTimeout, operation: "echo")
+            XCTAssertEqual(rows.count, 1, file: file, line: line)
+            XCTAssertEqual(rows.first?[0], [0, 1, 255], file: file, line: line)
+            XCTAssertEqual(rows.first?[1], [1, 2, 3, 4, 5, 6, 7, 8], file: file, line: line)
+            XCTAssertEqual(rows.first?[2].map { String(decoding: $0, as: UTF8.self) }, user, file: file, line: line)
+        }
+    }
+
+    func testTrustLoginRunsStatementsWithBinaryParametersAndResults() throws {
+        let connection = try connect(url())
+        defer { connection.close() }
+        try assertRoundTrip(connection, user: "postgres")
+        let empty = try connection.run("SELECT 1 WHERE false", [], timeout: Self.statementTimeout, operation: "no rows")
+        XCTAssertTrue(empty.isEmpty)
+        let null = try connection.run("SELECT NULL::bytea", [], timeout: Self.statementTimeout, operation: "null")
+        XCTAssertEqual(null.count, 1)
+        XCTAssertEqual(null.first?.count, 1)
+        XCTAssertNil(null.first?[0] ?? nil)
+    }
+
+    func testSCRAMLogin() throws {
+        let role = try PrivatePostgres.passwordRole("scram-sha-256")
+        let connection = try waitForPasswordLogin(url(role))
+        defer { connection.close() }
+        try assertRoundTrip(connection, user: role.user)
+    }
+
+    func testMD5Login() throws {
+        let role = try PrivatePostgres.passwordRole("md5")
+        let connection = try waitForPasswordLogin(url(role))
+        defer { connection.close() }
+        try assertRoundTrip(connection, user: role.user)
+    }
+
+    func testAWrongPasswordIsAClearError() throws {
+        for method in ["scram-sha-256", "md5"] {
+            let role = try PrivatePostgres.passwordRole(method)
+            try waitForPasswordLogin(url(role)).close()
+            XCTAssertThrowsError(try connect(url((role.user, "wrong")))) { error in
+                XCTAssertTrue("\(error)".contains("password authentication failed"), "\(method): \(error)")
+                XCTAssertTrue("\(error)".contains("28P01"), "\(method): \(error)")
+            }
+            var noPassword = try url(role)
+            noPassword.password = nil
+            XCTAssertThrowsError(try connect(noPassword)) { error in
+                XCTAssertTrue("\(error)".contains("asks for a password"), "\(method): \(error)")
+            }
+        }
+    }
+
+    /// The pg_hba.conf reload takes effect for new connections shortly after it was asked for.
+    private func waitForPasswordLogin(_ url: PostgresURL) throws -> PostgresWireConnection {
+        var noPassword = url
+        noPassword.password = nil
+        try waitUntil("the server asks \(url.username) for a password") {
+            do {
+                try connect(noPassword).close()
+                return false
+            } catch {
+                return "\(error)".contains("asks for a password")
+            }
+        }
+        return try connect(url)
+    }
+
+    func testTheDatabasesErrorCarriesItsSQLStateAndKeepsTheConnection() throws {
+        let connection = try connect(url())
+        defer { connection.close() }
+        for _ in 0..<2 {
+            XCTAssertThrowsError(try connection.run("SELECT 1 / $1::int4", [PostgresData(int32: 0)], timeout: Self.statementTimeout,
+                                                    operation: "divide")) { error in
+                XCTAssertEqual(PostgresPool.sqlState(of: error), "22012", "\(error)")
+                XCTAssertTrue(PostgresPool.describe(error).contains("division by zero"), "\(error)")
+                XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true)
+            }
+            // A statement that does not parse is not remembered as prepared: it fails the same way again.
+            XCTAssertThrowsError(try connection.run("SELEC 1", [], timeout: Self.statementTimeout, operation: "typo")) { error in
+                XCTAssertEqual(PostgresPool.sqlState(of: error), "42601", "\(error)")
+            }
+        }
+        XCTAssertFalse(connection.isClosed)
+        try assertRoundTrip(connection, user: "postgres")
+    }
+
+    func testAUniqueViolationCarriesItsSQLStateAndDetail() throws {
+        let connection = try connect(url())
+        defer { connection.close() }
+        let table = "wire_unique_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try connection.run("CREATE TEMP TABLE \(table) (k int8 PRIMARY KEY)", [], timeout: Self.statementTimeout, operation: "create")
+        _ = try connection.run("INSERT INTO \(table) VALUES (1)", [], timeout: Self.statementTimeout, operation: "insert")
+        XCTAssertThrowsError(try connection.run("INSERT INTO \(table) VALUES (1)", [], timeout: Self.statementTimeout,
+                                                operation: "insert again")) { error in
+            XCTAssertEqual(PostgresPool.sqlState(of: error), "23505")
+            XCTAssertTrue("\(error)".contains("Key (k)=(1) already exists"), "\(error)")
+        }
+    }
+
+    private static func int64(_ cell: [UInt8]??) -> Int64? {
+        guard let cell = cell ?? nil, cell.count == 8 else { return nil }
+        return cell.reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    }
+
+    private static func terminate(_ pid: Int64, using pool: PostgresPool) throws -> Bool? {
+        try pool.withConnection("terminate") { connection in
+            try pool.query(connection, "SELECT pg_terminate_backend(\(pid), 5000)", operation: "terminate").first?
+                .makeRandomAccess()[0].decode(Bool.self)
+        }
+    }
+
+    /// A backend terminated between two statements (as by a database restart) is noticed
+    /// before the next statement is sent: that statement runs on a new connection.
+    func testABackendTerminatedBetweenStatementsIsReplacedBeforeTheNextOne() throws {
+        let pool = try PostgresPool(url: url())
+        defer { pool.close() }
+        let commits = PostgresCommitConnection(url: try url(), pool: pool)
+        defer { commits.close() }
+        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        XCTAssertEqual(try Self.terminate(pid, using: pool), true)
+        let before = pool.statementCount
+        let newPid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid again").first?[0]))
+        XCTAssertNotEqual(pid, newPid)
+        XCTAssertEqual(pool.statementCount - before, 1)
+    }
+
+    /// A backend terminated while it runs the statement: the statement's outcome is unknown
+    /// (it was sent, then the connection closed), and the next statement connects again.
+    func testABackendTerminatedMidStatementFailsItAsUnknownAndTheNextOneReconnects() throws {
+        let pool = try PostgresPool(url: url())
+        defer { pool.close() }
+        let commits = PostgresCommitConnection(url: try url(), pool: pool)
+        defer { commits.close() }
+        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        let killed = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            // Once the statement sleeps in the database, its backend is terminated.
+            try? waitUntil("the statement runs") {
+                try pool.withConnection("find") { connection in
+                    try pool.query(connection, "SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid) AND wait_event = 'PgSleep'",
+                                   operation: "find").first?.int64(0)
+                } == 1
+            }
+            _ = try? Self.terminate(pid, using: pool)
+            killed.signal()
+        }
+        XCTAssertThrowsError(try commits.run("SELECT pg_sleep(10)", [], operation: "sleep")) { error in
+            XCTAssertNil(PostgresPool.sqlState(of: error), "\(error)")
+            XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
+            XCTAssertTrue("\(error)".contains("outcome is unknown"), "\(error)")
+            XCTAssertTrue("\(error)".contains("57P01"), "the database's reason was lost: \(error)")
+        }
+        XCTAssertEqual(killed.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(try commits.run("SELECT 7::int8", [], operation: "reconnected").first?[0], [0, 0, 0, 0, 0, 0, 0, 7])
+    }
+
+    /// A statement running past the operation's deadline fails as "timed out", may have been
+    /// sent, and its connection is closed; the next statement runs on a new connection.
+    func testAStatementPastItsDeadlineTimesOutAndItsConnectionIsDropped() throws {
+        let pool = try PostgresPool(url: url(), operationTimeout: .milliseconds(300))
+        defer { pool.close() }
+        let commits = PostgresCommitConnection(url: try url(), pool: pool)
+        defer { commits.close() }
+        let pid = try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0] ?? nil
+        let started = Date()
+        XCTAssertThrowsError(try commits.run("SELECT pg_sleep(2)", [], operation: "sleep")) { error in
+            XCTAssertTrue("\(error)".contains("timed out"), "\(error)")
+            XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "the deadline did not end the wait")
+        let newPid = try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid again").first?[0] ?? nil
+        XCTAssertNotNil(newPid)
+        XCTAssertNotEqual(pid, newPid, "the timed-out connection was used again")
+    }
+
+    /// With `sslmode=disable` the backend's commits take this client; a commit is still one
+    /// statement and the rows read back.
+    func testTheBackendCommitsOverTheWireConnection() throws {
+        let backend = try postgresBackend()
+        defer { backend.close() }
+        let namespace = Array(UUID().uuidString.utf8)
+        let before = backend.statementCount
+        try backend.apply(namespace: namespace, writes: [.put(name: [1], sealedName: [2], value: [3, 4, 5])])
+        XCTAssertEqual(backend.statementCount - before, 1)
+        XCTAssertEqual(try backend.value(namespace: namespace, name: [1]), [3, 4, 5])
+        backend.close()
+        XCTAssertThrowsError(try backend.apply(namespace: namespace, writes: [.delete(name: [1])])) { error in
+            XCTAssertTrue("\(error)".contains("closed"), "\(error)")
+        }
+    }
+}
+
+/// The client against a server that is not PostgreSQL (the database's host is untrusted): a
+/// listener on loopback that answers the startup message with `reply`.
+final class PostgresWireHostileServerTests: XCTestCase {
+    private func connect(answering reply: [UInt8]) throws -> any Error {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound, listen(listener, 1) == 0 else { throw FixtureFailure("no listener") }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            var startup = [UInt8](repeating: 0, count: 512)
+            _ = recv(client, &startup, startup.count, 0)
+            _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            Thread.sleep(forTimeInterval: 1)
+            close(client)
+        }
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        do {
+            try PostgresWireConnection.connect(url, settings: [], timeout: 5_000_000_000).close()
+        } catch {
+            return error
+        }
+        throw FixtureFailure("the connection succeeded")
+    }
+
+    func testAnOversizedMessageLengthIsRefusedBeforeAnythingIsAllocated() throws {
+        let error = try connect(answering: [UInt8(ascii: "R"), 0x7f, 0xff, 0xff, 0xff])
+        XCTAssertTrue("\(error)".contains("announced a message of 2147483647 bytes"), "\(error)")
+    }
+
+    func testAnUnsupportedAuthenticationMethodIsNamed() throws {
+        // AuthenticationGSS (7).
+        let error = try connect(answering: [UInt8(ascii: "R"), 0, 0, 0, 8, 0, 0, 0, 7])
+        XCTAssertTrue("\(error)".contains("authentication method 7"), "\(error)")
+    }
+
+    func testATruncatedMessageIsAnErrorNotACrash() throws {
+        // An authentication request whose body is shorter than its code.
+        let error = try connect(answering: [UInt8(ascii: "R"), 0, 0, 0, 6, 0, 0])
+        XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+    }
+}
