@@ -163,7 +163,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// another node's commit. With `revoking` (this node's id and the lease channel), the same
     /// statement revokes other nodes' read leases on the jobs' namespaces; returns the live
     /// ones it revoked. It runs on `connection` when given, else on a connection of the pool.
-    private static func commit(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)?,
+    static func commit(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)?,
                                pool: PostgresPool, connection: PostgresCommitConnection?) throws(PostgresGroupCommit.Failure)
         -> [ReadLeaseMessage.Lease] {
         var operation = "apply \(jobs.count) batch(es) of writes"
@@ -175,7 +175,11 @@ public final class PostgresBackend: StorageBackend, Sendable {
             if let connection {
                 let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {
-                        return try connection.run(statement.sql, statement.binds, operation: operation)
+                        let rows = try connection.run(statement.sql, statement.binds, operation: operation)
+                        // Answered: it reached the database (and committed). A failure after this,
+                        // such as malformed rows, leaves the outcome to the caller as unknown.
+                        sent = true
+                        return rows
                     } catch let error as PostgresWireError {
                         // False only when no byte of this attempt left (an earlier one's stays).
                         sent = sent || error.mayHaveBeenSent
@@ -184,6 +188,8 @@ public final class PostgresBackend: StorageBackend, Sendable {
                 }
                 // It committed: an earlier attempt's refusal (a deadlock, retried) no longer counts.
                 refused = false
+                // The host's answer: a malformed row fails the commit's writers (it committed; the
+                // caller then revokes in the background, as for an unknown outcome).
                 return try PostgresReadLeaseSQL.revokedLeases(rows)
             }
             let rows = try pool.withConnection(operation) { pooled in

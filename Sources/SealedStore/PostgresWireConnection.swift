@@ -49,7 +49,10 @@ final class PostgresWireConnection {
             try socket.write(PostgresWireMessages.startup([("user", url.username), ("database", url.database)] + settings),
                              deadline: deadline, wrote: &ignored)
             try connection.authenticate(url, deadline: deadline)
-            _ = try connection.readUntilReady(deadline: deadline, operation: operation)
+            // After the login only settings, the key and notices may come before the first
+            // ReadyForQuery; an ErrorResponse there (the database refused the session) fails it.
+            let answer = try connection.readUntilReady(deadline: deadline, operation: operation, startup: true)
+            if let refusal = answer.refusal { throw refusal }
             return connection
         } catch {
             connection.close()
@@ -101,8 +104,12 @@ final class PostgresWireConnection {
         var refusal: PostgresWireError?
     }
 
-    /// Reads messages until ReadyForQuery, collecting rows and an ErrorResponse.
-    private func readUntilReady(deadline: PostgresWireDeadline, operation: String) throws -> Answer {
+    /// Reads messages until ReadyForQuery, collecting rows and an ErrorResponse. During the
+    /// `startup`, only ParameterStatus, BackendKeyData, NoticeResponse and an ErrorResponse may
+    /// come first. The ReadyForQuery must say the session is idle, outside any transaction: our
+    /// statements never open one, so anything else means the statement did not commit at the
+    /// Sync, and the connection is out of step with us.
+    private func readUntilReady(deadline: PostgresWireDeadline, operation: String, startup: Bool = false) throws -> Answer {
         var answer = Answer()
         while true {
             let type: Character, body: [UInt8]
@@ -113,16 +120,27 @@ final class PostgresWireConnection {
                 guard let refusal = answer.refusal else { throw problem }
                 throw PostgresWireSocket.IOProblem(text: "\(problem.text) after: \(refusal.problem)")
             }
+            if startup, !["S", "K", "N", "E", "Z"].contains(type) {
+                throw PostgresWireMessages.Malformed(text: "unexpected message '\(type)' from the database while it starts the session")
+            }
             switch type {
             case "D":
-                answer.bytes += body.count
+                let row = try PostgresWireMessages.dataRow(body)
+                // Each cell is an array of its own: counted with its overhead, so many tiny cells
+                // cannot take far more memory than the cap says.
+                answer.bytes += body.count + row.count * PostgresWireMessages.cellOverheadBytes
                 guard answer.bytes <= PostgresWireMessages.maxMessageBytes else {
                     throw PostgresWireMessages.Malformed(text: "the database's rows exceed \(PostgresWireMessages.maxMessageBytes) bytes")
                 }
-                answer.rows.append(try PostgresWireMessages.dataRow(body))
+                answer.rows.append(row)
             case "1": answer.parsed = true
             case "E": answer.refusal = try refusal(body, operation: operation)
-            case "Z": return answer
+            case "Z":
+                guard body == [UInt8(ascii: "I")] else {
+                    throw PostgresWireMessages.Malformed(text: "the database is not idle after the statement "
+                                                         + "(transaction status '\(String(decoding: body, as: UTF8.self))', expected 'I')")
+                }
+                return answer
             // BindComplete, CommandComplete, EmptyQueryResponse, NoData, ParameterStatus,
             // BackendKeyData, NoticeResponse, NotificationResponse: nothing the caller needs.
             case "2", "C", "I", "n", "S", "K", "N", "A": continue

@@ -7,6 +7,9 @@ enum PostgresWireMessages {
     /// Largest message accepted from the server. The commit's answer is a few rows; a longer
     /// message is a broken or hostile server, and would otherwise make us allocate what it says.
     static let maxMessageBytes = 64 << 20
+    /// Memory a received cell costs beyond its bytes (an array of its own), counted against
+    /// `maxMessageBytes` for a statement's rows.
+    static let cellOverheadBytes = 64
     /// Protocol version 3.0, the first field of the startup message.
     static let protocolVersion: Int32 = 196_608
 

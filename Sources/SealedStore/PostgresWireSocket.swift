@@ -119,7 +119,8 @@ final class PostgresWireSocket {
     }
 
     private static func connect(_ address: addrinfo, deadline: PostgresWireDeadline) throws(ConnectProblem) -> PostgresWireSocket {
-        let descriptor = socket(address.ai_family, address.ai_socktype, address.ai_protocol)
+        // Close-on-exec, like the server's other descriptors: a spawned process inherits nothing.
+        let descriptor = socket(address.ai_family, address.ai_socktype | socketCloseOnExec, address.ai_protocol)
         guard descriptor >= 0 else { throw ConnectProblem(text: "socket: \(errorText(errno))") }
         let connection = PostgresWireSocket(descriptor: descriptor)
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
@@ -165,8 +166,14 @@ final class PostgresWireSocket {
     /// The next `count` received bytes, waiting for them until `deadline`.
     func read(_ count: Int, deadline: PostgresWireDeadline) throws(IOProblem) -> [UInt8] {
         if end - start < count { try fill(count, deadline: deadline) }
-        defer { start += count }
-        return Array(storage[start..<start + count])
+        let bytes = Array(storage[start..<start + count])
+        start += count
+        // A large message grew the buffer: give the memory back once it is consumed.
+        if start == end, storage.count > Self.receiveChunk {
+            storage = [UInt8](repeating: 0, count: Self.receiveChunk)
+            (start, end) = (0, 0)
+        }
+        return bytes
     }
 
     /// Receives until `count` bytes are buffered, moving what is left to the front first.
@@ -215,7 +222,15 @@ final class PostgresWireSocket {
     /// The problem text of a deadline that passed.
     static let timedOut = "timed out waiting for the database"
 
+    /// Closes the socket after a failure, discarding what it has not sent yet (linger 0: the
+    /// kernel drops unsent bytes and resets the connection). A statement given up on must not
+    /// keep trickling out of the send buffer and commit long after the caller's quarantine of
+    /// an unknown outcome ended.
     private func fail(_ text: String) -> IOProblem {
+        if descriptor >= 0 {
+            var discardUnsent = linger(l_onoff: 1, l_linger: 0)
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &discardUnsent, socklen_t(MemoryLayout<linger>.size))
+        }
         close()
         return IOProblem(text: text)
     }
@@ -228,9 +243,11 @@ final class PostgresWireSocket {
 #if canImport(Glibc)
 private let streamSocketType = Int32(SOCK_STREAM.rawValue)
 private let noSignal = Int32(MSG_NOSIGNAL)
+private let socketCloseOnExec = Int32(SOCK_CLOEXEC.rawValue)
 #else
 private let streamSocketType = SOCK_STREAM
 private let noSignal: Int32 = 0
+private let socketCloseOnExec: Int32 = 0
 #endif
 
 private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }

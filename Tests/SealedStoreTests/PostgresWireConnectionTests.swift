@@ -222,26 +222,7 @@ final class PostgresWireConnectionTests: XCTestCase {
 /// listener on loopback that answers the startup message with `reply`.
 final class PostgresWireHostileServerTests: XCTestCase {
     private func connect(answering reply: [UInt8]) throws -> any Error {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound, listen(listener, 1) == 0 else { throw FixtureFailure("no listener") }
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread {
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
-            var startup = [UInt8](repeating: 0, count: 512)
-            _ = recv(client, &startup, startup.count, 0)
-            _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            Thread.sleep(forTimeInterval: 1)
-            close(client)
-        }
+        let port = try Self.serve([reply])
         let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
         do {
             try PostgresWireConnection.connect(url, settings: [], timeout: 5_000_000_000).close()
@@ -249,6 +230,91 @@ final class PostgresWireHostileServerTests: XCTestCase {
             return error
         }
         throw FixtureFailure("the connection succeeded")
+    }
+
+    /// A one-connection server on loopback: for each of `replies`, it reads what the client
+    /// sends (the startup message, then a statement) and answers with that reply. Its port.
+    static func serve(_ replies: [[UInt8]]) throws -> Int {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound, listen(listener, 1) == 0 else {
+            close(listener)
+            throw FixtureFailure("no listener")
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread {
+            defer { close(listener) }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            for reply in replies {
+                var received = [UInt8](repeating: 0, count: 4096)
+                _ = recv(client, &received, received.count, 0)
+                _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            Thread.sleep(forTimeInterval: 1)
+            close(client)
+        }
+        return port
+    }
+
+    /// A backend message: its type, then its length and `body`.
+    static func message(_ type: Character, _ body: [UInt8] = []) -> [UInt8] {
+        let length = UInt32(body.count + 4)
+        return [UInt8(ascii: type.unicodeScalars.first!)] + (0..<4).map { UInt8(truncatingIfNeeded: length >> (24 - 8 * $0)) } + body
+    }
+
+    /// AuthenticationOk, then ReadyForQuery (idle): a server that lets anyone in.
+    static let loggedIn = message("R", [0, 0, 0, 0]) + message("Z", [UInt8(ascii: "I")])
+
+    func testAnErrorAfterTheLoginFailsTheConnection() throws {
+        let refusal = Self.message("E", Array("SFATAL\0C28000\0Mno such role\0\0".utf8))
+        let error = try connect(answering: Self.message("R", [0, 0, 0, 0]) + refusal + Self.message("Z", [UInt8(ascii: "I")]))
+        XCTAssertTrue("\(error)".contains("28000"), "\(error)")
+    }
+
+    func testRowsBeforeTheFirstReadyForQueryAreRefused() throws {
+        let error = try connect(answering: Self.message("R", [0, 0, 0, 0]) + Self.message("D", [0, 0]) + Self.message("Z", [UInt8(ascii: "I")]))
+        XCTAssertTrue("\(error)".contains("while it starts the session"), "\(error)")
+    }
+
+    /// A statement answered as if a transaction were still open: it did not commit.
+    func testAStatementLeavingATransactionOpenIsAnError() throws {
+        let answer = Self.message("1") + Self.message("2") + Self.message("C", Array("SELECT 0\0".utf8)) + Self.message("Z", [UInt8(ascii: "T")])
+        let port = try Self.serve([Self.loggedIn, answer])
+        let connection = try PostgresWireConnection.connect(try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db"),
+                                                            settings: [], timeout: 5_000_000_000)
+        XCTAssertThrowsError(try connection.run("SELECT 1", [], timeout: 5_000_000_000, operation: "probe")) { error in
+            XCTAssertTrue("\(error)".contains("not idle"), "\(error)")
+            XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true)
+        }
+        XCTAssertTrue(connection.isClosed, "a connection out of step is not used again")
+    }
+
+    /// A commit the database answered, with rows that are not revoked leases: it committed, so
+    /// its outcome is unknown to the writers (sent), never "not sent" (which would skip the
+    /// background revocation of other nodes' leases).
+    func testACommitAnsweredWithMalformedRowsCountsAsSent() throws {
+        let row = Self.message("D", [0, 2, 0, 0, 0, 1, 7, 0, 0, 0, 1, 8])
+        let answer = Self.message("1") + Self.message("2") + row + Self.message("C", Array("SELECT 1\0".utf8)) + Self.message("Z", [UInt8(ascii: "I")])
+        let port = try Self.serve([Self.loggedIn, answer])
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        let pool = try PostgresPool(url: url)
+        defer { pool.close() }
+        let connection = PostgresCommitConnection(url: url, pool: pool)
+        defer { connection.close() }
+        let job = PostgresGroupCommit.Job(namespace: [1], writes: [.put(name: [2], sealedName: [3], value: [4])])
+        XCTAssertThrowsError(try PostgresBackend.commit([job], revoking: ([5], "channel"), pool: pool, connection: connection)) { error in
+            guard let failure = error as? PostgresGroupCommit.Failure else { return XCTFail("\(error)") }
+            XCTAssertTrue(failure.sent, "\(failure.error)")
+            XCTAssertFalse(failure.refusedByDatabase)
+            XCTAssertTrue("\(failure.error)".contains("not (bytea, bytea, bigint)"), "\(failure.error)")
+        }
     }
 
     func testAnOversizedMessageLengthIsRefusedBeforeAnythingIsAllocated() throws {
