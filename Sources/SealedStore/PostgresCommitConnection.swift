@@ -13,6 +13,9 @@ import Synchronization
 final class PostgresCommitConnection: Sendable {
     /// Longest connect: as long as the pool's (`PostgresPool`).
     static let connectTimeout: TimeAmount = .seconds(10)
+    /// SQLSTATEs saying the connection's prepared statement is unknown (26000) or its cached plan
+    /// no longer fits the tables (0A000, "cached plan must not change result type").
+    static let preparedStatementGone: Set<String> = ["26000", "0A000"]
 
     private let url: PostgresURL
     private let pool: PostgresPool
@@ -50,7 +53,14 @@ final class PostgresCommitConnection: Sendable {
             do {
                 return try connection.run(sql, binds, timeout: pool.operationTimeout.nanoseconds, operation: operation)
             } catch {
-                if connection.isClosed { state.connection = nil }
+                if connection.isClosed {
+                    state.connection = nil
+                } else if let code = (error as? PostgresWireError)?.sqlState, Self.preparedStatementGone.contains(code) {
+                    // What this connection prepared no longer holds (a schema change under it):
+                    // a new connection prepares afresh, instead of every commit failing.
+                    connection.close()
+                    state.connection = nil
+                }
                 throw error
             }
         }

@@ -296,6 +296,26 @@ final class PostgresWireHostileServerTests: XCTestCase {
         XCTAssertTrue(connection.isClosed, "a connection out of step is not used again")
     }
 
+    /// A prepared statement the database no longer knows fails that commit, and the next one
+    /// goes out on a new connection (which prepares afresh), not on the same one.
+    func testAPreparedStatementGoneReplacesTheConnection() throws {
+        let gone = Self.message("E", Array("SERROR\0C26000\0Mprepared statement does not exist\0\0".utf8)) + Self.message("Z", [UInt8(ascii: "I")])
+        let port = try Self.serve([Self.loggedIn, gone])
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        let pool = try PostgresPool(url: url)
+        defer { pool.close() }
+        let connection = PostgresCommitConnection(url: url, pool: pool)
+        defer { connection.close() }
+        XCTAssertThrowsError(try connection.run("SELECT 1", [], operation: "probe")) { error in
+            XCTAssertEqual((error as? PostgresWireError)?.sqlState, "26000", "\(error)")
+        }
+        // The scripted server serves one connection: a new one fails to log in (the old one
+        // would have failed the statement, "probe", instead).
+        XCTAssertThrowsError(try connection.run("SELECT 1", [], operation: "probe")) { error in
+            XCTAssertTrue("\(error)".contains("PostgreSQL: connect to"), "\(error)")
+        }
+    }
+
     /// A commit the database answered, with rows that are not revoked leases: it committed, so
     /// its outcome is unknown to the writers (sent), never "not sent" (which would skip the
     /// background revocation of other nodes' leases).
