@@ -170,12 +170,12 @@ public final class PostgresBackend: StorageBackend, Sendable {
         var refused = false
         var sent = false
         do {
-            let statement = try PostgresWriteStatement(jobs, revoking: revoking)
+            let statement = PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
             if let connection {
                 let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {
-                        return try connection.run(statement.sql, statement.binds, operation: operation)
+                        return try connection.run(statement.sql, statement.parameters, operation: operation)
                     } catch let error as PostgresWireError {
                         // False only when no byte of this attempt left (an earlier one's stays).
                         sent = sent || error.mayHaveBeenSent
