@@ -170,12 +170,12 @@ public final class PostgresBackend: StorageBackend, Sendable {
         var refused = false
         var sent = false
         do {
-            let statement = try PostgresWriteStatement(jobs, revoking: revoking)
+            let statement = PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
             if let connection {
                 let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {
-                        let rows = try connection.run(statement.sql, statement.binds, operation: operation)
+                        let rows = try connection.run(statement.sql, statement.parameters, operation: operation)
                         // Answered: it reached the database (and committed). A failure after this,
                         // such as malformed rows, leaves the outcome to the caller as unknown.
                         sent = true

@@ -73,13 +73,11 @@ final class PostgresWireConnection {
     /// - Throws: `PostgresWireError`: with the SQLSTATE when the database refused the statement
     ///   (the connection stays usable), else after closing the connection, saying whether any
     ///   byte of the statement was sent.
-    func run(_ sql: String, _ parameters: [PostgresData], timeout: Int64, operation: String) throws(PostgresWireError) -> Rows {
+    func run(_ sql: String, _ parameters: [PostgresBinaryParameter], timeout: Int64, operation: String) throws(PostgresWireError) -> Rows {
         let deadline = PostgresWireDeadline(fromNow: timeout)
         let known = prepared[sql]
         let name = known ?? "enclaveos_\(prepared.count + 1)"
-        let message = PostgresWireMessages.statement(name: name, sql: sql, prepare: known == nil, parameters: parameters.map {
-            (typeOID: $0.type.rawValue, value: $0.value.map { Array($0.readableBytesView) })
-        })
+        let message = PostgresWireMessages.statement(name: name, sql: sql, prepare: known == nil, parameters: parameters)
         var sent = false
         do {
             try socket.write(message, deadline: deadline, wrote: &sent)

@@ -1,3 +1,6 @@
+import NIOCore
+import PostgresNIO
+
 /// PostgreSQL protocol 3.0 messages, as bytes: what `PostgresWireConnection` sends (built into
 /// one buffer, so a statement's messages go out in one write) and a bounds-checked reader of
 /// what it receives. Everything received comes from the database's host, which the enclave does
@@ -27,6 +30,9 @@ enum PostgresWireMessages {
             let length = Int32(truncatingIfNeeded: bytes.count - lengthAt)
             withUnsafeBytes(of: length.bigEndian) { bytes.replaceSubrange(lengthAt..<lengthAt + 4, with: $0) }
         }
+
+        /// Makes room for `count` bytes in all, so appending up to that copies nothing again.
+        mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
 
         mutating func int32(_ value: Int32) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
         mutating func int16(_ value: Int16) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
@@ -127,8 +133,12 @@ enum PostgresWireMessages {
 
     /// The statement's messages: Parse (only when `prepare`), Bind (binary parameters, binary
     /// results), Execute and Sync, in one buffer.
-    static func statement(name: String, sql: String, prepare: Bool, parameters: [(typeOID: UInt32, value: [UInt8]?)]) -> [UInt8] {
+    static func statement(name: String, sql: String, prepare: Bool, parameters: [PostgresBinaryParameter]) -> [UInt8] {
         var writer = Writer()
+        // Sized up front: a group commit's Bind carries every row, and growing the buffer by
+        // doubling would copy it several times (the fixed fields are well under 64 bytes).
+        writer.reserve(64 + (prepare ? name.utf8.count + sql.utf8.count + 4 * parameters.count : 0)
+                       + 2 * name.utf8.count + parameters.reduce(0) { $0 + 4 + ($1.value?.count ?? 0) })
         if prepare {
             writer.message("P") { body in
                 body.cString(name)
@@ -185,4 +195,86 @@ enum PostgresWireMessages {
 
     /// Terminate: the polite goodbye before closing.
     static let terminate: [UInt8] = [UInt8(ascii: "X"), 0, 0, 0, 4]
+}
+
+/// A statement parameter in binary format: its type's OID and its bytes (nil: SQL NULL). What
+/// the commit's statement is built as, and what `PostgresWireConnection` sends as is; the
+/// PostgresNIO path (`sslmode=require`) takes it as `postgresData`.
+struct PostgresBinaryParameter: Sendable, Equatable {
+    /// `bytea`, `bytea[]` and `text`, as in `pg_type`.
+    static let byteaOID: UInt32 = 17, byteaArrayOID: UInt32 = 1001, textOID: UInt32 = 25
+
+    let typeOID: UInt32
+    let value: [UInt8]?
+
+    init(typeOID: UInt32, value: [UInt8]?) {
+        self.typeOID = typeOID
+        self.value = value
+    }
+
+    /// A parameter PostgresNIO built (binary format), as the wire client sends it.
+    init(_ data: PostgresData) {
+        self.init(typeOID: data.type.rawValue, value: data.value.map { Array($0.readableBytesView) })
+    }
+
+    /// A `bytea` parameter.
+    static func bytes(_ value: [UInt8]) -> Self { Self(typeOID: byteaOID, value: value) }
+
+    /// A `text` parameter (UTF-8, which is also its binary format).
+    static func text(_ value: String) -> Self { Self(typeOID: textOID, value: Array(value.utf8)) }
+
+    /// The same parameter for PostgresNIO.
+    var postgresData: PostgresData {
+        PostgresData(type: PostgresDataType(typeOID), formatCode: .binary, value: value.map { ByteBuffer(bytes: $0) })
+    }
+}
+
+/// A `bytea[]` parameter built in PostgreSQL's binary array format, element by element, with
+/// no buffer per element: ndim (1, or 0 when empty), has-nulls flag (0), the element type's OID
+/// (`bytea`), then for a non-empty array its length and lower bound (1), then per element its
+/// int32 length and bytes. The same bytes as PostgresNIO's encoding of `[ByteBuffer]`.
+struct PostgresByteaArray {
+    /// The header of a non-empty array: five int32 fields.
+    private static let headerBytes = 20
+    private var bytes: [UInt8]
+    private var count: Int32 = 0
+
+    /// An empty array with room for `capacity` bytes of elements (their bytes and lengths).
+    init(capacity: Int = 0) {
+        bytes = []
+        bytes.reserveCapacity(Self.headerBytes + capacity)
+        bytes.append(contentsOf: repeatElement(0, count: Self.headerBytes))
+    }
+
+    mutating func append(_ element: [UInt8]) {
+        Self.appendInt32(Int32(truncatingIfNeeded: element.count), to: &bytes)
+        bytes.append(contentsOf: element)
+        count += 1
+    }
+
+    /// The finished parameter. Called once, last: the bytes move out, uncopied.
+    mutating func finish() -> PostgresBinaryParameter {
+        let oid = PostgresBinaryParameter.byteaArrayOID
+        guard count > 0 else {
+            var empty: [UInt8] = []
+            for field in [0, 0, Int32(bitPattern: PostgresBinaryParameter.byteaOID)] { Self.appendInt32(field, to: &empty) }
+            return PostgresBinaryParameter(typeOID: oid, value: empty)
+        }
+        let count = count
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: Int32(1).bigEndian, toByteOffset: 0, as: Int32.self)
+            raw.storeBytes(of: Int32(0).bigEndian, toByteOffset: 4, as: Int32.self)
+            raw.storeBytes(of: Int32(bitPattern: PostgresBinaryParameter.byteaOID).bigEndian, toByteOffset: 8, as: Int32.self)
+            raw.storeBytes(of: count.bigEndian, toByteOffset: 12, as: Int32.self)
+            raw.storeBytes(of: Int32(1).bigEndian, toByteOffset: 16, as: Int32.self)
+        }
+        var value: [UInt8] = []
+        swap(&value, &bytes)
+        self.count = 0
+        return PostgresBinaryParameter(typeOID: oid, value: value)
+    }
+
+    private static func appendInt32(_ value: Int32, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
 }

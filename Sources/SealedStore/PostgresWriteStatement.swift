@@ -86,39 +86,49 @@ struct PostgresWriteStatement {
     /// The statement's text: one of `variants`.
     let sql: String
     /// Its parameters (the revocation's three, then two or four `bytea[]` per part), for the
-    /// statement prepared from `sql`.
-    let binds: [PostgresData]
+    /// statement prepared from `sql`, built in binary format as the wire client sends them.
+    let parameters: [PostgresBinaryParameter]
     /// Rows the statement changes.
     let rowCount: Int
+
+    /// `parameters` for PostgresNIO (the pool's connections, `sslmode=require`).
+    var binds: [PostgresData] { parameters.map(\.postgresData) }
 
     /// The statement for `jobs`, applied in order; with `revoking` (writer node, channel), also
     /// revoking other nodes' read leases on the jobs' namespaces (`revocation`). With
     /// `everyPart`, the statement has every part, empty ones too (the single statement of
     /// earlier versions, which tests compare the variants with).
-    init(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)? = nil, everyPart: Bool = false) throws {
+    init(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)? = nil, everyPart: Bool = false) {
         let final = Self.finalWrites(jobs).sorted { Self.precedes($0.key, $1.key) }
-        var deletes = Columns(), inserts = Columns(), upserts = Columns()
+        // Each part's column sizes first, so each column's bytes are allocated once.
+        var sizes = Array(repeating: Columns.Sizes(), count: Part.allCases.count)
+        for (key, write) in final { sizes[Self.part(of: write).rawValue].add(key.namespace, write) }
+        var columns = sizes.map(Columns.init)
         for (key, write) in final {
             switch write {
-            case .put(let name, let sealedName, let value): upserts.append(key.namespace, name, sealedName, value)
-            case .insert(let name, let sealedName, let value): inserts.append(key.namespace, name, sealedName, value)
-            case .delete(let name): deletes.append(key.namespace, name)
+            case .put(let name, let sealedName, let value): columns[Part.puts.rawValue].append(key.namespace, name, sealedName, value)
+            case .insert(let name, let sealedName, let value): columns[Part.inserts.rawValue].append(key.namespace, name, sealedName, value)
+            case .delete(let name): columns[Part.deletes.rawValue].append(key.namespace, name)
             }
         }
-        var parts: [(part: Part, columns: [[ByteBuffer]])] = [
-            (.deletes, [deletes.namespaces, deletes.names]), (.inserts, inserts.columns), (.puts, upserts.columns),
-        ].filter { everyPart || !$0.columns[0].isEmpty }
+        var parts: [(part: Part, columns: [PostgresBinaryParameter])] = Part.allCases.compactMap { part in
+            guard everyPart || sizes[part.rawValue].rows > 0 else { return nil }
+            return (part, columns[part.rawValue].finish(first: part.parameterCount))
+        }
         // A statement needs a part: a batch without rows and without revocation sends empty puts.
-        if parts.isEmpty && revoking == nil { parts = [(.puts, upserts.columns)] }
-        var binds: [PostgresData] = []
+        if parts.isEmpty && revoking == nil { parts = [(.puts, columns[Part.puts.rawValue].finish())] }
+        var parameters: [PostgresBinaryParameter] = []
+        parameters.reserveCapacity(3 + 4 * parts.count)
         if let revoking {
             // Repeated namespaces are fine: the function takes each lock once.
-            binds.append(try PostgresPreparedStatements.byteArrays(jobs.map { ByteBuffer(bytes: $0.namespace) }))
-            binds.append(PostgresPreparedStatements.bytes(revoking.writer))
-            binds.append(PostgresData(string: revoking.channel))
+            var namespaces = PostgresByteaArray(capacity: jobs.reduce(0) { $0 + 4 + $1.namespace.count })
+            for job in jobs { namespaces.append(job.namespace) }
+            parameters.append(namespaces.finish())
+            parameters.append(.bytes(revoking.writer))
+            parameters.append(.text(revoking.channel))
         }
-        binds += try parts.flatMap(\.columns).map(PostgresPreparedStatements.byteArrays)
-        self.binds = binds
+        for part in parts { parameters += part.columns }
+        self.parameters = parameters
         sql = Self.variants[Self.variantIndex(parts.map(\.part), revoking: revoking != nil)]
         rowCount = final.count
     }
@@ -139,6 +149,10 @@ struct PostgresWriteStatement {
     /// after a put or insert of the same row does nothing; after a delete the row is absent, so
     /// the insert becomes a put.
     static func finalWrites(_ jobs: [PostgresGroupCommit.Job]) -> [(key: RowKey, write: StorageWrite)] {
+        // One write (a lone `kv-store` call) is its own final state: no dictionary.
+        if jobs.count == 1, let job = jobs.first, job.writes.count == 1, let write = job.writes.first {
+            return [(RowKey(namespace: job.namespace, name: write.rowName), write)]
+        }
         var final: [RowKey: StorageWrite] = [:]
         var order: [RowKey] = []
         for job in jobs {
@@ -162,22 +176,65 @@ struct PostgresWriteStatement {
         return order.compactMap { key in final[key].map { (key, $0) } }
     }
 
+    /// The part that applies `write`.
+    private static func part(of write: StorageWrite) -> Part {
+        switch write {
+        case .put: .puts
+        case .insert: .inserts
+        case .delete: .deletes
+        }
+    }
+
     private static func precedes(_ a: RowKey, _ b: RowKey) -> Bool {
         a.namespace == b.namespace ? a.name.lexicographicallyPrecedes(b.name) : a.namespace.lexicographicallyPrecedes(b.namespace)
     }
 
-    /// Rows bound as one `bytea[]` parameter per column.
+    /// Rows bound as one `bytea[]` parameter per column, each built directly in its binary
+    /// array format (no buffer per cell, no second encoding pass).
     private struct Columns {
-        var namespaces: [ByteBuffer] = [], names: [ByteBuffer] = [], sealedNames: [ByteBuffer] = [], values: [ByteBuffer] = []
+        var namespaces: PostgresByteaArray, names: PostgresByteaArray
+        var sealedNames: PostgresByteaArray, values: PostgresByteaArray
 
-        mutating func append(_ namespace: [UInt8], _ name: [UInt8], _ sealedName: [UInt8] = [], _ value: [UInt8] = []) {
-            namespaces.append(ByteBuffer(bytes: namespace))
-            names.append(ByteBuffer(bytes: name))
-            sealedNames.append(ByteBuffer(bytes: sealedName))
-            values.append(ByteBuffer(bytes: value))
+        /// The bytes of a part's columns (each cell's and its length's), and its rows.
+        struct Sizes {
+            var rows = 0, namespaces = 0, names = 0, sealedNames = 0, values = 0
+
+            mutating func add(_ namespace: [UInt8], _ write: StorageWrite) {
+                rows += 1
+                namespaces += 4 + namespace.count
+                names += 4 + write.rowName.count
+                sealedNames += 4
+                values += 4
+                switch write {
+                case .put(_, let sealedName, let value), .insert(_, let sealedName, let value):
+                    sealedNames += sealedName.count
+                    values += value.count
+                case .delete:
+                    break
+                }
+            }
         }
 
-        /// The four columns in the statement's parameter order.
-        var columns: [[ByteBuffer]] { [namespaces, names, sealedNames, values] }
+        /// Empty columns with room for `sizes`.
+        init(_ sizes: Sizes) {
+            namespaces = PostgresByteaArray(capacity: sizes.namespaces)
+            names = PostgresByteaArray(capacity: sizes.names)
+            sealedNames = PostgresByteaArray(capacity: sizes.sealedNames)
+            values = PostgresByteaArray(capacity: sizes.values)
+        }
+
+        mutating func append(_ namespace: [UInt8], _ name: [UInt8], _ sealedName: [UInt8] = [], _ value: [UInt8] = []) {
+            namespaces.append(namespace)
+            names.append(name)
+            sealedNames.append(sealedName)
+            values.append(value)
+        }
+
+        /// The first `count` columns in the statement's parameter order (namespaces, names,
+        /// sealed names, values), finished.
+        mutating func finish(first count: Int = 4) -> [PostgresBinaryParameter] {
+            let all = [namespaces.finish(), names.finish(), sealedNames.finish(), values.finish()]
+            return Array(all.prefix(count))
+        }
     }
 }

@@ -26,7 +26,7 @@ final class PostgresWireConnectionTests: XCTestCase {
     private func assertRoundTrip(_ connection: PostgresWireConnection, user: String, file: StaticString = #filePath,
                                  line: UInt = #line) throws {
         let sql = "SELECT $1::bytea, $2::int8, current_user::text"
-        let parameters = [PostgresPreparedStatements.bytes([0, 1, 255]), PostgresData(int64: 0x0102_0304_0506_0708)]
+        let parameters = [PostgresBinaryParameter.bytes([0, 1, 255]), PostgresBinaryParameter(PostgresData(int64: 0x0102_0304_0506_0708))]
         for _ in 0..<2 {
             let rows = try connection.run(sql, parameters, timeout: Self.statementTimeout, operation: "echo")
             XCTAssertEqual(rows.count, 1, file: file, line: line)
@@ -97,7 +97,7 @@ final class PostgresWireConnectionTests: XCTestCase {
         let connection = try connect(url())
         defer { connection.close() }
         for _ in 0..<2 {
-            XCTAssertThrowsError(try connection.run("SELECT 1 / $1::int4", [PostgresData(int32: 0)], timeout: Self.statementTimeout,
+            XCTAssertThrowsError(try connection.run("SELECT 1 / $1::int4", [PostgresBinaryParameter(PostgresData(int32: 0))], timeout: Self.statementTimeout,
                                                     operation: "divide")) { error in
                 XCTAssertEqual(PostgresPool.sqlState(of: error), "22012", "\(error)")
                 XCTAssertTrue(PostgresPool.describe(error).contains("division by zero"), "\(error)")

@@ -40,7 +40,7 @@ final class PostgresWriteStatementTests: XCTestCase {
                 for everyPart in [false, true] {
                     let namespace = randomBytes(32)
                     try seed(pool, namespace, holder: holder)
-                    let statement = try PostgresWriteStatement([.init(namespace: namespace, writes: writes)],
+                    let statement = PostgresWriteStatement([.init(namespace: namespace, writes: writes)],
                                                                revoking: revoking ? (writer, PostgresReadLeases.channel) : nil,
                                                                everyPart: everyPart)
                     let answer = try pool.withConnection("commit") { connection in
@@ -150,10 +150,21 @@ final class PostgresWriteStatementTests: XCTestCase {
         }
     }
 
+    /// The statement's `bytea[]` parameters, built directly, are the bytes PostgresNIO encodes
+    /// for the same cells (empty arrays, empty cells and all).
+    func testByteaArraysMatchPostgresNIOsEncoding() throws {
+        for cells in [[], [[]], [[1, 2, 3]], [[], [0xff], randomBytes(300), randomBytes(32)]] as [[[UInt8]]] {
+            var built = PostgresByteaArray(capacity: 7)
+            for cell in cells { built.append(cell) }
+            let expected = try PostgresPreparedStatements.byteArrays(cells.map { ByteBuffer(bytes: $0) })
+            XCTAssertEqual(built.finish(), PostgresBinaryParameter(expected), "\(cells.count) cells")
+        }
+    }
+
     /// The seeded rows of `namespace`, and a live lease on it of node `holder` (grant 1).
     private func seed(_ pool: PostgresPool, _ namespace: [UInt8], holder: [UInt8]) throws {
         let writes = seeded.map { StorageWrite.put(name: Array($0.name.utf8), sealedName: Array("s\($0.name)".utf8), value: Array($0.value.utf8)) }
-        let statement = try PostgresWriteStatement([.init(namespace: namespace, writes: writes)])
+        let statement = PostgresWriteStatement([.init(namespace: namespace, writes: writes)])
         _ = try pool.withConnection("seed") { try pool.answerPrepared($0, statement.sql, statement.binds, operation: "seed") }
         try PostgresReadLeaseSQL.run(pool, "grant", PostgresReadLeaseSQL.acquire, [namespace, holder], id: 1, milliseconds: 60_000)
     }
