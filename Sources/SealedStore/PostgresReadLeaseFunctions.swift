@@ -80,7 +80,12 @@ extension PostgresReadLeaseSQL {
     /// the locks: the first takes every namespace's lock shared, in sorted key order, its key
     /// derived exactly as `lockFunction` derives it (so grants and writers meet on the same
     /// lock; a key shared by two namespaces is taken once); the second revokes and notifies
-    /// (the `CASE` keeps the notification to live leases: PostgreSQL may reorder `AND`).
+    /// (the `CASE` keeps the notification to live leases: PostgreSQL may reorder `AND`). Between
+    /// them, a cheap check skips the revocation when no other node has a lease row on these
+    /// namespaces at all (the common case of a node writing alone; the update and its
+    /// `RETURNING` cost a commit ~60 µs of the database's time even when they change nothing).
+    /// Its snapshot is taken after the locks too, so it sees every grant that can matter: a
+    /// later grant waits for this commit, and a renewal only extends a row the check saw.
     static let revokeFunction = """
         CREATE OR REPLACE FUNCTION enclaveos_revoke_read_leases(namespaces bytea[], writer bytea, channel text)
         RETURNS TABLE(holder bytea, leased bytea, grant_id bigint) LANGUAGE plpgsql VOLATILE AS $$
@@ -93,6 +98,9 @@ extension PostgresReadLeaseSQL {
                                 ('x' || encode(substr(p, 5, 4), 'hex'))::bit(32)::int4 AS low
                 FROM unnest(namespaces) AS u(n), substr(n || decode('0000000000000000', 'hex'), 1, 8) AS p
                 ORDER BY high, low) AS k;
+            IF NOT EXISTS (SELECT 1 FROM enclaveos_read_leases l WHERE l.namespace = ANY(namespaces) AND l.node <> writer) THEN
+                RETURN;
+            END IF;
             RETURN QUERY
             WITH r AS (
                 UPDATE enclaveos_read_leases l SET revoked = true
