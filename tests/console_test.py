@@ -30,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Above the 4 MiB the console still sends in one frame.
-STREAMED_SIZE = 5 << 20
+STREAMED_SIZE = 12 << 20
 results = []
 
 

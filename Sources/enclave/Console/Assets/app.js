@@ -187,13 +187,16 @@ function loadComponent(event) {
   // Second half of the bar: the console sending it on to the server (streamed in chunks when
   // large), then the server validating, sealing and storing it.
   let poll = null;
+  let finished = false;
   request.upload.onload = () => {
     progress.value = 0;
     status.textContent = "sending to the enclave…";
-    poll = setInterval(async () => {
+    // Polled often: on a fast link a large component reaches the server in well under a second.
+    const follow = async () => {
       try {
         const p = await api("GET", "/api/load-progress?name=" + encodeURIComponent(name));
-        if (!p.active) return;
+        // An answer that arrives after the load's own must not cover it.
+        if (!p.active || finished) return;
         if (p.phase === "committing") {
           progress.removeAttribute("value");
           status.textContent = `sending to the enclave (${p.method}): ${p.total_bytes} of ${p.total_bytes} bytes sent; the enclave validates, seals and stores it…`;
@@ -202,9 +205,12 @@ function loadComponent(event) {
           status.textContent = `${p.phase === "hashing" ? "hashing" : "sending to the enclave"} (${p.method}): ${p.bytes_done} of ${p.total_bytes} bytes`;
         }
       } catch (_) { /* the load's own answer reports errors */ }
-    }, 250);
+    };
+    follow();
+    poll = setInterval(follow, 100);
   };
   request.onloadend = async () => {
+    finished = true;
     if (poll) clearInterval(poll);
     $("#load-button").disabled = false;
     progress.hidden = true;
