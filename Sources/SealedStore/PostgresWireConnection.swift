@@ -74,6 +74,10 @@ final class PostgresWireConnection {
     ///   (the connection stays usable), else after closing the connection, saying whether any
     ///   byte of the statement was sent.
     func run(_ sql: String, _ parameters: [PostgresBinaryParameter], timeout: Int64, operation: String) throws(PostgresWireError) -> Rows {
+        if let problem = PostgresWireMessages.unsendable(parameters) {
+            // Refused here, before any byte left: the connection stays as it was.
+            throw PostgresWireError(operation: operation, problem: problem, mayHaveBeenSent: false)
+        }
         let deadline = PostgresWireDeadline(fromNow: timeout)
         let known = prepared[sql]
         let name = known ?? "enclaveos_\(prepared.count + 1)"

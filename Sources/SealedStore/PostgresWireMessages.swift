@@ -13,6 +13,12 @@ enum PostgresWireMessages {
     /// Memory a received cell costs beyond its bytes (an array of its own), counted against
     /// `maxMessageBytes` for a statement's rows.
     static let cellOverheadBytes = 64
+    /// Largest message PostgreSQL takes from a client (a Bind carrying a commit's rows): 1 GiB
+    /// less one byte (`PQ_LARGE_MESSAGE_LIMIT`); a longer one is refused after it was sent.
+    static let maxOutgoingMessageBytes = (1 << 30) - 1
+    /// Most parameters one statement binds (their count is an int16 on the wire).
+    static let maxParameters = Int(Int16.max)
+
     /// Protocol version 3.0, the first field of the startup message.
     static let protocolVersion: Int32 = 196_608
 
@@ -131,8 +137,23 @@ enum PostgresWireMessages {
         return cells
     }
 
+    /// Why a statement binding `parameters` cannot be sent (nil: it can): its Bind message would
+    /// be longer than `limit`, or it has more parameters than the wire can count. Checked before
+    /// anything is sent, so that no length is truncated into a different message.
+    static func unsendable(_ parameters: [PostgresBinaryParameter], limit: Int = maxOutgoingMessageBytes) -> String? {
+        guard parameters.count <= maxParameters else {
+            return "the statement has \(parameters.count) parameters; the protocol counts at most \(maxParameters)"
+        }
+        // The Bind's fixed fields and our statement names are well under 128 bytes.
+        let bytes = parameters.reduce(128) { $0 + 4 + ($1.value?.count ?? 0) }
+        guard bytes <= limit else {
+            return "the statement's parameters take \(bytes) bytes; PostgreSQL takes at most \(limit) in one message"
+        }
+        return nil
+    }
+
     /// The statement's messages: Parse (only when `prepare`), Bind (binary parameters, binary
-    /// results), Execute and Sync, in one buffer.
+    /// results), Execute and Sync, in one buffer. `unsendable(parameters)` must be nil.
     static func statement(name: String, sql: String, prepare: Bool, parameters: [PostgresBinaryParameter]) -> [UInt8] {
         var writer = Writer()
         // Sized up front: a group commit's Bind carries every row, and growing the buffer by

@@ -272,6 +272,34 @@ final class PostgresWireHostileServerTests: XCTestCase {
     /// AuthenticationOk, then ReadyForQuery (idle): a server that lets anyone in.
     static let loggedIn = message("R", [0, 0, 0, 0]) + message("Z", [UInt8(ascii: "I")])
 
+    /// A statement the wire cannot carry (more parameters than its int16 count, a Bind over
+    /// PostgreSQL's 1 GiB) is refused before a byte leaves: no truncated length goes out, and
+    /// the connection stays usable.
+    func testAStatementTheWireCannotCarryIsRefusedBeforeSending() throws {
+        let port = try Self.serve([Self.loggedIn])
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        let connection = try PostgresWireConnection.connect(url, settings: [], timeout: 5_000_000_000)
+        defer { connection.close() }
+        let tooMany = Array(repeating: PostgresBinaryParameter(typeOID: PostgresBinaryParameter.byteaOID, value: nil),
+                            count: Int(Int16.max) + 1)
+        do {
+            _ = try connection.run("SELECT 1", tooMany, timeout: 5_000_000_000, operation: "bind too much")
+            XCTFail("a statement of \(tooMany.count) parameters was sent")
+        } catch {
+            XCTAssertFalse(error.mayHaveBeenSent)
+            XCTAssertNil(error.sqlState)
+            XCTAssertTrue(error.problem.contains("32768 parameters"), error.problem)
+        }
+        XCTAssertFalse(connection.isClosed, "a statement refused before sending closed the connection")
+        XCTAssertTrue(connection.isUsable)
+
+        let cell = PostgresBinaryParameter(typeOID: PostgresBinaryParameter.byteaOID, value: Array(repeating: 7, count: 1000))
+        XCTAssertNil(PostgresWireMessages.unsendable([cell], limit: 1132), "4 + 1000 bytes and 128 of fixed fields fit 1132")
+        let problem = PostgresWireMessages.unsendable([cell], limit: 1131)
+        XCTAssertEqual(problem, "the statement's parameters take 1132 bytes; PostgreSQL takes at most 1131 in one message")
+        XCTAssertNil(PostgresWireMessages.unsendable(Array(repeating: cell, count: 100)), "100 KB is far under 1 GiB")
+    }
+
     func testAnErrorAfterTheLoginFailsTheConnection() throws {
         let refusal = Self.message("E", Array("SFATAL\0C28000\0Mno such role\0\0".utf8))
         let error = try connect(answering: Self.message("R", [0, 0, 0, 0]) + refusal + Self.message("Z", [UInt8(ascii: "I")]))
