@@ -85,28 +85,23 @@ final class PostgresWireSocket {
         descriptor = -1
     }
 
-    /// Connects to `host:port` (every address `getaddrinfo` gives, IPv4 or IPv6, in its order)
-    /// by `deadline`.
+    /// Connects to `host:port` (every address it resolves to, IPv4 or IPv6, in the resolver's
+    /// order) by `deadline`, the lookup included (`PostgresWireResolver`).
     static func connect(host: String, port: Int, deadline: PostgresWireDeadline, operation: String) throws -> PostgresWireSocket {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = streamSocketType
-        var list: UnsafeMutablePointer<addrinfo>?
-        let resolved = getaddrinfo(host, String(port), &hints, &list)
-        guard resolved == 0, let first = list else {
-            throw PostgresWireError(operation: operation, problem: "cannot resolve \(host): \(String(cString: gai_strerror(resolved)))",
-                                    mayHaveBeenSent: false)
+        let addresses: [PostgresWireResolver.Address]
+        do {
+            addresses = try PostgresWireResolver.resolve(host: host, port: port, deadline: deadline)
+        } catch {
+            throw PostgresWireError(operation: operation, problem: error.text, mayHaveBeenSent: false)
         }
-        defer { freeaddrinfo(first) }
         var problems: [String] = []
-        var next: UnsafeMutablePointer<addrinfo>? = first
-        while let address = next {
-            next = address.pointee.ai_next
-            switch attempt(address.pointee, deadline: deadline) {
+        for address in addresses {
+            switch attempt(address, deadline: deadline) {
             case .success(let socket): return socket
             case .failure(let problem): problems.append(problem.text)
             }
         }
+        if addresses.isEmpty { problems.append("no address") }
         throw PostgresWireError(operation: operation, problem: "cannot connect to \(host):\(port): " + problems.joined(separator: "; "),
                                 mayHaveBeenSent: false)
     }
@@ -114,13 +109,15 @@ final class PostgresWireSocket {
     private struct ConnectProblem: Error { let text: String }
 
     /// A connection to one address.
-    private static func attempt(_ address: addrinfo, deadline: PostgresWireDeadline) -> Result<PostgresWireSocket, ConnectProblem> {
+    private static func attempt(_ address: PostgresWireResolver.Address, deadline: PostgresWireDeadline)
+        -> Result<PostgresWireSocket, ConnectProblem> {
         Result { () throws(ConnectProblem) -> PostgresWireSocket in try connect(address, deadline: deadline) }
     }
 
-    private static func connect(_ address: addrinfo, deadline: PostgresWireDeadline) throws(ConnectProblem) -> PostgresWireSocket {
+    private static func connect(_ address: PostgresWireResolver.Address, deadline: PostgresWireDeadline) throws(ConnectProblem)
+        -> PostgresWireSocket {
         // Close-on-exec, like the server's other descriptors: a spawned process inherits nothing.
-        let descriptor = socket(address.ai_family, address.ai_socktype | socketCloseOnExec, address.ai_protocol)
+        let descriptor = socket(address.family, address.socketType | socketCloseOnExec, address.protocolNumber)
         guard descriptor >= 0 else { throw ConnectProblem(text: "socket: \(errorText(errno))") }
         let connection = PostgresWireSocket(descriptor: descriptor)
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
@@ -130,7 +127,10 @@ final class PostgresWireSocket {
         #if canImport(Darwin)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
         #endif
-        guard systemConnect(descriptor, address.ai_addr, address.ai_addrlen) != 0 else { return connection }
+        let started = address.bytes.withUnsafeBytes { raw in
+            systemConnect(descriptor, raw.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        }
+        guard started != 0 else { return connection }
         guard errno == EINPROGRESS else { throw ConnectProblem(text: errorText(errno)) }
         guard (try? connection.wait(for: Int16(POLLOUT), deadline: deadline)) != nil else {
             throw ConnectProblem(text: "no connection within the deadline")
@@ -241,18 +241,16 @@ final class PostgresWireSocket {
 }
 
 #if canImport(Glibc)
-private let streamSocketType = Int32(SOCK_STREAM.rawValue)
 private let noSignal = Int32(MSG_NOSIGNAL)
 private let socketCloseOnExec = Int32(SOCK_CLOEXEC.rawValue)
 #else
-private let streamSocketType = SOCK_STREAM
 private let noSignal: Int32 = 0
 private let socketCloseOnExec: Int32 = 0
 #endif
 
 private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
 
-private func systemConnect(_ descriptor: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: socklen_t) -> Int32 {
+private func systemConnect(_ descriptor: Int32, _ address: UnsafePointer<sockaddr>?, _ length: socklen_t) -> Int32 {
     connect(descriptor, address, length)
 }
 
