@@ -63,7 +63,7 @@ struct PostgresWriteStatement {
     /// statement itself and nothing is returned; a statement needs one, so it is then never
     /// without a part (puts).
     static func sql(_ parts: [Part], revoking: Bool) -> String {
-        let parts = parts.isEmpty && !revoking ? [.puts] : parts
+        let parts = sentParts(parts, revoking: revoking)
         var next = revoking ? revocationParameters + 1 : 1
         var texts: [(name: String, text: String)] = parts.map { part in
             defer { next += part.parameterCount }
@@ -72,6 +72,12 @@ struct PostgresWriteStatement {
         let final = revoking ? "SELECT holder, leased, grant_id FROM revoked" : texts.removeLast().text
         let ctes = (revoking ? [revocation] : []) + texts.map { "\($0.name) AS (\($0.text))" }
         return ctes.isEmpty ? final : "WITH " + ctes.joined(separator: ",\n") + "\n" + final
+    }
+
+    /// The parts a statement has for a batch with `parts`: a statement needs one, so a batch
+    /// without rows and without revocation sends empty puts.
+    static func sentParts(_ parts: [Part], revoking: Bool) -> [Part] {
+        parts.isEmpty && !revoking ? [.puts] : parts
     }
 
     /// Every variant's text, computed once (`variantIndex`): each is prepared once per connection.
@@ -111,12 +117,10 @@ struct PostgresWriteStatement {
             case .delete(let name): columns[Part.deletes.rawValue].append(key.namespace, name)
             }
         }
-        var parts: [(part: Part, columns: [PostgresBinaryParameter])] = Part.allCases.compactMap { part in
-            guard everyPart || sizes[part.rawValue].rows > 0 else { return nil }
-            return (part, columns[part.rawValue].finish(first: part.parameterCount))
+        let present = Part.allCases.filter { everyPart || sizes[$0.rawValue].rows > 0 }
+        let parts = Self.sentParts(present, revoking: revoking != nil).map { part in
+            (part: part, columns: columns[part.rawValue].finish(first: part.parameterCount))
         }
-        // A statement needs a part: a batch without rows and without revocation sends empty puts.
-        if parts.isEmpty && revoking == nil { parts = [(.puts, columns[Part.puts.rawValue].finish())] }
         var parameters: [PostgresBinaryParameter] = []
         parameters.reserveCapacity(3 + 4 * parts.count)
         if let revoking {
