@@ -172,6 +172,10 @@ public final class PostgresBackend: StorageBackend, Sendable {
         do {
             let statement = PostgresWriteStatement(jobs, revoking: revoking)
             operation = "apply \(statement.rowCount) write(s)"
+            // Refused before either path sends anything (nothing applied, nothing to quarantine).
+            if let problem = PostgresWireMessages.unsendable(statement.parameters) {
+                throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0, message: problem)
+            }
             if let connection {
                 let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {

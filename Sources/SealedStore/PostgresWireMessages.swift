@@ -13,9 +13,10 @@ enum PostgresWireMessages {
     /// Memory a received cell costs beyond its bytes (an array of its own), counted against
     /// `maxMessageBytes` for a statement's rows.
     static let cellOverheadBytes = 64
-    /// Largest message PostgreSQL takes from a client (a Bind carrying a commit's rows): 1 GiB
-    /// less one byte (`PQ_LARGE_MESSAGE_LIMIT`); a longer one is refused after it was sent.
-    static let maxOutgoingMessageBytes = (1 << 30) - 1
+    /// Largest message PostgreSQL takes from a client (a Bind carrying a commit's rows), its
+    /// length field included: `PQ_LARGE_MESSAGE_LIMIT`, `MaxAllocSize` (1 GiB less one byte)
+    /// less one; a longer one is refused after it was sent.
+    static let maxOutgoingMessageBytes = (1 << 30) - 2
     /// Most parameters one statement binds (their count is an int16 on the wire).
     static let maxParameters = Int(Int16.max)
 

@@ -48,6 +48,9 @@ enum PostgresWireResolver {
                         lookup: @escaping Lookup = { host, port in systemLookup(host, port, numericOnly: false) })
         throws(LookupFailure) -> [Address] {
         if case .success(let addresses) = systemLookup(host, port, numericOnly: true) { return addresses }
+        guard deadline.remainingMilliseconds > 0 else {
+            throw LookupFailure(text: "no time was left to look up \(host) (the deadline had passed)")
+        }
         guard pending.wrappingAdd(1, ordering: .relaxed).newValue <= maxPendingLookups else {
             pending.wrappingSubtract(1, ordering: .relaxed)
             throw LookupFailure(text: "\(maxPendingLookups) lookups of the database's host name are still pending "

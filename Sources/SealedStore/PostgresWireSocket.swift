@@ -127,11 +127,12 @@ final class PostgresWireSocket {
         #if canImport(Darwin)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
         #endif
-        let started = address.bytes.withUnsafeBytes { raw in
-            systemConnect(descriptor, raw.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        // errno read right after the call, inside the closure.
+        let (started, failed) = address.bytes.withUnsafeBytes { raw in
+            (systemConnect(descriptor, raw.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count)), errno)
         }
         guard started != 0 else { return connection }
-        guard errno == EINPROGRESS else { throw ConnectProblem(text: errorText(errno)) }
+        guard failed == EINPROGRESS else { throw ConnectProblem(text: errorText(failed)) }
         guard (try? connection.wait(for: Int16(POLLOUT), deadline: deadline)) != nil else {
             throw ConnectProblem(text: "no connection within the deadline")
         }

@@ -294,6 +294,7 @@ final class PostgresWireHostileServerTests: XCTestCase {
         XCTAssertTrue(connection.isUsable)
 
         let cell = PostgresBinaryParameter(typeOID: PostgresBinaryParameter.byteaOID, value: Array(repeating: 7, count: 1000))
+        XCTAssertEqual(PostgresWireMessages.maxOutgoingMessageBytes, 1_073_741_822, "PostgreSQL's PQ_LARGE_MESSAGE_LIMIT")
         XCTAssertNil(PostgresWireMessages.unsendable([cell], limit: 1132), "4 + 1000 bytes and 128 of fixed fields fit 1132")
         let problem = PostgresWireMessages.unsendable([cell], limit: 1131)
         XCTAssertEqual(problem, "the statement's parameters take 1132 bytes; PostgreSQL takes at most 1131 in one message")

@@ -186,32 +186,35 @@ function loadComponent(event) {
   request.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = (100 * e.loaded) / e.total; };
   // Second half of the bar: the console sending it on to the server (streamed in chunks when
   // large), then the server validating, sealing and storing it.
+  // Polled often (on a fast link a large component reaches the server in well under a
+  // second), one question at a time: the next goes 100 ms after the last answer, so answers
+  // arrive in order and never pile up on the browser's few connections to the console.
   let poll = null;
   let finished = false;
+  const follow = async () => {
+    try {
+      const p = await api("GET", "/api/load-progress?name=" + encodeURIComponent(name));
+      // An answer that arrives after the load's own must not cover it.
+      if (finished) return;
+      if (p.active && p.phase === "committing") {
+        progress.removeAttribute("value");
+        status.textContent = `sending to the enclave (${p.method}): ${p.total_bytes} of ${p.total_bytes} bytes sent; the enclave validates, seals and stores it…`;
+      } else if (p.active) {
+        progress.value = p.total_bytes ? (100 * p.bytes_done) / p.total_bytes : 0;
+        status.textContent = `${p.phase === "hashing" ? "hashing" : "sending to the enclave"} (${p.method}): ${p.bytes_done} of ${p.total_bytes} bytes`;
+      }
+    } catch (_) { /* the load's own answer reports errors */ }
+    if (!finished) poll = setTimeout(follow, 100);
+  };
   request.upload.onload = () => {
+    if (finished) return;
     progress.value = 0;
     status.textContent = "sending to the enclave…";
-    // Polled often: on a fast link a large component reaches the server in well under a second.
-    const follow = async () => {
-      try {
-        const p = await api("GET", "/api/load-progress?name=" + encodeURIComponent(name));
-        // An answer that arrives after the load's own must not cover it.
-        if (!p.active || finished) return;
-        if (p.phase === "committing") {
-          progress.removeAttribute("value");
-          status.textContent = `sending to the enclave (${p.method}): ${p.total_bytes} of ${p.total_bytes} bytes sent; the enclave validates, seals and stores it…`;
-        } else {
-          progress.value = p.total_bytes ? (100 * p.bytes_done) / p.total_bytes : 0;
-          status.textContent = `${p.phase === "hashing" ? "hashing" : "sending to the enclave"} (${p.method}): ${p.bytes_done} of ${p.total_bytes} bytes`;
-        }
-      } catch (_) { /* the load's own answer reports errors */ }
-    };
     follow();
-    poll = setInterval(follow, 100);
   };
   request.onloadend = async () => {
     finished = true;
-    if (poll) clearInterval(poll);
+    if (poll) clearTimeout(poll);
     $("#load-button").disabled = false;
     progress.hidden = true;
     let answer = {};
