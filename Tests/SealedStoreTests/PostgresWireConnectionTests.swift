@@ -263,6 +263,15 @@ final class PostgresWireHostileServerTests: XCTestCase {
         return port
     }
 
+    /// The store's commit connection to a scripted server (`serve(replies)`), and the pool it
+    /// takes its settings from.
+    static func scriptedCommitConnection(_ replies: [[UInt8]]) throws -> (pool: PostgresPool, connection: PostgresCommitConnection) {
+        let port = try serve(replies)
+        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
+        let pool = try PostgresPool(url: url)
+        return (pool, PostgresCommitConnection(url: url, pool: pool))
+    }
+
     /// A backend message: its type, then its length and `body`.
     static func message(_ type: Character, _ body: [UInt8] = []) -> [UInt8] {
         let length = UInt32(body.count + 4)
@@ -329,11 +338,8 @@ final class PostgresWireHostileServerTests: XCTestCase {
     /// goes out on a new connection (which prepares afresh), not on the same one.
     func testAPreparedStatementGoneReplacesTheConnection() throws {
         let gone = Self.message("E", Array("SERROR\0C26000\0Mprepared statement does not exist\0\0".utf8)) + Self.message("Z", [UInt8(ascii: "I")])
-        let port = try Self.serve([Self.loggedIn, gone])
-        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
-        let pool = try PostgresPool(url: url)
+        let (pool, connection) = try Self.scriptedCommitConnection([Self.loggedIn, gone])
         defer { pool.close() }
-        let connection = PostgresCommitConnection(url: url, pool: pool)
         defer { connection.close() }
         XCTAssertThrowsError(try connection.run("SELECT 1", [], operation: "probe")) { error in
             XCTAssertEqual((error as? PostgresWireError)?.sqlState, "26000", "\(error)")
@@ -351,11 +357,8 @@ final class PostgresWireHostileServerTests: XCTestCase {
     func testACommitAnsweredWithMalformedRowsCountsAsSent() throws {
         let row = Self.message("D", [0, 2, 0, 0, 0, 1, 7, 0, 0, 0, 1, 8])
         let answer = Self.message("1") + Self.message("2") + row + Self.message("C", Array("SELECT 1\0".utf8)) + Self.message("Z", [UInt8(ascii: "I")])
-        let port = try Self.serve([Self.loggedIn, answer])
-        let url = try PostgresURL(parsing: "postgres://someone@127.0.0.1:\(port)/db")
-        let pool = try PostgresPool(url: url)
+        let (pool, connection) = try Self.scriptedCommitConnection([Self.loggedIn, answer])
         defer { pool.close() }
-        let connection = PostgresCommitConnection(url: url, pool: pool)
         defer { connection.close() }
         let job = PostgresGroupCommit.Job(namespace: [1], writes: [.put(name: [2], sealedName: [3], value: [4])])
         XCTAssertThrowsError(try PostgresBackend.commit([job], revoking: ([5], "channel"), pool: pool, connection: connection)) { error in
