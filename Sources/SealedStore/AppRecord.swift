@@ -166,11 +166,11 @@ struct AppRecordSealer: Sendable {
     static let aadLabel: [UInt8] = Array("enclaveos.app.v1".utf8)
 
     private let idKey: SymmetricKey
-    private let recordKey: SymmetricKey
+    private let recordKey: AESGCMKey
 
     init(sealingKey: SymmetricKey) {
         idKey = DerivedAppKeys.derive(sealingKey, info: Self.idKeyInfo)
-        recordKey = DerivedAppKeys.derive(sealingKey, info: Self.recordKeyInfo)
+        recordKey = AESGCMKey(DerivedAppKeys.derive(sealingKey, info: Self.recordKeyInfo))
     }
 
     func id(forApp name: String) -> [UInt8] {

@@ -35,8 +35,8 @@ struct DerivedAppKeys: Sendable {
     let appName: String
     private let appNameLP: [UInt8]
     private let nameKey: SymmetricKey
-    private let valueKey: SymmetricKey
-    private let indexKey: SymmetricKey
+    private let valueKey: AESGCMKey
+    private let indexKey: AESGCMKey
     /// HMAC(name-key, "ns" ‖ lp(app)): the row prefix of this (app, key) pair.
     let namespace: [UInt8]
 
@@ -44,8 +44,8 @@ struct DerivedAppKeys: Sendable {
         self.appName = appName
         self.appNameLP = Bytes.lengthPrefixed(Array(appName.utf8))
         self.nameKey = Self.derive(appKey.key, info: Self.nameKeyInfo)
-        self.valueKey = Self.derive(appKey.key, info: Self.valueKeyInfo)
-        self.indexKey = Self.derive(appKey.key, info: Self.indexKeyInfo)
+        self.valueKey = AESGCMKey(Self.derive(appKey.key, info: Self.valueKeyInfo))
+        self.indexKey = AESGCMKey(Self.derive(appKey.key, info: Self.indexKeyInfo))
         self.namespace = Self.mac(nameKey, Array("ns".utf8) + appNameLP)
     }
 
@@ -106,32 +106,15 @@ struct DerivedAppKeys: Sendable {
         return key
     }
 
-    static func seal(_ plaintext: [UInt8], using key: SymmetricKey, aad: [UInt8]) throws -> [UInt8] {
-        do {
-            let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(), authenticating: aad)
-            // `combined` is nil only for non-96-bit nonces; ours is always 96 bits.
-            guard let combined = box.combined else {
-                throw SealedStoreError.integrity("sealing produced no combined box")
-            }
-            return Array(combined)
-        } catch let error as SealedStoreError {
-            throw error
-        } catch {
-            throw SealedStoreError.invalidInput("AES-GCM seal failed: \(error)")
-        }
+    static func seal(_ plaintext: [UInt8], using key: AESGCMKey, aad: [UInt8]) throws -> [UInt8] {
+        try key.seal(plaintext, aad: aad)
     }
 
     /// Opens nonce ‖ ciphertext ‖ tag. Every failure (too short, bad tag, wrong AAD) is
-    /// `integrity(what)`: swift-crypto on Linux reports a failed tag only as an opaque
-    /// `underlyingCoreCryptoError`, and callers must never see partial plaintext anyway.
-    static func open(_ sealed: [UInt8], using key: SymmetricKey, aad: [UInt8], what: String) throws -> [UInt8] {
-        guard sealed.count >= 12 + 16 else { throw SealedStoreError.integrity(what) }
-        do {
-            let box = try AES.GCM.SealedBox(combined: sealed)
-            return Array(try AES.GCM.open(box, using: key, authenticating: aad))
-        } catch {
-            throw SealedStoreError.integrity(what)
-        }
+    /// `integrity(what)`: callers must never see partial plaintext.
+    static func open(_ sealed: [UInt8], using key: AESGCMKey, aad: [UInt8], what: String) throws -> [UInt8] {
+        guard let opened = key.open(sealed, aad: aad) else { throw SealedStoreError.integrity(what) }
+        return opened
     }
 }
 

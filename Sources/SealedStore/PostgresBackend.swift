@@ -170,7 +170,9 @@ public final class PostgresBackend: StorageBackend, Sendable {
         var refused = false
         var sent = false
         do {
-            let statement = PostgresWriteStatement(jobs, revoking: revoking)
+            // On the commit connection, the lease locks go first in the same pipeline and the
+            // revocation is inline (`PostgresWriteStatement.Revocation.afterLocking`).
+            let statement = PostgresWriteStatement(jobs, revoking: revoking, lockingAhead: connection != nil)
             operation = "apply \(statement.rowCount) write(s)"
             // Refused before either path sends anything (nothing applied, nothing to quarantine).
             if let problem = PostgresWireMessages.unsendable(statement.parameters) {
@@ -179,7 +181,7 @@ public final class PostgresBackend: StorageBackend, Sendable {
             if let connection {
                 let rows = try retrying(refused: &refused) { () throws -> PostgresWireConnection.Rows in
                     do {
-                        let rows = try connection.run(statement.sql, statement.parameters, operation: operation)
+                        let rows = try connection.run(statement.pipeline, operation: operation)
                         // Answered: it reached the database (and committed). A failure after this,
                         // such as malformed rows, leaves the outcome to the caller as unknown.
                         sent = true

@@ -31,12 +31,12 @@ final class PostgresCommitConnection: Sendable {
         self.pool = pool
     }
 
-    /// Runs `sql` with `parameters` on the connection (opened first if needed), counted in the
-    /// pool's `statementCount`.
+    /// Runs `statements` as one pipeline (one round trip, one transaction) on the connection
+    /// (opened first if needed), counted once in the pool's `statementCount`; the last one's rows.
     /// - Throws: `PostgresWireError` for the statement (its SQLSTATE when the database refused
     ///   it; else whether it may have been sent); a `SealedStoreError` when no connection could
     ///   be made or the store is closed (nothing was sent).
-    func run(_ sql: String, _ parameters: [PostgresBinaryParameter], operation: String) throws -> PostgresWireConnection.Rows {
+    func run(_ statements: [(sql: String, parameters: [PostgresBinaryParameter])], operation: String) throws -> PostgresWireConnection.Rows {
         DatabaseWait.willWait()
         return try state.withLock { state throws -> PostgresWireConnection.Rows in
             guard !state.closed else {
@@ -51,7 +51,7 @@ final class PostgresCommitConnection: Sendable {
             state.connection = connection
             pool.countStatement()
             do {
-                return try connection.run(sql, parameters, timeout: pool.operationTimeout.nanoseconds, operation: operation)
+                return try connection.run(statements, timeout: pool.operationTimeout.nanoseconds, operation: operation)
             } catch {
                 if connection.isClosed {
                     state.connection = nil

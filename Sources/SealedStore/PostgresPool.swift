@@ -35,7 +35,8 @@ final class PostgresPool: Sendable {
     /// has landed or been cancelled `serverStatementTimeout` after it started.
     let serverStatementTimeout: TimeAmount
 
-    /// Settings every connection sends in its startup message (`statement_timeout`): the
+    /// Settings every connection sends in its startup message (`statement_timeout`, READ
+    /// COMMITTED): the
     /// commit's own connection (`PostgresCommitConnection`) sends the same.
     let startupSettings: [(String, String)]
 
@@ -86,8 +87,12 @@ final class PostgresPool: Sendable {
         var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.username,
                                                              password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
-        // A run-time setting sent in the startup message: PostgreSQL applies it to the session.
-        startupSettings = [("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))")]
+        // Run-time settings sent in the startup message: PostgreSQL applies them to the session,
+        // over any default of the server, database or role. READ COMMITTED: the read leases'
+        // ordering needs its fresh snapshot per statement (`PostgresReadLeaseSQL.functions`,
+        // `PostgresWriteStatement.Revocation`), whatever the database's default isolation.
+        startupSettings = [("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))"),
+                           ("default_transaction_isolation", "read committed")]
         configuration.options.additionalStartupParameters = startupSettings
         self.configuration = configuration
         // Two threads: enough to keep a pool of connections busy; the work is the database's.

@@ -86,7 +86,7 @@ extension PostgresReadLeaseSQL {
     /// `RETURNING` cost a commit ~60 µs of the database's time even when they change nothing).
     /// Its snapshot is taken after the locks too, so it sees every grant that can matter: a
     /// later grant waits for this commit, and a renewal only extends a row the check saw.
-    static let revokeFunction = """
+    static let revokeFunction: String = """
         CREATE OR REPLACE FUNCTION enclaveos_revoke_read_leases(namespaces bytea[], writer bytea, channel text)
         RETURNS TABLE(holder bytea, leased bytea, grant_id bigint) LANGUAGE plpgsql VOLATILE AS $$
         BEGIN
@@ -102,14 +102,34 @@ extension PostgresReadLeaseSQL {
                 RETURN;
             END IF;
             RETURN QUERY
-            WITH r AS (
-                UPDATE enclaveos_read_leases l SET revoked = true
-                WHERE l.namespace = ANY(namespaces) AND l.node <> writer AND l.expires_at > now() - interval '60 seconds'
-                RETURNING l.namespace, l.node, l.lease_id, l.expires_at)
-            SELECT r.node, r.namespace, r.lease_id FROM r
-            WHERE CASE WHEN r.expires_at > now()
-                  THEN pg_notify(channel, 'i' || encode(r.node, 'hex') || ':' || encode(r.namespace, 'hex') || ':' || r.lease_id::text)::text = ''
-                  ELSE false END;
+            WITH r AS (\(revokingUpdate(namespaces: "namespaces", writer: "writer")))
+            \(liveRevoked(from: "r", channel: "channel"));
         END $$
         """
+
+    /// The revocation's UPDATE, over `namespaces` (a `bytea[]`) by node `writer` (SQL
+    /// expressions): every lease of another node on them that could still be renewed (a renewal
+    /// needs a live row, so one that expired over a minute ago cannot come back) is marked
+    /// revoked. Returns the rows it revoked. Run in `revokeFunction`, and inline in a commit
+    /// statement sent after the lease locks were taken (`PostgresWriteStatement.Revocation`).
+    static func revokingUpdate(namespaces: String, writer: String) -> String {
+        """
+        UPDATE enclaveos_read_leases l SET revoked = true
+                WHERE l.namespace = ANY(\(namespaces)) AND l.node <> \(writer) AND l.expires_at > now() - interval '60 seconds'
+                RETURNING l.namespace, l.node, l.lease_id, l.expires_at
+        """
+    }
+
+    /// The live leases among `revoked`'s rows (a `revokingUpdate`) as (holder, namespace, lease
+    /// id), each holder notified on `channel` (`ReadLeaseMessage` layout; delivered when the
+    /// transaction commits). The `CASE` keeps the notification to live leases: PostgreSQL may
+    /// reorder `AND`.
+    static func liveRevoked(from revoked: String, channel: String) -> String {
+        """
+        SELECT r.node, r.namespace, r.lease_id FROM \(revoked) r
+            WHERE CASE WHEN r.expires_at > now()
+                  THEN pg_notify(\(channel), 'i' || encode(r.node, 'hex') || ':' || encode(r.namespace, 'hex') || ':' || r.lease_id::text)::text = ''
+                  ELSE false END
+        """
+    }
 }

@@ -20,6 +20,27 @@ enum PostgresReadLeaseSQL {
     /// (removing an app, and retries in the background).
     static let revokeSQL = "SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($1, $2, $3)"
 
+    /// A writer's lease locks, taken shared until its transaction ends ($1 high and $2 low
+    /// halves of each key, `lockKeys`): the first statement of a commit that revokes inline
+    /// (`PostgresWriteStatement.Revocation.afterLocking`), so the statement after it takes its
+    /// snapshot only once every lock is held, as `revokeFunction` orders it. Keys are taken in
+    /// the order given (a function scan returns its rows in order).
+    static let lockSQL = "SELECT pg_advisory_xact_lock_shared(k.high, k.low) FROM unnest($1::int4[], $2::int4[]) AS k(high, low)"
+
+    /// The lease locks of `namespaces` as `lockFunction` and `revokeFunction` derive them (the
+    /// first 8 bytes, zero-padded, as two big-endian `int4`), distinct and in ascending order
+    /// (the order `revokeFunction` takes them in), as `lockSQL`'s two parameters.
+    static func lockKeys(_ namespaces: [[UInt8]]) -> (high: [Int32], low: [Int32]) {
+        func int32(_ bytes: ArraySlice<UInt8>) -> Int32 {
+            Int32(bitPattern: bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        let keys = Set(namespaces.map { namespace -> [Int32] in
+            let padded = Array(namespace.prefix(8)) + [UInt8](repeating: 0, count: max(0, 8 - namespace.count))
+            return [int32(padded[0..<4]), int32(padded[4..<8])]
+        }).sorted { $0.lexicographicallyPrecedes($1) }
+        return (keys.map { $0[0] }, keys.map { $0[1] })
+    }
+
     /// Whether grant $3 of node $2 on namespace $1 is still live.
     static let held = """
         SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND node = $2 AND lease_id = $3 AND expires_at > now()

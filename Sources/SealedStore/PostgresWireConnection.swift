@@ -74,21 +74,37 @@ final class PostgresWireConnection {
     ///   (the connection stays usable), else after closing the connection, saying whether any
     ///   byte of the statement was sent.
     func run(_ sql: String, _ parameters: [PostgresBinaryParameter], timeout: Int64, operation: String) throws(PostgresWireError) -> Rows {
-        if let problem = PostgresWireMessages.unsendable(parameters) {
-            // Refused here, before any byte left: the connection stays as it was.
-            throw PostgresWireError(operation: operation, problem: problem, mayHaveBeenSent: false)
+        try run([(sql, parameters)], timeout: timeout, operation: operation)
+    }
+
+    /// Runs `statements` in order, sent at once with one Sync (one round trip): the database
+    /// runs them as one transaction, all committed or none, each statement with a snapshot of
+    /// its own (READ COMMITTED). Returns the last statement's rows. Otherwise as `run(_:_:)`.
+    func run(_ statements: [(sql: String, parameters: [PostgresBinaryParameter])], timeout: Int64,
+             operation: String) throws(PostgresWireError) -> Rows {
+        for statement in statements {
+            if let problem = PostgresWireMessages.unsendable(statement.parameters) {
+                // Refused here, before any byte left: the connection stays as it was.
+                throw PostgresWireError(operation: operation, problem: problem, mayHaveBeenSent: false)
+            }
         }
         let deadline = PostgresWireDeadline(fromNow: timeout)
-        let known = prepared[sql]
-        let name = known ?? "enclaveos_\(prepared.count + 1)"
-        let message = PostgresWireMessages.statement(name: name, sql: sql, prepare: known == nil, parameters: parameters)
+        var newlyNamed: [(sql: String, name: String)] = []
+        let pipeline = statements.map { statement in
+            let known = prepared[statement.sql] ?? newlyNamed.first { $0.sql == statement.sql }?.name
+            let name = known ?? "enclaveos_\(prepared.count + newlyNamed.count + 1)"
+            if known == nil { newlyNamed.append((statement.sql, name)) }
+            return PostgresWireMessages.Statement(name: name, sql: statement.sql, prepare: known == nil, parameters: statement.parameters)
+        }
         var sent = false
         do {
-            try socket.write(message, deadline: deadline, wrote: &sent)
+            try socket.write(PostgresWireMessages.pipeline(pipeline), deadline: deadline, wrote: &sent)
             let answer = try readUntilReady(deadline: deadline, operation: operation)
-            if answer.parsed { prepared[sql] = name }
+            // ParseCompletes come in the order the Parses went out; after an error the rest of
+            // the pipeline was skipped, so those statements were not prepared.
+            for (sql, name) in newlyNamed.prefix(answer.parsed) { prepared[sql] = name }
             if let refusal = answer.refusal { throw refusal }
-            return answer.rows
+            return answer.completed.last ?? []
         } catch {
             // A refusal was answered to what was written: `sent` is true then.
             throw wireError(error, operation: operation, sent: sent, timeout: timeout)
@@ -97,11 +113,14 @@ final class PostgresWireConnection {
 
     /// What the database answered up to ReadyForQuery.
     private struct Answer {
+        /// Rows of the statement running now.
         var rows: Rows = []
-        /// Bytes of `rows` received, capped like one message: a statement's answer is small.
+        /// Rows of each statement completed (CommandComplete), in order.
+        var completed: [Rows] = []
+        /// Bytes of all rows received, capped like one message: a statement's answer is small.
         var bytes = 0
-        /// Whether a ParseComplete came (the statement is prepared now).
-        var parsed = false
+        /// ParseCompletes received (the statements prepared now, in the order sent).
+        var parsed = 0
         /// The ErrorResponse, if any (the database then skipped to the Sync).
         var refusal: PostgresWireError?
     }
@@ -135,7 +154,10 @@ final class PostgresWireConnection {
                     throw PostgresWireMessages.Malformed(text: "the database's rows exceed \(PostgresWireMessages.maxMessageBytes) bytes")
                 }
                 answer.rows.append(row)
-            case "1": answer.parsed = true
+            case "1": answer.parsed += 1
+            case "C":
+                answer.completed.append(answer.rows)
+                answer.rows = []
             case "E": answer.refusal = try refusal(body, operation: operation)
             case "Z":
                 guard body == [UInt8(ascii: "I")] else {
@@ -143,9 +165,9 @@ final class PostgresWireConnection {
                                                          + "(transaction status '\(String(decoding: body, as: UTF8.self))', expected 'I')")
                 }
                 return answer
-            // BindComplete, CommandComplete, EmptyQueryResponse, NoData, ParameterStatus,
+            // BindComplete, EmptyQueryResponse, NoData, ParameterStatus,
             // BackendKeyData, NoticeResponse, NotificationResponse: nothing the caller needs.
-            case "2", "C", "I", "n", "S", "K", "N", "A": continue
+            case "2", "I", "n", "S", "K", "N", "A": continue
             default: throw PostgresWireMessages.Malformed(text: "unexpected message '\(type)' from the database")
             }
         }

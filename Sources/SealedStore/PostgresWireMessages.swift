@@ -153,18 +153,40 @@ enum PostgresWireMessages {
         return nil
     }
 
-    /// The statement's messages: Parse (only when `prepare`), Bind (binary parameters, binary
-    /// results), Execute and Sync, in one buffer. `unsendable(parameters)` must be nil.
-    static func statement(name: String, sql: String, prepare: Bool, parameters: [PostgresBinaryParameter]) -> [UInt8] {
+    /// One statement of a pipeline: its prepared name, its text (parsed only when `prepare`) and
+    /// its binary parameters.
+    struct Statement {
+        var name: String
+        var sql: String
+        var prepare: Bool
+        var parameters: [PostgresBinaryParameter]
+    }
+
+    /// The statements' messages in one buffer: per statement Parse (only when `prepare`), Bind
+    /// (binary parameters, binary results) and Execute, then one Sync. The database runs them in
+    /// order as one implicit transaction, committed at the Sync (or, after an error, rolled
+    /// back: it skips to the Sync). `unsendable` must be nil for each statement's parameters.
+    static func pipeline(_ statements: [Statement]) -> [UInt8] {
         var writer = Writer()
         // Sized up front: a group commit's Bind carries every row, and growing the buffer by
         // doubling would copy it several times (the fixed fields are well under 64 bytes).
-        writer.reserve(64 + (prepare ? name.utf8.count + sql.utf8.count + 4 * parameters.count : 0)
-                       + 2 * name.utf8.count + parameters.reduce(0) { $0 + 4 + ($1.value?.count ?? 0) })
-        if prepare {
+        writer.reserve(statements.reduce(5) { total, statement in
+            let name = statement.name.utf8.count
+            return total + 64 + (statement.prepare ? name + statement.sql.utf8.count + 4 * statement.parameters.count : 0)
+                + 2 * name + statement.parameters.reduce(0) { $0 + 4 + ($1.value?.count ?? 0) }
+        })
+        for statement in statements { append(statement, to: &writer) }
+        writer.message("S") { _ in }
+        return writer.bytes
+    }
+
+    /// `statement`'s Parse (when it is prepared now), Bind and Execute.
+    private static func append(_ statement: Statement, to writer: inout Writer) {
+        let (name, parameters) = (statement.name, statement.parameters)
+        if statement.prepare {
             writer.message("P") { body in
                 body.cString(name)
-                body.cString(sql)
+                body.cString(statement.sql)
                 body.int16(Int16(truncatingIfNeeded: parameters.count))
                 for parameter in parameters { body.int32(Int32(bitPattern: parameter.typeOID)) }
             }
@@ -190,8 +212,6 @@ enum PostgresWireMessages {
             body.cString("")
             body.int32(0)  // all rows
         }
-        writer.message("S") { _ in }
-        return writer.bytes
     }
 
     /// The startup message: protocol 3.0 and `parameters` (user, database, settings).
@@ -223,8 +243,9 @@ enum PostgresWireMessages {
 /// the commit's statement is built as, and what `PostgresWireConnection` sends as is; the
 /// PostgresNIO path (`sslmode=require`) takes it as `postgresData`.
 struct PostgresBinaryParameter: Sendable, Equatable {
-    /// `bytea`, `bytea[]` and `text`, as in `pg_type`.
+    /// `bytea`, `bytea[]`, `text`, `int4` and `int4[]`, as in `pg_type`.
     static let byteaOID: UInt32 = 17, byteaArrayOID: UInt32 = 1001, textOID: UInt32 = 25
+    static let int4OID: UInt32 = 23, int4ArrayOID: UInt32 = 1007
 
     let typeOID: UInt32
     let value: [UInt8]?
@@ -244,6 +265,25 @@ struct PostgresBinaryParameter: Sendable, Equatable {
 
     /// A `text` parameter (UTF-8, which is also its binary format).
     static func text(_ value: String) -> Self { Self(typeOID: textOID, value: Array(value.utf8)) }
+
+    /// An `int4[]` parameter in PostgreSQL's binary array format: ndim (1, or 0 when empty),
+    /// has-nulls flag (0), the element type's OID, then for a non-empty array its length and
+    /// lower bound (1), then per element its length (4) and big-endian value.
+    static func int4Array(_ values: [Int32]) -> Self {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20 + 8 * values.count)
+        func append(_ field: Int32) { withUnsafeBytes(of: field.bigEndian) { bytes.append(contentsOf: $0) } }
+        for field in [values.isEmpty ? 0 : 1, 0, Int32(bitPattern: int4OID)] { append(field) }
+        if !values.isEmpty {
+            append(Int32(values.count))
+            append(1)
+        }
+        for value in values {
+            append(4)
+            append(value)
+        }
+        return Self(typeOID: int4ArrayOID, value: bytes)
+    }
 
     /// The same parameter for PostgresNIO.
     var postgresData: PostgresData {

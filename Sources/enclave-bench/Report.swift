@@ -89,6 +89,20 @@ struct Samples {
     var p50: Double { percentile(50) }
     var p99: Double { percentile(99) }
 
+    /// `rounds` rounds of `measure(iterations:warmup:_:)` (the warm-up once, before the first):
+    /// the round of median p50, and every round's p50 in ascending order. A round of a few
+    /// thousand short calls lasts tens of milliseconds, which one burst of the host's other work
+    /// can shift; the median round is what the code does, the range how steady the host was.
+    static func medianRound(_ rounds: Int, iterations: Int, warmup: Int,
+                            _ body: () throws -> Void) rethrows -> (median: Samples, p50s: [Double]) {
+        var measured: [Samples] = []
+        for round in 0..<max(1, rounds) {
+            measured.append(try measure(iterations: iterations, warmup: round == 0 ? warmup : 0, body))
+        }
+        measured.sort { $0.p50 < $1.p50 }
+        return (measured[measured.count / 2], measured.map(\.p50))
+    }
+
     /// Times `body` `iterations` times after `warmup` untimed runs.
     static func measure(iterations: Int, warmup: Int, _ body: () throws -> Void) rethrows -> Samples {
         for _ in 0..<warmup { try body() }

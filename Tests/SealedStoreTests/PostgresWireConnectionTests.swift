@@ -125,6 +125,66 @@ final class PostgresWireConnectionTests: XCTestCase {
         }
     }
 
+    /// Statements sent as one pipeline (one Sync) are one transaction: the last one's rows are
+    /// the answer, and a refused statement rolls back those before it. A statement prepared in a
+    /// pipeline that failed later is known prepared (it is not parsed again, which PostgreSQL
+    /// would refuse); one the failure skipped is parsed again.
+    func testAPipelineIsOneTransactionAndPreparesWhatItParsed() throws {
+        let connection = try connect(url())
+        defer { connection.close() }
+        let timeout = Self.statementTimeout
+        let table = "wire_pipeline_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try connection.run("CREATE TEMP TABLE \(table) (k int8 PRIMARY KEY)", [], timeout: timeout, operation: "create")
+        let rows = try connection.run([("SELECT 1::int8", []), ("SELECT 2::int8 UNION ALL SELECT 3::int8", [])], timeout: timeout,
+                                      operation: "two")
+        XCTAssertEqual(rows.map { Self.int64($0.first) }, [2, 3])
+        let insert = "INSERT INTO \(table) VALUES (1)"
+        XCTAssertThrowsError(try connection.run([(insert, []), (insert, [])], timeout: timeout, operation: "insert twice")) { error in
+            XCTAssertEqual(PostgresPool.sqlState(of: error), "23505", "\(error)")
+        }
+        let count = "SELECT count(*)::int8 FROM \(table)"
+        XCTAssertEqual(Self.int64(try connection.run(count, [], timeout: timeout, operation: "count").first?.first), 0,
+                       "the first insert was not rolled back with the second")
+        // Parsed, then the pipeline failed: reused as prepared.
+        XCTAssertThrowsError(try connection.run([("SELECT 5::int8", []), ("SELEC 6", [])], timeout: timeout, operation: "typo second"))
+        XCTAssertEqual(Self.int64(try connection.run("SELECT 5::int8", [], timeout: timeout, operation: "parsed").first?.first), 5)
+        // Skipped by the failure: parsed again.
+        XCTAssertThrowsError(try connection.run([("SELEC 7", []), ("SELECT 8::int8", [])], timeout: timeout, operation: "typo first"))
+        XCTAssertEqual(Self.int64(try connection.run("SELECT 8::int8", [], timeout: timeout, operation: "skipped").first?.first), 8)
+        XCTAssertFalse(connection.isClosed)
+    }
+
+    /// The sessions the store opens run READ COMMITTED whatever the default of the role they log
+    /// in as (the read leases' ordering needs a snapshot per statement).
+    func testSessionsRunReadCommittedWhateverTheRolesDefault() throws {
+        let pool = try PostgresPool(url: url())
+        defer { pool.close() }
+        let role = "enclaveos_serializable_\(UUID().uuidString.prefix(8).lowercased())"
+        try pool.withConnection("make a role") { connection in
+            _ = try pool.query(connection, "CREATE ROLE \(role) LOGIN SUPERUSER", operation: "create")
+            _ = try pool.query(connection, "ALTER ROLE \(role) SET default_transaction_isolation = 'serializable'", operation: "alter")
+        }
+        var roleURL = try url()
+        roleURL.username = role
+        func level(_ connection: PostgresWireConnection) throws -> String? {
+            let rows = try connection.run("SELECT current_setting('transaction_isolation')", [], timeout: Self.statementTimeout, operation: "level")
+            return (rows.first?.first ?? nil).map { String(decoding: $0, as: UTF8.self) }
+        }
+        let plain = try connect(roleURL)
+        defer { plain.close() }
+        XCTAssertEqual(try level(plain), "serializable", "the role's default did not apply")
+        let store = try PostgresWireConnection.connect(roleURL, settings: pool.startupSettings, timeout: Self.connectTimeout)
+        defer { store.close() }
+        XCTAssertEqual(try level(store), "read committed")
+        let rolePool = try PostgresPool(url: roleURL)
+        defer { rolePool.close() }
+        let pooled = try rolePool.withConnection("level") { connection in
+            try rolePool.query(connection, "SELECT current_setting('transaction_isolation')", operation: "level").first?.makeRandomAccess()[0]
+                .decode(String.self)
+        }
+        XCTAssertEqual(pooled, "read committed", "a pooled connection (PostgresNIO)")
+    }
+
     private static func int64(_ cell: [UInt8]??) -> Int64? {
         guard let cell = cell ?? nil, cell.count == 8 else { return nil }
         return cell.reduce(Int64(0)) { $0 << 8 | Int64($1) }
@@ -144,10 +204,10 @@ final class PostgresWireConnectionTests: XCTestCase {
         defer { pool.close() }
         let commits = PostgresCommitConnection(url: try url(), pool: pool)
         defer { commits.close() }
-        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        let pid = try XCTUnwrap(Self.int64(try commits.run([("SELECT pg_backend_pid()::int8", [])], operation: "pid").first?[0]))
         XCTAssertEqual(try Self.terminate(pid, using: pool), true)
         let before = pool.statementCount
-        let newPid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid again").first?[0]))
+        let newPid = try XCTUnwrap(Self.int64(try commits.run([("SELECT pg_backend_pid()::int8", [])], operation: "pid again").first?[0]))
         XCTAssertNotEqual(pid, newPid)
         XCTAssertEqual(pool.statementCount - before, 1)
     }
@@ -159,7 +219,7 @@ final class PostgresWireConnectionTests: XCTestCase {
         defer { pool.close() }
         let commits = PostgresCommitConnection(url: try url(), pool: pool)
         defer { commits.close() }
-        let pid = try XCTUnwrap(Self.int64(try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0]))
+        let pid = try XCTUnwrap(Self.int64(try commits.run([("SELECT pg_backend_pid()::int8", [])], operation: "pid").first?[0]))
         let killed = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             // Once the statement sleeps in the database, its backend is terminated.
@@ -172,14 +232,14 @@ final class PostgresWireConnectionTests: XCTestCase {
             _ = try? Self.terminate(pid, using: pool)
             killed.signal()
         }
-        XCTAssertThrowsError(try commits.run("SELECT pg_sleep(10)", [], operation: "sleep")) { error in
+        XCTAssertThrowsError(try commits.run([("SELECT pg_sleep(10)", [])], operation: "sleep")) { error in
             XCTAssertNil(PostgresPool.sqlState(of: error), "\(error)")
             XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
             XCTAssertTrue("\(error)".contains("outcome is unknown"), "\(error)")
             XCTAssertTrue("\(error)".contains("57P01"), "the database's reason was lost: \(error)")
         }
         XCTAssertEqual(killed.wait(timeout: .now() + 10), .success)
-        XCTAssertEqual(try commits.run("SELECT 7::int8", [], operation: "reconnected").first?[0], [0, 0, 0, 0, 0, 0, 0, 7])
+        XCTAssertEqual(try commits.run([("SELECT 7::int8", [])], operation: "reconnected").first?[0], [0, 0, 0, 0, 0, 0, 0, 7])
     }
 
     /// A statement running past the operation's deadline fails as "timed out", may have been
@@ -189,14 +249,14 @@ final class PostgresWireConnectionTests: XCTestCase {
         defer { pool.close() }
         let commits = PostgresCommitConnection(url: try url(), pool: pool)
         defer { commits.close() }
-        let pid = try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid").first?[0] ?? nil
+        let pid = try commits.run([("SELECT pg_backend_pid()::int8", [])], operation: "pid").first?[0] ?? nil
         let started = Date()
-        XCTAssertThrowsError(try commits.run("SELECT pg_sleep(2)", [], operation: "sleep")) { error in
+        XCTAssertThrowsError(try commits.run([("SELECT pg_sleep(2)", [])], operation: "sleep")) { error in
             XCTAssertTrue("\(error)".contains("timed out"), "\(error)")
             XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "the deadline did not end the wait")
-        let newPid = try commits.run("SELECT pg_backend_pid()::int8", [], operation: "pid again").first?[0] ?? nil
+        let newPid = try commits.run([("SELECT pg_backend_pid()::int8", [])], operation: "pid again").first?[0] ?? nil
         XCTAssertNotNil(newPid)
         XCTAssertNotEqual(pid, newPid, "the timed-out connection was used again")
     }
@@ -341,12 +401,12 @@ final class PostgresWireHostileServerTests: XCTestCase {
         let (pool, connection) = try Self.scriptedCommitConnection([Self.loggedIn, gone])
         defer { pool.close() }
         defer { connection.close() }
-        XCTAssertThrowsError(try connection.run("SELECT 1", [], operation: "probe")) { error in
+        XCTAssertThrowsError(try connection.run([("SELECT 1", [])], operation: "probe")) { error in
             XCTAssertEqual((error as? PostgresWireError)?.sqlState, "26000", "\(error)")
         }
         // The scripted server serves one connection: a new one fails to log in (the old one
         // would have failed the statement, "probe", instead).
-        XCTAssertThrowsError(try connection.run("SELECT 1", [], operation: "probe")) { error in
+        XCTAssertThrowsError(try connection.run([("SELECT 1", [])], operation: "probe")) { error in
             XCTAssertTrue("\(error)".contains("PostgreSQL: connect to"), "\(error)")
         }
     }

@@ -33,30 +33,44 @@ final class PostgresWriteStatementTests: XCTestCase {
         _ = try postgresBackend().close()  // creates the schema
         let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
         defer { pool.close() }
+        // The pipelined form (lock statement, then the statement) goes out on the commit's own
+        // client, as the store sends it.
+        let wire = try PostgresWireConnection.connect(PostgresURL(parsing: PrivatePostgres.url()), settings: pool.startupSettings,
+                                                      timeout: 10_000_000_000)
+        defer { wire.close() }
         let writer = randomBytes(16), holder = randomBytes(16)
         for (label, writes, expected) in batches {
-            for revoking in [false, true] {
+            for revocation in PostgresWriteStatement.Revocation.allCases {
+                let revoking = revocation.revokes
                 var outcomes: [(rows: [String], revoked: [String], sql: String)] = []
                 for everyPart in [false, true] {
                     let namespace = randomBytes(32)
                     try seed(pool, namespace, holder: holder)
                     let statement = PostgresWriteStatement([.init(namespace: namespace, writes: writes)],
-                                                               revoking: revoking ? (writer, PostgresReadLeases.channel) : nil,
-                                                               everyPart: everyPart)
-                    let answer = try pool.withConnection("commit") { connection in
-                        try pool.answerPrepared(connection, statement.sql, statement.binds, operation: "commit")
+                                                           revoking: revoking ? (writer, PostgresReadLeases.channel) : nil,
+                                                           lockingAhead: revocation == .afterLocking, everyPart: everyPart)
+                    XCTAssertEqual(statement.pipeline.count, revocation == .afterLocking ? 2 : 1)
+                    let revoked: [ReadLeaseMessage.Lease]
+                    if revocation == .afterLocking {
+                        revoked = try PostgresReadLeaseSQL.revokedLeases(try wire.run(statement.pipeline, timeout: 10_000_000_000,
+                                                                                      operation: "commit"))
+                    } else {
+                        revoked = try PostgresReadLeaseSQL.revokedLeases(try pool.withConnection("commit") { connection in
+                            try pool.answerPrepared(connection, statement.sql, statement.binds, operation: "commit")
+                        })
                     }
-                    let revoked = try PostgresReadLeaseSQL.revokedLeases(answer).map { lease in
+                    let holders = revoked.map { lease in
                         XCTAssertEqual(lease.namespace, namespace)
                         return "\(lease.node == holder) \(lease.id)"
                     }
-                    outcomes.append((try rows(pool, namespace), revoked, statement.sql))
+                    outcomes.append((try rows(pool, namespace), holders, statement.sql))
+                    XCTAssertEqual(try revokedRows(pool, namespace), revoking ? 1 : 0, "\(label), \(revocation)")
                 }
                 let (variant, full) = (outcomes[0], outcomes[1])
-                XCTAssertEqual(variant.rows, full.rows, "\(label), revoking \(revoking)")
-                XCTAssertEqual(variant.revoked, full.revoked, "\(label), revoking \(revoking)")
-                XCTAssertEqual(variant.revoked, revoking ? ["true 1"] : [], "\(label), revoking \(revoking)")
-                XCTAssertEqual(variant.rows.joined(separator: " "), expected, "\(label), revoking \(revoking)")
+                XCTAssertEqual(variant.rows, full.rows, "\(label), \(revocation)")
+                XCTAssertEqual(variant.revoked, full.revoked, "\(label), \(revocation)")
+                XCTAssertEqual(variant.revoked, revoking ? ["true 1"] : [], "\(label), \(revocation)")
+                XCTAssertEqual(variant.rows.joined(separator: " "), expected, "\(label), \(revocation)")
                 // Only the parts the batch needs.
                 let kinds = Set(PostgresWriteStatement.finalWrites([.init(namespace: [], writes: writes)]).map { _, write -> String in
                     switch write {
@@ -108,6 +122,47 @@ final class PostgresWriteStatementTests: XCTestCase {
         XCTAssertEqual(Set(revoked.map(\.namespace)), [namespaces[2], namespaces[3]])
     }
 
+    /// The pipelined commit takes its lease locks itself (`PostgresReadLeaseSQL.lockSQL`), with
+    /// keys derived here, not in the database: they must be exactly the locks the database's
+    /// lock function takes for the same namespaces (short ones, high bits and repeats too),
+    /// or a grant and a commit would not wait for each other. Compared in `pg_locks`.
+    func testTheLockStatementTakesTheLocksTheLockFunctionTakes() throws {
+        _ = try postgresBackend().close()  // creates the schema
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let namespaces = (0..<12).map { _ in randomBytes(32) }
+            + [[], [0x81, 2, 3], [UInt8](repeating: 0xff, count: 8), [0x80, 0, 0, 0, 0x80, 0, 0, 0, 9], [0x7f, 0xff, 0xff, 0xff]]
+        let keys = PostgresReadLeaseSQL.lockKeys(namespaces + [namespaces[3]])
+        XCTAssertEqual(keys.high.count, namespaces.count, "repeated namespaces give one key")
+        XCTAssertTrue(zip(keys.high, keys.low).map { [$0, $1] }.elementsEqual(zip(keys.high, keys.low).map { [$0, $1] }
+            .sorted { $0.lexicographicallyPrecedes($1) }), "keys are taken in ascending order")
+        let (statement, function) = (try pool.dedicatedConnection("lock statement"), try pool.dedicatedConnection("lock function"))
+        defer { _ = try? statement.close().wait(); _ = try? function.close().wait() }
+        _ = try pool.query(statement, "BEGIN", operation: "begin")
+        var bindings = PostgresBindings()
+        bindings.append(keys.high)
+        bindings.append(keys.low)
+        _ = try pool.query(statement, PostgresReadLeaseSQL.lockSQL, bindings, operation: "lock")
+        _ = try pool.query(function, "BEGIN", operation: "begin")
+        for namespace in namespaces {
+            var lock = PostgresBindings()
+            lock.append(ByteBuffer(bytes: namespace))
+            lock.append(false)
+            _ = try pool.query(function, "SELECT enclaveos_read_lease_lock($1, $2)", lock, operation: "lock in the function")
+        }
+        let taken = try [statement, function].map { connection in
+            Set(try pool.query(connection, """
+                SELECT classid::int8, objid::int8 FROM pg_locks
+                WHERE locktype = 'advisory' AND objsubid = 2 AND mode = 'ShareLock' AND pid = pg_backend_pid()
+                """, operation: "locks held").map { row in [Int32(truncatingIfNeeded: try row.int64(0)), Int32(truncatingIfNeeded: try row.int64(1))] })
+        }
+        XCTAssertEqual(taken[0].count, namespaces.count)
+        XCTAssertEqual(taken[0], taken[1])
+        XCTAssertEqual(taken[0], Set(zip(keys.high, keys.low).map { [$0, $1] }))
+        _ = try pool.query(statement, "ROLLBACK", operation: "roll back")
+        _ = try pool.query(function, "ROLLBACK", operation: "roll back")
+    }
+
     private func revocation(_ namespaces: [[UInt8]]) -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(namespaces.map { ByteBuffer(bytes: $0) })
@@ -139,13 +194,14 @@ final class PostgresWriteStatementTests: XCTestCase {
 
     /// Every variant's parameters are numbered 1…n in the text, as many as it binds.
     func testEachVariantNumbersItsParametersInOrder() throws {
-        for revoking in [false, true] {
+        for revocation in PostgresWriteStatement.Revocation.allCases {
             for mask in 1..<8 {
                 let parts = PostgresWriteStatement.Part.allCases.filter { mask & (1 << $0.rawValue) != 0 }
-                let sql = PostgresWriteStatement.sql(parts, revoking: revoking)
-                let count = parts.map(\.parameterCount).reduce(revoking ? 3 : 0, +)
+                let sql = PostgresWriteStatement.sql(parts, revocation: revocation)
+                let count = parts.map(\.parameterCount).reduce(revocation.revokes ? 3 : 0, +)
                 let numbers = sql.split(separator: "$").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
-                XCTAssertEqual(numbers, Array(1...count), sql)
+                XCTAssertEqual(Array(Set(numbers)).sorted(), Array(1...count), sql)
+                XCTAssertEqual(sql.contains("enclaveos_revoke_read_leases"), revocation == .inFunction, sql)
             }
         }
     }
@@ -167,6 +223,12 @@ final class PostgresWriteStatementTests: XCTestCase {
         let statement = PostgresWriteStatement([.init(namespace: namespace, writes: writes)])
         _ = try pool.withConnection("seed") { try pool.answerPrepared($0, statement.sql, statement.binds, operation: "seed") }
         try PostgresReadLeaseSQL.run(pool, "grant", PostgresReadLeaseSQL.acquire, [namespace, holder], id: 1, milliseconds: 60_000)
+    }
+
+    /// Lease rows on `namespace` marked revoked.
+    private func revokedRows(_ pool: PostgresPool, _ namespace: [UInt8]) throws -> Int {
+        try PostgresReadLeaseSQL.run(pool, "revoked rows", "SELECT 1 FROM enclaveos_read_leases WHERE namespace = $1 AND revoked",
+                                     [namespace]).count
     }
 
     /// `name=value` of each row of `namespace`, sorted, with its sealed name checked.
