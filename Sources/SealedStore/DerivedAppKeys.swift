@@ -46,7 +46,16 @@ struct DerivedAppKeys: Sendable {
         self.nameKey = Self.derive(appKey.key, info: Self.nameKeyInfo)
         self.valueKey = AESGCMKey(Self.derive(appKey.key, info: Self.valueKeyInfo))
         self.indexKey = AESGCMKey(Self.derive(appKey.key, info: Self.indexKeyInfo))
-        self.namespace = Self.mac(nameKey, Array("ns".utf8) + appNameLP)
+        self.namespace = Self.namespace(nameKey: nameKey, appNameLP: appNameLP)
+    }
+
+    /// The namespace of app `appName` under `appKey` alone (no cipher contexts set up).
+    static func namespace(appKey: AppKey, appName: String) -> [UInt8] {
+        namespace(nameKey: derive(appKey.key, info: nameKeyInfo), appNameLP: Bytes.lengthPrefixed(Array(appName.utf8)))
+    }
+
+    private static func namespace(nameKey: SymmetricKey, appNameLP: [UInt8]) -> [UInt8] {
+        mac(nameKey, Array("ns".utf8) + appNameLP)
     }
 
     static func derive(_ key: SymmetricKey, info: [UInt8]) -> SymmetricKey {

@@ -40,15 +40,18 @@ public final class PostgresBackend: StorageBackend, Sendable {
 
     /// `init(url:)` with another longest wait for a free connection, a connect or one statement
     /// (tests force a timeout with a short one).
+    /// `commitsThroughPool`: commits go through PostgresNIO even without TLS (as with
+    /// `sslmode=require`; tests run that path on the private database, which has no TLS).
     init(url: PostgresURL, operationTimeout: TimeAmount, serverStatementTimeout: TimeAmount? = nil,
-         leaseTiming: PostgresReadLeases.Timing = .init()) throws {
+         leaseTiming: PostgresReadLeases.Timing = .init(), commitsThroughPool: Bool = false) throws {
         self.url = url
         let pool = try PostgresPool(url: url, operationTimeout: operationTimeout, serverStatementTimeout: serverStatementTimeout)
         self.pool = pool
         // A commit's writers wait for its round trip: without TLS it goes out from the committing
         // thread on a connection of its own (`PostgresWireConnection`, no event-loop hop). With
         // `sslmode=require` it stays on PostgresNIO, which has the TLS.
-        let commitConnection = url.tls == .disable ? PostgresCommitConnection(url: url, pool: pool) : nil
+        let ownConnection = url.tls == .disable && !commitsThroughPool
+        let commitConnection = ownConnection ? PostgresCommitConnection(url: url, pool: pool) : nil
         self.commitConnection = commitConnection
         // The writer's side runs whatever this node's `read_cache`: a node that caches nothing
         // must still revoke the leases of nodes that do, or they would serve what it overwrote.
@@ -145,7 +148,8 @@ public final class PostgresBackend: StorageBackend, Sendable {
         return (batches, jobs)
     }
 
-    /// Statements sent to the database since opening (each one round trip).
+    /// Round trips to the database since opening: statements, or pipelines of them sent at once
+    /// (a commit on the node's own connection).
     public var statementCount: Int { pool.statementCount }
 
     /// One trivial statement (`SELECT 1`) through the pool: the cost of a round trip to the
@@ -159,10 +163,11 @@ public final class PostgresBackend: StorageBackend, Sendable {
     /// Attempts of one commit that keeps hitting `retriedStates` before its error is reported.
     static let maxCommitAttempts = 3
 
-    /// One statement for `jobs`, run again when the database rolled it back for a deadlock with
-    /// another node's commit. With `revoking` (this node's id and the lease channel), the same
-    /// statement revokes other nodes' read leases on the jobs' namespaces; returns the live
-    /// ones it revoked. It runs on `connection` when given, else on a connection of the pool.
+    /// One round trip for `jobs` (one statement, or on `connection` a pipeline of two), run
+    /// again when the database rolled it back for a deadlock with another node's commit. With
+    /// `revoking` (this node's id and the lease channel), the same transaction revokes other
+    /// nodes' read leases on the jobs' namespaces; returns the live ones it revoked. It runs on
+    /// `connection` when given, else on a connection of the pool.
     static func commit(_ jobs: [PostgresGroupCommit.Job], revoking: (writer: [UInt8], channel: String)?,
                                pool: PostgresPool, connection: PostgresCommitConnection?) throws(PostgresGroupCommit.Failure)
         -> [ReadLeaseMessage.Lease] {

@@ -13,9 +13,13 @@ import Synchronization
 final class PostgresCommitConnection: Sendable {
     /// Longest connect: as long as the pool's (`PostgresPool`).
     static let connectTimeout: TimeAmount = .seconds(10)
-    /// SQLSTATEs saying the connection's prepared statement is unknown (26000) or its cached plan
-    /// no longer fits the tables (0A000, "cached plan must not change result type").
-    static let preparedStatementGone: Set<String> = ["26000", "0A000"]
+    /// SQLSTATEs saying the connection's prepared statement is unknown (26000), its cached plan
+    /// no longer fits the tables (0A000, "cached plan must not change result type"), or a name
+    /// it prepares is taken already (42P05: our count of them is out of step with the session's).
+    static let preparedStatementGone: Set<String> = ["26000", "0A000", "42P05"]
+    /// Most statements one `run` sends as a pipeline (a commit: its lease locks, then its
+    /// writes); `run` refuses more, since the connection's `statement_timeout` is cut to match.
+    static let maxPipelined = 2
 
     private let url: PostgresURL
     private let pool: PostgresPool
@@ -37,6 +41,10 @@ final class PostgresCommitConnection: Sendable {
     ///   it; else whether it may have been sent); a `SealedStoreError` when no connection could
     ///   be made or the store is closed (nothing was sent).
     func run(_ statements: [(sql: String, parameters: [PostgresBinaryParameter])], operation: String) throws -> PostgresWireConnection.Rows {
+        guard (1...Self.maxPipelined).contains(statements.count) else {
+            throw SealedStoreError.backend(operation: "PostgreSQL: \(operation)", code: 0,
+                                           message: "\(statements.count) statements in one pipeline (1 to \(Self.maxPipelined); a bug)")
+        }
         DatabaseWait.willWait()
         return try state.withLock { state throws -> PostgresWireConnection.Rows in
             guard !state.closed else {
@@ -70,7 +78,8 @@ final class PostgresCommitConnection: Sendable {
     private func connect() throws(SealedStoreError) -> PostgresWireConnection {
         let timeout = min(Self.connectTimeout.nanoseconds, pool.operationTimeout.nanoseconds)
         do {
-            return try PostgresWireConnection.connect(url, settings: pool.startupSettings, timeout: timeout)
+            return try PostgresWireConnection.connect(url, settings: pool.startupSettings(pipelining: Self.maxPipelined),
+                                                      timeout: timeout)
         } catch let error as PostgresWireError {
             throw error.backendError
         } catch {

@@ -35,10 +35,25 @@ final class PostgresPool: Sendable {
     /// has landed or been cancelled `serverStatementTimeout` after it started.
     let serverStatementTimeout: TimeAmount
 
-    /// Settings every connection sends in its startup message (`statement_timeout`, READ
-    /// COMMITTED): the
-    /// commit's own connection (`PostgresCommitConnection`) sends the same.
+    /// Settings every connection of the pool sends in its startup message: `statement_timeout`
+    /// (`serverStatementTimeout`) and READ COMMITTED.
     let startupSettings: [(String, String)]
+
+    /// The settings of a connection that sends pipelines of up to `statements` statements (the
+    /// commit's own, `PostgresCommitConnection`): PostgreSQL starts each statement of a pipeline
+    /// with a fresh `statement_timeout`, so each gets its share, and the pipeline as a whole has
+    /// landed or been cancelled `serverStatementTimeout` after it started, as one statement has.
+    func startupSettings(pipelining statements: Int) -> [(String, String)] {
+        Self.startupSettings(statementTimeout: .nanoseconds(serverStatementTimeout.nanoseconds / Int64(max(1, statements))))
+    }
+
+    private static func startupSettings(statementTimeout: TimeAmount) -> [(String, String)] {
+        // READ COMMITTED: the read leases' ordering needs its fresh snapshot per statement
+        // (`PostgresReadLeaseSQL.functions`, `PostgresWriteStatement.Revocation`), whatever the
+        // server's, database's or role's default isolation.
+        [("statement_timeout", "\(max(1, statementTimeout.nanoseconds / 1_000_000))"),
+         ("default_transaction_isolation", "read committed")]
+    }
 
     private let url: PostgresURL
     private let group: MultiThreadedEventLoopGroup
@@ -88,11 +103,8 @@ final class PostgresPool: Sendable {
                                                              password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         // Run-time settings sent in the startup message: PostgreSQL applies them to the session,
-        // over any default of the server, database or role. READ COMMITTED: the read leases'
-        // ordering needs its fresh snapshot per statement (`PostgresReadLeaseSQL.functions`,
-        // `PostgresWriteStatement.Revocation`), whatever the database's default isolation.
-        startupSettings = [("statement_timeout", "\(max(1, serverTimeout.nanoseconds / 1_000_000))"),
-                           ("default_transaction_isolation", "read committed")]
+        // over any default of the server, database or role.
+        startupSettings = Self.startupSettings(statementTimeout: serverTimeout)
         configuration.options.additionalStartupParameters = startupSettings
         self.configuration = configuration
         // Two threads: enough to keep a pool of connections busy; the work is the database's.

@@ -1,11 +1,14 @@
 /// The database functions that order lease grants against commits (schema version 3).
 ///
-/// Why functions: a writer revokes leases inside its commit statement (no extra round trip), but
-/// in READ COMMITTED a statement's snapshot is taken when it starts, so a lease committed after
-/// that and before the commit would be invisible to a revocation written as a plain CTE, and
-/// its holder could read and cache the value from before the write. Each statement inside a
-/// VOLATILE PL/pgSQL function takes a fresh snapshot instead, and the functions take a
-/// per-namespace advisory lock first:
+/// Why functions: a writer revokes leases inside its commit (no extra round trip), but in READ
+/// COMMITTED a statement's snapshot is taken when it starts, so a lease committed after that and
+/// before the commit would be invisible to a revocation written as a plain CTE of a statement
+/// that waited for the locks itself, and its holder could read and cache the value from before
+/// the write. Each statement inside a VOLATILE PL/pgSQL function takes a fresh snapshot instead,
+/// and the functions take a per-namespace advisory lock first. (On the node's own commit
+/// connection, the locks are instead a first statement of the commit's pipeline,
+/// `PostgresReadLeaseSQL.lockSQL`, so the commit statement after it starts, and takes its
+/// snapshot, with the locks held: the same order without a function.)
 ///
 /// - a writer takes it *shared* (writers never wait for each other), held until its commit;
 /// - a grant takes it *exclusive* before it writes its row, held until the grant commits.
@@ -30,7 +33,8 @@ extension PostgresReadLeaseSQL {
 
     /// Takes namespace `ns`'s lease lock, shared or exclusive, until the transaction ends.
     /// Refuses any isolation level but READ COMMITTED, whose fresh snapshot per statement the
-    /// ordering above needs (a database whose default was changed fails every commit, loudly).
+    /// ordering above needs (the store's sessions ask for it at startup; a transaction at
+    /// another level, e.g. behind a pooler that drops startup parameters, fails loudly).
     static let lockFunction = """
         CREATE OR REPLACE FUNCTION enclaveos_read_lease_lock(ns bytea, exclusive boolean) RETURNS void
         LANGUAGE plpgsql VOLATILE AS $$
@@ -70,7 +74,7 @@ extension PostgresReadLeaseSQL {
         END $$
         """
 
-    /// A writer's revocation (in its commit statement, or alone): every lease of another node
+    /// A writer's revocation (in a commit statement through PostgresNIO, or alone): every lease of another node
     /// on `namespaces` that could still be renewed is marked revoked, and the live ones are
     /// returned, each with its holder notified (`ReadLeaseMessage` layout; delivered when the
     /// transaction commits). A renewal needs a live row, so one that expired over a minute ago

@@ -15,17 +15,29 @@ enum PostgresReadLeaseSQL {
         """
 
     /// A writer's revocation ($1 namespaces, $2 writer node, $3 channel; `revokeFunction`): the
-    /// live leases it revoked, as (holder, namespace, lease id) rows. Commits run it inside their
-    /// own statement (`PostgresWriteStatement.sql(_:revoking:)`); this is for the other writers
-    /// (removing an app, and retries in the background).
+    /// live leases it revoked, as (holder, namespace, lease id) rows. Commits through PostgresNIO
+    /// run the function inside their own statement, and commits on the node's own connection
+    /// the same revocation inline (`PostgresWriteStatement.Revocation`); this is for the other
+    /// writers (removing an app, and retries in the background).
     static let revokeSQL = "SELECT holder, leased, grant_id FROM enclaveos_revoke_read_leases($1, $2, $3)"
 
     /// A writer's lease locks, taken shared until its transaction ends ($1 high and $2 low
     /// halves of each key, `lockKeys`): the first statement of a commit that revokes inline
     /// (`PostgresWriteStatement.Revocation.afterLocking`), so the statement after it takes its
     /// snapshot only once every lock is held, as `revokeFunction` orders it. Keys are taken in
-    /// the order given (a function scan returns its rows in order).
-    static let lockSQL = "SELECT pg_advisory_xact_lock_shared(k.high, k.low) FROM unnest($1::int4[], $2::int4[]) AS k(high, low)"
+    /// the order given (a function scan returns its rows in order); one row, the count.
+    ///
+    /// Like the functions, it refuses any isolation level but READ COMMITTED (under another,
+    /// the transaction's snapshot would be taken when this statement starts, before its lock
+    /// waits, and the revocation after it could miss a grant). The store's sessions ask for
+    /// READ COMMITTED at startup, but a connection pooler may drop startup parameters. The
+    /// check refers to no row, so it runs once, before any lock, even for no keys; plain SQL
+    /// cannot raise, so a failed cast of the message carries it.
+    static let lockSQL = """
+        SELECT count(pg_advisory_xact_lock_shared(k.high, k.low)) FROM unnest($1::int4[], $2::int4[]) AS k(high, low)
+        WHERE CASE WHEN current_setting('transaction_isolation') = 'read committed' THEN true
+              ELSE ('read leases need READ COMMITTED, not ' || current_setting('transaction_isolation'))::boolean END
+        """
 
     /// The lease locks of `namespaces` as `lockFunction` and `revokeFunction` derive them (the
     /// first 8 bytes, zero-padded, as two big-endian `int4`), distinct and in ascending order

@@ -16,8 +16,8 @@ import Synchronization
 /// Every grant advances the cache's generation, so only reads that began after the grant's answer
 /// store what they read, and those see every write committed before the lease row.
 ///
-/// Writer: the commit statement itself marks every live lease of another node on the committed
-/// namespaces as revoked and notifies its holder (`PostgresWriteStatement.sql(_:revoking:)`: no extra
+/// Writer: the commit itself marks every live lease of another node on the committed
+/// namespaces as revoked and notifies its holder (`PostgresWriteStatement.Revocation`: no extra
 /// round trip); before any of its writers is acknowledged, the writer waits until each is
 /// released (the holder dropped its values, then deleted its row) or has expired by the
 /// database's clock, at most `duration` + `writerSlack`. Advisory locks order grants against

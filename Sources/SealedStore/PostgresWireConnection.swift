@@ -104,6 +104,11 @@ final class PostgresWireConnection {
             // the pipeline was skipped, so those statements were not prepared.
             for (sql, name) in newlyNamed.prefix(answer.parsed) { prepared[sql] = name }
             if let refusal = answer.refusal { throw refusal }
+            // Answered without an error: each statement completed, and no row came after the last.
+            guard answer.completed.count == statements.count, answer.rows.isEmpty else {
+                throw PostgresWireMessages.Malformed(text: "the database completed \(answer.completed.count) of \(statements.count) "
+                                                     + "statement(s), with \(answer.rows.count) row(s) after the last")
+            }
             return answer.completed.last ?? []
         } catch {
             // A refusal was answered to what was written: `sent` is true then.

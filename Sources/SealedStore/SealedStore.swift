@@ -96,7 +96,7 @@ public final class SealedStore: Sendable {
         // its rows, if any, are then left behind, unreadable without the lost key.
         if let sealed = try backend.appRecord(id: id),
            let record = try? sealer.open(id: id, sealed: sealed), record.key.isGenerated {
-            namespace = DerivedAppKeys(appKey: record.key, appName: name).namespace
+            namespace = DerivedAppKeys.namespace(appKey: record.key, appName: name)
         }
         return try backend.removeApp(id: id, deletingNamespace: namespace)
     }
@@ -111,7 +111,7 @@ public final class SealedStore: Sendable {
     /// The shared `SealedKV` of app `appName` under `key`. A cached handle under a different key
     /// (the app was re-added) is closed and replaced.
     public func kv(appName: String, key: AppKey) throws -> SealedKV {
-        let namespace = DerivedAppKeys(appKey: key, appName: appName).namespace
+        let namespace = DerivedAppKeys.namespace(appKey: key, appName: appName)
         let backend = backend, limits = limits, quotaReport = quotaReport
         return try handles.withLock { handles in
             if let handle = handles[appName], (try? handle.namespaceID()) == namespace {

@@ -165,7 +165,7 @@ enum StoreBench {
             statements = " (\(Format.number(Double(after - before) / Double(callsMade))) database statements per call)"
         }
         let range = "rounds' p50 \(Format.micros(roundP50s.first ?? 0))–\(Format.micros(roundP50s.last ?? 0)) µs"
-        report.add(Row(item: 12, metric: "\(backend): `kv-read` (p50 / p99 of the median of \(Self.readRounds) rounds, each \(readCount) calls)",
+        report.add(Row(item: 12, metric: "\(backend): `kv-read` (p50 / p99 of the round of median p50, of \(Self.readRounds) rounds, each \(readCount) calls)",
                        figure: Format.microsPair(reads) + " (\(range)), CPU \(Format.micros(cpuPerRead)) µs per read" + statements,
                        target: "p50 ≤ 15 µs", met: reads.p50 <= 15_000))
         let hello = try Samples.measure(iterations: options.scaled(3_000, quick: 300), warmup: 100) {

@@ -43,9 +43,9 @@ final class PostgresGroupCommitTests: XCTestCase {
         let (commits, writes) = first.commitStatistics
         XCTAssertEqual(writes, 2 * writers * perWriter)
         XCTAssertLessThan(commits, writes, "no commit was shared among \(writers) concurrent writers")
-        // Each commit is one statement, its revocation of other nodes' read leases included.
+        // Each commit is one round trip, its revocation of other nodes' read leases included.
         XCTAssertEqual(first.statementCount - statementsBefore, commits,
-                       "a commit took more than one statement")
+                       "a commit took more than one round trip")
         let reader = try SealedKV(appName: name, appKey: key, backend: second)
         for index in 0..<writers {
             XCTAssertEqual(try reader.get("fs:/w\(index)"), bytes("writer \(index) round \(perWriter - 1)"))
@@ -88,8 +88,8 @@ final class PostgresGroupCommitTests: XCTestCase {
     }
 
     /// Under a quota, the first write of a row asks the database for its stored size; a rewrite
-    /// of the same row is one statement (the commit), and the counted usage stays exact.
-    func testARewriteUnderAQuotaIsOneStatement() throws {
+    /// of the same row is one round trip (the commit), and the counted usage stays exact.
+    func testARewriteUnderAQuotaIsOneRoundTrip() throws {
         let backend = try postgresBackend()
         defer { backend.close() }
         var limits = SealedKVLimits.default

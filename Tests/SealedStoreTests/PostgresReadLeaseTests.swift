@@ -13,10 +13,12 @@ final class PostgresReadLeaseTests: XCTestCase {
     private let appKey = AppKey.generate()
 
     /// A node: a backend with the read cache on.
-    private func node(_ timing: PostgresReadLeases.Timing = .init()) throws -> PostgresBackend {
+    private func node(_ timing: PostgresReadLeases.Timing = .init(), commitsThroughPool: Bool = false,
+                      serverStatementTimeout: TimeAmount? = nil) throws -> PostgresBackend {
         var url = try PostgresURL(parsing: PrivatePostgres.url())
         url.readCache = true
-        return try PostgresBackend(url: url, operationTimeout: .seconds(30), leaseTiming: timing)
+        return try PostgresBackend(url: url, operationTimeout: .seconds(30), serverStatementTimeout: serverStatementTimeout,
+                                   leaseTiming: timing, commitsThroughPool: commitsThroughPool)
     }
 
     private func leases(_ backend: PostgresBackend) throws -> PostgresReadLeases {
@@ -269,9 +271,9 @@ final class PostgresReadLeaseTests: XCTestCase {
         }
     }
 
-    /// A commit is one statement even when another node holds a lease on what it writes: the
+    /// A commit is one round trip even when another node holds a lease on what it writes: the
     /// revocation is part of it, and the holder's release arrives by notification.
-    func testACommitRevokingALeaseIsOneStatement() throws {
+    func testACommitRevokingALeaseIsOneRoundTrip() throws {
         var timing = PostgresReadLeases.Timing()
         // The writer never polls whether the lease is gone: only the release answers it.
         timing.pollInterval = 10_000_000_000
@@ -284,18 +286,27 @@ final class PostgresReadLeaseTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(a.openedValueCache).statistics.hits, 1)
         let before = b.statementCount
         try writer.put("k", Array("new".utf8))
-        XCTAssertEqual(b.statementCount - before, 1, "the commit and its revocation took more than one statement")
+        XCTAssertEqual(b.statementCount - before, 1, "the commit and its revocation took more than one round trip")
         XCTAssertEqual(try reader.get("k"), Array("new".utf8))
     }
 
-    /// The race the lease lock closes: a grant that commits after the commit statement started
-    /// (its transaction held open on a connection of its own) but before the commit. The
-    /// writer's statement waits for the grant, then its revocation sees the lease: it marks it
+    /// The race the lease lock closes: a grant that commits after the commit began (its
+    /// transaction held open on a connection of its own) but before the commit. The writer
+    /// waits for the grant's lock (on the node's own connection in its first statement, through
+    /// PostgresNIO in the revocation function), then its revocation sees the lease: it marks it
     /// revoked and waits for its release before the write is acknowledged.
     func testAGrantCommittedWhileACommitRunsIsRevokedByIt() throws {
+        try assertAGrantCommittedWhileACommitRunsIsRevoked(commitsThroughPool: false)
+    }
+
+    func testAGrantCommittedWhileACommitRunsThroughThePoolIsRevokedByIt() throws {
+        try assertAGrantCommittedWhileACommitRunsIsRevoked(commitsThroughPool: true)
+    }
+
+    private func assertAGrantCommittedWhileACommitRunsIsRevoked(commitsThroughPool: Bool) throws {
         let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
         defer { pool.close() }
-        let b = try node()
+        let b = try node(commitsThroughPool: commitsThroughPool)
         defer { b.close() }
         let writer = try SealedKV(appName: appName(), appKey: appKey, backend: b)
         try writer.put("k", Array("old".utf8))
@@ -387,6 +398,59 @@ final class PostgresReadLeaseTests: XCTestCase {
         }
         _ = try pool.query(connection, "ROLLBACK", operation: "roll back")
         _ = try pool.query(connection, PostgresReadLeaseSQL.revokeSQL, revoke, operation: "revoke under READ COMMITTED")
+    }
+
+    /// The commit's lock statement refuses another isolation level as the functions do (a pooler
+    /// may drop the startup parameter that asks for READ COMMITTED), even with no keys.
+    func testTheLockStatementRefusesAnotherIsolationLevel() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let connection = try pool.dedicatedConnection("another isolation level")
+        defer { _ = try? connection.close().wait() }
+        for keys in [[Int32](), [1, -2]] {
+            var bindings = PostgresBindings()
+            bindings.append(keys)
+            bindings.append(keys)
+            _ = try pool.query(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ", operation: "begin")
+            XCTAssertThrowsError(try pool.query(connection, PostgresReadLeaseSQL.lockSQL, bindings, operation: "lock")) { error in
+                XCTAssertTrue(PostgresPool.describe(error).contains("read leases need READ COMMITTED, not repeatable read"),
+                              PostgresPool.describe(error))
+            }
+            _ = try pool.query(connection, "ROLLBACK", operation: "roll back")
+            let count = try pool.query(connection, PostgresReadLeaseSQL.lockSQL, bindings, operation: "lock under READ COMMITTED")
+                .first?.makeRandomAccess()[0].decode(Int64.self)
+            XCTAssertEqual(count, Int64(keys.count))
+        }
+    }
+
+    /// PostgreSQL gives each statement of a pipeline a fresh `statement_timeout`: the commit's
+    /// own connection runs with half the store's, so a commit held up by a grant is cancelled
+    /// within the bound one statement has (`serverStatementTimeout`), which the quarantine of an
+    /// unknown outcome counts on. Here: 2 s, so the lock statement is cancelled after 1 s.
+    func testAPipelinedCommitEndsWithinTheStatementTimeout() throws {
+        let pool = try PostgresPool(url: PostgresURL(parsing: PrivatePostgres.url()))
+        defer { pool.close() }
+        let b = try node(serverStatementTimeout: .seconds(2))
+        defer { b.close() }
+        let writer = try SealedKV(appName: appName(), appKey: appKey, backend: b)
+        try writer.put("k", Array("old".utf8))
+        let grant = try pool.dedicatedConnection("hold a grant open")
+        defer { _ = try? grant.close().wait() }
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: try writer.namespaceID()))
+        bindings.append(ByteBuffer(bytes: (0..<16).map { _ in UInt8.random(in: 0...255) }))
+        bindings.append(Int64(1))
+        bindings.append(Int64(60_000))
+        _ = try pool.query(grant, "BEGIN", operation: "begin a grant")
+        _ = try pool.query(grant, PostgresReadLeaseSQL.acquire, bindings, operation: "grant, uncommitted")
+        let started = Date()
+        XCTAssertThrowsError(try writer.put("k", Array("new".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("57014"), "\(error)")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThan(elapsed, 0.9)
+        XCTAssertLessThan(elapsed, 1.9, "the lock statement ran with the whole statement_timeout")
+        _ = try pool.query(grant, "ROLLBACK", operation: "roll back the grant")
     }
 
     /// Payloads come from the host's database: anything malformed is ignored, never trusted.

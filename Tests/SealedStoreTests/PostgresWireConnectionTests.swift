@@ -161,8 +161,14 @@ final class PostgresWireConnectionTests: XCTestCase {
         defer { pool.close() }
         let role = "enclaveos_serializable_\(UUID().uuidString.prefix(8).lowercased())"
         try pool.withConnection("make a role") { connection in
-            _ = try pool.query(connection, "CREATE ROLE \(role) LOGIN SUPERUSER", operation: "create")
+            _ = try pool.query(connection, "CREATE ROLE \(role) LOGIN", operation: "create")
             _ = try pool.query(connection, "ALTER ROLE \(role) SET default_transaction_isolation = 'serializable'", operation: "alter")
+        }
+        // Runs last (declared first): after the role's connections below closed.
+        defer {
+            _ = try? pool.withConnection("drop the role") { connection in
+                try pool.query(connection, "DROP ROLE \(role)", operation: "drop")
+            }
         }
         var roleURL = try url()
         roleURL.username = role
@@ -245,7 +251,9 @@ final class PostgresWireConnectionTests: XCTestCase {
     /// A statement running past the operation's deadline fails as "timed out", may have been
     /// sent, and its connection is closed; the next statement runs on a new connection.
     func testAStatementPastItsDeadlineTimesOutAndItsConnectionIsDropped() throws {
-        let pool = try PostgresPool(url: url(), operationTimeout: .milliseconds(300))
+        // The database's own timeout well after the client's deadline (by default, the commit
+        // connection's equals it, and either may end the statement first).
+        let pool = try PostgresPool(url: url(), operationTimeout: .milliseconds(300), serverStatementTimeout: .seconds(10))
         defer { pool.close() }
         let commits = PostgresCommitConnection(url: try url(), pool: pool)
         defer { commits.close() }
@@ -416,7 +424,10 @@ final class PostgresWireHostileServerTests: XCTestCase {
     /// background revocation of other nodes' leases).
     func testACommitAnsweredWithMalformedRowsCountsAsSent() throws {
         let row = Self.message("D", [0, 2, 0, 0, 0, 1, 7, 0, 0, 0, 1, 8])
-        let answer = Self.message("1") + Self.message("2") + row + Self.message("C", Array("SELECT 1\0".utf8)) + Self.message("Z", [UInt8(ascii: "I")])
+        // The pipeline's two statements: the lease locks (its count row left out), then the commit.
+        let locked = Self.message("1") + Self.message("2") + Self.message("C", Array("SELECT 1\0".utf8))
+        let answer = locked + Self.message("1") + Self.message("2") + row + Self.message("C", Array("SELECT 1\0".utf8))
+            + Self.message("Z", [UInt8(ascii: "I")])
         let (pool, connection) = try Self.scriptedCommitConnection([Self.loggedIn, answer])
         defer { pool.close() }
         defer { connection.close() }
@@ -426,6 +437,22 @@ final class PostgresWireHostileServerTests: XCTestCase {
             XCTAssertTrue(failure.sent, "\(failure.error)")
             XCTAssertFalse(failure.refusedByDatabase)
             XCTAssertTrue("\(failure.error)".contains("not (bytea, bytea, bigint)"), "\(failure.error)")
+        }
+    }
+
+    /// A pipeline answered as if it had fewer statements (one completion for two, and a row
+    /// after it) is the host's lie or a broken server: refused, not taken as the first
+    /// statement's rows.
+    func testAPipelineAnsweredForFewerStatementsIsRefused() throws {
+        let row = Self.message("D", [0, 1, 0, 0, 0, 1, 7])
+        let answer = Self.message("1") + Self.message("2") + Self.message("C", Array("SELECT 1\0".utf8)) + row
+            + Self.message("Z", [UInt8(ascii: "I")])
+        let (pool, connection) = try Self.scriptedCommitConnection([Self.loggedIn, answer])
+        defer { pool.close() }
+        defer { connection.close() }
+        XCTAssertThrowsError(try connection.run([("SELECT 1", []), ("SELECT 2", [])], operation: "two")) { error in
+            XCTAssertTrue("\(error)".contains("completed 1 of 2 statement(s), with 1 row(s) after the last"), "\(error)")
+            XCTAssertEqual((error as? PostgresWireError)?.mayHaveBeenSent, true, "\(error)")
         }
     }
 

@@ -136,13 +136,19 @@ final class PostgresWriteStatementTests: XCTestCase {
         XCTAssertEqual(keys.high.count, namespaces.count, "repeated namespaces give one key")
         XCTAssertTrue(zip(keys.high, keys.low).map { [$0, $1] }.elementsEqual(zip(keys.high, keys.low).map { [$0, $1] }
             .sorted { $0.lexicographicallyPrecedes($1) }), "keys are taken in ascending order")
-        let (statement, function) = (try pool.dedicatedConnection("lock statement"), try pool.dedicatedConnection("lock function"))
-        defer { _ = try? statement.close().wait(); _ = try? function.close().wait() }
-        _ = try pool.query(statement, "BEGIN", operation: "begin")
-        var bindings = PostgresBindings()
-        bindings.append(keys.high)
-        bindings.append(keys.low)
-        _ = try pool.query(statement, PostgresReadLeaseSQL.lockSQL, bindings, operation: "lock")
+        // The statement as the commit sends it (over the wire, our `int4[]` encoding), with the
+        // locks it holds read in the same transaction; the function's on a second session.
+        let wire = try PostgresWireConnection.connect(PostgresURL(parsing: PrivatePostgres.url()),
+                                                      settings: pool.startupSettings(pipelining: 2), timeout: 10_000_000_000)
+        defer { wire.close() }
+        let heldLocks = """
+            SELECT classid::int8, objid::int8 FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = 2 AND mode = 'ShareLock' AND pid = pg_backend_pid()
+            """
+        let byStatement = try wire.run([(PostgresReadLeaseSQL.lockSQL, [.int4Array(keys.high), .int4Array(keys.low)]), (heldLocks, [])],
+                                       timeout: 10_000_000_000, operation: "lock")
+        let function = try pool.dedicatedConnection("lock function")
+        defer { _ = try? function.close().wait() }
         _ = try pool.query(function, "BEGIN", operation: "begin")
         for namespace in namespaces {
             var lock = PostgresBindings()
@@ -150,16 +156,18 @@ final class PostgresWriteStatementTests: XCTestCase {
             lock.append(false)
             _ = try pool.query(function, "SELECT enclaveos_read_lease_lock($1, $2)", lock, operation: "lock in the function")
         }
-        let taken = try [statement, function].map { connection in
-            Set(try pool.query(connection, """
-                SELECT classid::int8, objid::int8 FROM pg_locks
-                WHERE locktype = 'advisory' AND objsubid = 2 AND mode = 'ShareLock' AND pid = pg_backend_pid()
-                """, operation: "locks held").map { row in [Int32(truncatingIfNeeded: try row.int64(0)), Int32(truncatingIfNeeded: try row.int64(1))] })
+        func int32(_ cell: [UInt8]??) -> Int32 {
+            Int32(truncatingIfNeeded: (cell ?? nil)?.reduce(Int64(0)) { $0 << 8 | Int64($1) } ?? -1)
         }
+        let taken = [
+            Set(byStatement.map { [int32($0[0]), int32($0[1])] }),
+            Set(try pool.query(function, heldLocks, operation: "locks held").map { row in
+                [Int32(truncatingIfNeeded: try row.int64(0)), Int32(truncatingIfNeeded: try row.int64(1))]
+            }),
+        ]
         XCTAssertEqual(taken[0].count, namespaces.count)
         XCTAssertEqual(taken[0], taken[1])
         XCTAssertEqual(taken[0], Set(zip(keys.high, keys.low).map { [$0, $1] }))
-        _ = try pool.query(statement, "ROLLBACK", operation: "roll back")
         _ = try pool.query(function, "ROLLBACK", operation: "roll back")
     }
 
@@ -200,7 +208,10 @@ final class PostgresWriteStatementTests: XCTestCase {
                 let sql = PostgresWriteStatement.sql(parts, revocation: revocation)
                 let count = parts.map(\.parameterCount).reduce(revocation.revokes ? 3 : 0, +)
                 let numbers = sql.split(separator: "$").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
-                XCTAssertEqual(Array(Set(numbers)).sorted(), Array(1...count), sql)
+                // Inline, the revocation's channel ($3) is used last, in the final SELECT.
+                XCTAssertEqual(revocation == .afterLocking ? numbers.filter { $0 != 3 } : numbers,
+                               Array(1...count).filter { revocation != .afterLocking || $0 != 3 }, sql)
+                XCTAssertEqual(Set(numbers), Set(1...count), sql)
                 XCTAssertEqual(sql.contains("enclaveos_revoke_read_leases"), revocation == .inFunction, sql)
             }
         }
@@ -214,6 +225,17 @@ final class PostgresWriteStatementTests: XCTestCase {
             for cell in cells { built.append(cell) }
             let expected = try PostgresPreparedStatements.byteArrays(cells.map { ByteBuffer(bytes: $0) })
             XCTAssertEqual(built.finish(), PostgresBinaryParameter(expected), "\(cells.count) cells")
+        }
+    }
+
+    /// The lock statement's `int4[]` parameters, built directly, are the bytes PostgresNIO
+    /// encodes for the same values (empty arrays and extremes too).
+    func testInt4ArraysMatchPostgresNIOsEncoding() throws {
+        for values in [[], [0], [1, -1, Int32.min, Int32.max, 0x0102_0304]] as [[Int32]] {
+            var buffer = ByteBuffer()
+            try values.encode(into: &buffer, context: .default)
+            let expected = PostgresData(type: .int4Array, formatCode: .binary, value: buffer)
+            XCTAssertEqual(PostgresBinaryParameter.int4Array(values), PostgresBinaryParameter(expected), "\(values)")
         }
     }
 
