@@ -91,10 +91,10 @@ struct PostgresWriteStatement {
     }
     private static let revocationParameters = 3
 
-    /// The statement writing `parts` (in `Part` order), its parameters numbered in the order of
-    /// the text (the revocation's first). Without revocation, the last part is the statement
-    /// itself and nothing is returned; a statement needs one, so it is then never without a
-    /// part (puts).
+    /// The statement writing `parts` (in `Part` order), its parameters numbered the revocation's
+    /// first (1–3; inline, the channel, $3, is used last, by the final SELECT), then the parts'
+    /// in the order of the text. Without revocation, the last part is the statement itself and
+    /// nothing is returned; a statement needs one, so it is then never without a part (puts).
     static func sql(_ parts: [Part], revocation: Revocation) -> String {
         let parts = sentParts(parts, revoking: revocation.revokes)
         var next = revocation.revokes ? revocationParameters + 1 : 1
