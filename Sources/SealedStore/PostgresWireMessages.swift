@@ -266,23 +266,12 @@ struct PostgresBinaryParameter: Sendable, Equatable {
     /// A `text` parameter (UTF-8, which is also its binary format).
     static func text(_ value: String) -> Self { Self(typeOID: textOID, value: Array(value.utf8)) }
 
-    /// An `int4[]` parameter in PostgreSQL's binary array format: ndim (1, or 0 when empty),
-    /// has-nulls flag (0), the element type's OID, then for a non-empty array its length and
-    /// lower bound (1), then per element its length (4) and big-endian value.
+    /// An `int4[]` parameter (`PostgresBinaryArray`: each element its length, 4, and its
+    /// big-endian value).
     static func int4Array(_ values: [Int32]) -> Self {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20 + 8 * values.count)
-        func append(_ field: Int32) { withUnsafeBytes(of: field.bigEndian) { bytes.append(contentsOf: $0) } }
-        for field in [values.isEmpty ? 0 : 1, 0, Int32(bitPattern: int4OID)] { append(field) }
-        if !values.isEmpty {
-            append(Int32(values.count))
-            append(1)
-        }
-        for value in values {
-            append(4)
-            append(value)
-        }
-        return Self(typeOID: int4ArrayOID, value: bytes)
+        var array = PostgresBinaryArray(element: int4OID, array: int4ArrayOID, capacity: 8 * values.count)
+        for value in values { withUnsafeBytes(of: value.bigEndian) { array.append($0) } }
+        return array.finish()
     }
 
     /// The same parameter for PostgresNIO.
@@ -291,24 +280,32 @@ struct PostgresBinaryParameter: Sendable, Equatable {
     }
 }
 
-/// A `bytea[]` parameter built in PostgreSQL's binary array format, element by element, with
-/// no buffer per element: ndim (1, or 0 when empty), has-nulls flag (0), the element type's OID
-/// (`bytea`), then for a non-empty array its length and lower bound (1), then per element its
-/// int32 length and bytes. The same bytes as PostgresNIO's encoding of `[ByteBuffer]`.
-struct PostgresByteaArray {
+/// A one-dimensional array parameter built in PostgreSQL's binary array format, element by
+/// element, with no buffer per element: ndim (1, or 0 when empty), has-nulls flag (0), the
+/// element type's OID, then for a non-empty array its length and lower bound (1), then per
+/// element its int32 length and bytes (in the element type's binary format). For `bytea[]`
+/// (the default) the same bytes as PostgresNIO's encoding of `[ByteBuffer]`; for `int4[]`, of
+/// `[Int32]`.
+struct PostgresBinaryArray {
     /// The header of a non-empty array: five int32 fields.
     private static let headerBytes = 20
+    private let elementOID: UInt32
+    private let arrayOID: UInt32
     private var bytes: [UInt8]
     private var count: Int32 = 0
 
-    /// An empty array with room for `capacity` bytes of elements (their bytes and lengths).
-    init(capacity: Int = 0) {
+    /// An empty array of `element`s (type `array`) with room for `capacity` bytes of elements
+    /// (their bytes and lengths).
+    init(element: UInt32 = PostgresBinaryParameter.byteaOID, array: UInt32 = PostgresBinaryParameter.byteaArrayOID,
+         capacity: Int = 0) {
+        elementOID = element
+        arrayOID = array
         bytes = []
         bytes.reserveCapacity(Self.headerBytes + capacity)
         bytes.append(contentsOf: repeatElement(0, count: Self.headerBytes))
     }
 
-    mutating func append(_ element: [UInt8]) {
+    mutating func append(_ element: some Collection<UInt8>) {
         Self.appendInt32(Int32(truncatingIfNeeded: element.count), to: &bytes)
         bytes.append(contentsOf: element)
         count += 1
@@ -316,24 +313,23 @@ struct PostgresByteaArray {
 
     /// The finished parameter. Called once, last: the bytes move out, uncopied.
     mutating func finish() -> PostgresBinaryParameter {
-        let oid = PostgresBinaryParameter.byteaArrayOID
         guard count > 0 else {
             var empty: [UInt8] = []
-            for field in [0, 0, Int32(bitPattern: PostgresBinaryParameter.byteaOID)] { Self.appendInt32(field, to: &empty) }
-            return PostgresBinaryParameter(typeOID: oid, value: empty)
+            for field in [0, 0, Int32(bitPattern: elementOID)] { Self.appendInt32(field, to: &empty) }
+            return PostgresBinaryParameter(typeOID: arrayOID, value: empty)
         }
-        let count = count
+        let (count, elementOID) = (count, elementOID)
         bytes.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: Int32(1).bigEndian, toByteOffset: 0, as: Int32.self)
             raw.storeBytes(of: Int32(0).bigEndian, toByteOffset: 4, as: Int32.self)
-            raw.storeBytes(of: Int32(bitPattern: PostgresBinaryParameter.byteaOID).bigEndian, toByteOffset: 8, as: Int32.self)
+            raw.storeBytes(of: Int32(bitPattern: elementOID).bigEndian, toByteOffset: 8, as: Int32.self)
             raw.storeBytes(of: count.bigEndian, toByteOffset: 12, as: Int32.self)
             raw.storeBytes(of: Int32(1).bigEndian, toByteOffset: 16, as: Int32.self)
         }
         var value: [UInt8] = []
         swap(&value, &bytes)
         self.count = 0
-        return PostgresBinaryParameter(typeOID: oid, value: value)
+        return PostgresBinaryParameter(typeOID: arrayOID, value: value)
     }
 
     private static func appendInt32(_ value: Int32, to bytes: inout [UInt8]) {

@@ -170,7 +170,7 @@ struct PostgresWriteStatement {
         parameters.reserveCapacity(3 + 4 * parts.count)
         if let revoking {
             // Repeated namespaces are fine: the function takes each lock once.
-            var namespaces = PostgresByteaArray(capacity: jobs.reduce(0) { $0 + 4 + $1.namespace.count })
+            var namespaces = PostgresBinaryArray(capacity: jobs.reduce(0) { $0 + 4 + $1.namespace.count })
             for job in jobs { namespaces.append(job.namespace) }
             parameters.append(namespaces.finish())
             parameters.append(.bytes(revoking.writer))
@@ -248,8 +248,8 @@ struct PostgresWriteStatement {
     /// Rows bound as one `bytea[]` parameter per column, each built directly in its binary
     /// array format (no buffer per cell, no second encoding pass).
     private struct Columns {
-        var namespaces: PostgresByteaArray, names: PostgresByteaArray
-        var sealedNames: PostgresByteaArray, values: PostgresByteaArray
+        var namespaces: PostgresBinaryArray, names: PostgresBinaryArray
+        var sealedNames: PostgresBinaryArray, values: PostgresBinaryArray
 
         /// The bytes of a part's columns (each cell's and its length's), and its rows.
         struct Sizes {
@@ -273,10 +273,10 @@ struct PostgresWriteStatement {
 
         /// Empty columns with room for `sizes`.
         init(_ sizes: Sizes) {
-            namespaces = PostgresByteaArray(capacity: sizes.namespaces)
-            names = PostgresByteaArray(capacity: sizes.names)
-            sealedNames = PostgresByteaArray(capacity: sizes.sealedNames)
-            values = PostgresByteaArray(capacity: sizes.values)
+            namespaces = PostgresBinaryArray(capacity: sizes.namespaces)
+            names = PostgresBinaryArray(capacity: sizes.names)
+            sealedNames = PostgresBinaryArray(capacity: sizes.sealedNames)
+            values = PostgresBinaryArray(capacity: sizes.values)
         }
 
         mutating func append(_ namespace: [UInt8], _ name: [UInt8], _ sealedName: [UInt8] = [], _ value: [UInt8] = []) {

@@ -221,7 +221,7 @@ final class PostgresWriteStatementTests: XCTestCase {
     /// for the same cells (empty arrays, empty cells and all).
     func testByteaArraysMatchPostgresNIOsEncoding() throws {
         for cells in [[], [[]], [[1, 2, 3]], [[], [0xff], randomBytes(300), randomBytes(32)]] as [[[UInt8]]] {
-            var built = PostgresByteaArray(capacity: 7)
+            var built = PostgresBinaryArray(capacity: 7)
             for cell in cells { built.append(cell) }
             let expected = try PostgresPreparedStatements.byteArrays(cells.map { ByteBuffer(bytes: $0) })
             XCTAssertEqual(built.finish(), PostgresBinaryParameter(expected), "\(cells.count) cells")
